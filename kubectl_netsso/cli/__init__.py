@@ -1,0 +1,1 @@
+"""click commands, one module per family; parse -> call -> render, no policy logic here."""

@@ -1,0 +1,191 @@
+"""The snapshot: plain, immutable records of what a cluster (or a folder of manifests) holds.
+
+Sources (manifests.py, live.py) build a Snapshot; the engines (netpol, rbac, access) read it and never do I/O.
+Policy specs are kept as the plain dicts of the API object (``spec``) so the engines implement the API
+semantics directly on the documented field names; treat them as read-only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+# Label added by the API server to every namespace (k8s >= 1.21, "Automatic labelling" in the Namespace docs).
+NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"
+
+WORKLOAD_KINDS = ("Pod", "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "CronJob", "ReplicationController")
+
+
+@dataclass(frozen=True, slots=True)
+class Namespace:
+    name: str
+    labels: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class ContainerPort:
+    """A containerPort of a pod (named ports are resolved against these, on the destination pod)."""
+
+    port: int
+    protocol: str = "TCP"
+    name: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Workload:
+    """A pod, or a workload standing for 'any pod of it' (its pod template's labels and ports).
+
+    kind is the object kind (Pod, Deployment, ...). For live pods, ``owner`` names the owning workload
+    (e.g. "Deployment/api") so output can group pods by workload.
+    """
+
+    namespace: str
+    name: str
+    kind: str
+    labels: Mapping[str, str] = field(default_factory=dict)
+    ports: tuple[ContainerPort, ...] = ()
+    ips: tuple[str, ...] = ()
+    host_network: bool = False
+    owner: str | None = None
+    service_account: str | None = None
+    source: str = ""
+
+    @property
+    def ref(self) -> str:
+        """NS/NAME for pods, NS/kind/NAME otherwise (kind in lower case, as kubectl prints it)."""
+        if self.kind == "Pod":
+            return f"{self.namespace}/{self.name}"
+        return f"{self.namespace}/{self.kind.lower()}/{self.name}"
+
+
+@dataclass(frozen=True, slots=True)
+class ServicePort:
+    port: int
+    target_port: int | str  # number, or the name of a container port on the backing pods
+    protocol: str = "TCP"
+    name: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Service:
+    namespace: str
+    name: str
+    selector: Mapping[str, str] | None  # None: a Service without selector (endpoints managed elsewhere)
+    ports: tuple[ServicePort, ...] = ()
+    type: str = "ClusterIP"
+    cluster_ips: tuple[str, ...] = ()
+    source: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class NetworkPolicy:
+    """networking.k8s.io/v1 NetworkPolicy; spec is the API object's spec as plain data."""
+
+    namespace: str
+    name: str
+    spec: Mapping[str, Any]
+    source: str = ""
+
+    @property
+    def ref(self) -> str:
+        return f"{self.namespace}/{self.name}"
+
+
+@dataclass(frozen=True, slots=True)
+class AdminNetworkPolicy:
+    """policy.networking.k8s.io/v1alpha1 AdminNetworkPolicy (kind ANP) or BaselineAdminNetworkPolicy (kind BANP)."""
+
+    name: str
+    kind: str  # "AdminNetworkPolicy" | "BaselineAdminNetworkPolicy"
+    spec: Mapping[str, Any]
+    source: str = ""
+
+    @property
+    def priority(self) -> int:
+        return int(self.spec.get("priority", 0) or 0)
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyRule:
+    """rbac.authorization.k8s.io/v1 PolicyRule."""
+
+    verbs: tuple[str, ...] = ()
+    api_groups: tuple[str, ...] = ()
+    resources: tuple[str, ...] = ()
+    resource_names: tuple[str, ...] = ()
+    non_resource_urls: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Role:
+    """A Role (namespace set) or ClusterRole (namespace None)."""
+
+    name: str
+    namespace: str | None
+    rules: tuple[PolicyRule, ...] = ()
+    labels: Mapping[str, str] = field(default_factory=dict)
+    # ClusterRole aggregationRule.clusterRoleSelectors, as plain label-selector dicts; None when absent.
+    aggregation_selectors: tuple[Mapping[str, Any], ...] | None = None
+    source: str = ""
+
+    @property
+    def kind(self) -> str:
+        return "Role" if self.namespace is not None else "ClusterRole"
+
+
+@dataclass(frozen=True, slots=True)
+class Subject:
+    kind: str  # User | Group | ServiceAccount
+    name: str
+    namespace: str | None = None  # ServiceAccount only
+    api_group: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class RoleBinding:
+    """A RoleBinding (namespace set) or ClusterRoleBinding (namespace None)."""
+
+    name: str
+    namespace: str | None
+    role_kind: str  # Role | ClusterRole
+    role_name: str
+    subjects: tuple[Subject, ...] = ()
+    source: str = ""
+
+    @property
+    def kind(self) -> str:
+        return "RoleBinding" if self.namespace is not None else "ClusterRoleBinding"
+
+
+@dataclass(frozen=True, slots=True)
+class Gap:
+    """Something the source could not see (e.g. 403 listing networkpolicies in a namespace).
+
+    Verdicts that depend on it are 'unknown' with this reason, never silently 'allowed'.
+    namespace None means cluster-wide.
+    """
+
+    resource: str  # e.g. "networkpolicies", "pods", "adminnetworkpolicies"
+    namespace: str | None
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    namespaces: tuple[Namespace, ...] = ()
+    workloads: tuple[Workload, ...] = ()
+    services: tuple[Service, ...] = ()
+    network_policies: tuple[NetworkPolicy, ...] = ()
+    admin_network_policies: tuple[AdminNetworkPolicy, ...] = ()  # ANPs and BANPs
+    roles: tuple[Role, ...] = ()
+    bindings: tuple[RoleBinding, ...] = ()
+    gaps: tuple[Gap, ...] = ()
+    warnings: tuple[str, ...] = ()
+    source: str = ""  # "manifests: examples/shop" or "live: context kind-dev"
+
+    def namespace(self, name: str) -> Namespace | None:
+        for ns in self.namespaces:
+            if ns.name == name:
+                return ns
+        return None
