@@ -1,0 +1,55 @@
+"""The root command through the installed executable: help, version, usage errors, completion, no tracebacks."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+
+import pytest
+
+EXE = shutil.which("kubectl-netsso")
+COMPLETE = shutil.which("kubectl_complete-netsso")
+pytestmark = pytest.mark.skipif(EXE is None, reason="kubectl-netsso is not installed (pip install -e .)")
+
+
+def run(*args: str, exe: str | None = None) -> subprocess.CompletedProcess[str]:
+    env = dict(os.environ, NO_COLOR="1")
+    return subprocess.run([exe or EXE or "", *args], capture_output=True, text=True, env=env, timeout=60)
+
+
+def test_help_lists_every_command() -> None:
+    from kubectl_netsso.cli.main import LAZY_COMMANDS
+
+    result = run("--help")
+    assert result.returncode == 0
+    for name in LAZY_COMMANDS:
+        assert f"  {name}" in result.stdout, f"{name} missing from --help"
+
+
+def test_version() -> None:
+    from kubectl_netsso import __version__
+
+    result = run("--version")
+    assert result.returncode == 0 and __version__ in result.stdout
+
+
+def test_unknown_command_is_a_usage_error() -> None:
+    result = run("no-such-command")
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr and "No such command" in result.stderr
+
+
+def test_completion_lists_subcommands() -> None:
+    assert COMPLETE
+    result = run("can", exe=COMPLETE)
+    lines = result.stdout.splitlines()
+    assert "can-i" in lines and "can-reach" in lines
+    assert lines[-1] == ":4"
+
+
+def test_completion_of_output_choices() -> None:
+    assert COMPLETE
+    result = run("paths", "-o", "", exe=COMPLETE)
+    lines = result.stdout.splitlines()
+    assert "json" in lines and "yaml" in lines
