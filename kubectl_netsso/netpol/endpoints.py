@@ -1,0 +1,401 @@
+"""Resolve the FROM/TO endpoints of `can-reach` / `paths` the way kubectl resolves names, against a Snapshot.
+
+Forms (kubectl's resource/name conventions, "kubectl get TYPE/NAME"):
+
+    NAME            a pod named NAME in the default namespace, else a workload of that name (any kind)
+    TYPE/NAME       TYPE is a kind word (pod/po, deploy/deployment, sts/statefulset, ds/daemonset, rs/replicaset,
+                    job, cronjob/cj, rc/replicationcontroller, svc/service; plurals and `deployment.apps` too)
+    NS/NAME         when the first part is not a kind word
+    NS/TYPE/NAME    always explicit
+    ip:ADDRESS      an endpoint outside the cluster (IPv4 or IPv6)
+
+A Service is a destination: it stands for its backing pods/workloads, and the requested (Service) port maps to the
+Service port's targetPort on each backing pod (a named targetPort resolves per pod). A selector endpoint
+(`--from-selector app=web --from-namespace frontend`) is a hypothetical pod with those labels.
+
+Pure: no I/O; errors are NetssoError with one line that a person can act on.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from ..cluster.snapshot import NAMESPACE_NAME_LABEL, ContainerPort, Namespace, Service, ServicePort, Snapshot, Workload
+from ..errors import EXIT_ERROR, NetssoError
+
+# kubectl kind words -> object kind. (kubectl api-resources: SHORTNAMES and NAME columns, plus singular forms.)
+KIND_WORDS: dict[str, str] = {}
+for _kind, _words in {
+    "Pod": ("pod", "pods", "po"),
+    "Deployment": ("deployment", "deployments", "deploy", "deployment.apps", "deployments.apps"),
+    "StatefulSet": ("statefulset", "statefulsets", "sts", "statefulset.apps", "statefulsets.apps"),
+    "DaemonSet": ("daemonset", "daemonsets", "ds", "daemonset.apps", "daemonsets.apps"),
+    "ReplicaSet": ("replicaset", "replicasets", "rs", "replicaset.apps", "replicasets.apps"),
+    "ReplicationController": ("replicationcontroller", "replicationcontrollers", "rc"),
+    "Job": ("job", "jobs", "job.batch", "jobs.batch"),
+    "CronJob": ("cronjob", "cronjobs", "cj", "cronjob.batch", "cronjobs.batch"),
+    "Service": ("service", "services", "svc"),
+}.items():
+    for _w in _words:
+        KIND_WORDS[_w] = _kind
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """One concrete destination/source pod (or workload) of an endpoint, with the port to use on it.
+
+    For a Service destination, ``port`` is the resolved targetPort on this pod (int), or None with ``problem``
+    saying why the pod cannot serve the Service port (e.g. named targetPort not defined on it).
+    For other endpoints ``port`` is the requested port unchanged (number, name, or None = any port).
+    """
+
+    workload: Workload
+    port: int | str | None = None
+    problem: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Endpoint:
+    """A resolved FROM or TO.
+
+    kind: "workload" (pods or workloads of the snapshot), "service", "selector" (hypothetical pod), "ip".
+    ref: how output names it: NS/NAME for pods, NS/kind/NAME for workloads, NS/svc/NAME, ip:ADDR, NS/{labels}.
+    workloads: the pods/workloads it stands for (a selector endpoint holds one synthetic Workload).
+    namespace_labels: labels of the endpoint's namespace (empty for ip endpoints).
+    """
+
+    kind: str
+    ref: str
+    namespace: str | None = None
+    workloads: tuple[Workload, ...] = ()
+    namespace_labels: Mapping[str, str] = field(default_factory=dict)
+    service: Service | None = None
+    ip: str | None = None
+
+    @property
+    def is_external(self) -> bool:
+        return self.kind == "ip"
+
+
+def parse_labels(text: str) -> dict[str, str]:
+    """`app=web,tier=front` -> dict; `key==value` accepted as in kubectl -l; anything else is an error."""
+    labels: dict[str, str] = {}
+    for part in (p.strip() for p in text.split(",")):
+        if not part:
+            continue
+        if "!=" in part or "=" not in part:
+            raise NetssoError(
+                f"invalid label selector {text!r}: expected key=value[,key=value...]",
+                hint="a hypothetical pod needs exact labels, e.g. --from-selector app=web,tier=front",
+                exit_code=EXIT_ERROR,
+            )
+        key, _, value = part.partition("==") if "==" in part else part.partition("=")
+        key, value = key.strip(), value.strip()
+        if not key:
+            raise NetssoError(f"invalid label selector {text!r}: empty key", exit_code=EXIT_ERROR)
+        labels[key] = value
+    if not labels:
+        raise NetssoError(f"invalid label selector {text!r}: no labels", exit_code=EXIT_ERROR)
+    return labels
+
+
+def namespace_labels(snapshot: Snapshot, namespace: str) -> dict[str, str]:
+    """The namespace's labels; a namespace absent from the snapshot still has its automatic name label.
+
+    "The Kubernetes control plane sets an immutable label kubernetes.io/metadata.name on all namespaces"
+    (kubernetes.io, Network Policies, "Targeting a Namespace by its name").
+    """
+    ns = snapshot.namespace(namespace)
+    labels = dict(ns.labels) if ns is not None else {}
+    labels.setdefault(NAMESPACE_NAME_LABEL, namespace)
+    return labels
+
+
+def selector_endpoint(snapshot: Snapshot, labels: Mapping[str, str], namespace: str) -> Endpoint:
+    """A hypothetical pod with these labels in namespace (it need not exist; the namespace need not either)."""
+    shown = ",".join(f"{k}={v}" for k, v in sorted(labels.items()))
+    pod = Workload(namespace=namespace, name=f"{{{shown}}}", kind="Pod", labels=dict(labels), source="--selector")
+    return Endpoint(
+        kind="selector",
+        ref=f"{namespace}/{{{shown}}}",
+        namespace=namespace,
+        workloads=(pod,),
+        namespace_labels=namespace_labels(snapshot, namespace),
+    )
+
+
+def resolve_endpoint(snapshot: Snapshot, text: str, default_namespace: str, *, role: str = "endpoint") -> Endpoint:
+    """Resolve FROM/TO text against the snapshot (see module docstring). role ("source"/"destination") is for errors.
+
+    Raises NetssoError (exit 3) when nothing matches or the name is ambiguous.
+    """
+    text = text.strip()
+    if not text:
+        raise NetssoError(f"empty {role}", hint="give NAME, TYPE/NAME, NS/NAME, NS/TYPE/NAME or ip:ADDRESS")
+    if text.lower().startswith("ip:"):
+        return ip_endpoint(text[3:])
+    parts = text.split("/")
+    if any(not p for p in parts) or len(parts) > 3:
+        raise NetssoError(
+            f"cannot parse {role} {text!r}", hint="give NAME, TYPE/NAME, NS/NAME, NS/TYPE/NAME or ip:ADDRESS"
+        )
+    namespace = default_namespace
+    kind: str | None = None
+    if len(parts) == 1:
+        name = parts[0]
+    elif len(parts) == 2:
+        first, name = parts
+        if first.lower() in KIND_WORDS:
+            kind = KIND_WORDS[first.lower()]
+        else:
+            namespace = first
+    else:
+        namespace, kind_word, name = parts
+        if kind_word.lower() not in KIND_WORDS:
+            raise NetssoError(
+                f"unknown resource type {kind_word!r} in {role} {text!r}",
+                hint="types: " + ", ".join(sorted({"pod", "deploy", "sts", "ds", "rs", "rc", "job", "cronjob", "svc"})),
+            )
+        kind = KIND_WORDS[kind_word.lower()]
+    if kind == "Service":
+        return _service_endpoint(snapshot, namespace, name, role)
+    return _workload_endpoint(snapshot, namespace, kind, name, role, text)
+
+
+def ip_endpoint(address: str) -> Endpoint:
+    """`ip:ADDRESS`: a host outside the cluster. A CIDR is refused: a flow has one address."""
+    try:
+        ip = ipaddress.ip_address(address.strip().strip("[]"))
+    except ValueError:
+        raise NetssoError(f"invalid IP address {address!r}", hint="e.g. ip:203.0.113.7 or ip:2001:db8::1") from None
+    return Endpoint(kind="ip", ref=f"ip:{ip}", ip=str(ip))
+
+
+def _workload_endpoint(
+    snapshot: Snapshot, namespace: str, kind: str | None, name: str, role: str, text: str
+) -> Endpoint:
+    in_ns = [w for w in snapshot.workloads if w.namespace == namespace]
+    found: list[Workload] = []
+    resolved_kind = kind
+    if kind is None or kind == "Pod":
+        found = [w for w in in_ns if w.kind == "Pod" and w.name == name]
+        resolved_kind = "Pod"
+        if not found and kind is None:
+            # kubectl resolves a bare NAME as a pod; we also accept a workload of that name ("any pod of it").
+            kinds = sorted({w.kind for w in in_ns if w.kind != "Pod" and w.name == name})
+            kinds += sorted({o.split("/", 1)[0] for o in _owners(in_ns, name)} - set(kinds))
+            if len(kinds) > 1:
+                raise NetssoError(
+                    f"{role} {text!r} is ambiguous in namespace {namespace}: "
+                    + ", ".join(f"{k.lower()}/{name}" for k in kinds),
+                    hint=f"name the type, e.g. {kinds[0].lower()}/{name}",
+                )
+            if kinds:
+                resolved_kind = kinds[0]
+                found = _members(in_ns, kinds[0], name)
+    else:
+        found = _members(in_ns, kind, name)
+    if not found:
+        what = f"{kind.lower()}/{name}" if kind else name
+        known = {n.name for n in snapshot.namespaces} | {w.namespace for w in snapshot.workloads}
+        if namespace not in known:
+            hint = f"namespace {namespace!r} is not in the snapshot; give NS/NAME or -n NS"
+        else:
+            similar = sorted({w.name for w in in_ns if name in w.name or w.name in name})[:5]
+            hint = ("similar names here: " + ", ".join(similar)) if similar else f"see: kubectl netsso paths -n {namespace}"
+        raise NetssoError(f"{role} {what} not found in namespace {namespace}", hint=hint)
+    ref = f"{namespace}/{name}" if resolved_kind == "Pod" else f"{namespace}/{(resolved_kind or 'pod').lower()}/{name}"
+    return Endpoint(
+        kind="workload",
+        ref=ref,
+        namespace=namespace,
+        workloads=tuple(found),
+        namespace_labels=namespace_labels(snapshot, namespace),
+    )
+
+
+def _owners(workloads: Sequence[Workload], name: str) -> set[str]:
+    """Owner references of live pods ("Deployment/api") matching name (ReplicaSet api-<hash> counts as api)."""
+    out: set[str] = set()
+    for w in workloads:
+        if w.kind == "Pod" and w.owner:
+            okind, _, oname = w.owner.partition("/")
+            if oname == name:
+                out.add(f"{okind}/{oname}")
+            elif okind == "ReplicaSet" and oname.rsplit("-", 1)[0] == name:
+                out.add(f"Deployment/{name}")
+    return out
+
+
+def _members(workloads: Sequence[Workload], kind: str, name: str) -> list[Workload]:
+    """A workload object of that kind and name, else the live pods it owns."""
+    direct = [w for w in workloads if w.kind == kind and w.name == name]
+    if direct:
+        return direct
+    pods = []
+    for w in workloads:
+        if w.kind != "Pod" or not w.owner:
+            continue
+        okind, _, oname = w.owner.partition("/")
+        if (okind == kind and oname == name) or (
+            kind == "Deployment" and okind == "ReplicaSet" and oname.rsplit("-", 1)[0] == name
+        ):
+            pods.append(w)
+    return pods
+
+
+def _service_endpoint(snapshot: Snapshot, namespace: str, name: str, role: str) -> Endpoint:
+    svc = next((s for s in snapshot.services if s.namespace == namespace and s.name == name), None)
+    if svc is None:
+        raise NetssoError(
+            f"{role} service/{name} not found in namespace {namespace}",
+            hint="services here: " + (", ".join(sorted(s.name for s in snapshot.services if s.namespace == namespace)) or "none"),
+        )
+    if role == "source":
+        raise NetssoError(
+            f"service/{name} cannot be a source: traffic comes from pods",
+            hint=f"use the workload behind it, e.g. {namespace}/deploy/NAME",
+        )
+    if svc.selector is None:
+        raise NetssoError(
+            f"service/{name} in namespace {namespace} has no selector: its endpoints are managed outside the cluster objects",
+            hint="name the backing pods or ip:ADDRESS directly",
+        )
+    backing = tuple(w for w in backing_workloads(snapshot, svc) if not _shadowed(w, snapshot))
+    if not backing:
+        raise NetssoError(
+            f"service/{name} in namespace {namespace} selects no pods (selector "
+            + ",".join(f"{k}={v}" for k, v in sorted(svc.selector.items()))
+            + ")",
+            hint="check the Service selector against the pod template labels",
+        )
+    return Endpoint(
+        kind="service",
+        ref=f"{namespace}/svc/{name}",
+        namespace=namespace,
+        workloads=backing,
+        namespace_labels=namespace_labels(snapshot, namespace),
+        service=svc,
+    )
+
+
+def _shadowed(w: Workload, snapshot: Snapshot) -> bool:
+    """Never hide anything: kept as a hook (all selected pods/workloads back the Service)."""
+    return False
+
+
+def backing_workloads(snapshot: Snapshot, svc: Service) -> list[Workload]:
+    """Pods/workloads in the Service's namespace whose labels include every selector pair.
+
+    "The set of Pods targeted by a Service is usually determined by a selector" (kubernetes.io, Service);
+    a Service selector is an equality-based map (all pairs must match).
+    """
+    if not svc.selector:
+        return []  # an empty selector map selects nothing for a Service (endpoints controller skips it)
+    sel = svc.selector.items()
+    return [
+        w for w in snapshot.workloads if w.namespace == svc.namespace and all(w.labels.get(k) == v for k, v in sel)
+    ]
+
+
+def service_port(svc: Service, port: int | str | None, protocol: str | None) -> ServicePort:
+    """The Service port addressed by --port (a Service port number or port name) and --protocol.
+
+    Without --port, a Service with exactly one port (for the protocol) uses it.
+    """
+    candidates = [sp for sp in svc.ports if protocol is None or sp.protocol.upper() == protocol.upper()]
+    if port is None:
+        if len(candidates) == 1:
+            return candidates[0]
+        listing = ", ".join(_sp_text(sp) for sp in svc.ports) or "none"
+        raise NetssoError(
+            f"service/{svc.name} has {len(candidates) or 'no'} port(s) for this protocol; say which with --port",
+            hint=f"service ports: {listing}",
+        )
+    for sp in candidates:
+        if (isinstance(port, int) and sp.port == port) or (isinstance(port, str) and sp.name == port):
+            return sp
+    listing = ", ".join(_sp_text(sp) for sp in svc.ports) or "none"
+    raise NetssoError(
+        f"service/{svc.name} in namespace {svc.namespace} has no port {port}"
+        + (f"/{protocol.upper()}" if protocol else ""),
+        hint=f"--port is the Service port with a Service; its ports: {listing}",
+    )
+
+
+def _sp_text(sp: ServicePort) -> str:
+    name = f" ({sp.name})" if sp.name else ""
+    return f"{sp.port}/{sp.protocol}{name} -> {sp.target_port}"
+
+
+def resolve_target_port(workload: Workload, sp: ServicePort) -> tuple[int | None, str | None]:
+    """Service targetPort on one backing pod: (port, None) or (None, why it cannot be resolved).
+
+    "targetPort: ... Number or name of the port to access on the pods targeted by the service. ... If this is a
+    string, it will be looked up as a named port in the target Pod's container ports." (core/v1 ServicePort)
+    """
+    tp = sp.target_port
+    if isinstance(tp, int):
+        return tp, None
+    if isinstance(tp, str) and tp.isdigit():
+        return int(tp), None
+    for cp in workload.ports:
+        if cp.name == tp and cp.protocol.upper() == sp.protocol.upper():
+            return cp.port, None
+    return None, f"named targetPort {tp!r} ({sp.protocol}) is not a container port of {workload.ref}"
+
+
+def targets(endpoint: Endpoint, port: int | str | None, protocol: str | None) -> tuple[list[Target], ServicePort | None]:
+    """The concrete pods/workloads of an endpoint with the port to evaluate on each.
+
+    For a Service: port/protocol address the Service port; each backing pod gets its resolved targetPort.
+    For anything else the port is passed through (named ports are resolved by the engine on the destination).
+    """
+    if endpoint.service is not None:
+        sp = service_port(endpoint.service, port, protocol)
+        out = []
+        for w in endpoint.workloads:
+            number, problem = resolve_target_port(w, sp)
+            out.append(Target(workload=w, port=number, problem=problem))
+        return out, sp
+    return [Target(workload=w, port=port) for w in endpoint.workloads], None
+
+
+def parse_port(text: str | None) -> int | str | None:
+    """--port: a number 1-65535 or an IANA_SVC_NAME (a named port)."""
+    if text is None or text == "":
+        return None
+    text = text.strip()
+    if text.isdigit():
+        n = int(text)
+        if not 1 <= n <= 65535:
+            raise NetssoError(f"invalid port {text}: must be 1-65535", exit_code=EXIT_ERROR)
+        return n
+    # IANA_SVC_NAME: at most 15 chars, lower-case alphanumerics and '-', at least one letter (core/v1 ContainerPort.name)
+    if len(text) > 15 or not all(c.isalnum() or c == "-" for c in text) or not any(c.isalpha() for c in text):
+        raise NetssoError(f"invalid port {text!r}: a number 1-65535 or a port name (IANA_SVC_NAME)", exit_code=EXIT_ERROR)
+    return text.lower()
+
+
+PROTOCOLS = ("TCP", "UDP", "SCTP")
+
+__all__ = [
+    "KIND_WORDS",
+    "PROTOCOLS",
+    "ContainerPort",
+    "Endpoint",
+    "Namespace",
+    "Target",
+    "backing_workloads",
+    "ip_endpoint",
+    "namespace_labels",
+    "parse_labels",
+    "parse_port",
+    "resolve_endpoint",
+    "resolve_target_port",
+    "selector_endpoint",
+    "service_port",
+    "targets",
+]
