@@ -293,6 +293,14 @@ class Decision:
     superuser: bool = False
     errors: tuple[str, ...] = ()
 
+    @property
+    def binding(self) -> RoleBinding | None:
+        return self.grant.binding if self.grant else None
+
+    @property
+    def rule_index(self) -> int | None:
+        return self.grant.rule.index if self.grant else None
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "allowed": self.allowed,
@@ -357,7 +365,10 @@ def _grants(model: RbacModel, ident: Identity, namespace: str, errors: list[str]
             yield Grant(binding=b, rule=er)
 
 
-def authorize(model: RbacModel, ident: Identity, request: Request) -> Decision:
+GrantCache = dict[tuple[Identity, str], tuple[tuple[Grant, ...], tuple[str, ...]]]
+
+
+def authorize(model: RbacModel, ident: Identity, request: Request, cache: GrantCache | None = None) -> Decision:
     """Allowed when ANY rule of ANY binding that applies to the identity allows the request (rbac.go Authorize).
 
     Members of system:masters are allowed by the API server's superuser authorizer before RBAC is asked.
@@ -373,7 +384,15 @@ def authorize(model: RbacModel, ident: Identity, request: Request) -> Decision:
         )
     namespace = request.namespace if request.is_resource_request else ""
     errors: list[str] = []
-    for grant in _grants(model, ident, namespace, errors):
+    grants: Iterable[Grant] = _grants(model, ident, namespace, errors) if cache is None else ()
+    if cache is not None:
+        key = (ident, namespace)
+        if key not in cache:
+            cached_errors: list[str] = []
+            cache[key] = (tuple(_grants(model, ident, namespace, cached_errors)), tuple(cached_errors))
+        grants, errs = cache[key]
+        errors.extend(errs)
+    for grant in grants:
         if rule_allows(grant.rule.rule, request):
             return Decision(
                 allowed=True, reason="allowed by " + grant.describe(), request=request, identity=ident, grant=grant,
@@ -483,7 +502,46 @@ def bindings_of(model: RbacModel, ident: Identity, namespaces: Sequence[str] | N
     return out
 
 
+class Authorizer:
+    """A compiled snapshot for many questions: build once, then ask (grants per identity and namespace are cached).
+
+    >>> az = Authorizer(snapshot)
+    >>> az.authorize("alice", ["oidc:shop-devs"], Request("create", "pods", subresource="exec", namespace="shop"))
+    """
+
+    def __init__(self, snapshot: Snapshot | RbacModel) -> None:
+        self.model = snapshot if isinstance(snapshot, RbacModel) else compile_rbac(snapshot)
+        self._cache: GrantCache = {}
+
+    def decide(self, ident: Identity, request: Request) -> Decision:
+        return authorize(self.model, ident, request, self._cache)
+
+    def authorize(self, user: str, groups: Iterable[str], request: Request) -> Decision:
+        """user + groups as given; the groups the API server adds are added (see identity())."""
+        return self.decide(identity(user, groups), request)
+
+    def rules_for(self, ident: Identity, namespace: str) -> tuple[list[Grant], list[str]]:
+        return rules_for(self.model, ident, namespace)
+
+    def subjects_with(self, request: Request, any_name: bool = False) -> tuple[list[SubjectGrant], list[str]]:
+        return subjects_for(self.model, request, any_name)
+
+    def subjects(self) -> list[Subject]:
+        """Every subject bound anywhere (ServiceAccount namespaces defaulted; unusable SA subjects left out), sorted."""
+        found: set[Subject] = set()
+        for b in (*self.model.cluster_bindings, *(b for bs in self.model.bindings_by_ns.values() for b in bs)):
+            for s in b.subjects:
+                if s.kind == "ServiceAccount":
+                    ns = s.namespace or b.namespace
+                    if ns:
+                        found.add(Subject(kind=s.kind, name=s.name, namespace=ns))
+                elif s.kind in ("User", "Group"):
+                    found.add(Subject(kind=s.kind, name=s.name))
+        return sorted(found, key=lambda s: (s.kind, s.namespace or "", s.name))
+
+
 __all__ = [
+    "Authorizer",
     "ALL_AUTHENTICATED",
     "ANONYMOUS",
     "Decision",
