@@ -152,7 +152,6 @@ class ResourceIndex:
             f"the resource type {type_arg!r} is not known",
             hint="use the plural resource name with its API group, e.g. deployments.apps or widgets.example.com"
             " (core resources have no group: pods, services)",
-            exit_code=EXIT_USAGE,
         )
 
     def namespaced(self, resource: str, group: str) -> bool | None:
