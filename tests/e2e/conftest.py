@@ -133,7 +133,8 @@ def run_netsso(home: IsolatedHome, recorder: Recorder) -> Any:
     if exe is None:
         pytest.skip("kubectl-netsso is not installed (pip install -e .)")
 
-    def run(*args: str, env: dict[str, str] | None = None, label: str | None = None, **kw: Any) -> subprocess.CompletedProcess[str]:
+    def run(*args: str, env: dict[str, str] | None = None, label: str | None = None,
+            **kw: Any) -> subprocess.CompletedProcess[str]:
         full_env = dict(home.env)
         full_env.update(env or {})
         return recorder.run([exe, *args], env=full_env, label=label or f"kubectl-netsso {' '.join(args[:1])}",

@@ -417,6 +417,7 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(403, status_body(403, "Forbidden", msg))
             self._record(None)
             return
+        assert user is not None
         try:
             self._route(user)
         except Exception as exc:  # keep the double honest: a bug here is a 500 with the reason, visible in tests
@@ -615,7 +616,7 @@ class _Handler(BaseHTTPRequestHandler):
                                             "spec.resourceAttributes: Invalid value: exactly one of "
                                             "nonResourceAttributes or resourceAttributes must be specified"))
                 return
-            attrs = dict(ra, nonResource=False) if ra is not None else dict(nra, nonResource=True)
+            attrs = dict(ra, nonResource=False) if isinstance(ra, dict) else dict(nra or {}, nonResource=True)
             d = api.authorizer.authorize(user, attrs)
             status: dict[str, Any] = {"allowed": bool(d.allowed)}
             if d.denied:
