@@ -136,11 +136,20 @@ def resolve_endpoint(snapshot: Snapshot, text: str, default_namespace: str, *, r
         raise NetssoError(f"empty {role}", hint="give NAME, TYPE/NAME, NS/NAME, NS/TYPE/NAME or ip:ADDRESS")
     if text.lower().startswith("ip:"):
         return ip_endpoint(text[3:])
-    parts = text.split("/")
+    namespace, kind, name = split_endpoint(text, default_namespace, role=role)
+    if kind == "Service":
+        return _service_endpoint(snapshot, namespace, name, role)
+    return _workload_endpoint(snapshot, namespace, kind, name, role, text)
+
+
+def split_endpoint(text: str, default_namespace: str, *, role: str = "endpoint") -> tuple[str, str | None, str]:
+    """Parse (no snapshot needed) NAME | TYPE/NAME | NS/NAME | NS/TYPE/NAME -> (namespace, Kind or None, name).
+
+    Lets a live command know which namespaces to read before resolving. Not for ip: endpoints.
+    """
+    parts = text.strip().split("/")
     if any(not p for p in parts) or len(parts) > 3:
-        raise NetssoError(
-            f"cannot parse {role} {text!r}", hint="give NAME, TYPE/NAME, NS/NAME, NS/TYPE/NAME or ip:ADDRESS"
-        )
+        raise NetssoError(f"cannot parse {role} {text!r}", hint="give NAME, TYPE/NAME, NS/NAME, NS/TYPE/NAME or ip:ADDRESS")
     namespace = default_namespace
     kind: str | None = None
     if len(parts) == 1:
@@ -156,12 +165,10 @@ def resolve_endpoint(snapshot: Snapshot, text: str, default_namespace: str, *, r
         if kind_word.lower() not in KIND_WORDS:
             raise NetssoError(
                 f"unknown resource type {kind_word!r} in {role} {text!r}",
-                hint="types: " + ", ".join(sorted({"pod", "deploy", "sts", "ds", "rs", "rc", "job", "cronjob", "svc"})),
+                hint="types: pod, deploy, sts, ds, rs, rc, job, cronjob, svc (or their long names)",
             )
         kind = KIND_WORDS[kind_word.lower()]
-    if kind == "Service":
-        return _service_endpoint(snapshot, namespace, name, role)
-    return _workload_endpoint(snapshot, namespace, kind, name, role, text)
+    return namespace, kind, name
 
 
 def ip_endpoint(address: str) -> Endpoint:
@@ -200,7 +207,10 @@ def _workload_endpoint(
     if not found:
         what = f"{kind.lower()}/{name}" if kind else name
         known = {n.name for n in snapshot.namespaces} | {w.namespace for w in snapshot.workloads}
-        if namespace not in known:
+        elsewhere = sorted({w.namespace for w in snapshot.workloads if w.name == name and (kind in (None, w.kind))})
+        if elsewhere:
+            hint = f"{what} exists in namespace {elsewhere[0]}: use {elsewhere[0]}/{what} or -n {elsewhere[0]}"
+        elif namespace not in known:
             hint = f"namespace {namespace!r} is not in the snapshot; give NS/NAME or -n NS"
         else:
             similar = sorted({w.name for w in in_ns if name in w.name or w.name in name})[:5]
@@ -396,6 +406,7 @@ __all__ = [
     "resolve_endpoint",
     "resolve_target_port",
     "selector_endpoint",
+    "split_endpoint",
     "service_port",
     "targets",
 ]

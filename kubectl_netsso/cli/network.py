@@ -1,0 +1,836 @@
+"""Network commands: `can-reach` (one flow, explained) and `paths` (every flow in scope). Parse -> engine -> render.
+
+The NetworkPolicy semantics live in kubectl_netsso.netpol (pure); endpoint resolution in netpol/endpoints.py;
+facts come from cluster/manifests.py (offline) or cluster/live.py. This module only wires and renders.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import sys
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from .. import log
+from ..errors import EXIT_ERROR, EXIT_NO, EXIT_OK, NetssoError
+from .options import KubeOptions, kube_options, manifests_option, output_option
+
+if TYPE_CHECKING:
+    from ..cluster.snapshot import Snapshot, Workload
+    from ..netpol.endpoints import Endpoint
+
+PROTOCOL = click.Choice(["TCP", "UDP", "SCTP"], case_sensitive=False)
+IPBLOCK_PODS = click.Choice(["match", "ignore"])
+IPBLOCK_HELP = (
+    "Whether ipBlock peers match pod IPs: 'match' (upstream conformance tests) or 'ignore' (CNIs such as Cilium "
+    "that apply ipBlock only to traffic from outside the cluster)."
+)
+STATUS = {True: "ALLOWED", False: "DENIED", None: "UNKNOWN"}
+CELL = {True: ".", False: "X", None: "?"}
+COLOUR = {True: "green", False: "red", None: "yellow"}
+
+
+# --- loading -----------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Loaded:
+    snapshot: Snapshot
+    namespace: str  # the default namespace (-n, else the context's, else "default")
+    live: bool
+    cni_warning: str | None = None
+
+
+def _load(kube: KubeOptions, manifests: Sequence[str], namespaces: Callable[[str], list[str] | None]) -> Loaded:
+    """Snapshot from --manifests or the live cluster. namespaces(default_ns) -> namespaces to read live (None: all)."""
+    if manifests:
+        from ..cluster.manifests import load_snapshot
+
+        return Loaded(load_snapshot(list(manifests)), kube.namespace or "default", live=False)
+    from ..cluster import kubeconfig
+
+    ctx = kubeconfig.resolve_context(kube.kubeconfig, kube.context)
+    default_ns = kubeconfig.effective_namespace(kube.namespace, ctx)
+    live: Any = importlib.import_module("kubectl_netsso.cluster.live")
+    snap = live.load_snapshot(kube, namespaces(default_ns), parts={"network"})
+    warning: str | None = None
+    try:
+        warning = live.LiveClient(kube).cni_warning()
+    except NetssoError as err:  # the warning is advice: never fail the answer because of it
+        log.debug(f"CNI check skipped: {err.message}")
+    return Loaded(snap, default_ns, live=True, cni_warning=warning)
+
+
+def _print_warnings(loaded: Loaded, compiled: Any) -> list[str]:
+    """Snapshot/compile warnings and the CNI warning go to stderr (and into JSON under "warnings")."""
+    warnings: list[str] = []
+    if loaded.cni_warning:
+        warnings.append(loaded.cni_warning)
+    for w in list(getattr(compiled, "warnings", ()) or loaded.snapshot.warnings):
+        if w not in warnings:
+            warnings.append(w)
+    for w in warnings:
+        log.warn(w)
+    return warnings
+
+
+def _compile(snapshot: Snapshot, ipblock_pods: str) -> Any:
+    from ..netpol.compile import compile_snapshot
+
+    return compile_snapshot(snapshot, ipblock_pods=ipblock_pods)  # type: ignore[arg-type]
+
+
+def _evaluate(compiled: Any, flow: Any, explain: bool) -> Any:
+    from ..netpol.evaluate import evaluate_flow
+
+    return evaluate_flow(compiled, flow, explain=explain)
+
+
+# --- can-reach ---------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class PairResult:
+    """One source pod/workload -> one destination pod/workload: the engine's Verdict, or a problem found before it."""
+
+    source: str
+    destination: str
+    port: int | str | None
+    verdict: Any | None = None
+    problem: str | None = None
+
+    @property
+    def allowed(self) -> bool | None:
+        if self.problem is not None:
+            return False
+        return self.verdict.allowed if self.verdict is not None else None
+
+    def to_dict(self) -> dict[str, Any]:
+        if self.verdict is not None:
+            d: dict[str, Any] = dict(self.verdict.to_dict())
+        else:
+            d = {"from": self.source, "to": self.destination, "port": self.port, "allowed": False}
+        d["problem"] = self.problem
+        return d
+
+
+@click.command("can-reach")
+@click.argument("source", metavar="FROM", required=False)
+@click.argument("destination", metavar="TO", required=False)
+@click.option("--port", "port_text", metavar="PORT", help="Port number or name (the Service port when TO is a Service).")
+@click.option("--protocol", type=PROTOCOL, default="TCP", show_default=True)
+@click.option("--from-selector", metavar="LABELS", help="Source is a (hypothetical) pod with these labels, e.g. app=web.")
+@click.option("--from-namespace", metavar="NS", help="Namespace of --from-selector (default: -n).")
+@click.option("--to-selector", metavar="LABELS", help="Destination is a (hypothetical) pod with these labels.")
+@click.option("--to-namespace", metavar="NS", help="Namespace of --to-selector (default: -n).")
+@click.option("--ipblock-pods", type=IPBLOCK_PODS, default="match", show_default=True, help=IPBLOCK_HELP)
+@output_option("table", "wide", "json", "yaml")
+@manifests_option
+@kube_options
+def can_reach(
+    kube: KubeOptions,
+    manifests: tuple[str, ...],
+    output: str,
+    source: str | None,
+    destination: str | None,
+    port_text: str | None,
+    protocol: str,
+    from_selector: str | None,
+    from_namespace: str | None,
+    to_selector: str | None,
+    to_namespace: str | None,
+    ipblock_pods: str,
+) -> int:
+    """Can FROM reach TO? ALLOWED / DENIED / UNKNOWN, and why (per direction), with a policy that would allow it.
+
+    \b
+    FROM / TO (resolved like kubectl resolves names):
+      NAME           a pod in the -n namespace, else a workload of that name
+      TYPE/NAME      TYPE: pod|po, deploy, sts, ds, rs, job, cronjob|cj, svc (TO only)
+      NS/NAME        NS/TYPE/NAME
+      ip:ADDRESS     a host outside the cluster
+    --from-selector/--to-selector (with --from-namespace/--to-namespace) stand for a pod with those labels,
+    even one that does not exist yet. A Service as TO means its backing pods on the Service port's targetPort.
+
+    \b
+    Exit status: 0 allowed, 1 denied, 3 unknown or error.
+    Example:
+      kubectl netsso can-reach frontend/deploy/web shop/svc/api --port 80 --manifests examples/shop
+    """
+    from ..netpol import endpoints
+
+    protocol = protocol.upper()
+    if bool(source) == bool(from_selector):
+        raise NetssoError(
+            "give exactly one source: FROM or --from-selector", hint="e.g. can-reach frontend/deploy/web shop/svc/api --port 80"
+        )
+    if bool(destination) == bool(to_selector):
+        if destination is None and source and not from_selector and not to_selector:
+            raise NetssoError("missing TO", hint="e.g. can-reach frontend/deploy/web shop/svc/api --port 80")
+        raise NetssoError("give exactly one destination: TO or --to-selector")
+    port = endpoints.parse_port(port_text)
+    from_labels = endpoints.parse_labels(from_selector) if from_selector else None
+    to_labels = endpoints.parse_labels(to_selector) if to_selector else None
+
+    def wanted(default_ns: str) -> list[str] | None:
+        names: set[str] = set()
+        for text, sel_ns, labels in ((source, from_namespace, from_labels), (destination, to_namespace, to_labels)):
+            if labels is not None:
+                names.add(sel_ns or default_ns)
+            elif text and not text.lower().startswith("ip:"):
+                names.add(endpoints.split_endpoint(text, default_ns)[0])
+        return sorted(names)
+
+    loaded = _load(kube, manifests, wanted)
+    snap, ns = loaded.snapshot, loaded.namespace
+    src = (
+        endpoints.selector_endpoint(snap, from_labels, from_namespace or ns)
+        if from_labels is not None
+        else endpoints.resolve_endpoint(snap, source or "", ns, role="source")
+    )
+    dst = (
+        endpoints.selector_endpoint(snap, to_labels, to_namespace or ns)
+        if to_labels is not None
+        else endpoints.resolve_endpoint(snap, destination or "", ns, role="destination")
+    )
+    if src.is_external and dst.is_external:
+        raise NetssoError(
+            "both FROM and TO are outside the cluster: no NetworkPolicy applies", hint="one end must be in the cluster"
+        )
+    if port is None and dst.service is None:
+        port_note = "any port"
+    else:
+        port_note = ""
+    compiled = _compile(snap, ipblock_pods)
+    warnings = _print_warnings(loaded, compiled)
+    results, service_info = _evaluate_endpoints(compiled, src, dst, port, protocol)
+    overall = _overall([r.allowed for r in results])
+    fix = _fix(src, dst, results, service_info, port, protocol) if overall is False else []
+    data = {
+        "status": STATUS[overall],
+        "allowed": overall,
+        "from": src.ref,
+        "to": dst.ref,
+        "port": port,
+        "protocol": protocol,
+        "service": service_info,
+        "flows": [r.to_dict() for r in results],
+        "fix": fix,
+        "warnings": warnings,
+        "source": snap.source,
+    }
+    from ..output import render
+
+    if not render(data, output):
+        _print_can_reach(data, results, src, dst, port_note, wide=output == "wide")
+    return {True: EXIT_OK, False: EXIT_NO, None: EXIT_ERROR}[overall]
+
+
+def _peers(compiled: Any, ep: Endpoint) -> list[tuple[Any, Workload | None]]:
+    from ..netpol.model import ExternalPeer
+
+    if ep.ip is not None:
+        return [(ExternalPeer(ep.ip), None)]
+    if ep.kind == "selector":
+        w = ep.workloads[0]
+        return [(compiled.selector_peer(w.namespace, w.labels, (), name=w.name), w)]
+    return [(compiled.peer(w), w) for w in ep.workloads]
+
+
+def _evaluate_endpoints(
+    compiled: Any, src: Endpoint, dst: Endpoint, port: int | str | None, protocol: str
+) -> tuple[list[PairResult], dict[str, Any] | None]:
+    from ..netpol import endpoints
+    from ..netpol.model import Flow
+
+    service_info: dict[str, Any] | None = None
+    dst_targets: list[tuple[Any, int | str | None, str | None]] = []
+    if dst.service is not None:
+        tgts, sp = endpoints.targets(dst, port, protocol)
+        assert sp is not None
+        protocol = sp.protocol.upper()
+        service_info = {
+            "namespace": dst.service.namespace,
+            "name": dst.service.name,
+            "port": sp.port,
+            "portName": sp.name,
+            "targetPort": sp.target_port,
+            "protocol": protocol,
+            "backends": [t.workload.ref for t in tgts],
+        }
+        for t in tgts:
+            dst_targets.append((compiled.peer(t.workload), t.port, t.problem))
+    else:
+        for peer, _w in _peers(compiled, dst):
+            dst_targets.append((peer, port, None))
+    results: list[PairResult] = []
+    for speer, _sw in _peers(compiled, src):
+        for dpeer, dport, problem in dst_targets:
+            if problem is not None:
+                results.append(PairResult(speer.ref, dpeer.ref, dport, problem=problem))
+                continue
+            verdict = _evaluate(compiled, Flow(speer, dpeer, dport, protocol), explain=True)
+            results.append(PairResult(speer.ref, dpeer.ref, dport, verdict=verdict))
+    return results, service_info
+
+
+def _overall(values: Sequence[bool | None]) -> bool | None:
+    """All pairs allowed -> allowed; any denied -> denied; otherwise unknown (never a silent 'allowed')."""
+    if values and all(v is True for v in values):
+        return True
+    if any(v is False for v in values):
+        return False
+    return None
+
+
+def _fix(
+    src: Endpoint,
+    dst: Endpoint,
+    results: Sequence[PairResult],
+    service: dict[str, Any] | None,
+    port: int | str | None,
+    protocol: str,
+) -> list[dict[str, Any]]:
+    """The minimal allowing policies: the engine's (explain) when it gives them, else generated for the denied sides."""
+    for r in results:
+        if r.allowed is False and r.verdict is not None and r.verdict.fix:
+            return [dict(o) for o in r.verdict.fix]
+    denied = [r for r in results if r.allowed is False and r.verdict is not None]
+    if not denied:
+        return []
+    v = denied[0].verdict
+    sides = tuple(side for side in ("ingress", "egress") if getattr(v, side).allowed is False)
+    from ..netpol import generate
+
+    dport: int | str | None = denied[0].port if port is not None or service is not None else None
+    src_w = src.workloads[0] if src.workloads else None
+    dst_w = dst.workloads[0] if dst.workloads else None
+    try:
+        return generate.allow_flow(
+            src_namespace=src_w.namespace if src_w else None,
+            src_labels=dict(src_w.labels) if src_w else {},
+            dst_namespace=dst_w.namespace if dst_w else None,
+            dst_labels=dict(dst_w.labels) if dst_w else {},
+            port=dport,
+            protocol=protocol,
+            src_external_cidr=_host_cidr(src.ip) if src.ip else None,
+            dst_external_cidr=_host_cidr(dst.ip) if dst.ip else None,
+            sides=sides or ("ingress", "egress"),
+        )
+    except (NetssoError, TypeError, ValueError) as err:
+        log.debug(f"no fix generated: {err}")
+        return []
+
+
+def _host_cidr(ip: str) -> str:
+    return f"{ip}/128" if ":" in ip else f"{ip}/32"
+
+
+def _print_can_reach(
+    data: Mapping[str, Any], results: Sequence[PairResult], src: Endpoint, dst: Endpoint, port_note: str, wide: bool
+) -> None:
+    from ..output import emit, style
+
+    overall = data["allowed"]
+    port = data["port"]
+    what = f"{port}/{data['protocol']}" if port is not None else (port_note or data["protocol"])
+    svc = data["service"]
+    if svc:
+        what = f"{svc['port']}/{svc['protocol']} (Service port {svc['name']}" + (
+            f" '{svc['portName']}'" if svc["portName"] else ""
+        )
+        numbers = sorted({r.port for r in results if isinstance(r.port, int)})
+        resolved = f" = {'/'.join(map(str, numbers))}" if numbers and isinstance(svc["targetPort"], str) else ""
+        what += f" -> targetPort {svc['targetPort']}{resolved})"
+    lines = [f"{style(STATUS[overall], COLOUR[overall], 'bold')}  {src.ref} -> {dst.ref} on {what}"]
+    if len(results) > 1:
+        n_ok = sum(1 for r in results if r.allowed is True)
+        lines.append(f"{n_ok} of {len(results)} pod pairs allowed")
+    shown = results if wide else _representatives(results)
+    for r in shown:
+        lines.append("")
+        if len(results) > 1:
+            lines.append(style(f"{r.source} -> {r.destination}" + (f" port {r.port}" if r.port is not None else ""), "bold"))
+        if r.problem is not None:
+            lines.append(f"  {style('DENIED', 'red')}: {r.problem}")
+            continue
+        v = r.verdict
+        assert v is not None
+        if getattr(v, "resolved_port", None) is not None and isinstance(r.port, str):
+            lines.append(f"  port {r.port} is {v.resolved_port}/{data['protocol']} on {r.destination}")
+        for d in (v.egress, v.ingress):
+            lines.extend(_direction_lines(d, r.source if d.direction == "egress" else r.destination, wide))
+        for note in getattr(v, "notes", ()) or ():
+            lines.append(f"  note: {note}")
+    if data["fix"]:
+        from ..netpol import generate
+
+        lines.append("")
+        lines.append("A minimal NetworkPolicy that would allow it (review before applying):")
+        lines.append(generate.to_yaml(data["fix"]).rstrip("\n"))
+    emit("\n".join(lines))
+
+
+def _representatives(results: Sequence[PairResult]) -> list[PairResult]:
+    """One pair per distinct outcome (first denied, first unknown, first allowed), to keep the answer short."""
+    out: list[PairResult] = []
+    seen: set[Any] = set()
+    for want in (False, None, True):
+        for r in results:
+            key = (r.allowed, r.problem)
+            if r.allowed is want and key not in seen:
+                seen.add(key)
+                out.append(r)
+                break
+    return out
+
+
+def _direction_lines(d: Any, who: str, wide: bool) -> list[str]:
+    from ..output import style
+
+    title = "egress from" if d.direction == "egress" else "ingress to"
+    status = {True: style("allowed", "green"), False: style("DENIED", "red"), None: style("UNKNOWN", "yellow")}[d.allowed]
+    lines = [f"  {title} {who}: {status}"]
+    if d.selecting:
+        lines.append(f"    policies selecting the pod: {', '.join(d.selecting)}")
+    if d.decided_by is not None:
+        verb = "allowed by" if d.allowed else "denied by"
+        lines.append(f"    {verb}: {d.decided_by.describe()}")
+    if d.reason and not (d.allowed and d.decided_by is not None):
+        lines.append(f"    {d.reason}")
+    if d.unknown_reason:
+        lines.append(f"    unknown: {d.unknown_reason}")
+    if d.allowed is False and d.closest:
+        lines.append("    closest rules:")
+        for near in d.closest if wide else d.closest[:3]:
+            lines.append(f"      - {near.rule.describe()}")
+            for diff in near.differences:
+                lines.append(f"          {diff.text}")
+    if wide:
+        for step in d.steps or ():
+            lines.append(f"    [{step.tier}] {step.outcome}" + (f": {step.text}" if step.text else ""))
+    for note in d.notes or ():
+        lines.append(f"    note: {note}")
+    return lines
+
+
+# --- paths -------------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class PortKey:
+    port: int | str | None
+    protocol: str
+
+    @property
+    def text(self) -> str:
+        return f"{'any' if self.port is None else self.port}/{self.protocol}"
+
+
+@dataclass
+class PathsRun:
+    """Everything the renderers need: the pods/workloads in scope and a verdict per (source, destination, port)."""
+
+    sources: list[Workload]
+    destinations: list[Workload]
+    blocks: list[tuple[PortKey, list[int], Any]] = field(default_factory=list)  # (port, destination indexes, result)
+    in_scope: Callable[[Workload, Workload], bool] = lambda a, b: True
+    warnings: list[str] = field(default_factory=list)
+
+
+@click.command("paths")
+@click.option(
+    "--from", "from_text", metavar="FROM", help="Only flows from this endpoint (NAME, TYPE/NAME, NS/NAME, NS/TYPE/NAME)."
+)
+@click.option("--to", "to_text", metavar="TO", help="Only flows to this endpoint (a Service means its backing pods).")
+@click.option(
+    "--port", "port_text", metavar="PORT", help="Only this port (number or name); default: each declared container port."
+)
+@click.option("--protocol", type=PROTOCOL, help="Only this protocol (default TCP with --port, else every declared one).")
+@click.option("--ipblock-pods", type=IPBLOCK_PODS, default="match", show_default=True, help=IPBLOCK_HELP)
+@output_option("table", "wide", "matrix", "json", "yaml")
+@manifests_option
+@kube_options
+def paths(
+    kube: KubeOptions,
+    manifests: tuple[str, ...],
+    output: str,
+    from_text: str | None,
+    to_text: str | None,
+    port_text: str | None,
+    protocol: str | None,
+    ipblock_pods: str,
+) -> int:
+    """Every pod-to-pod flow in scope and whether NetworkPolicy allows it.
+
+    \b
+    Scope: -n NS (flows into and out of NS; default: the context's namespace) or -A (all).
+    Output: table grouped by source workload (default), -o wide (adds the deciding policies), -o matrix (a truth
+    table per port/protocol: rows from, columns to; '.' allowed, 'X' denied, '?' unknown), -o json|yaml:
+      {"paths": [{"from": "NS/NAME", "to": "NS/NAME", "port": 80, "protocol": "TCP", "allowed": true|false|null,
+                  "egress": {...}, "ingress": {...}}, ...], "warnings": [...]}
+    With --port and --protocol every pair in scope appears exactly once.
+    """
+    from ..netpol import endpoints
+
+    port = endpoints.parse_port(port_text)
+    proto = protocol.upper() if protocol else ("TCP" if port is not None else None)
+    loaded = _load(kube, manifests, lambda _ns: None)  # flows into NS come from everywhere: read all namespaces
+    snap = loaded.snapshot
+    scope_ns = None if kube.all_namespaces else loaded.namespace
+    compiled = _compile(snap, ipblock_pods)
+    warnings = _print_warnings(loaded, compiled)
+    pods = sorted((w for w in snap.workloads if not _is_owner_object(w, snap)), key=lambda w: (w.namespace, w.name, w.kind))
+    sources = pods
+    destinations = pods
+    if from_text:
+        src = endpoints.resolve_endpoint(snap, from_text, loaded.namespace, role="source")
+        if src.is_external:
+            raise NetssoError(
+                "--from must be in the cluster: paths lists pod-to-pod flows", hint="use can-reach for ip: endpoints"
+            )
+        keep = {id(w) for w in src.workloads}
+        sources = [w for w in pods if id(w) in keep]
+    if to_text:
+        dst = endpoints.resolve_endpoint(snap, to_text, loaded.namespace, role="destination")
+        if dst.is_external:
+            raise NetssoError("--to must be in the cluster: paths lists pod-to-pod flows", hint="use can-reach for ip: endpoints")
+        keep = {id(w) for w in dst.workloads}
+        destinations = [w for w in pods if id(w) in keep]
+    if scope_ns is not None and not any(w.namespace == scope_ns for w in pods) and snap.namespace(scope_ns) is None:
+        raise NetssoError(f"namespace {scope_ns} not found", hint="use -A for all namespaces, or -n NS")
+    run = PathsRun(sources=sources, destinations=destinations, warnings=warnings)
+    if scope_ns is not None:
+        # -n NS: "flows into and out of that namespace"; rows only for sources with a flow in scope
+        run.in_scope = lambda a, b, _ns=scope_ns: a.namespace == _ns or b.namespace == _ns  # type: ignore[misc]
+        into_ns = any(d.namespace == scope_ns for d in destinations)
+        run.sources = [w for w in sources if w.namespace == scope_ns or into_ns]
+    for key, dst_idx in _port_blocks(run.destinations, port, proto):
+        dsts = [run.destinations[i] for i in dst_idx]
+        result = _compute_paths(compiled, run.sources, dsts, key.port, key.protocol)
+        run.blocks.append((key, dst_idx, result))
+    if output == "json":
+        _stream_json(run, sys.stdout)
+    elif output == "yaml":
+        _stream_yaml(run, sys.stdout)
+    elif output == "matrix":
+        _print_matrix(run)
+    else:
+        _print_paths_table(run, wide=output == "wide")
+    return EXIT_OK
+
+
+def _is_owner_object(w: Workload, snap: Snapshot) -> bool:
+    """Never drop anything: a live pod and its Deployment object are not both listed by SOURCES (pods only)."""
+    return False
+
+
+def _port_blocks(
+    destinations: Sequence[Workload], port: int | str | None, protocol: str | None
+) -> list[tuple[PortKey, list[int]]]:
+    """(port/protocol, destination indexes) to evaluate: --port -> every destination; else each declared port."""
+    if port is not None:
+        return [(PortKey(port, protocol or "TCP"), list(range(len(destinations))))]
+    by_key: dict[tuple[int, str], list[int]] = {}
+    for i, w in enumerate(destinations):
+        for cp in w.ports:
+            proto = cp.protocol.upper()
+            if protocol and proto != protocol:
+                continue
+            idx = by_key.setdefault((cp.port, proto), [])
+            if not idx or idx[-1] != i:
+                idx.append(i)
+    return [(PortKey(p, pr), idx) for (p, pr), idx in sorted(by_key.items(), key=lambda kv: (kv[0][1], kv[0][0]))]
+
+
+class _Block:
+    """One port/protocol of a paths run over NETPOL's PathsResult (class bitsets), with pair lookups for the renderers."""
+
+    def __init__(self, result: Any, sources: Sequence[Workload], destinations: Sequence[Workload]) -> None:
+        self.result = result
+        self.sources = sources
+        self.destinations = destinations
+        self._sel: dict[tuple[str, int], tuple[str, ...]] = {}
+
+    def allowed(self, i: int, j: int) -> bool | None:
+        return self.result.allowed(0, i, j)
+
+    def directions(self, i: int, j: int) -> tuple[bool | None, bool | None]:
+        return self.result.direction(0, i, j)
+
+    def evidence(self, i: int, j: int) -> Any:
+        return self.result.evidence(0, i, j, explain=False)
+
+    def resolved_port(self, j: int, port: int | str | None, protocol: str) -> int | None:
+        """A named port's number on destination j ("resolved on the destination pod by name and protocol")."""
+        if not isinstance(port, str):
+            return None
+        for cp in self.destinations[j].ports:
+            if cp.name == port and cp.protocol.upper() == protocol:
+                return cp.port
+        return None
+
+    def selecting(self, direction: str, index: int) -> tuple[str, ...]:
+        """Policies selecting source i (egress) or destination j (ingress): per class, from one representative."""
+        res = self.result
+        cls = res.source_class[index] if direction == "egress" else res.dest_class[index]
+        key = (direction, cls)
+        if key not in self._sel:
+            if hasattr(res, "selecting"):
+                self._sel[key] = tuple(res.selecting(direction, cls))
+            elif direction == "egress":
+                self._sel[key] = tuple(self.evidence(index, 0).egress.selecting) if self.destinations else ()
+            else:
+                self._sel[key] = tuple(self.evidence(0, index).ingress.selecting) if self.sources else ()
+        return self._sel[key]
+
+
+def _compute_paths(
+    compiled: Any, sources: Sequence[Workload], destinations: Sequence[Workload], port: Any, protocol: str
+) -> _Block:
+    from ..netpol.paths import compute_paths
+
+    result = compute_paths(
+        compiled, [compiled.peer(w) for w in sources], [compiled.peer(w) for w in destinations], [(port, protocol)]
+    )
+    return _Block(result, sources, destinations)
+
+
+def _name(w: Workload) -> str:
+    """NS/NAME as the JSON contract names a pod or workload."""
+    return f"{w.namespace}/{w.name}"
+
+
+def _iter_rows(run: PathsRun) -> Iterable[tuple[int, int, PortKey, _Block]]:
+    """(source index, destination index in block, port, block) for every pair in scope: by source, destination, port."""
+    for s_i, s in enumerate(run.sources):
+        rows = []
+        for b, (key, dst_idx, block) in enumerate(run.blocks):
+            for j, d_i in enumerate(dst_idx):
+                if run.in_scope(s, run.destinations[d_i]):
+                    rows.append((d_i, b, j, key, block))
+        rows.sort(key=lambda r: (r[0], r[1]))
+        for _d_i, _b, j, key, block in rows:
+            yield s_i, j, key, block
+
+
+def _tri_bits(bits: int, width: int) -> str:
+    """An int bitset as a string of '0'/'1' indexed by class (bit k -> text[k])."""
+    return format(bits, "b").zfill(width)[::-1] if width else ""
+
+
+_JSON_TRI = {True: "true", False: "false", None: "null"}
+
+
+def _stream_json(run: PathsRun, out: Any) -> None:
+    """{"paths": [...], "warnings": [...]}: one path object per line, streamed (large clusters give millions).
+
+    Each row is assembled from pieces rendered once per source, per destination and per verdict combination, reading
+    the engine's per-class bitsets directly, so the cost per pair is a few string joins.
+    """
+    dumps = json.dumps
+    chunks: list[str] = ['{"paths": [']
+    size = 0
+    first = True
+    for key, dst_idx, block in run.blocks:
+        res = block.result
+        dsts = [run.destinations[d_i] for d_i in dst_idx]
+        n_dc = len(res.dest_reps)
+        port_json = dumps(key.port)
+        proto_json = dumps(key.protocol)
+        # per destination: '"to":..,"toKind":..' and the ingress policies + resolved port tail
+        to_piece = [',"to":' + dumps(_name(d)) + ',"toKind":' + dumps(d.kind) for d in dsts]
+        tails = []
+        for j, _d in enumerate(dsts):
+            rp = block.resolved_port(j, key.port, key.protocol)
+            tails.append(
+                dumps(list(block.selecting("ingress", j)), separators=(",", ":"))
+                + "}"
+                + (',"resolvedPort":' + str(rp) if rp is not None else "")
+                + "}"
+            )
+        dclass = res.dest_class
+        for s_i, s in enumerate(run.sources):
+            sc = res.source_class[s_i]
+            bits = [
+                _tri_bits(res.matrix[0][sc], n_dc),
+                _tri_bits(res.unknown[0][sc], n_dc),
+                _tri_bits(res.egress[0][sc], n_dc),
+                _tri_bits(res.egress_unknown[0][sc], n_dc),
+                _tri_bits(res.ingress[0][sc], n_dc),
+                _tri_bits(res.ingress_unknown[0][sc], n_dc),
+            ]
+            a_s, au_s, e_s, eu_s, n_s, nu_s = bits
+            codes = [
+                ("n" if au_s[c] == "1" else a_s[c]) + ("n" if eu_s[c] == "1" else e_s[c]) + ("n" if nu_s[c] == "1" else n_s[c])
+                for c in range(n_dc)
+            ]
+            head = ',\n  {"from":' + dumps(_name(s)) + ',"fromKind":' + dumps(s.kind)
+            egress_pol = dumps(list(block.selecting("egress", s_i)), separators=(",", ":"))
+            mids: dict[str, str] = {}
+
+            def mid(code: str, _eg: str = egress_pol, port_json: str = port_json, proto_json: str = proto_json) -> str:
+                t = {"1": "true", "0": "false", "n": "null"}
+                return (
+                    ',"port":'
+                    + port_json
+                    + ',"protocol":'
+                    + proto_json
+                    + ',"allowed":'
+                    + t[code[0]]
+                    + ',"egress":{"allowed":'
+                    + t[code[1]]
+                    + ',"policies":'
+                    + _eg
+                    + '},"ingress":{"allowed":'
+                    + t[code[2]]
+                    + ',"policies":'
+                )
+
+            loop_self = s.kind == "Pod"
+            parts: list[str] = []
+            append = parts.append
+            for j, d in enumerate(dsts):
+                if not run.in_scope(s, d):
+                    continue
+                code = "111" if (loop_self and d is s) else codes[dclass[j]]
+                m = mids.get(code)
+                if m is None:
+                    m = mids[code] = mid(code)
+                append(head + to_piece[j] + m + tails[j])
+            if parts and first:
+                parts[0] = "\n  " + parts[0][4:]  # no comma before the first path
+                first = False
+            if parts:
+                chunk = "".join(parts)
+                chunks.append(chunk)
+                size += len(chunk)
+                if size > 1 << 22:
+                    out.write("".join(chunks))
+                    chunks.clear()
+                    size = 0
+    chunks.append(("\n" if not first else "") + '], "warnings": ' + dumps(run.warnings) + "}\n")
+    out.write("".join(chunks))
+    out.flush()
+
+
+def _row_dict(run: PathsRun, s_i: int, j: int, key: PortKey, block: _Block) -> dict[str, Any]:
+    s, d = run.sources[s_i], block.destinations[j]
+    eg, ing = block.directions(s_i, j)
+    item: dict[str, Any] = {
+        "from": _name(s),
+        "fromKind": s.kind,
+        "to": _name(d),
+        "toKind": d.kind,
+        "port": key.port,
+        "protocol": key.protocol,
+        "allowed": block.allowed(s_i, j),
+        "egress": {"allowed": eg, "policies": list(block.selecting("egress", s_i))},
+        "ingress": {"allowed": ing, "policies": list(block.selecting("ingress", j))},
+    }
+    rp = block.resolved_port(j, key.port, key.protocol)
+    if rp is not None:
+        item["resolvedPort"] = rp
+    return item
+
+
+def _stream_yaml(run: PathsRun, out: Any) -> None:
+    """The same document as JSON, in block YAML (one yaml.safe_dump per path, streamed)."""
+    import yaml
+
+    empty = True
+    for s_i, j, key, block in _iter_rows(run):
+        if empty:
+            out.write("paths:\n")
+            empty = False
+        out.write(yaml.safe_dump([_row_dict(run, s_i, j, key, block)], sort_keys=False, default_flow_style=False))
+    if empty:
+        out.write("paths: []\n")
+    out.write(yaml.safe_dump({"warnings": run.warnings}, sort_keys=False, default_flow_style=False))
+    out.flush()
+
+
+def _first(it: Iterable[Any]) -> Iterable[Any]:
+    for x in it:
+        yield x
+        return
+
+
+def _ref(w: Workload) -> str:
+    return w.ref
+
+
+def _decider(d: Any) -> str:
+    """Short text for -o wide: the deciding rule, or why there is none."""
+    if d.unknown_reason:
+        return "unknown: " + d.unknown_reason
+    if d.decided_by is not None:
+        return d.decided_by.describe()
+    if not d.selecting:
+        return "not isolated (no policy)" if d.allowed else d.reason
+    if d.allowed is False:
+        return "no rule allows (" + ", ".join(p.split(" ", 1)[-1] for p in d.selecting) + ")"
+    return d.reason
+
+
+def _print_paths_table(run: PathsRun, wide: bool) -> None:
+    from ..output import emit, style, table
+
+    headers = ["from", "to", "port", "verdict"] + (["egress", "ingress"] if wide else [])
+    rows: list[list[str]] = []
+    last_src = None
+    for s_i, j, key, block in _iter_rows(run):
+        s, d = run.sources[s_i], block.destinations[j]
+        src = _ref(s) if s is not last_src else ""
+        last_src = s
+        allowed = block.allowed(s_i, j)
+        rp = block.resolved_port(j, key.port, key.protocol)
+        port = f"{key.port}({rp})/{key.protocol}" if rp is not None else key.text
+        row = [src, _ref(d), port, style(STATUS[allowed], COLOUR[allowed])]
+        if wide:
+            v = block.evidence(s_i, j)
+            row += [_decider(v.egress), _decider(v.ingress)]
+        rows.append(row)
+    if not rows:
+        emit("no flows in scope")
+        return
+    emit(table(headers, rows))
+    n_allowed = sum(1 for r in rows if "ALLOWED" in r[3])
+    n_unknown = sum(1 for r in rows if "UNKNOWN" in r[3])
+    emit(f"\n{len(rows)} flows: {n_allowed} allowed, {len(rows) - n_allowed - n_unknown} denied, {n_unknown} unknown")
+
+
+def _print_matrix(run: PathsRun) -> None:
+    """A truth table per port/protocol: rows = from, columns = to (numbered as the rows' legend)."""
+    from ..output import emit
+
+    if not run.blocks or not run.sources:
+        emit("no flows in scope")
+        return
+    everyone = sorted({id(w): w for w in (*run.sources, *run.destinations)}.values(), key=lambda w: (w.namespace, w.name, w.kind))
+    number = {id(w): i + 1 for i, w in enumerate(everyone)}
+    out: list[str] = []
+    for key, dst_idx, result in run.blocks:
+        dsts = [(j, run.destinations[d_i]) for j, d_i in enumerate(dst_idx)]
+        dsts = [(j, d) for j, d in dsts if any(run.in_scope(s, d) for s in run.sources)]
+        if not dsts:
+            continue
+        width = max(len(str(number[id(d)])) for _, d in dsts)
+        label_w = max(len(f"{number[id(s)]} {_ref(s)}") for s in run.sources)
+        out.append(f"{key.text}   (rows: from, columns: to; '.' allowed, 'X' denied, '?' unknown, ' ' not in scope)")
+        out.append(" " * label_w + "  " + " ".join(str(number[id(d)]).rjust(width) for _, d in dsts))
+        for s_i, s in enumerate(run.sources):
+            cells = []
+            for j, d in dsts:
+                cells.append((CELL[result.allowed(s_i, j)] if run.in_scope(s, d) else " ").rjust(width))
+            out.append(f"{number[id(s)]} {_ref(s)}".ljust(label_w) + "  " + " ".join(cells))
+        out.append("")
+    out.append("columns: " + ", ".join(f"{number[id(w)]}={_ref(w)}" for w in everyone))
+    emit("\n".join(out))
+
+
+__all__ = ["can_reach", "paths"]
