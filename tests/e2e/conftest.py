@@ -23,6 +23,7 @@ from harness.ca import TestPKI, make_pki  # noqa: E402
 from harness.env import IsolatedHome, Recorder  # noqa: E402
 from harness.kubeconfig import write_kubeconfig  # noqa: E402
 from harness.provider import OIDCProvider, ProviderStartError  # noqa: E402
+from harness.secret_service import SecretService, secret_service_missing  # noqa: E402
 
 _RECORDER = Recorder()
 
@@ -155,3 +156,16 @@ def run_kubectl(home: IsolatedHome, recorder: Recorder) -> Any:
         return recorder.run([exe, *args], env=full_env, label=f"kubectl {' '.join(args[:2])}", **kw)
 
     return run
+
+
+@pytest.fixture
+def secret_service(home: IsolatedHome, monkeypatch: pytest.MonkeyPatch) -> Iterator[SecretService]:
+    """A private D-Bus session with an unlocked gnome-keyring; its address is put into `home.env` and os.environ."""
+    missing = secret_service_missing()
+    if missing:
+        pytest.skip(missing)
+    svc = SecretService(home.env).start()
+    home.env["DBUS_SESSION_BUS_ADDRESS"] = svc.address
+    monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", svc.address)
+    yield svc
+    svc.stop()
