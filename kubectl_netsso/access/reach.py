@@ -1,0 +1,438 @@
+"""What each foothold reaches, through the NetworkPolicy engine (kubectl_netsso.netpol.evaluate).
+
+- a pod the identity can exec into / attach to: everything that pod may connect to (its egress, and the far
+  side's ingress), per declared destination port;
+- port-forward: the pod itself (the kubelet connects inside the pod's network namespace: no policy applies);
+- a Service proxy: the Service (the API server connects to its endpoints);
+- create pods/workloads in NS: the union, over every label set that any policy in scope trusts (plus the labels
+  pods already wear there, and merges of "labels NS's egress policies select" with "labels someone trusts"),
+  of what a pod with those labels reaches;
+- edit NetworkPolicies in NS: anything into or out of NS (the identity can write the allow rule).
+
+Destinations are evaluated per equivalence class (same namespace, labels and ports), and expanded to
+workloads only for output. Pure: no I/O.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from ..cluster.snapshot import Snapshot, Workload
+from ..netpol.compile import CompiledPolicy, CompiledSnapshot, compile_snapshot
+from ..netpol.evaluate import allowed_pair, evaluate_flow
+from ..netpol.match import Tri, namespace_selected
+from ..netpol.model import ExternalPeer, Flow, PodPeer
+from ..netpol.selectors import LabelSelector
+from .footholds import workload_groups
+from .model import CREATE, NETPOL, POD, SERVICE, Destination, Foothold, Reach
+
+# A documentation address (RFC 5737 TEST-NET-2): "somewhere on the internet" for the not-egress-isolated check.
+INTERNET_PROBE = "198.51.100.1"
+
+
+@dataclass(frozen=True, slots=True)
+class _DestClass:
+    peer: PodPeer  # the representative
+    groups: tuple[tuple[str, tuple[Workload, ...]], ...]  # workload ref -> its pods
+
+
+@dataclass
+class ReachEngine:
+    """Compiles the snapshot once and memoises flow answers per (source class, destination class, port)."""
+
+    snapshot: Snapshot
+    compiled: CompiledSnapshot = field(init=False)
+    max_label_sets: int = 64
+    _classes: list[_DestClass] = field(init=False, default_factory=list)
+    _memo: dict[tuple[object, ...], Tri] = field(init=False, default_factory=dict)
+    _services_of: dict[str, list[str]] = field(init=False, default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.compiled = compile_snapshot(self.snapshot)
+        self._classes = self._destination_classes()
+        from ..netpol.endpoints import backing_workloads
+
+        for svc in self.snapshot.services:
+            for w in backing_workloads(self.snapshot, svc):
+                self._services_of.setdefault(w.ref, []).append(f"{svc.namespace}/svc/{svc.name}")
+
+    # --- classes ---------------------------------------------------------------------------------------------------
+
+    def _uses_pod_ips(self) -> bool:
+        if self.compiled.ipblock_pods != "match":
+            return False
+        for p in self._all_policies():
+            for rules in (p.ingress or (), p.egress or ()):
+                for r in rules:
+                    if any(pm.kind in ("ipBlock", "networks") for pm in r.peers):
+                        return True
+        return False
+
+    def _all_policies(self) -> Iterable[CompiledPolicy]:
+        for ps in self.compiled.network_policies.values():
+            yield from ps
+        yield from self.compiled.admin_policies
+        if self.compiled.baseline is not None:
+            yield self.compiled.baseline
+
+    def _destination_classes(self) -> list[_DestClass]:
+        with_ips = self._uses_pod_ips()
+        by_key: dict[tuple[object, ...], list[Workload]] = {}
+        for w in self.snapshot.workloads:
+            key = (
+                w.namespace,
+                frozenset(w.labels.items()),
+                tuple(sorted((p.port, p.protocol, p.name or "") for p in w.ports)),
+                w.host_network,
+                tuple(w.ips) if with_ips else (),
+            )
+            by_key.setdefault(key, []).append(w)
+        out = []
+        for ws in by_key.values():
+            peer = self.compiled.peer(ws[0])
+            # A class stands for several objects: never the "pod to itself" case.
+            peer = PodPeer(
+                peer.namespace,
+                peer.labels,
+                peer.namespace_labels,
+                peer.ports,
+                peer.ips,
+                peer.host_network,
+                f"class:{ws[0].ref}",
+                "Class",
+            )
+            groups = tuple((ref, tuple(pods)) for ref, pods in workload_groups(ws))
+            out.append(_DestClass(peer, groups))
+        out.sort(key=lambda c: c.groups[0][0])
+        return out
+
+    # --- evaluation ------------------------------------------------------------------------------------------------
+
+    def _allowed(self, src: PodPeer, src_key: object, dst: _DestClass, port: int | str, protocol: str) -> Tri:
+        key = (src_key, id(dst), port, protocol)
+        if key not in self._memo:
+            self._memo[key] = allowed_pair(self.compiled, src, dst.peer, port, protocol)
+        return self._memo[key]
+
+    def reach_from_peer(
+        self, src: PodPeer, *, exclude: Sequence[str] = (), labels: Mapping[str, str] | None = None
+    ) -> tuple[list[Destination], int]:
+        """Destinations a pod reaches (per declared port of each destination), plus the count of unknown verdicts.
+
+        exclude: workload refs not to list (the foothold's own pods).
+        """
+        src_key = (src.namespace, frozenset(src.labels.items()), src.host_network, tuple(src.ips))
+        out: list[Destination] = []
+        unknown = 0
+        for dc in self._classes:
+            ports: list[str] = []
+            candidates: list[tuple[int | str, str, str]] = [
+                (
+                    cp.port,
+                    cp.protocol.upper(),
+                    f"{cp.name}={cp.port}/{cp.protocol.upper()}" if cp.name else f"{cp.port}/{cp.protocol.upper()}",
+                )
+                for cp in dc.peer.ports
+            ]
+            if not candidates:
+                candidates = [(0, "TCP", "any/TCP")]
+            saw_unknown = False
+            for port, proto, text in candidates:
+                if port == 0:
+                    v = evaluate_flow(self.compiled, Flow(src, dc.peer, None, proto), explain=False).allowed
+                else:
+                    v = self._allowed(src, src_key, dc, port, proto)
+                if v is True:
+                    ports.append(text)
+                elif v is None:
+                    saw_unknown = True
+            if not ports:
+                if saw_unknown:
+                    unknown += sum(1 for ref, _ in dc.groups if ref not in exclude)
+                continue
+            for ref, _pods in dc.groups:
+                if ref in exclude:
+                    continue
+                out.append(
+                    Destination(
+                        ref=ref,
+                        namespace=dc.peer.namespace,
+                        ports=tuple(ports),
+                        labels=dict(labels) if labels is not None else None,
+                        note=("via " + ", ".join(self._services_of[ref])) if ref in self._services_of else "",
+                    )
+                )
+        out.extend(self._external(src, labels))
+        return out, unknown
+
+    def _external(self, src: PodPeer, labels: Mapping[str, str] | None) -> list[Destination]:
+        """External CIDRs the pod may connect to: egress ipBlocks/networks that allow it, or anything when not isolated."""
+        out: list[Destination] = []
+        probe = evaluate_flow(self.compiled, Flow(src, ExternalPeer(INTERNET_PROBE), None, "TCP"), explain=False)
+        if probe.egress.allowed is True and not probe.egress.selecting:
+            return [
+                Destination(
+                    "ip:0.0.0.0/0",
+                    None,
+                    ("any",),
+                    dict(labels) if labels is not None else None,
+                    note="not egress-isolated: any address",
+                )
+            ]
+        seen: set[str] = set()
+        for p in self._all_policies():
+            for rule in p.egress or ():
+                for pm in rule.peers:
+                    if pm.kind not in ("ipBlock", "networks"):
+                        continue
+                    for net in pm.cidrs:
+                        text = str(net)
+                        if text in seen:
+                            continue
+                        ip = _inside(net, pm.excepts)
+                        if ip is None:
+                            continue
+                        ports = [m for m in rule.ports] if not rule.all_ports else []
+                        tries: list[tuple[int | str | None, str, str]] = [
+                            (m.port if m.port is not None else None, m.protocol, m.describe()) for m in ports
+                        ] or [(None, "TCP", "any")]
+                        allowed_ports = []
+                        for port, proto, text_port in tries:
+                            v = evaluate_flow(self.compiled, Flow(src, ExternalPeer(ip), port, proto), explain=False)
+                            if v.allowed is True:
+                                allowed_ports.append(text_port)
+                        if allowed_ports:
+                            seen.add(text)
+                            excepts = f" except {', '.join(map(str, pm.excepts))}" if pm.excepts else ""
+                            out.append(
+                                Destination(
+                                    f"ip:{text}",
+                                    None,
+                                    tuple(allowed_ports),
+                                    dict(labels) if labels is not None else None,
+                                    via=(p.label,),
+                                    note=excepts.strip(),
+                                )
+                            )
+        return out
+
+    # --- footholds -------------------------------------------------------------------------------------------------
+
+    def reach(self, foothold: Foothold) -> Reach:
+        if foothold.kind == POD:
+            return self._pod_reach(foothold)
+        if foothold.kind == SERVICE:
+            return Reach(
+                foothold,
+                (Destination(foothold.target, foothold.namespace, ("service ports",), note="through the API server proxy"),),
+                "low",
+                "API server proxy to one Service",
+            )
+        if foothold.kind == CREATE:
+            return self._create_reach(foothold)
+        if foothold.kind == NETPOL:
+            dests = tuple(
+                Destination(ref, foothold.namespace, ("any",), note="can write an allow rule for it")
+                for dc in self._classes
+                if dc.peer.namespace == foothold.namespace
+                for ref, _ in dc.groups
+            )
+            return Reach(
+                foothold,
+                dests,
+                "critical",
+                f"can rewrite the NetworkPolicies of {foothold.namespace}: any flow into or out of it",
+                any_destination=True,
+            )
+        raise ValueError(f"unknown foothold kind {foothold.kind!r}")
+
+    def _pod_reach(self, fh: Foothold) -> Reach:
+        actions = set(fh.actions)
+        own = {ref for ref, _ in workload_groups(fh.workloads)} | {fh.target}
+        dests: dict[str, Destination] = {}
+        unknown = 0
+        if actions & {"exec", "attach"}:
+            seen: set[tuple[object, ...]] = set()
+            for w in fh.workloads:
+                key = (frozenset(w.labels.items()), w.host_network, tuple(w.ips))
+                if key in seen:
+                    continue
+                seen.add(key)
+                found, unk = self.reach_from_peer(self.compiled.peer(w), exclude=tuple(own))
+                unknown += unk
+                for d in found:
+                    dests.setdefault(d.ref, d)
+        if actions & {"port-forward", "pod proxy"}:
+            ports = tuple(sorted({f"{p.port}/{p.protocol}" for w in fh.workloads for p in w.ports})) or ("any",)
+            how = "port-forward" if "port-forward" in actions else "pod proxy"
+            dests.setdefault(
+                fh.target,
+                Destination(fh.target, fh.namespace, ports, note=f"{how}: connects inside the pod, NetworkPolicy does not apply"),
+            )
+        result = tuple(sorted(dests.values(), key=lambda d: d.ref))
+        cross = [d for d in result if beyond(d, fh.namespace)]
+        external = [d for d in result if d.namespace is None]
+        if actions & {"exec", "attach"} and (cross or external):
+            risk, why = (
+                "medium",
+                f"runs commands in a pod that reaches {len(cross)} destination(s) in other namespaces"
+                + (f" and {len(external)} external range(s)" if external else ""),
+            )
+        elif actions & {"exec", "attach"}:
+            risk, why = "low", "runs commands in a pod whose reach stays in its namespace"
+        else:
+            risk, why = "low", "connects to the pod's own ports"
+        return Reach(fh, result, risk, why, unknown=unknown)
+
+    def _create_reach(self, fh: Foothold) -> Reach:
+        ns = fh.namespace
+        dests: dict[str, Destination] = {}
+        unknown = 0
+        for labels in self.candidate_label_sets(ns):
+            peer = self.compiled.selector_peer(ns, labels, name="{created pod}")
+            found, unk = self.reach_from_peer(peer, labels=labels)
+            unknown += unk
+            for d in found:
+                if d.ref not in dests:
+                    dests[d.ref] = d
+                else:
+                    old = dests[d.ref]
+                    merged = tuple(dict.fromkeys(old.ports + d.ports))
+                    if merged != old.ports:
+                        dests[d.ref] = Destination(old.ref, old.namespace, merged, old.labels, old.via, old.note)
+        result = tuple(sorted(dests.values(), key=lambda d: d.ref))
+        cross = [d for d in result if beyond(d, ns)]
+        if cross:
+            example = cross[0]
+            wear = _labels_text(example.labels or {})
+            risk, why = (
+                "high",
+                (
+                    f"can create pods with any labels in {ns}: reaches {len(cross)} destination(s) in other "
+                    f"namespaces (e.g. as {wear}: {example.ref})"
+                ),
+            )
+        else:
+            risk, why = "medium", f"can create pods with any labels in {ns}; their reach stays in {ns}"
+        return Reach(fh, result, risk, why, unknown=unknown)
+
+    def candidate_label_sets(self, namespace: str) -> list[dict[str, str]]:
+        """Label sets worth trying for a pod created in namespace (see module docstring), most specific first.
+
+        Trusted: every ingress peer (NP/ANP/BANP Allow) that can match a pod of this namespace. Egress: the pods
+        this namespace's policies select (their egress rules apply to them). Existing: labels pods wear here.
+        """
+        ns_peer = self.compiled.selector_peer(namespace, {})
+        trusted: list[dict[str, str]] = []
+        egress: list[dict[str, str]] = []
+        for p in self._all_policies():
+            for rule in p.ingress or ():
+                if rule.action != "Allow":
+                    continue
+                for pm in rule.peers:
+                    if pm.kind != "pods" or pm.pod_selector is None:
+                        continue
+                    if pm.namespace is not None:
+                        if pm.namespace != namespace:
+                            continue
+                    elif namespace_selected(self.compiled, pm.namespace_selector, ns_peer) is False:
+                        continue
+                    lab = labels_satisfying(pm.pod_selector)
+                    if lab is not None:
+                        trusted.append(lab)
+        for p in self.compiled.policies_in(namespace):
+            if p.egress and p.subject_pod_selector is not None:
+                lab = labels_satisfying(p.subject_pod_selector)
+                if lab is not None:
+                    egress.append(lab)
+        existing = [dict(w.labels) for w in self.snapshot.workloads if w.namespace == namespace]
+        merged: list[dict[str, str]] = []
+        for e in egress:
+            for t in trusted:
+                if all(e.get(k, v) == v for k, v in t.items()):
+                    merged.append({**e, **t})
+        out: list[dict[str, str]] = []
+        seen: set[frozenset[tuple[str, str]]] = set()
+        for lab in [*merged, *trusted, *existing, *egress, {}]:
+            key = frozenset(lab.items())
+            if key not in seen:
+                seen.add(key)
+                out.append(lab)
+        if len(out) > self.max_label_sets:
+            out = out[: self.max_label_sets - 1] + [{}]
+        return out
+
+
+def labels_satisfying(sel: LabelSelector) -> dict[str, str] | None:
+    """A smallest label set the selector matches (In: its first value; Exists: any value), or None if impossible."""
+    labels: dict[str, str] = {}
+    forbidden: dict[str, set[str]] = {}
+    absent: set[str] = set()
+    for r in sel.requirements:
+        if r.operator == "In":
+            allowed = [v for v in r.values if v not in forbidden.get(r.key, set())]
+            if r.key in labels:
+                if labels[r.key] not in r.values:
+                    return None
+                continue
+            if not allowed:
+                return None
+            labels[r.key] = allowed[0]
+        elif r.operator == "Exists":
+            labels.setdefault(r.key, "x")
+        elif r.operator == "NotIn":
+            forbidden.setdefault(r.key, set()).update(r.values)
+        elif r.operator == "DoesNotExist":
+            absent.add(r.key)
+    for key, values in forbidden.items():
+        if key in labels and labels[key] in values:
+            # An Exists placeholder may clash with NotIn: pick another value.
+            if labels[key] == "x" and "y" not in values:
+                labels[key] = "y"
+            else:
+                return None
+    if absent & set(labels):
+        return None
+    return labels if sel.matches(labels) else None
+
+
+def _inside(
+    net: ipaddress.IPv4Network | ipaddress.IPv6Network, excepts: Sequence[ipaddress.IPv4Network | ipaddress.IPv6Network]
+) -> str | None:
+    """An address in net outside every except range (None when the excepts cover it all)."""
+    candidates = [net.network_address, net.broadcast_address]
+    for e in excepts:
+        if e.version == net.version:
+            candidates += [
+                e.network_address - 1 if int(e.network_address) > 0 else e.network_address,
+                e.broadcast_address + 1 if int(e.broadcast_address) < int(net.broadcast_address) else e.broadcast_address,
+            ]
+    for c in candidates:
+        if c in net and not any(c.version == e.version and c in e for e in excepts):
+            return str(c)
+    return None
+
+
+def is_dns_only(d: Destination) -> bool:
+    """A destination reached only on port 53: the cluster DNS every pod needs, not a risk of its own."""
+    numbers = [p.split("/", 1)[0].rsplit("=", 1)[-1] for p in d.ports]
+    return bool(numbers) and all(n == "53" for n in numbers)
+
+
+def beyond(d: Destination, namespace: str) -> bool:
+    """A destination in another namespace (DNS excepted): what a foothold adds beyond its own namespace."""
+    return d.namespace is not None and d.namespace != namespace and not is_dns_only(d)
+
+
+def _labels_text(labels: Mapping[str, str]) -> str:
+    return ",".join(f"{k}={v}" for k, v in sorted(labels.items())) or "(no labels)"
+
+
+def reach_all(engine: ReachEngine, footholds: Iterable[Foothold]) -> list[Reach]:
+    """Reach of each foothold; the riskiest first."""
+    from .model import severity_rank
+
+    out = [engine.reach(f) for f in footholds]
+    return sorted(out, key=lambda r: (-severity_rank(r.risk), r.foothold.namespace, r.foothold.kind, r.foothold.target))
