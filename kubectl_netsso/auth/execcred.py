@@ -71,7 +71,7 @@ def format_timestamp(ts: float) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(int(ts)))
 
 
-def exec_credential(token: str, expires_at: float | None, api_version: str, margin: int) -> str:
+def exec_credential(token: str, expires_at: float | None, api_version: str, margin: float) -> str:
     """The ExecCredential JSON for stdout. expirationTimestamp = exp - margin, so client-go asks again (and we refresh)
     before the API server would reject the token."""
     status: dict[str, object] = {"token": token}
@@ -129,5 +129,6 @@ def fast_path(args: list[str]) -> int | None:
         return None
     if not tokens.is_valid(settings.expiry_margin):
         return None
-    _write_stdout(exec_credential(tokens.id_token, tokens.expires_at, info.api_version, settings.expiry_margin))
+    margin = tokens.effective_margin(settings.expiry_margin)
+    _write_stdout(exec_credential(tokens.id_token, tokens.expires_at, info.api_version, margin))
     return 0

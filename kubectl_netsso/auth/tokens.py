@@ -97,8 +97,20 @@ class TokenSet:
     def expires_at(self) -> float | None:
         return expiry_of(self.id_token)
 
+    def effective_margin(self, margin: float) -> float:
+        """The margin, but at most half the token's lifetime (exp - iat): with a provider TTL at or below the margin a
+        freshly refreshed token would otherwise count as expired at once and every call would refresh again."""
+        try:
+            claims = decode_claims(self.id_token)
+        except TokenError:
+            return margin
+        exp, iat = claims.get("exp"), claims.get("iat")
+        if isinstance(exp, (int, float)) and isinstance(iat, (int, float)) and exp > iat:
+            return min(margin, (exp - iat) / 2)
+        return margin
+
     def is_valid(self, margin: float = 60, now: float | None = None) -> bool:
-        """True when the ID token expires more than ``margin`` seconds from now.
+        """True when the ID token expires more than the (effective) margin from now.
 
         The margin keeps kubectl from sending a token the API server rejects a few seconds later: client-go reuses a
         credential until exactly expirationTimestamp, and clocks differ (int128/kubelogin#754).
@@ -106,7 +118,7 @@ class TokenSet:
         exp = self.expires_at
         if exp is None:
             return False
-        return exp - margin > (time.time() if now is None else now)
+        return exp - self.effective_margin(margin) > (time.time() if now is None else now)
 
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {"id_token": self.id_token}

@@ -1,0 +1,233 @@
+"""OpenID Provider discovery (.well-known/openid-configuration) and JWKS, with a short on-disk cache and clear errors.
+
+Also the one place HTTP to the provider is configured: TLS verification (CA files, insecure flag) and error
+translation. requests lets REQUESTS_CA_BUNDLE override ``Session.verify``, so ``verify=`` is passed on every call.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import time
+from typing import Any
+
+from .. import log
+from ..errors import NetssoError
+from .settings import ProviderSettings
+
+DISCOVERY_TTL = 3600  # seconds a cached discovery document / JWKS is reused (JWKS is refetched on an unknown kid)
+HTTP_TIMEOUT = 15
+TLS_HINT = "pass the provider's CA certificate with --certificate-authority (or, for a test only, --insecure-skip-tls-verify)"
+NET_HINT = "check --oidc-issuer-url or your network/VPN"
+_warned_insecure = False
+
+
+def tls_verify(settings: ProviderSettings) -> bool | str:
+    """requests' ``verify`` value: False (insecure, warns once), a CA bundle path, or True (system trust)."""
+    global _warned_insecure
+    if settings.insecure_skip_tls_verify:
+        if not _warned_insecure:
+            log.warn("TLS certificate verification of the OpenID Provider is disabled (--insecure-skip-tls-verify)")
+            _warned_insecure = True
+        try:
+            import urllib3
+
+            urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
+        except ImportError:  # pragma: no cover
+            pass
+        return False
+    cas = settings.certificate_authorities
+    for path in cas:
+        if not os.path.isfile(path):
+            raise NetssoError(f"certificate authority file {path} does not exist", hint="check --certificate-authority")
+    if not cas:
+        return True
+    if len(cas) == 1:
+        return cas[0]
+    return _combined_bundle(settings)
+
+
+def _combined_bundle(settings: ProviderSettings) -> str:
+    """requests takes one CA file: concatenate several into one file under the cache dir (0600)."""
+    from .cache import atomic_write, ensure_dir
+
+    parts = []
+    for path in settings.certificate_authorities:
+        with open(path, "rb") as fh:
+            parts.append(fh.read().strip() + b"\n")
+    blob = b"".join(parts)
+    directory = os.path.join(settings.token_cache_dir, "ca")
+    ensure_dir(directory)
+    target = os.path.join(directory, hashlib.sha256(blob).hexdigest() + ".pem")
+    if not os.path.exists(target):
+        atomic_write(target, blob)
+    return target
+
+
+def _ssl_reason(exc: BaseException) -> str:
+    text = str(exc)
+    match = re.search(r"certificate verify failed: ([^()'\"]+)", text)
+    if match:
+        return "certificate verify failed: " + match.group(1).strip().rstrip(".")
+    match = re.search(r"(hostname '[^']+' doesn't match[^'\"]*)", text)
+    return match.group(1) if match else "TLS handshake failed"
+
+
+def http_request(settings: ProviderSettings, method: str, url: str, what: str, **kwargs: Any) -> Any:
+    """One HTTP call to the provider with TLS settings applied; network/TLS failures become a one-line NetssoError."""
+    import requests
+
+    kwargs.setdefault("timeout", HTTP_TIMEOUT)
+    kwargs["verify"] = tls_verify(settings)
+    log.debug(f"{method} {url}", at=2)
+    try:
+        response = requests.request(method, url, **kwargs)
+    except requests.exceptions.SSLError as exc:
+        raise NetssoError(f"TLS failure talking to {what} at {_origin(url)}: {_ssl_reason(exc)}", hint=TLS_HINT) from None
+    except requests.exceptions.Timeout:
+        raise NetssoError(f"{what} at {_origin(url)} unreachable: timed out", hint=NET_HINT) from None
+    except requests.exceptions.ConnectionError as exc:
+        reason = "connection refused" if "refused" in str(exc).lower() else "connection failed"
+        raise NetssoError(f"{what} at {_origin(url)} unreachable: {reason}", hint=NET_HINT) from None
+    except requests.exceptions.RequestException as exc:
+        raise NetssoError(f"{what} at {_origin(url)} failed: {type(exc).__name__}") from None
+    log.debug(f"-> HTTP {response.status_code}", at=2)
+    return response
+
+
+def _origin(url: str) -> str:
+    match = re.match(r"^([a-z]+://[^/?#]+)", url)
+    return match.group(1) if match else url
+
+
+class ProviderMetadata:
+    """The provider's discovery document and JWKS (JWKS loaded lazily, refetched once on an unknown kid)."""
+
+    def __init__(self, settings: ProviderSettings, config: dict[str, Any], jwks: dict[str, Any] | None = None) -> None:
+        self.settings = settings
+        self.config = config
+        self._jwks = jwks
+
+    @property
+    def issuer(self) -> str:
+        return str(self.config["issuer"])
+
+    def endpoint(self, name: str) -> str | None:
+        value = self.config.get(name)
+        return value if isinstance(value, str) and value else None
+
+    @property
+    def authorization_endpoint(self) -> str:
+        return str(self.config["authorization_endpoint"])
+
+    @property
+    def token_endpoint(self) -> str:
+        return str(self.config["token_endpoint"])
+
+    def require(self, name: str, feature: str) -> str:
+        value = self.endpoint(name)
+        if value is None:
+            raise NetssoError(f"the provider {self.issuer} does not support {feature} (no {name} in its discovery document)",
+                              hint="use another --grant-type")
+        return value
+
+    @property
+    def signing_algs(self) -> list[str]:
+        algs = self.config.get("id_token_signing_alg_values_supported")
+        return [a for a in algs if isinstance(a, str)] if isinstance(algs, list) else ["RS256"]
+
+    def jwks(self, refresh: bool = False) -> dict[str, Any]:
+        if self._jwks is None or refresh:
+            self._jwks = fetch_jwks(self.settings, str(self.config["jwks_uri"]))
+            _store(self.settings, self.config, self._jwks)
+        return self._jwks
+
+
+def _cache_file(settings: ProviderSettings) -> str | None:
+    if settings.token_cache_storage == "none":
+        return None
+    key = hashlib.sha256(json.dumps([settings.issuer_url, settings.certificate_authorities,
+                                     settings.insecure_skip_tls_verify]).encode()).hexdigest()
+    return os.path.join(settings.token_cache_dir, "discovery", key + ".json")
+
+
+def _load_cached(settings: ProviderSettings) -> tuple[dict[str, Any], dict[str, Any] | None] | None:
+    path = _cache_file(settings)
+    if path is None:
+        return None
+    try:
+        with open(path, "rb") as fh:
+            data = json.loads(fh.read())
+        if time.time() - float(data["fetched_at"]) > DISCOVERY_TTL or data["config"].get("issuer") != settings.issuer_url:
+            return None
+        return data["config"], data.get("jwks")
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None
+
+
+def _store(settings: ProviderSettings, config: dict[str, Any], jwks: dict[str, Any] | None) -> None:
+    path = _cache_file(settings)
+    if path is None:
+        return
+    from .cache import atomic_write, ensure_dir
+
+    try:
+        ensure_dir(os.path.dirname(path))
+        atomic_write(path, json.dumps({"fetched_at": time.time(), "config": config, "jwks": jwks}).encode())
+    except NetssoError as err:
+        log.debug(f"not caching discovery: {err.message}")
+
+
+def fetch_config(settings: ProviderSettings) -> dict[str, Any]:
+    """GET <issuer>/.well-known/openid-configuration and check it describes this issuer (OIDC Discovery 4.3)."""
+    issuer = settings.issuer_url
+    if not re.match(r"^https?://[^/?#]+", issuer):
+        raise NetssoError(f"issuer URL {issuer!r} is not an http(s) URL", hint="check --oidc-issuer-url")
+    url = issuer.rstrip("/") + "/.well-known/openid-configuration"
+    response = http_request(settings, "GET", url, "issuer", headers={"Accept": "application/json"})
+    not_op = f"{issuer} is not an OpenID Provider"
+    hint = "check --oidc-issuer-url: it must serve /.well-known/openid-configuration"
+    if response.status_code != 200:
+        raise NetssoError(f"{not_op}: discovery answered HTTP {response.status_code}", hint=hint)
+    try:
+        config = response.json()
+    except ValueError:
+        raise NetssoError(f"{not_op}: the discovery document is not JSON", hint=hint) from None
+    if not isinstance(config, dict):
+        raise NetssoError(f"{not_op}: the discovery document is not a JSON object", hint=hint)
+    missing = [f for f in ("issuer", "authorization_endpoint", "token_endpoint", "jwks_uri") if not config.get(f)]
+    if missing:
+        raise NetssoError(f"{not_op}: the discovery document lacks {', '.join(missing)}", hint=hint)
+    # OIDC Discovery 4.3: "The issuer value returned MUST be identical to the Issuer URL that was used as the prefix
+    # to /.well-known/openid-configuration to retrieve the configuration information."
+    if config["issuer"] != issuer:
+        raise NetssoError(f"the provider says its issuer is {config['issuer']!r}, not {issuer!r}",
+                          hint="use exactly the provider's issuer as --oidc-issuer-url (mind a trailing slash)")
+    return config
+
+
+def fetch_jwks(settings: ProviderSettings, url: str) -> dict[str, Any]:
+    response = http_request(settings, "GET", url, "JWKS endpoint", headers={"Accept": "application/json"})
+    if response.status_code != 200:
+        raise NetssoError(f"could not fetch the provider's signing keys: HTTP {response.status_code} from {url}")
+    try:
+        jwks = response.json()
+    except ValueError:
+        raise NetssoError(f"the provider's signing keys at {url} are not JSON") from None
+    if not isinstance(jwks, dict) or not isinstance(jwks.get("keys"), list):
+        raise NetssoError(f"the provider's signing keys at {url} are not a JWK set")
+    return jwks
+
+
+def discover(settings: ProviderSettings, use_cache: bool = True) -> ProviderMetadata:
+    """Provider metadata from the on-disk cache (if fresh and use_cache) or the network."""
+    if use_cache:
+        cached = _load_cached(settings)
+        if cached is not None:
+            log.debug("using cached discovery document")
+            return ProviderMetadata(settings, cached[0], cached[1])
+    config = fetch_config(settings)
+    _store(settings, config, None)
+    return ProviderMetadata(settings, config)
