@@ -27,6 +27,8 @@ __all__ = [
     "load_kubeconfig",
     "resolve_context",
     "is_netsso_exec",
+    "effective_namespace",
+    "current_namespace",
     "NETSSO_COMMAND",
 ]
 
@@ -337,3 +339,10 @@ def _exec_config(value: Any, user_name: str) -> ExecConfig | None:
         provide_cluster_info=bool(value.get("provideClusterInfo")),
         install_hint=hint if isinstance(hint, str) else None,
     )
+
+
+def current_namespace(kube: Any) -> str:
+    """-n/--namespace, else the kubeconfig context's namespace, else "default", for a KubeOptions-like object."""
+    if getattr(kube, "namespace", None):
+        return str(kube.namespace)
+    return resolve_context(getattr(kube, "kubeconfig", None), getattr(kube, "context", None)).namespace

@@ -1,72 +1,714 @@
 """A Snapshot from a live API server, and the review APIs (the only module importing ``kubernetes``, lazily).
 
-Contract (implementation follows): see load_snapshot and LiveClient.
+Requests go through the ``kubernetes`` client's ApiClient (TLS, client certificates, tokens, exec plugins from the
+kubeconfig) but responses are read as plain JSON: the same object shapes the manifests loader checks, and no
+pydantic model validation of fields the engines never use. When the kubeconfig user is this plugin
+(``kubectl-netsso get-token``), the bearer token comes in-process from ``kubectl_netsso.auth.credentials`` instead
+of the client running us as a second process.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
-from dataclasses import dataclass, field
-from typing import Any
+import json
+import sys
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any, NamedTuple
 
-from ..cli.options import KubeOptions
-from .snapshot import Snapshot
+from .. import log
+from ..errors import EXIT_USAGE, NetssoError
+from .kubeconfig import KubeContext, effective_namespace, resolve_context
+from .manifests import _Builder
+from .snapshot import Gap, Snapshot, Workload
+
+if TYPE_CHECKING:  # importing cli.options at run time would pull in click
+    from ..cli.options import KubeOptions
+
+__all__ = [
+    "PARTS",
+    "AccessDecision",
+    "RulesReview",
+    "APIResource",
+    "LiveClient",
+    "load_snapshot",
+    "cni_warning_from_daemonsets",
+]
 
 PARTS = frozenset({"network", "rbac"})
+_TIMEOUT = (10.0, 60.0)  # (connect, read) seconds
+_PAGE = 500  # kubectl's chunk size
 
 
-@dataclass(frozen=True, slots=True)
-class AccessDecision:
+class AccessDecision(NamedTuple):
+    """SelfSubjectAccessReview status (unpacks as (allowed, denied, reason, evaluation_error))."""
+
     allowed: bool
     denied: bool = False
     reason: str = ""
     evaluation_error: str = ""
 
 
-@dataclass(frozen=True, slots=True)
-class RulesReview:
-    resource_rules: tuple[dict[str, Any], ...] = ()  # {"verbs", "apiGroups", "resources", "resourceNames"}
-    non_resource_rules: tuple[dict[str, Any], ...] = ()  # {"verbs", "nonResourceURLs"}
+class RulesReview(NamedTuple):
+    """SelfSubjectRulesReview status (unpacks as (resource_rules, non_resource_rules, incomplete, evaluation_error)).
+
+    Rules are the API's plain dicts: resource rules {"verbs", "apiGroups", "resources", "resourceNames"},
+    non-resource rules {"verbs", "nonResourceURLs"}; missing lists are filled with [].
+    """
+
+    resource_rules: tuple[dict[str, Any], ...] = ()
+    non_resource_rules: tuple[dict[str, Any], ...] = ()
     incomplete: bool = False
     evaluation_error: str = ""
 
 
 @dataclass(frozen=True, slots=True)
 class APIResource:
-    group: str
+    """One discovered resource (like a row of ``kubectl api-resources``), with its subresources."""
+
+    group: str  # "" for the core group
     version: str
     resource: str  # plural name, e.g. "pods"
     kind: str
     namespaced: bool
     verbs: tuple[str, ...] = ()
-    subresources: tuple[str, ...] = field(default_factory=tuple)  # e.g. ("exec", "log")
+    subresources: tuple[str, ...] = ()  # e.g. ("exec", "log", "status")
     short_names: tuple[str, ...] = ()
 
 
+class _HTTPStatus(Exception):
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+# resource -> (API path prefix, kind, apiVersion, namespaced)
+_RESOURCES: dict[str, tuple[str, str, str, bool]] = {
+    "namespaces": ("/api/v1", "Namespace", "v1", False),
+    "pods": ("/api/v1", "Pod", "v1", True),
+    "services": ("/api/v1", "Service", "v1", True),
+    "replicasets": ("/apis/apps/v1", "ReplicaSet", "apps/v1", True),
+    "daemonsets": ("/apis/apps/v1", "DaemonSet", "apps/v1", True),
+    "networkpolicies": ("/apis/networking.k8s.io/v1", "NetworkPolicy", "networking.k8s.io/v1", True),
+    "adminnetworkpolicies": (
+        "/apis/policy.networking.k8s.io/v1alpha1",
+        "AdminNetworkPolicy",
+        "policy.networking.k8s.io/v1alpha1",
+        False,
+    ),
+    "baselineadminnetworkpolicies": (
+        "/apis/policy.networking.k8s.io/v1alpha1",
+        "BaselineAdminNetworkPolicy",
+        "policy.networking.k8s.io/v1alpha1",
+        False,
+    ),
+    "roles": ("/apis/rbac.authorization.k8s.io/v1", "Role", "rbac.authorization.k8s.io/v1", True),
+    "rolebindings": ("/apis/rbac.authorization.k8s.io/v1", "RoleBinding", "rbac.authorization.k8s.io/v1", True),
+    "clusterroles": ("/apis/rbac.authorization.k8s.io/v1", "ClusterRole", "rbac.authorization.k8s.io/v1", False),
+    "clusterrolebindings": (
+        "/apis/rbac.authorization.k8s.io/v1",
+        "ClusterRoleBinding",
+        "rbac.authorization.k8s.io/v1",
+        False,
+    ),
+}
+
+
 class LiveClient:
-    """One API server connection for the kubeconfig context in ``kube`` (impersonating --as/--as-group)."""
+    """One API server connection for the kubeconfig context in ``kube``, impersonating --as/--as-group.
 
-    def __init__(self, kube: KubeOptions, interactive: bool | None = None) -> None:
-        raise NotImplementedError
+    Nothing is contacted until the first request. ``interactive`` (default: stdin is a terminal) is passed to the
+    in-process token helper when the kubeconfig user is this plugin.
+    """
 
+    def __init__(self, kube: KubeOptions, interactive: bool | None = None, timeout: tuple[float, float] = _TIMEOUT) -> None:
+        self.kube = kube
+        self.context: KubeContext = resolve_context(kube.kubeconfig, kube.context)
+        self.namespace = effective_namespace(kube.namespace, self.context)
+        self.interactive = _stdin_is_tty() if interactive is None else interactive
+        self.timeout = timeout
+        if kube.as_groups and not kube.as_user:
+            raise NetssoError("--as-group needs --as (impersonating groups without a user is not allowed)", exit_code=EXIT_USAGE)
+        self._api: Any = None
+        self._groups: dict[str, Any] | None = None
+
+    # -- connection ----------------------------------------------------------------------------------------------
+    @property
+    def server(self) -> str:
+        return self.context.server or "(no server)"
+
+    @property
+    def api(self) -> Any:
+        if self._api is None:
+            self._api = self._build_api()
+        return self._api
+
+    def _build_api(self) -> Any:
+        from kubernetes import config as kconfig
+        from kubernetes.client import ApiClient, Configuration
+
+        ctx = self.context
+        if not ctx.server:
+            raise NetssoError(f'context "{ctx.name}": cluster "{ctx.cluster_name}" has no server')
+        user_override = None
+        if ctx.user_is_netsso:
+            token = _netsso_token(ctx, self.interactive)
+            log.register_secret(token)
+            user_override = {k: v for k, v in ctx.user.items() if k not in ("exec", "auth-provider", "token", "tokenFile")}
+            user_override["token"] = token
+        configuration = Configuration()
+        try:
+            kconfig.load_kube_config_from_dict(
+                ctx.client_config(user_override),
+                context=ctx.name,
+                client_configuration=configuration,
+                persist_config=False,
+            )
+        except (kconfig.ConfigException, OSError, ValueError) as exc:
+            raise NetssoError(f'kubeconfig context "{ctx.name}": {log.redact(str(exc))}') from None
+        return ApiClient(configuration)
+
+    def request(self, method: str, path: str, query: Sequence[tuple[str, Any]] = (), body: Any = None) -> Any:
+        """One API request; returns the parsed JSON. 401/TLS/unreachable -> NetssoError; other statuses -> _HTTPStatus."""
+        from kubernetes.client.exceptions import ApiException
+        from urllib3 import HTTPHeaderDict
+        from urllib3.exceptions import HTTPError
+
+        api = self.api
+        headers: dict[str, str] = {"Accept": "application/json"}
+        if body is not None:
+            headers["Content-Type"] = "application/json"
+        method, url, hdrs, body, _ = api.param_serialize(
+            method=method,
+            resource_path=path,
+            query_params=list(query) or None,
+            header_params=headers,
+            body=body,
+            auth_settings=["BearerToken"],
+        )
+        all_headers = HTTPHeaderDict(hdrs)
+        if self.kube.as_user:
+            # Impersonation: "Impersonate-User" and one "Impersonate-Group" header per group (User impersonation docs).
+            all_headers["Impersonate-User"] = self.kube.as_user
+            for group in self.kube.as_groups:
+                all_headers.add("Impersonate-Group", group)
+        log.debug(f"{method} {url}", at=2)
+        try:
+            resp = api.rest_client.request(method, url, headers=all_headers, body=body, _request_timeout=self.timeout)
+            data = resp.read()
+        except ApiException as exc:  # the client wraps TLS errors as status 0
+            raise self._connection_error(str(exc.reason or exc)) from None
+        except HTTPError as exc:
+            raise self._connection_error(str(getattr(exc, "reason", None) or exc)) from None
+        except OSError as exc:
+            raise self._connection_error(str(exc)) from None
+        status = resp.status
+        log.debug(f"{method} {path} -> {status}", at=2)
+        if 200 <= status < 300:
+            try:
+                return json.loads(data or b"null")
+            except ValueError:
+                raise NetssoError(f"{method} {path}: the API server sent a response that is not JSON") from None
+        message = _status_message(data) or (resp.reason or "")
+        if status == 401:
+            hint = "run: kubectl netsso login" if self.context.user_is_netsso else "check the credentials of your kubeconfig user"
+            raise NetssoError(f"{self.server}: 401 Unauthorized: the API server did not accept the credentials", hint=hint)
+        raise _HTTPStatus(status, message or f"HTTP {status}")
+
+    def _connection_error(self, detail: str) -> NetssoError:
+        detail = log.redact(detail.strip().splitlines()[-1] if detail.strip() else detail)
+        lowered = detail.lower()
+        if "certificate" in lowered or "ssl" in lowered or "tls" in lowered:
+            return NetssoError(
+                f"{self.server}: TLS error: {detail}",
+                hint="check certificate-authority / certificate-authority-data of the cluster in your kubeconfig",
+            )
+        return NetssoError(
+            f"{self.server}: API server unreachable: {detail}",
+            hint=f'check the server of context "{self.context.name}", your network or VPN',
+        )
+
+    # -- reviews -------------------------------------------------------------------------------------------------
     def self_subject_review(self) -> dict[str, Any]:
-        """SelfSubjectReview status.userInfo: {"username", "uid", "groups", "extra"}."""
-        raise NotImplementedError
+        """SelfSubjectReview (authentication.k8s.io/v1; v1beta1 on older servers): the user as the cluster sees it.
 
-    def access_review(self, attrs: dict[str, Any]) -> AccessDecision:
-        """SelfSubjectAccessReview; attrs = {"resourceAttributes": {...}} or {"nonResourceAttributes": {...}}."""
-        raise NotImplementedError
+        Returns {"username": str, "uid": str, "groups": [str], "extra": {str: [str]}}.
+        """
+        last: _HTTPStatus | None = None
+        for version in ("v1", "v1beta1"):
+            try:
+                obj = self.request(
+                    "POST",
+                    f"/apis/authentication.k8s.io/{version}/selfsubjectreviews",
+                    body={"apiVersion": f"authentication.k8s.io/{version}", "kind": "SelfSubjectReview", "metadata": {}},
+                )
+            except _HTTPStatus as exc:
+                last = exc
+                if exc.status == 404:
+                    continue
+                raise self._review_error("SelfSubjectReview", exc) from None
+            info = _dict(_dict(obj).get("status")).get("userInfo")
+            info = _dict(info)
+            return {
+                "username": str(info.get("username") or ""),
+                "uid": str(info.get("uid") or ""),
+                "groups": [str(g) for g in info.get("groups") or []],
+                "extra": {str(k): [str(x) for x in (v or [])] for k, v in _dict(info.get("extra")).items()},
+            }
+        raise NetssoError(
+            f"{self.server}: the API server does not serve SelfSubjectReview ({last.message if last else 'not found'})",
+            hint="SelfSubjectReview needs Kubernetes >= 1.28 (beta in 1.27)",
+        )
+
+    def access_review(
+        self,
+        attrs: Mapping[str, Any] | None = None,
+        *,
+        resource_attributes: Mapping[str, Any] | None = None,
+        non_resource_attributes: Mapping[str, Any] | None = None,
+    ) -> AccessDecision:
+        """SelfSubjectAccessReview. ``attrs`` is a spec ({"resourceAttributes": {...}} or {"nonResourceAttributes":
+        {...}}), or bare resource attributes ({"verb", "resource", "group", "namespace", ...}; with "path" =
+        non-resource attributes). Empty values are left out of the request."""
+        spec: dict[str, Any]
+        if resource_attributes is not None:
+            spec = {"resourceAttributes": _clean(resource_attributes)}
+        elif non_resource_attributes is not None:
+            spec = {"nonResourceAttributes": _clean(non_resource_attributes)}
+        elif attrs is not None and ("resourceAttributes" in attrs or "nonResourceAttributes" in attrs):
+            spec = {k: _clean(v) for k, v in attrs.items() if k in ("resourceAttributes", "nonResourceAttributes") and v}
+        elif attrs is not None and "path" in attrs:
+            spec = {"nonResourceAttributes": _clean(attrs)}
+        elif attrs is not None:
+            spec = {"resourceAttributes": _clean(attrs)}
+        else:
+            raise ValueError("access_review needs resource or non-resource attributes")
+        body = {"apiVersion": "authorization.k8s.io/v1", "kind": "SelfSubjectAccessReview", "spec": spec}
+        try:
+            obj = self.request("POST", "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews", body=body)
+        except _HTTPStatus as exc:
+            raise self._review_error("SelfSubjectAccessReview", exc) from None
+        status = _dict(_dict(obj).get("status"))
+        return AccessDecision(
+            allowed=bool(status.get("allowed")),
+            denied=bool(status.get("denied")),
+            reason=str(status.get("reason") or ""),
+            evaluation_error=str(status.get("evaluationError") or ""),
+        )
 
     def rules_review(self, namespace: str) -> RulesReview:
-        raise NotImplementedError
+        """SelfSubjectRulesReview for a namespace (what ``kubectl auth can-i --list`` shows)."""
+        body = {"apiVersion": "authorization.k8s.io/v1", "kind": "SelfSubjectRulesReview", "spec": {"namespace": namespace}}
+        try:
+            obj = self.request("POST", "/apis/authorization.k8s.io/v1/selfsubjectrulesreviews", body=body)
+        except _HTTPStatus as exc:
+            raise self._review_error("SelfSubjectRulesReview", exc) from None
+        status = _dict(_dict(obj).get("status"))
+        resource_rules = tuple(
+            {
+                "verbs": _strs(r.get("verbs")),
+                "apiGroups": _strs(r.get("apiGroups")),
+                "resources": _strs(r.get("resources")),
+                "resourceNames": _strs(r.get("resourceNames")),
+            }
+            for r in (_dict(x) for x in status.get("resourceRules") or [])
+        )
+        non_resource_rules = tuple(
+            {"verbs": _strs(r.get("verbs")), "nonResourceURLs": _strs(r.get("nonResourceURLs"))}
+            for r in (_dict(x) for x in status.get("nonResourceRules") or [])
+        )
+        return RulesReview(
+            resource_rules=resource_rules,
+            non_resource_rules=non_resource_rules,
+            incomplete=bool(status.get("incomplete")),
+            evaluation_error=str(status.get("evaluationError") or ""),
+        )
+
+    def _review_error(self, what: str, exc: _HTTPStatus) -> NetssoError:
+        return NetssoError(f"{self.server}: {what} failed: {exc.status} {exc.message}")
+
+    # -- discovery -----------------------------------------------------------------------------------------------
+    def api_groups(self) -> dict[str, Any]:
+        """/apis as {group name: APIGroup dict} (cached)."""
+        try:
+            return self._api_groups()
+        except _HTTPStatus as exc:
+            raise NetssoError(f"{self.server}: API discovery (/apis) failed: {exc.status} {exc.message}") from None
+
+    def _api_groups(self) -> dict[str, Any]:
+        if self._groups is None:
+            obj = self.request("GET", "/apis")
+            self._groups = {str(g.get("name")): g for g in (_dict(x) for x in _dict(obj).get("groups") or []) if g.get("name")}
+        return self._groups
 
     def api_resources(self) -> list[APIResource]:
-        raise NotImplementedError
+        """Every resource of the preferred version of each API group (like ``kubectl api-resources``).
 
+        Groups whose discovery fails (e.g. an unavailable aggregated API) are skipped with a debug message.
+        """
+        lists: list[tuple[str, str, str]] = [("", "v1", "/api/v1")]
+        for name, group in self.api_groups().items():
+            preferred = _dict(group.get("preferredVersion")).get("version")
+            if not preferred:
+                versions = group.get("versions") or []
+                preferred = _dict(versions[0]).get("version") if versions else None
+            if preferred:
+                lists.append((name, str(preferred), f"/apis/{name}/{preferred}"))
+
+        def fetch(item: tuple[str, str, str]) -> tuple[str, str, Any]:
+            group, version, path = item
+            try:
+                return group, version, self.request("GET", path)
+            except _HTTPStatus as exc:
+                log.debug(f"discovery {path}: {exc.status} {exc.message}")
+                return group, version, None
+
+        _ = self.api  # build the client (and get the token) once, before the threads
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            results = list(pool.map(fetch, lists))
+        out: list[APIResource] = []
+        for group, version, obj in results:
+            if obj is None:
+                continue
+            entries = [_dict(r) for r in _dict(obj).get("resources") or []]
+            subs: dict[str, list[str]] = {}
+            for r in entries:
+                name = str(r.get("name") or "")
+                if "/" in name:
+                    parent, sub = name.split("/", 1)
+                    subs.setdefault(parent, []).append(sub)
+            for r in entries:
+                name = str(r.get("name") or "")
+                if not name or "/" in name:
+                    continue
+                out.append(
+                    APIResource(
+                        group=group,
+                        version=version,
+                        resource=name,
+                        kind=str(r.get("kind") or ""),
+                        namespaced=bool(r.get("namespaced")),
+                        verbs=tuple(_strs(r.get("verbs"))),
+                        subresources=tuple(sorted(subs.get(name, []))),
+                        short_names=tuple(_strs(r.get("shortNames"))),
+                    )
+                )
+        return out
+
+    def has_admin_network_policies(self) -> bool:
+        """Whether policy.networking.k8s.io/v1alpha1 is served (the AdminNetworkPolicy CRDs are installed).
+
+        Raises _HTTPStatus when /apis itself is refused."""
+        group = self._api_groups().get("policy.networking.k8s.io")
+        if not group:
+            return False
+        return any(_dict(v).get("version") == "v1alpha1" for v in group.get("versions") or [])
+
+    # -- CNI check -------------------------------------------------------------------------------------------------
     def cni_warning(self) -> str | None:
-        raise NotImplementedError
+        """A warning when the cluster's CNI is known not to enforce NetworkPolicy, else None (also when unknown).
+
+        Looks at DaemonSets cluster-wide (flannel's manifest uses namespace kube-flannel), else in kube-system.
+        """
+        try:
+            items = self._list("daemonsets", None)
+        except _HTTPStatus:
+            try:
+                items = self._list("daemonsets", "kube-system")
+            except _HTTPStatus as exc:
+                log.debug(f"CNI check skipped: cannot list daemonsets ({exc.status} {exc.message})")
+                return None
+        return cni_warning_from_daemonsets(items)
+
+    # -- lists ---------------------------------------------------------------------------------------------------
+    def _list(self, resource: str, namespace: str | None) -> list[dict[str, Any]]:
+        """All items of a list (paginated); namespace None = cluster-wide. _HTTPStatus on 403/404/...."""
+        prefix, kind, api_version, namespaced = _RESOURCES[resource]
+        path = f"{prefix}/namespaces/{namespace}/{resource}" if namespace and namespaced else f"{prefix}/{resource}"
+        items: list[dict[str, Any]] = []
+        token = ""
+        while True:
+            query: list[tuple[str, Any]] = [("limit", _PAGE)]
+            if token:
+                query.append(("continue", token))
+            obj = _dict(self.request("GET", path, query=query))
+            for item in obj.get("items") or []:
+                if isinstance(item, dict):
+                    # List items from the API carry no kind/apiVersion; the loader needs them.
+                    item.setdefault("apiVersion", api_version)
+                    item.setdefault("kind", kind)
+                    items.append(item)
+            token = str(_dict(obj.get("metadata")).get("continue") or "")
+            if not token:
+                return items
+
+    def _collect(
+        self, resource: str, namespaces: Sequence[str] | None, known: Sequence[str], gaps: list[Gap]
+    ) -> list[dict[str, Any]]:
+        """Items of a namespaced resource in scope: cluster-wide list first, then per namespace when forbidden."""
+        try:
+            items = self._list(resource, None)
+        except _HTTPStatus as exc:
+            if exc.status == 404:
+                return []
+            if exc.status != 403:
+                raise NetssoError(f"{self.server}: listing {resource} failed: {exc.status} {exc.message}") from None
+            log.debug(f"cluster-wide list of {resource} forbidden; listing per namespace")
+        else:
+            if namespaces is None:
+                return items
+            wanted = set(namespaces)
+            return [i for i in items if _dict(i.get("metadata")).get("namespace") in wanted]
+        out: list[dict[str, Any]] = []
+        for ns in namespaces if namespaces is not None else known:
+            try:
+                out.extend(self._list(resource, ns))
+            except _HTTPStatus as exc:
+                if exc.status not in (403, 404):
+                    raise NetssoError(f"{self.server}: listing {resource} in {ns} failed: {exc.status} {exc.message}") from None
+                gaps.append(Gap(resource=resource, namespace=ns, reason=_reason(exc)))
+        return out
+
+    def _cluster_scoped(self, resource: str, gaps: list[Gap]) -> list[dict[str, Any]]:
+        try:
+            return self._list(resource, None)
+        except _HTTPStatus as exc:
+            if exc.status not in (403, 404):
+                raise NetssoError(f"{self.server}: listing {resource} failed: {exc.status} {exc.message}") from None
+            gaps.append(Gap(resource=resource, namespace=None, reason=_reason(exc)))
+            return []
+
+    def _namespaces(self, namespaces: Sequence[str] | None, gaps: list[Gap]) -> list[dict[str, Any]]:
+        try:
+            return self._list("namespaces", None)
+        except _HTTPStatus as exc:
+            if exc.status != 403:
+                raise NetssoError(f"{self.server}: listing namespaces failed: {exc.status} {exc.message}") from None
+            gaps.append(Gap(resource="namespaces", namespace=None, reason=_reason(exc)))
+        found = []
+        for ns in namespaces if namespaces is not None else [self.namespace]:
+            try:
+                obj = _dict(self.request("GET", f"/api/v1/namespaces/{ns}"))
+                obj.setdefault("apiVersion", "v1")
+                obj.setdefault("kind", "Namespace")
+                found.append(obj)
+            except _HTTPStatus as exc:
+                gaps.append(Gap(resource="namespaces", namespace=ns, reason=_reason(exc)))
+        return found
+
+    # -- the snapshot ----------------------------------------------------------------------------------------------
+    def snapshot(self, namespaces: Sequence[str] | None = None, parts: Collection[str] = PARTS) -> Snapshot:
+        """See load_snapshot."""
+        unknown = set(parts) - PARTS
+        if unknown:
+            raise ValueError(f"unknown snapshot parts: {sorted(unknown)}")
+        gaps: list[Gap] = []
+        ns_items = self._namespaces(namespaces, gaps)
+        known = [str(_dict(n.get("metadata")).get("name")) for n in ns_items if _dict(n.get("metadata")).get("name")]
+        if namespaces is None and not known:
+            known = [self.namespace]
+        objects: list[tuple[str, dict[str, Any]]] = [("live namespaces", n) for n in ns_items]
+        owners: dict[tuple[str, str], str] = {}
+        if "network" in parts:
+            pods = [p for p in self._collect("pods", namespaces, known, gaps) if _pod_is_live(p)]
+            objects += [("live pods", p) for p in pods]
+            objects += [("live services", s) for s in self._collect("services", namespaces, known, gaps)]
+            objects += [("live networkpolicies", p) for p in self._collect("networkpolicies", namespaces, known, gaps)]
+            if self._anp_available(gaps):
+                for resource in ("adminnetworkpolicies", "baselineadminnetworkpolicies"):
+                    objects += [(f"live {resource}", p) for p in self._cluster_scoped(resource, gaps)]
+            if any(_controller(p)[0] == "ReplicaSet" for p in pods):
+                owners = self._replicaset_owners(namespaces, known)
+        if "rbac" in parts:
+            for resource in ("roles", "rolebindings"):
+                objects += [(f"live {resource}", o) for o in self._collect(resource, namespaces, known, gaps)]
+            for resource in ("clusterroles", "clusterrolebindings"):
+                objects += [(f"live {resource}", o) for o in self._cluster_scoped(resource, gaps)]
+        return _snapshot_from_live(objects, owners, gaps, source=f"live: context {self.context.name}")
+
+    def _anp_available(self, gaps: list[Gap]) -> bool:
+        try:
+            return self.has_admin_network_policies()
+        except _HTTPStatus as exc:
+            for resource in ("adminnetworkpolicies", "baselineadminnetworkpolicies"):
+                gaps.append(Gap(resource=resource, namespace=None, reason=f"API discovery failed: {_reason(exc)}"))
+            return False
+
+    def _replicaset_owners(self, namespaces: Sequence[str] | None, known: Sequence[str]) -> dict[tuple[str, str], str]:
+        """(namespace, ReplicaSet name) -> "Deployment/NAME" for ReplicaSets controlled by a Deployment."""
+        scratch: list[Gap] = []  # not being able to list ReplicaSets only loses the Deployment grouping
+        owners = {}
+        for rs in self._collect("replicasets", namespaces, known, scratch):
+            meta = _dict(rs.get("metadata"))
+            kind, name = _controller(rs)
+            if kind == "Deployment" and name:
+                owners[(str(meta.get("namespace")), str(meta.get("name")))] = f"Deployment/{name}"
+        if scratch:
+            log.debug(f"ReplicaSets not listable in {len(scratch)} namespace(s): pods grouped by ReplicaSet there")
+        return owners
 
 
-def load_snapshot(kube: KubeOptions, namespaces: Sequence[str] | None, parts: Collection[str] = PARTS) -> Snapshot:
-    """Namespaces, pods, services, networkpolicies, ANP/BANP ("network") and roles/bindings ("rbac"); 403 -> Gap."""
-    raise NotImplementedError
+def load_snapshot(
+    kube: KubeOptions,
+    namespaces: Sequence[str] | None = None,
+    parts: Collection[str] = PARTS,
+    client: LiveClient | None = None,
+) -> Snapshot:
+    """A Snapshot of the live cluster of the kubeconfig context in ``kube``.
+
+    ``namespaces``: None = all namespaces, else only objects of these namespaces (Namespaces themselves are always
+    listed cluster-wide when allowed, for namespaceSelectors). ``parts``: "network" = Pods (Succeeded/Failed pods
+    left out: they hold no IP), Services, NetworkPolicies, AdminNetworkPolicies/BaselineAdminNetworkPolicies when
+    policy.networking.k8s.io/v1alpha1 is served; "rbac" = Roles, RoleBindings, ClusterRoles, ClusterRoleBindings.
+
+    A list the user may not read (403) becomes a ``Gap(resource, namespace, reason)`` (cluster-wide list tried first,
+    then each namespace), never an error. Pods carry ``owner`` ("Deployment/NAME" through their ReplicaSet when
+    ReplicaSets are listable, else "ReplicaSet/NAME", or "StatefulSet/NAME", "Job/NAME", ...).
+    401, TLS errors and an unreachable server raise NetssoError.
+    """
+    return (client or LiveClient(kube)).snapshot(namespaces, parts)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Mapping API objects to the snapshot (pure, testable on recorded dicts)
+
+
+def _snapshot_from_live(
+    objects: Iterable[tuple[str, dict[str, Any]]], owners: Mapping[tuple[str, str], str], gaps: Sequence[Gap], source: str
+) -> Snapshot:
+    """The manifests loader's checks and records, applied to API objects; plus pod owners. Bad objects are skipped."""
+    builder = _Builder()
+    pod_owner: dict[tuple[str, str], str] = {}
+    warnings: list[str] = []
+    for where, obj in objects:
+        meta = _dict(obj.get("metadata"))
+        try:
+            builder.add_document(where, obj)
+        except NetssoError as exc:
+            warnings.append(f"skipped an object the loader could not read: {exc.message}")
+            continue
+        if obj.get("kind") == "Pod":
+            kind, name = _controller(obj)
+            if kind:
+                owner = f"{kind}/{name}"
+                if kind == "ReplicaSet":
+                    owner = owners.get((str(meta.get("namespace")), name), owner)
+                pod_owner[(str(meta.get("namespace")), str(meta.get("name")))] = owner
+    snap = builder.build(source)
+    workloads = tuple(_with_owner(w, pod_owner) for w in snap.workloads)
+    return replace(snap, workloads=workloads, gaps=tuple(gaps), warnings=snap.warnings + tuple(warnings))
+
+
+def _with_owner(w: Workload, owners: Mapping[tuple[str, str], str]) -> Workload:
+    owner = owners.get((w.namespace, w.name)) if w.kind == "Pod" else None
+    return replace(w, owner=owner, source="live")
+
+
+def _controller(obj: Mapping[str, Any]) -> tuple[str, str]:
+    """(kind, name) of the controlling ownerReference (controller: true), else of the first one, else ("", "")."""
+    refs = [r for r in (_dict(x) for x in _dict(obj.get("metadata")).get("ownerReferences") or []) if r.get("kind")]
+    if not refs:
+        return "", ""
+    ref = next((r for r in refs if r.get("controller")), refs[0])
+    return str(ref.get("kind")), str(ref.get("name") or "")
+
+
+def _pod_is_live(pod: Mapping[str, Any]) -> bool:
+    # "Succeeded"/"Failed": all containers terminated; the pod has released its IP and receives no traffic.
+    return _dict(pod.get("status")).get("phase") not in ("Succeeded", "Failed")
+
+
+# CNI detection: a small table, matched against DaemonSet names, container names and images.
+# Known not to enforce NetworkPolicy by itself: flannel ("Flannel is focused on networking. For network policy,
+# other projects such as Calico can be used", flannel README).
+_NON_ENFORCING = ("flannel",)
+# Agents that do enforce NetworkPolicy; canal = flannel + calico's policy agent, so flannel next to one is fine.
+_ENFORCING = (
+    "calico",
+    "cilium",
+    "weave",
+    "kube-router",
+    "antrea",
+    "canal",
+    "kube-network-policies",
+    "azure-npm",
+    "ovnkube",
+    "network-policy-agent",  # aws-network-policy-agent
+)
+
+
+def cni_warning_from_daemonsets(daemonsets: Iterable[Mapping[str, Any]]) -> str | None:
+    """The warning for a list of DaemonSet objects (pure; see LiveClient.cni_warning)."""
+    found_non: list[str] = []
+    found_enf: list[str] = []
+    for ds in daemonsets:
+        meta = _dict(ds.get("metadata"))
+        ref = f"{meta.get('namespace', '?')}/{meta.get('name', '?')}"
+        spec = _dict(_dict(_dict(ds.get("spec")).get("template")).get("spec"))
+        words = [str(meta.get("name") or "")]
+        for key in ("containers", "initContainers"):
+            for c in spec.get(key) or []:
+                c = _dict(c)
+                words += [str(c.get("name") or ""), str(c.get("image") or "")]
+        text = " ".join(words).lower()
+        if any(token in text for token in _ENFORCING):
+            found_enf.append(ref)
+        elif any(token in text for token in _NON_ENFORCING):
+            found_non.append(ref)
+    if found_non and not found_enf:
+        return (
+            f"the cluster's CNI looks like flannel (DaemonSet {', '.join(found_non)}) with no NetworkPolicy agent "
+            "(calico, cilium, weave, kube-router, antrea, ...): NetworkPolicies are probably NOT enforced"
+        )
+    return None
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# small helpers
+
+
+def _netsso_token(ctx: KubeContext, interactive: bool) -> str:
+    """The ID token from this plugin's own cache/refresh/login (kubectl_netsso.auth), without a second process."""
+    from ..auth.credentials import get_token
+    from ..auth.settings import ProviderSettings, SettingsError
+
+    assert ctx.exec is not None
+    try:
+        settings = ProviderSettings.from_exec_args(list(ctx.exec.netsso_args), ctx.exec.process_env())
+    except SettingsError as exc:
+        raise NetssoError(f'kubeconfig user "{ctx.user_name}": kubectl-netsso get-token arguments: {exc}') from None
+    tokens = get_token(settings, interactive=interactive)
+    return str(tokens.id_token)
+
+
+def _stdin_is_tty() -> bool:
+    try:
+        return sys.stdin is not None and sys.stdin.isatty()
+    except (ValueError, OSError):
+        return False
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _strs(value: Any) -> list[str]:
+    return [str(v) for v in value] if isinstance(value, list) else []
+
+
+def _clean(attrs: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in attrs.items() if v not in (None, "")}
+
+
+def _status_message(data: bytes | None) -> str:
+    try:
+        obj = json.loads(data or b"")
+    except ValueError:
+        return ""
+    return str(_dict(obj).get("message") or "")
+
+
+def _reason(exc: _HTTPStatus) -> str:
+    label = {403: "forbidden", 404: "not found"}.get(exc.status, f"HTTP {exc.status}")
+    return f"{label}: {exc.message}" if exc.message else label

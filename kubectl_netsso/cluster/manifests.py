@@ -14,6 +14,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, TextIO
 
 import yaml
+from yaml.nodes import MappingNode, ScalarNode, SequenceNode
 
 from .. import log
 from ..errors import NetssoError
@@ -168,7 +169,7 @@ def _parse_text(file: str, text: str) -> Iterator[tuple[str, Any]]:
             return
     number = 0
     try:
-        for doc in yaml.load_all(text, Loader=_Loader):
+        for doc in _yaml_documents(text):
             number += 1
             if doc is not None:
                 yield f"{file} document {number}", doc
@@ -179,6 +180,82 @@ def _parse_text(file: str, text: str) -> Iterator[tuple[str, Any]]:
         raise NetssoError(f"{file} document {number + 1}{at}: invalid YAML: {problem}") from None
     except RecursionError:
         raise NetssoError(f"{file} document {number + 1}: invalid YAML: nested too deeply") from None
+
+
+class _FastLoader(_Loader):
+    """The safe loader with the implicit-tag resolution of plain scalars memoised.
+
+    Manifests repeat the same keys and values thousands of times (name, app, containerPort, TCP...); resolving each
+    one runs a handful of regular expressions. The result depends only on (value, implicit), so caching it is exact.
+    """
+
+    _tags: dict[tuple[str, tuple[bool, bool]], str] = {}
+
+    def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
+        if kind is ScalarNode:
+            key = (value, implicit)
+            tag = self._tags.get(key)
+            if tag is None:
+                tag = super().resolve(kind, value, implicit)
+                if len(self._tags) < 200_000:
+                    self._tags[key] = tag
+            return tag
+        return super().resolve(kind, value, implicit)
+
+
+_STR_TAG = "tag:yaml.org,2002:str"
+_MAP_TAG = "tag:yaml.org,2002:map"
+_SEQ_TAG = "tag:yaml.org,2002:seq"
+_SCALAR_TAGS = ("null", "bool", "int", "float", "timestamp")
+
+
+class _Fallback(Exception):
+    """The lean constructor met something it leaves to PyYAML (merge keys, explicit tags, unhashable keys)."""
+
+
+def _build(node: Any, scalar: dict[str, Any], loader: Any) -> Any:
+    """Plain dict/list/scalar construction from a composed node: same result as SafeConstructor, ~35% faster."""
+    cls = node.__class__
+    if cls is ScalarNode:
+        if node.tag == _STR_TAG:
+            return node.value
+        ctor = scalar.get(node.tag)
+        if ctor is None:
+            raise _Fallback
+        return ctor(loader, node)
+    if cls is MappingNode:
+        if node.tag != _MAP_TAG:
+            raise _Fallback
+        out: dict[Any, Any] = {}
+        for key_node, value_node in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                raise _Fallback
+            key = _build(key_node, scalar, loader)
+            try:
+                out[key] = _build(value_node, scalar, loader)
+            except TypeError:  # unhashable key: PyYAML reports it properly
+                raise _Fallback from None
+        return out
+    if cls is SequenceNode:
+        if node.tag != _SEQ_TAG:
+            raise _Fallback
+        return [_build(item, scalar, loader) for item in node.value]
+    raise _Fallback
+
+
+def _yaml_documents(text: str) -> Iterator[Any]:
+    loader = _FastLoader(text)
+    ctors = loader.yaml_constructors
+    scalar = {f"tag:yaml.org,2002:{t}": ctors[f"tag:yaml.org,2002:{t}"] for t in _SCALAR_TAGS}
+    try:
+        while loader.check_node():
+            node = loader.get_node()
+            try:
+                yield _build(node, scalar, loader)
+            except _Fallback:
+                yield loader.construct_document(node)
+    finally:
+        loader.dispose()
 
 
 # ---------------------------------------------------------------------------------------------------------------
