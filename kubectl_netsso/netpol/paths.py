@@ -9,13 +9,18 @@ about classes x rules bit operations instead of pods^2 x policies evaluations.
 
 from __future__ import annotations
 
+import time
+from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from .compile import CompiledSnapshot
-from .evaluate import allowed_pair, evaluate_flow, is_loopback
-from .model import ExternalPeer, Flow, Peer, PodPeer, Verdict
+from .compile import CompiledPolicy, CompiledRule, CompiledSnapshot, PeerMatcher
+from .evaluate import evaluate_direction, evaluate_flow, is_loopback
+from .match import Tri, dest_ports_of, peer_matches, ports_match
+from .model import KIND_NP, ExternalPeer, Flow, Peer, PodPeer, Verdict, combine
+from .ports import Request, make_request
+from .selectors import LabelSelector
 
 IpSignature = tuple[Any, ...]
 PortSpec = tuple[int | str | None, str]  # (port number, port name, or None = any port; protocol)
@@ -144,80 +149,474 @@ def compute_paths(
     sources: Sequence[Peer],
     destinations: Sequence[Peer],
     ports: Sequence[PortSpec],
+    *,
+    engine: str = "classes",
 ) -> PathsResult:
     """Every source x destination x (port, protocol), over equivalence classes.
 
-    A port given by name is resolved on each destination class (its container ports). Port None = any port.
+    A port given by name is resolved on each destination class (its container ports). Port None = any port
+    (allowed when some port is allowed both ways). engine="naive" evaluates every class pair with the single-flow
+    evaluator (the reference the class engine is tested against).
     """
+    t0 = time.perf_counter()
     result = PathsResult(compiled, list(sources), list(destinations), [(p, proto.upper()) for p, proto in ports])
     _classify(result)
+    t1 = time.perf_counter()
+    src_u = _Universe(compiled, result.source_reps)
+    dst_u = src_u if result.source_reps is result.dest_reps else _Universe(compiled, result.dest_reps)
+    tainted_src, tainted_dst = _tainted(compiled, src_u), _tainted(compiled, dst_u)
     for port, protocol in result.ports:
-        _fill_naive(result, port, protocol)
+        if engine == "naive" or tainted_src == src_u.all:
+            _fill_naive(result, port, protocol)
+            continue
+        rows = _fill_classes(compiled, src_u, dst_u, port, protocol)
+        if tainted_src or tainted_dst:
+            _patch_tainted(result, rows, port, protocol, tainted_src, tainted_dst)
+        _append(result, rows)
+    t2 = time.perf_counter()
+    result.stats.update(
+        {
+            "peers": (len(result.sources), len(result.destinations)),
+            "classes": (len(result.source_reps), len(result.dest_reps)),
+            "classify_s": round(t1 - t0, 4),
+            "evaluate_s": round(t2 - t1, 4),
+        }
+    )
     return result
 
 
+def ports_in_scope(destinations: Sequence[Peer], protocol: str | None = None) -> list[PortSpec]:
+    """The distinct declared container ports of the destinations (for a paths run without --port)."""
+    out: dict[tuple[int, str], None] = {}
+    for d in destinations:
+        if isinstance(d, PodPeer):
+            for cp in d.ports:
+                if protocol is None or cp.protocol.upper() == protocol.upper():
+                    out[(cp.port, cp.protocol.upper())] = None
+    return [(p, proto) for p, proto in sorted(out, key=lambda p: (p[1], p[0]))]
+
+
+# --- classification -------------------------------------------------------------------------------------------------
+
+
+def _ip_blocks(compiled: CompiledSnapshot) -> list[PeerMatcher]:
+    """Distinct ipBlock / networks entries of all policies (pod IPs are classified by which of them they fall in)."""
+    seen: dict[tuple[Any, ...], PeerMatcher] = {}
+    policies: list[CompiledPolicy] = [p for ps in compiled.network_policies.values() for p in ps]
+    policies += list(compiled.admin_policies) + ([compiled.baseline] if compiled.baseline else [])
+    for p in policies:
+        for rules in (p.ingress or (), p.egress or ()):
+            for rule in rules:
+                for pm in rule.peers:
+                    if pm.kind in ("ipBlock", "networks"):
+                        seen.setdefault((pm.kind, pm.cidrs, pm.excepts), pm)
+    return list(seen.values())
+
+
 def _classify(result: PathsResult) -> None:
+    compiled = result.compiled
+    blocks: list[PeerMatcher] | None = None
     for peers, classes, reps in (
         (result.sources, result.source_class, result.source_reps),
         (result.destinations, result.dest_class, result.dest_reps),
     ):
         index: dict[tuple[Any, ...], int] = {}
         for peer in peers:
-            key = class_key(result.compiled, peer, _ip_signature(result.compiled, peer))
+            sig: IpSignature = ()
+            if isinstance(peer, PodPeer) and peer.ips:
+                if blocks is None:
+                    blocks = _ip_blocks(compiled)
+                # ips matter only through the ipBlock/networks entries they fall in.
+                sig = tuple(i for i, pm in enumerate(blocks) if peer_matches(compiled, pm, peer))
+            key = class_key(compiled, peer, sig)
             if key not in index:
                 index[key] = len(reps)
                 reps.append(peer)
             classes.append(index[key])
+    if result.source_reps == result.dest_reps and result.sources is not result.destinations:
+        result.dest_reps = result.source_reps
+    elif result.sources is result.destinations or result.sources == result.destinations:
+        result.dest_reps = result.source_reps
 
 
-def _ip_signature(compiled: CompiledSnapshot, peer: Peer) -> IpSignature:
-    if not isinstance(peer, PodPeer) or not peer.ips:
-        return ()
-    return tuple(peer.ips)  # refined in the bitset engine
+class _Universe:
+    """One side's classes with inverted label indexes, so a selector becomes a few big-int operations."""
+
+    def __init__(self, compiled: CompiledSnapshot, reps: list[Peer]) -> None:
+        self.compiled = compiled
+        self.reps = reps
+        self.n = len(reps)
+        self.all = (1 << self.n) - 1
+        self.pods = 0  # pod classes that selectors can see (not hostNetwork)
+        self.hostnet = 0
+        self.external = 0
+        self.by_ns: dict[str, int] = defaultdict(int)
+        self.label_idx: dict[tuple[str, str], int] = defaultdict(int)
+        self.key_idx: dict[str, int] = defaultdict(int)
+        self.ns_label_idx: dict[tuple[str, str], int] = defaultdict(int)
+        self.ns_key_idx: dict[str, int] = defaultdict(int)
+        self._sel: dict[Any, int] = {}
+        self._peer: dict[Any, int] = {}
+        for i, rep in enumerate(reps):
+            bit = 1 << i
+            if isinstance(rep, ExternalPeer):
+                self.external |= bit
+                continue
+            self.by_ns[rep.namespace] |= bit
+            if rep.host_network:
+                self.hostnet |= bit
+                continue
+            self.pods |= bit
+            for k, v in rep.labels.items():
+                self.label_idx[(k, v)] |= bit
+                self.key_idx[k] |= bit
+            for k, v in rep.namespace_labels.items():
+                self.ns_label_idx[(k, v)] |= bit
+                self.ns_key_idx[k] |= bit
+
+    def selector_set(self, sel: LabelSelector | None, *, ns: bool) -> int:
+        """Pod classes whose (namespace) labels match; null selector -> none, empty -> all pod classes."""
+        if sel is None:
+            return 0
+        key = (ns, sel)
+        hit = self._sel.get(key)
+        if hit is not None:
+            return hit
+        lab, keys = (self.ns_label_idx, self.ns_key_idx) if ns else (self.label_idx, self.key_idx)
+        out = self.pods
+        for r in sel.requirements:
+            if r.operator == "In":
+                m = 0
+                for v in r.values:
+                    m |= lab.get((r.key, v), 0)
+                out &= m
+            elif r.operator == "NotIn":
+                m = 0
+                for v in r.values:
+                    m |= lab.get((r.key, v), 0)
+                out &= ~m
+            elif r.operator == "Exists":
+                out &= keys.get(r.key, 0)
+            else:
+                out &= ~keys.get(r.key, 0)
+            if not out:
+                break
+        self._sel[key] = out
+        return out
+
+    def peer_set(self, pm: PeerMatcher) -> int:
+        """Classes a from/to entry matches (same answers as match.peer_matches on every representative)."""
+        hit = self._peer.get(pm)
+        if hit is not None:
+            return hit
+        if pm.kind == "invalid":
+            out = self.all if pm.matches_all else 0
+        elif pm.kind == "nodes":
+            out = 0
+        elif pm.kind in ("ipBlock", "networks"):
+            out = 0
+            for i, rep in enumerate(self.reps):
+                if (isinstance(rep, ExternalPeer) or rep.ips or pm.kind == "networks") and peer_matches(self.compiled, pm, rep):
+                    out |= 1 << i
+        else:
+            pods = self.selector_set(pm.pod_selector, ns=False)
+            if pm.namespace is not None:
+                out = pods & self.by_ns.get(pm.namespace, 0)
+            else:
+                out = pods & self.selector_set(pm.namespace_selector, ns=True)
+        self._peer[pm] = out
+        return out
+
+    def rule_set(self, rule: CompiledRule) -> int:
+        if rule.all_peers:
+            return self.all
+        out = 0
+        for pm in rule.peers:
+            out |= self.peer_set(pm)
+        return out
+
+    def subject_set(self, policy: CompiledPolicy) -> int:
+        key = ("subject", policy.kind, policy.namespace, policy.name)
+        hit = self._sel.get(key)
+        if hit is not None:
+            return hit
+        pods = self.selector_set(policy.subject_pod_selector, ns=False)
+        if policy.kind == KIND_NP:
+            out = pods & self.by_ns.get(policy.subject_namespace or "", 0)
+        else:
+            out = pods & self.selector_set(policy.subject_namespace_selector, ns=True)
+        self._sel[key] = out
+        return out
+
+
+def _tainted(compiled: CompiledSnapshot, u: _Universe) -> int:
+    """Classes whose verdicts may depend on unreadable data (Gaps): evaluated pair by pair, three-valued."""
+    if compiled.anp_gap or compiled.banp_gap or None in compiled.np_gaps or None in compiled.label_gaps:
+        return u.all
+    out = 0
+    for ns in set(compiled.np_gaps) | set(compiled.label_gaps):
+        out |= u.by_ns.get(ns or "", 0)
+    return out
+
+
+def _bits(x: int) -> Iterator[int]:
+    while x:
+        low = x & -x
+        yield low.bit_length() - 1
+        x ^= low
+
+
+@dataclass
+class _Rows:
+    allowed: list[int]
+    unknown: list[int]
+    egress: list[int]
+    egress_unknown: list[int]
+    ingress: list[int]
+    ingress_unknown: list[int]
+
+
+def _append(result: PathsResult, rows: _Rows) -> None:
+    result.matrix.append(rows.allowed)
+    result.unknown.append(rows.unknown)
+    result.egress.append(rows.egress)
+    result.egress_unknown.append(rows.egress_unknown)
+    result.ingress.append(rows.ingress)
+    result.ingress_unknown.append(rows.ingress_unknown)
+
+
+def _fill_classes(compiled: CompiledSnapshot, src: _Universe, dst: _Universe, port: int | str | None, protocol: str) -> _Rows:
+    if port is None:
+        # Any port: the allowed sets only change at rule boundaries and container port numbers; OR over those.
+        candidates = _global_candidates(compiled, dst, protocol)
+        acc: _Rows | None = None
+        for c in candidates:
+            eg, ing = _directions(compiled, src, dst, c, protocol)
+            if acc is None:
+                acc = _Rows([e & i for e, i in zip(eg, ing, strict=True)], [0] * src.n, eg, [0] * src.n, ing, [0] * src.n)
+            else:
+                for s in range(src.n):
+                    acc.allowed[s] |= eg[s] & ing[s]
+                    acc.egress[s] |= eg[s]
+                    acc.ingress[s] |= ing[s]
+        assert acc is not None
+        return acc
+    eg, ing = _directions(compiled, src, dst, port, protocol)
+    z = [0] * src.n
+    return _Rows([e & i for e, i in zip(eg, ing, strict=True)], z, eg, list(z), ing, list(z))
+
+
+def _global_candidates(compiled: CompiledSnapshot, dst: _Universe, protocol: str) -> list[int]:
+    out = {1}
+    policies: list[CompiledPolicy] = [p for ps in compiled.network_policies.values() for p in ps]
+    policies += list(compiled.admin_policies) + ([compiled.baseline] if compiled.baseline else [])
+    for p in policies:
+        for rules in (p.ingress or (), p.egress or ()):
+            for rule in rules:
+                for m in rule.ports:
+                    if m.protocol in (protocol, "*") and isinstance(m.port, int):
+                        out.add(m.port)
+                        end = m.end_port if m.end_port is not None else m.port
+                        if end < 65535:
+                            out.add(end + 1)
+    for rep in dst.reps:
+        if isinstance(rep, PodPeer):
+            for cp in rep.ports:
+                if cp.protocol.upper() == protocol:
+                    out.add(cp.port)
+                    if cp.port < 65535:
+                        out.add(cp.port + 1)
+    return sorted(out)
+
+
+def _port_sets(dst: _Universe, port: int | str, protocol: str) -> tuple[list[Request], dict[Any, int]]:
+    requests = [make_request(port, protocol, dest_ports_of(rep), rep.ref) for rep in dst.reps]
+    return requests, {}
+
+
+def _rule_ports(dst: _Universe, rule: CompiledRule, requests: list[Request], cache: dict[Any, int]) -> int:
+    """Destination classes on which the rule's ports admit the request (named ports resolved per class)."""
+    if rule.all_ports:
+        return dst.all
+    hit = cache.get(rule.ports)
+    if hit is not None:
+        return hit
+    out = 0
+    for i, rep in enumerate(dst.reps):
+        if ports_match(rule, requests[i], dest_ports_of(rep)):
+            out |= 1 << i
+    cache[rule.ports] = out
+    return out
+
+
+def _directions(
+    compiled: CompiledSnapshot, src: _Universe, dst: _Universe, port: int | str, protocol: str
+) -> tuple[list[int], list[int]]:
+    """Per source class: (egress-allowed dest bitset, ingress-allowed dest bitset), tiers ANP -> NP -> BANP -> allow."""
+    requests, pcache = _port_sets(dst, port, protocol)
+    n_src, all_dst = src.n, dst.all
+
+    # ---- egress: subject = source class, peers over destination classes ----
+    anp_eg = [
+        (src.subject_set(a), [(r.action, dst.rule_set(r) & _rule_ports(dst, r, requests, pcache)) for r in a.egress or ()])
+        for a in compiled.admin_policies
+        if a.egress
+    ]
+    np_iso = [False] * n_src
+    np_allow = [0] * n_src
+    for policies in compiled.network_policies.values():
+        for p in policies:
+            if p.egress is None:
+                continue
+            members = src.subject_set(p)
+            if not members:
+                continue
+            allow = 0
+            for r in p.egress:
+                allow |= dst.rule_set(r) & _rule_ports(dst, r, requests, pcache)
+            for s in _bits(members):
+                np_iso[s] = True
+                np_allow[s] |= allow
+    banp = compiled.baseline
+    banp_eg = None
+    if banp is not None and banp.egress:
+        banp_eg = (
+            src.subject_set(banp),
+            [(r.action, dst.rule_set(r) & _rule_ports(dst, r, requests, pcache)) for r in banp.egress],
+        )
+    egress = []
+    unpoliced_src = src.hostnet | src.external
+    for s in range(n_src):
+        bit = 1 << s
+        if unpoliced_src & bit:
+            egress.append(all_dst)
+            continue
+        allow, undecided, passed = 0, all_dst, 0
+        for members, rules in anp_eg:
+            if not members & bit:
+                continue
+            for action, m in rules:
+                hit = m & undecided
+                if not hit:
+                    continue
+                if action == "Allow":
+                    allow |= hit
+                elif action == "Pass":
+                    passed |= hit
+                undecided &= ~hit
+        remaining = undecided | passed
+        if np_iso[s]:
+            allow |= remaining & np_allow[s]
+        else:
+            if banp_eg is not None and banp_eg[0] & bit:
+                for action, m in banp_eg[1]:
+                    hit = m & remaining
+                    if action == "Allow":
+                        allow |= hit
+                    remaining &= ~hit
+            allow |= remaining
+        egress.append(allow)
+
+    # ---- ingress: subject = destination class, peers over source classes; rows still per source class ----
+    anp_in = [
+        (
+            dst.subject_set(a),
+            [(r.action, src.rule_set(r), dst.subject_set(a) & _rule_ports(dst, r, requests, pcache)) for r in a.ingress or ()],
+        )
+        for a in compiled.admin_policies
+        if a.ingress
+    ]
+    iso_in = 0
+    groups: dict[int, int] = defaultdict(int)  # source-class set -> destination classes it may reach
+    for policies in compiled.network_policies.values():
+        for p in policies:
+            if p.ingress is None:
+                continue
+            members = dst.subject_set(p)
+            if not members:
+                continue
+            iso_in |= members
+            for r in p.ingress:
+                reach = members & _rule_ports(dst, r, requests, pcache)
+                if reach:
+                    groups[src.rule_set(r)] |= reach
+    np_in = [0] * n_src
+    for srcs, reach in groups.items():
+        for s in _bits(srcs):
+            np_in[s] |= reach
+    banp_in = None
+    if banp is not None and banp.ingress:
+        t = dst.subject_set(banp)
+        banp_in = [(r.action, src.rule_set(r), t & _rule_ports(dst, r, requests, pcache)) for r in banp.ingress]
+    unpoliced_dst = dst.hostnet | dst.external
+    ingress = []
+    for s in range(n_src):
+        bit = 1 << s
+        allow, undecided, passed = 0, all_dst, 0
+        for _members, in_rules in anp_in:
+            for action, srcs, m in in_rules:
+                if not srcs & bit:
+                    continue
+                hit = m & undecided
+                if not hit:
+                    continue
+                if action == "Allow":
+                    allow |= hit
+                elif action == "Pass":
+                    passed |= hit
+                undecided &= ~hit
+        remaining = undecided | passed
+        allow |= remaining & iso_in & np_in[s]
+        remaining &= ~iso_in
+        if banp_in is not None:
+            for action, srcs, m in banp_in:
+                if not srcs & bit:
+                    continue
+                hit = m & remaining
+                if action == "Allow":
+                    allow |= hit
+                remaining &= ~hit
+        allow |= remaining
+        ingress.append(allow | unpoliced_dst)
+    return egress, ingress
+
+
+def _patch_tainted(result: PathsResult, rows: _Rows, port: int | str | None, protocol: str, t_src: int, t_dst: int) -> None:
+    """Re-evaluate, three-valued and pair by pair, the class pairs that touch a class with a Gap."""
+    for s, src in enumerate(result.source_reps):
+        for d in range(len(result.dest_reps)):
+            if not ((t_src >> s) & 1 or (t_dst >> d) & 1):
+                continue
+            ev, iv, av = _pair_naive(result, src, result.dest_reps[d], port, protocol)
+            bit = 1 << d
+            for value, known, unknown in (
+                (av, rows.allowed, rows.unknown),
+                (ev, rows.egress, rows.egress_unknown),
+                (iv, rows.ingress, rows.ingress_unknown),
+            ):
+                known[s] &= ~bit
+                unknown[s] &= ~bit
+                if value is None:
+                    unknown[s] |= bit
+                elif value:
+                    known[s] |= bit
+
+
+def _pair_naive(result: PathsResult, src: Peer, dst: Peer, port: int | str | None, protocol: str) -> tuple[Tri, Tri, Tri]:
+    if port is None:
+        v = evaluate_flow(result.compiled, Flow(_nonself(src), dst, None, protocol), explain=False)
+        return v.egress.allowed, v.ingress.allowed, v.allowed
+    req = make_request(port, protocol, dest_ports_of(dst), dst.ref)
+    ev = evaluate_direction(result.compiled, "egress", src, dst, req, explain=False).allowed
+    iv = evaluate_direction(result.compiled, "ingress", dst, src, req, explain=False).allowed
+    return ev, iv, combine(ev, iv)
 
 
 def _fill_naive(result: PathsResult, port: int | str | None, protocol: str) -> None:
-    allowed_rows, unknown_rows, eg_rows, egu_rows, in_rows, inu_rows = [], [], [], [], [], []
-    from .evaluate import evaluate_direction
-    from .match import dest_ports_of
-    from .ports import make_request
-
-    for src in result.source_reps:
-        a = u = e = eu = n = nu = 0
-        for dc, dst in enumerate(result.dest_reps):
-            bit = 1 << dc
-            if port is None:
-                v = evaluate_flow(result.compiled, Flow(_nonself(src), dst, None, protocol), explain=False)
-                ev, iv, av = v.egress.allowed, v.ingress.allowed, v.allowed
-            else:
-                req = make_request(port, protocol, dest_ports_of(dst), dst.ref)
-                ev = evaluate_direction(result.compiled, "egress", src, dst, req, explain=False).allowed
-                iv = evaluate_direction(result.compiled, "ingress", dst, src, req, explain=False).allowed
-                av = allowed_pair(result.compiled, _nonself(src), dst, port, protocol)
-            if av is None:
-                u |= bit
-            elif av:
-                a |= bit
-            if ev is None:
-                eu |= bit
-            elif ev:
-                e |= bit
-            if iv is None:
-                nu |= bit
-            elif iv:
-                n |= bit
-        allowed_rows.append(a)
-        unknown_rows.append(u)
-        eg_rows.append(e)
-        egu_rows.append(eu)
-        in_rows.append(n)
-        inu_rows.append(nu)
-    result.matrix.append(allowed_rows)
-    result.unknown.append(unknown_rows)
-    result.egress.append(eg_rows)
-    result.egress_unknown.append(egu_rows)
-    result.ingress.append(in_rows)
-    result.ingress_unknown.append(inu_rows)
+    n = len(result.source_reps)
+    rows = _Rows([0] * n, [0] * n, [0] * n, [0] * n, [0] * n, [0] * n)
+    _patch_tainted(result, rows, port, protocol, (1 << n) - 1, 0)
+    _append(result, rows)
 
 
 def _nonself(peer: Peer) -> Peer:
