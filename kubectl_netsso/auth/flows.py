@@ -189,11 +189,13 @@ def login_device(settings: ProviderSettings, provider: ProviderMetadata) -> Toke
     # RFC 8628 3.2: "interval ... If no value is provided, clients MUST use 5 as the default."
     interval = _number(body.get("interval"), 5)
     expires_in = _number(body.get("expires_in"), 600)
-    log.info(f"To log in, visit {verification_uri} and enter the user code: {user_code}")
+    # The user code must be shown verbatim (log.info would redact "code: ..."); it is not a credential on its own:
+    # it only works together with the user's own login at the provider, for a few minutes.
+    _tell(f"To log in, visit {_clean(str(verification_uri))} and enter the user code: {_clean(str(user_code))}")
     complete = body.get("verification_uri_complete")
     if complete and not settings.skip_open_browser and browser.can_open_browser(settings.browser_command):
         if browser.open_url(str(complete), settings.browser_command):
-            log.info(f"(a browser was opened at {complete})")
+            _tell(f"(opened {_clean(str(complete))} in a browser)")
     sess = _session(settings)
     deadline = time.monotonic() + expires_in
     while True:
@@ -219,6 +221,14 @@ def login_device(settings: ProviderSettings, provider: ProviderMetadata) -> Toke
                 raise NetssoError("the device code expired before the login was confirmed", hint="run the login again") from None
             raise
         return _token_set(settings, provider, token, None)
+
+
+def _tell(text: str) -> None:
+    try:
+        sys.stderr.write(text + "\n")
+        sys.stderr.flush()
+    except (OSError, ValueError):
+        pass
 
 
 def _number(value: Any, default: float) -> float:

@@ -17,7 +17,7 @@ from ..auth.execcred import ExecInfoError, exec_credential, is_interactive, pars
 from ..auth.settings import ProviderSettings
 from ..auth.tokens import TokenSet
 from ..errors import EXIT_USAGE, NetssoError
-from ..output import emit, render, style, to_yaml
+from ..output import emit, render, style
 from .provider_options import build_settings, provider_options
 
 EXEC_API = "client.authentication.k8s.io/v1"
@@ -177,6 +177,21 @@ def binding(group: str, role: str, role_kind: str, namespace: str | None) -> dic
             "metadata": {"name": name}, "subjects": [subject], "roleRef": role_ref}
 
 
+def _yaml(data: Any) -> str:
+    """YAML with multi-line strings (PEM) as literal blocks, keys in insertion order."""
+    import yaml
+
+    class Dumper(yaml.SafeDumper):
+        pass
+
+    def text(dumper: yaml.SafeDumper, value: str) -> yaml.Node:
+        style = "|" if "\n" in value else None
+        return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+    Dumper.add_representer(str, text)
+    return str(yaml.dump(data, Dumper=Dumper, sort_keys=False, default_flow_style=False, allow_unicode=True)).rstrip()
+
+
 def write_kubeconfig_user(path: str, user: str, settings: ProviderSettings) -> None:
     """Add or replace users[user] in the kubeconfig with the exec stanza (other content kept; file 0600, atomic)."""
     import yaml
@@ -247,25 +262,25 @@ def setup(provider_values: dict[str, Any], user_name: str, username_claim: str |
     tokens = credentials.login(settings)
     claims = tokens.claims
     emit(style("## ID token claims", "bold"))
-    emit(to_yaml(claims).rstrip())
+    emit(_yaml(claims))
     u_claim, g_claim = apiserver_mapping(claims, username_claim, username_prefix, groups_claim, groups_prefix)
     cmd = set_credentials_command(settings, user_name)
     emit("")
     emit(style("## 1. kubeconfig user (run this)", "bold"))
-    emit(" \\\n    ".join(shlex.quote(a) for a in cmd))
+    emit(" ".join(shlex.quote(a) for a in cmd[:4]) + " \\\n    " + " \\\n    ".join(shlex.quote(a) for a in cmd[4:]))
     emit("")
     emit(style("## 2. kube-apiserver flags", "bold"))
     emit("\n".join(apiserver_flags(settings, u_claim, username_prefix, g_claim, groups_prefix)))
     emit("")
     emit(style("## 3. or the structured AuthenticationConfiguration (--authentication-config=FILE)", "bold"))
-    emit(to_yaml(authentication_configuration(settings, u_claim, username_prefix, g_claim, groups_prefix)).rstrip())
+    emit(_yaml(authentication_configuration(settings, u_claim, username_prefix, g_claim, groups_prefix)))
     user_value = claims.get(u_claim)
     emit(f"# you will be: {'' if username_prefix == '-' else username_prefix}{user_value}")
     if bind_group and role:
         emit("")
         emit(style(f"## 4. RBAC: group {bind_group} -> {role_kind} {role}", "bold"))
         prefixed = ("" if groups_prefix == "-" else groups_prefix) + bind_group
-        emit(to_yaml(binding(prefixed, role, role_kind, namespace)).rstrip())
+        emit(_yaml(binding(prefixed, role, role_kind, namespace)))
     if write_kubeconfig:
         path = _kubeconfig_path(kubeconfig)
         write_kubeconfig_user(path, user_name, settings)

@@ -3,6 +3,7 @@ click commands, the get-token fast path and kubeconfig exec stanzas all parse th
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -23,12 +24,11 @@ def provider_options(func: F) -> F:
     """
     dests = [dest for _flag, dest, _kind, _env, _help in OPTIONS]
 
+    @functools.wraps(func)  # also carries over options declared below this decorator (__click_params__)
     def wrapper(**kwargs: Any) -> Any:
         values = {d: kwargs.pop(d) for d in dests}
         return func(provider_values=values, **kwargs)
 
-    wrapper.__name__ = func.__name__
-    wrapper.__doc__ = func.__doc__
     result: Any = wrapper
     for flag, dest, kind, env, help_text in reversed(OPTIONS):
         text = f"{help_text} [env {env}]"
