@@ -1,0 +1,130 @@
+"""The one-shot loopback redirect listener, driven with real HTTP requests to 127.0.0.1."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+import urllib.error
+import urllib.request
+from typing import Any
+
+import pytest
+
+from kubectl_netsso.auth.loopback import LoopbackListener, parse_listen_address
+from kubectl_netsso.errors import NetssoError
+
+ISS = "https://sso.example.test"
+
+
+def get(url: str) -> tuple[int, str]:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as resp:
+            return resp.status, resp.read().decode()
+    except urllib.error.HTTPError as err:
+        return err.code, err.read().decode()
+
+
+def wait_async(listener: LoopbackListener, timeout: float) -> dict[str, Any]:
+    box: dict[str, Any] = {}
+
+    def run() -> None:
+        try:
+            box["code"] = listener.wait(timeout)
+        except NetssoError as exc:
+            box["error"] = exc
+
+    box["thread"] = threading.Thread(target=run)
+    box["thread"].start()
+    return box
+
+
+@pytest.fixture()
+def listener() -> Any:
+    lst = LoopbackListener(["127.0.0.1:0"], "/callback", issuer=ISS)
+    lst.start("good-state")
+    yield lst
+    lst.close()
+
+
+def test_binds_loopback_only(listener: LoopbackListener) -> None:
+    assert listener.host == "127.0.0.1" and listener.port > 0
+    assert listener.redirect_uri == f"http://127.0.0.1:{listener.port}/callback"
+
+
+def test_stray_requests_ignored_then_code_accepted(listener: LoopbackListener, capsys: pytest.CaptureFixture[str]) -> None:
+    box = wait_async(listener, 10)
+    base = f"http://127.0.0.1:{listener.port}"
+    assert get(base + "/favicon.ico")[0] == 404
+    assert get(base + "/other?code=x&state=good-state")[0] == 404
+    status, body = get(base + "/callback?state=wrong&code=evil")
+    assert status == 400 and "state mismatch" in body
+    assert get(base + "/callback?state=good-state")[0] == 400  # no code: keep waiting
+    status, body = get(base + f"/callback?code=the-code&state=good-state&iss={ISS}")
+    assert status == 200 and "Authenticated" in body
+    box["thread"].join(5)
+    assert box["code"] == "the-code"
+    assert "wrong or missing state" in capsys.readouterr().err
+    with pytest.raises(OSError):  # one-shot: the listener is gone
+        urllib.request.urlopen(base + "/callback?code=again&state=good-state", timeout=2)
+
+
+def test_provider_error_shown_on_page_and_raised(listener: LoopbackListener) -> None:
+    box = wait_async(listener, 10)
+    status, body = get(f"http://127.0.0.1:{listener.port}/callback?state=good-state&error=access_denied"
+                       "&error_description=%3Cb%3ENope%3C%2Fb%3E%1b[31m")
+    box["thread"].join(5)
+    assert status == 400 and "access_denied: &lt;b&gt;Nope&lt;/b&gt;" in body  # escaped, never HTML from the provider
+    err = box["error"]
+    assert "the provider refused the login: access_denied: <b>Nope</b>?[31m" in err.message  # control chars replaced
+
+
+def test_error_with_wrong_state_does_not_abort(listener: LoopbackListener) -> None:
+    box = wait_async(listener, 10)
+    base = f"http://127.0.0.1:{listener.port}/callback"
+    assert get(base + "?state=forged&error=access_denied")[0] == 400
+    assert get(base + "?state=good-state&code=c1")[0] == 200
+    box["thread"].join(5)
+    assert box["code"] == "c1"
+
+
+def test_wrong_issuer_on_redirect_rejected(listener: LoopbackListener) -> None:
+    box = wait_async(listener, 10)
+    get(f"http://127.0.0.1:{listener.port}/callback?state=good-state&code=c&iss=https%3A%2F%2Fevil.test")
+    box["thread"].join(5)
+    assert "expected 'https://sso.example.test'" in box["error"].message
+
+
+def test_timeout() -> None:
+    lst = LoopbackListener(["127.0.0.1:0"], "/cb")
+    lst.start("s")
+    start = time.monotonic()
+    with pytest.raises(NetssoError, match="no login response from the browser within 0 s") as exc:
+        lst.wait(0.3)
+    assert time.monotonic() - start < 3 and "--authentication-timeout" in (exc.value.hint or "")
+
+
+def test_busy_port_falls_through_to_next_address() -> None:
+    busy = socket.socket()
+    busy.bind(("127.0.0.1", 0))
+    busy.listen(1)
+    port = busy.getsockname()[1]
+    try:
+        lst = LoopbackListener([f"127.0.0.1:{port}", "127.0.0.1:0"], "/callback")
+        assert lst.port != port
+        lst.close()
+        with pytest.raises(NetssoError, match="in use"):
+            LoopbackListener([f"127.0.0.1:{port}"], "/callback")
+    finally:
+        busy.close()
+
+
+@pytest.mark.parametrize("addr", ["0.0.0.0:8000", "192.168.1.5:8000", "example.com:80", "[::]:8000"])
+def test_non_loopback_addresses_refused(addr: str) -> None:
+    with pytest.raises(NetssoError):
+        parse_listen_address(addr)
+
+
+def test_loopback_address_forms() -> None:
+    assert parse_listen_address("localhost:8000") == ("127.0.0.1", 8000)
+    assert parse_listen_address("[::1]:0") == ("::1", 0)
