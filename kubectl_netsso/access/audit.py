@@ -242,7 +242,8 @@ def _sel(sel: LabelSelector | None) -> str:
 
 
 def _rule_name(p: CompiledPolicy, direction: str, rule: CompiledRule) -> str:
-    return f"networkpolicy/{p.ref} {direction} rule {rule.index}"
+    # People count from 1 (as explain's "closest" lines do); JSON consumers get the same text.
+    return f"networkpolicy/{p.ref} {direction} rule {rule.index + 1}"
 
 
 def _dead_peers(
@@ -261,7 +262,7 @@ def _dead_peers(
                 continue
             if any(_peer_matches_workload(engine, pm, w) for w in workloads):
                 continue
-            obj = _rule_name(p, direction, rule) + f" {side}[{pm.index}]"
+            obj = _rule_name(p, direction, rule) + f" {side} entry {pm.index + 1}"
             if (
                 pm.namespace is None
                 and pm.namespace_selector is not None
@@ -380,8 +381,8 @@ def _shadowed(engine: ReachEngine, p: CompiledPolicy, direction: str, rules: Seq
                         "low",
                         "rule-shadowed",
                         _rule_name(p, direction, rb),
-                        f"everything it allows is already allowed by {direction} rule {ra.index} of the same policy",
-                        f"remove rule {rb.index} or narrow rule {ra.index} if it is broader than intended",
+                        f"everything it allows is already allowed by {direction} rule {ra.index + 1} of the same policy",
+                        f"remove rule {rb.index + 1} or narrow rule {ra.index + 1} if it is broader than intended",
                     )
                 )
                 break

@@ -80,6 +80,29 @@ class Foothold:
         return tuple(dict.fromkeys(a.action for a in self.access))
 
     @property
+    def display(self) -> str:
+        """How tables name it: "pod frontend/deployment/web", "new pods in shop", "NetworkPolicies of shop"."""
+        if self.kind == CREATE:
+            return f"new pods in {self.namespace}"
+        if self.kind == NETPOL:
+            return f"NetworkPolicies of {self.namespace}"
+        if self.kind == SERVICE:
+            return f"proxy to {self.target}"
+        return f"pod {self.target}"
+
+    def actions_text(self, limit: int = 99) -> str:
+        """Actions with the verbs of one resource folded: "create/patch deployments, exec"."""
+        folded: dict[str, list[str]] = {}
+        for a in self.actions:
+            verb, _, res = a.partition(" ")
+            if res and verb in ("create", "update", "patch", "delete"):
+                folded.setdefault(res, []).append(verb)
+            else:
+                folded.setdefault(a, [])
+        parts = [f"{'/'.join(v)} {k}" if v else k for k, v in folded.items()]
+        return ", ".join(parts[:limit]) + (f" (+{len(parts) - limit})" if len(parts) > limit else "")
+
+    @property
     def obtained(self) -> tuple[str, ...]:
         return tuple(dict.fromkeys(a.grant for a in self.access))
 
@@ -88,6 +111,7 @@ class Foothold:
             "kind": self.kind,
             "namespace": self.namespace,
             "target": self.target,
+            "display": self.display,
             "actions": list(self.actions),
             "access": [a.to_dict() for a in self.access],
         }
@@ -135,9 +159,16 @@ class Reach:
         return tuple(d for d in self.destinations if d.namespace is not None and d.namespace != self.foothold.namespace)
 
     def top(self, n: int = 3) -> list[str]:
-        # Other namespaces first: they are what the foothold adds.
-        ordered = sorted(self.destinations, key=lambda d: (d.namespace == self.foothold.namespace, d.namespace or "~", d.ref))
-        return [d.ref for d in ordered[:n]]
+        # Other namespaces first (what the foothold adds), then external ranges, its own namespace, DNS last.
+        def rank(d: Destination) -> tuple[int, str]:
+            numbers = [p.split("/", 1)[0].rsplit("=", 1)[-1] for p in d.ports]
+            if numbers and all(x == "53" for x in numbers):
+                return 3, d.ref
+            if d.namespace is None:
+                return 1, d.ref
+            return (0 if d.namespace != self.foothold.namespace else 2), d.ref
+
+        return [d.ref for d in sorted(self.destinations, key=rank)[:n]]
 
     def to_dict(self) -> dict[str, Any]:
         return {
