@@ -162,7 +162,7 @@ def _parse_text(file: str, text: str) -> Iterator[tuple[str, Any]]:
             if file.lower().endswith(".json"):
                 line = getattr(exc, "lineno", None)
                 at = f" line {line}" if line else ""
-                raise NetssoError(f"{file} document 1{at}: invalid JSON: {getattr(exc, 'msg', exc)}") from None
+                raise NetssoError(_one_line(f"{file} document 1{at}: invalid JSON: {getattr(exc, 'msg', exc)}")) from None
         else:
             if doc is not None:
                 yield f"{file} document 1", doc
@@ -177,7 +177,7 @@ def _parse_text(file: str, text: str) -> Iterator[tuple[str, Any]]:
         mark = getattr(exc, "problem_mark", None)
         at = f" (line {mark.line + 1})" if mark is not None else ""
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise NetssoError(f"{file} document {number + 1}{at}: invalid YAML: {problem}") from None
+        raise NetssoError(_one_line(f"{file} document {number + 1}{at}: invalid YAML: {problem}")) from None
     except RecursionError:
         raise NetssoError(f"{file} document {number + 1}: invalid YAML: nested too deeply") from None
 
@@ -256,6 +256,13 @@ def _yaml_documents(text: str) -> Iterator[Any]:
                 yield loader.construct_document(node)
     finally:
         loader.dispose()
+
+
+def _one_line(text: str, limit: int = 400) -> str:
+    """Errors are one line: control characters from names or keys are escaped, very long values cut."""
+    if any(c < " " or c == "\x7f" for c in text):
+        text = "".join(c if c >= " " and c != "\x7f" else repr(c)[1:-1] for c in text)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -718,7 +725,7 @@ class _Builder:
                 return
             self._add_object(where, kind, doc)
         except _Bad as exc:
-            raise NetssoError(f"{where}: {exc}", hint=exc.hint) from None
+            raise NetssoError(_one_line(f"{where}: {exc}"), hint=exc.hint) from None
         except RecursionError:
             raise NetssoError(f"{where}: object nested too deeply") from None
 
@@ -727,7 +734,6 @@ class _Builder:
         name = _str(meta.get("name"), "metadata.name") or _str(meta.get("generateName"), "metadata.generateName")
         if not name:
             raise _Bad("metadata.name is required")
-        labels = _labels(meta.get("labels"), "metadata.labels")
         namespace: str | None = None
         if kind not in _CLUSTER_SCOPED:
             namespace = _str(meta.get("namespace"), "metadata.namespace") or None
@@ -737,6 +743,7 @@ class _Builder:
             self.referenced.setdefault(namespace, None)
         label = f"{kind} {namespace}/{name}" if namespace else f"{kind} {name}"
         try:
+            labels = _labels(meta.get("labels"), "metadata.labels")
             record = self._record(where, kind, name, namespace, labels, doc)
         except _Bad as exc:
             raise _Bad(f"{label}: {exc}", hint=exc.hint) from None
