@@ -148,3 +148,18 @@ def test_allowed_iff_some_bound_rule_allows(objs: list[dict[str, Any]]) -> None:
                 key = ("", b["roleRef"]["name"]) if b["roleRef"]["kind"] == "ClusterRole" else (bns, b["roleRef"]["name"])
                 expected |= any(rule_allows(rule_from_dict(x), r) for x in roles.get(key, []))
             assert az.decide(ident, r).allowed is expected, (ident, r)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(objs=cluster(), verb=st.sampled_from(["get", "list", "create", "*", "patch"]))
+def test_cached_verb_index_agrees_with_the_plain_scan(objs: list[dict[str, Any]], verb: str) -> None:
+    from dataclasses import replace
+
+    from kubectl_netsso.rbac.authorize import authorize
+
+    az = Authorizer(snapshot_from_objects(objs))
+    for ident in IDENTITIES:
+        for r in REQUESTS:
+            r = replace(r, verb=verb)
+            cached, plain = az.decide(ident, r), authorize(az.model, ident, r)
+            assert (cached.allowed, cached.reason) == (plain.allowed, plain.reason)

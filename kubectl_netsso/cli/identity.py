@@ -503,7 +503,8 @@ def can_i(
     else:
         result = _live_client(kube).access_review(_request_dict(req))
         allowed = bool(result.allowed)
-        reason = result.reason or ("allowed" if allowed else "no rule allows it")
+        reason = result.reason or ("allowed (the API server gave no reason)" if allowed else
+                                   "no authorizer allowed it (the API server gave no reason)")
         if result.evaluation_error:
             reason += f" (evaluation error: {result.evaluation_error})"
         data.update({"allowed": allowed, "denied": bool(result.denied), "reason": reason,
@@ -728,13 +729,17 @@ def _offline_rows(snapshot: Snapshot, index: ResourceIndex) -> list[ResourceType
 
 
 def _live_rows(index: ResourceIndex) -> list[ResourceType]:
-    rows: list[ResourceType] = []
-    seen: set[tuple[str, str]] = set()
+    """Discovered resources: the common ones first (in COMMON's order), then the rest by group and name."""
+    found: dict[tuple[str, str], ResourceType] = {}
     for rt in index.types:
-        if (rt.group, rt.resource) in seen or not rt.kind:
-            continue
-        seen.add((rt.group, rt.resource))
-        rows.append(rt)
+        if rt.kind and (rt.group, rt.resource) not in found:
+            found[(rt.group, rt.resource)] = rt
+    rows: list[ResourceType] = []
+    for name in COMMON:
+        base, _, group = name.partition(".")
+        if (group, base) in found:
+            rows.append(found.pop((group, base)))
+    rows.extend(found[k] for k in sorted(found))
     return rows
 
 

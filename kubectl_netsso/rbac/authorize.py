@@ -365,7 +365,14 @@ def _grants(model: RbacModel, ident: Identity, namespace: str, errors: list[str]
             yield Grant(binding=b, rule=er)
 
 
-GrantCache = dict[tuple[Identity, str], tuple[tuple[Grant, ...], tuple[str, ...]]]
+# (identity, namespace) -> (grants, errors, grants by verb). Grants keep their order (ClusterRoleBindings first) within
+# each verb list, so the first allowing grant - the one the decision names - is the same as in the unindexed scan.
+GrantCache = dict[tuple[Identity, str], tuple[tuple[Grant, ...], tuple[str, ...], dict[str, tuple[Grant, ...]]]]
+
+
+def _by_verb(grants: tuple[Grant, ...]) -> dict[str, tuple[Grant, ...]]:
+    verbs = {v for g in grants for v in g.rule.rule.verbs if v != "*"}
+    return {v: tuple(g for g in grants if v in g.rule.rule.verbs or "*" in g.rule.rule.verbs) for v in verbs | {"*"}}
 
 
 def authorize(model: RbacModel, ident: Identity, request: Request, cache: GrantCache | None = None) -> Decision:
@@ -389,8 +396,10 @@ def authorize(model: RbacModel, ident: Identity, request: Request, cache: GrantC
         key = (ident, namespace)
         if key not in cache:
             cached_errors: list[str] = []
-            cache[key] = (tuple(_grants(model, ident, namespace, cached_errors)), tuple(cached_errors))
-        grants, errs = cache[key]
+            all_grants = tuple(_grants(model, ident, namespace, cached_errors))
+            cache[key] = (all_grants, tuple(cached_errors), _by_verb(all_grants))
+        _all, errs, by_verb = cache[key]
+        grants = by_verb.get(request.verb, by_verb["*"])
         errors.extend(errs)
     for grant in grants:
         if rule_allows(grant.rule.rule, request):
