@@ -46,6 +46,14 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "leak_scan: the session-wide token leak scan (always ordered last)")
 
 
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    if _RECORDER.timings:
+        terminalreporter.section("netsso e2e timings")
+        for name, values in sorted(_RECORDER.timings.items()):
+            shown = ", ".join(f"{v:.2f}" for v in values)
+            terminalreporter.write_line(f"{name}: {shown} s (min {min(values):.2f})")
+
+
 @pytest.fixture(scope="session")
 def recorder() -> Recorder:
     return _RECORDER

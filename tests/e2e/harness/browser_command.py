@@ -38,7 +38,10 @@ def main(argv: list[str]) -> int:
 
     try:
         with Browser() as browser:
-            if action == "abort":
+            if "/device" in url.split("?")[0]:  # verification_uri_complete of the device flow
+                final = browser.confirm_device(url, config.get("login", "alice"), config.get("password", "x"),
+                                               abort=action == "abort")
+            elif action == "abort":
                 final = browser.abort(url)
             else:
                 final = browser.login(url, config.get("login", "alice"), config.get("password", "x"))

@@ -48,6 +48,9 @@ class IsolatedHome:
         path.mkdir(parents=True, exist_ok=True)
         env = {k: v for k, v in os.environ.items() if k not in _DROP and not k.startswith("NETSSO_")}
         bindirs = [scripts_dir(), str(Path(sys.executable).parent)]
+        # drop other directories with a kubectl-netsso (e.g. pyenv shims): kubectl warns about overshadowed plugins
+        rest = [d for d in env.get("PATH", "").split(os.pathsep)
+                if d and (d in bindirs or not os.path.exists(os.path.join(d, "kubectl-netsso")))]
         env.update(
             HOME=str(path),
             KUBECACHEDIR=str(path / ".kube" / "cache"),
@@ -56,7 +59,7 @@ class IsolatedHome:
             XDG_DATA_HOME=str(path / ".local" / "share"),
             XDG_CACHE_HOME=str(path / ".cache"),
             NO_COLOR="1",
-            PATH=os.pathsep.join(dict.fromkeys(bindirs + env.get("PATH", "").split(os.pathsep))),
+            PATH=os.pathsep.join(dict.fromkeys(bindirs + rest)),
             PYTHONDONTWRITEBYTECODE="1",
         )
         return cls(path, env)
@@ -102,6 +105,10 @@ class Recorder:
 
     outputs: list[tuple[str, str]] = field(default_factory=list)
     tokens: set[str] = field(default_factory=set)
+    timings: dict[str, list[float]] = field(default_factory=dict)
+
+    def timing(self, name: str, seconds: float) -> None:
+        self.timings.setdefault(name, []).append(seconds)
 
     def run(self, argv: list[str], *, env: dict[str, str], label: str | None = None, stdout_is_credential: bool = False,
             **kw: Any) -> subprocess.CompletedProcess[str]:

@@ -42,6 +42,7 @@ class OIDCProvider:
         self._log_lock = threading.Lock()
         self.signing_jwk: dict[str, Any] = {}
         self.minted: list[str] = []
+        self._forged: dict[str, dict[str, str]] = {}
 
     # -- lifecycle -------------------------------------------------------------------------------------------
     def start(self, timeout: float = 20.0) -> OIDCProvider:
@@ -177,7 +178,12 @@ class OIDCProvider:
         return token
 
     def forged_tokens(self, sub: str = "alice") -> dict[str, str]:
-        """ID tokens a verifier must reject, by name."""
+        """ID tokens a verifier must reject, by name (made once per subject: RSA key generation is slow)."""
+        if sub not in self._forged:
+            self._forged[sub] = self._make_forged(sub)
+        return dict(self._forged[sub])
+
+    def _make_forged(self, sub: str) -> dict[str, str]:
         import base64
         import hashlib
         import hmac

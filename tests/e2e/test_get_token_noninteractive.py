@@ -1,0 +1,67 @@
+"""Non-interactive get-token (IDEs, k9s, CI): at most one browser per cache key, and no new one for 5 minutes after a
+login that was abandoned or failed; device-code never runs without a terminal."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import time
+
+from harness.netsso import credential, exec_info, provider_args
+
+
+def _state_file(home):
+    states = list(home.cache_dir.glob("*.state"))
+    assert len(states) == 1, list(home.cache_dir.iterdir())
+    return states[0]
+
+
+def test_abandoned_login_opens_one_browser_and_backs_off(provider, home, browser_command, run_netsso, recorder):
+    browser_command.set(action="ignore")  # the browser opens, nobody logs in
+    args = provider_args(provider, "--grant-type=authcode", "--listen-address=127.0.0.1:0",
+                         f"--browser-command={browser_command.path}", "--authentication-timeout=4")
+    exe = shutil.which("kubectl-netsso", path=home.env["PATH"])
+    env = dict(home.env, KUBERNETES_EXEC_INFO=exec_info(interactive=False))
+    # four kubectl-like callers at once (an IDE polling several clusters views)
+    procs = [subprocess.Popen([exe, "get-token", *args], env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True) for _ in range(4)]
+    outs = []
+    for p in procs:
+        try:
+            out, err = p.communicate(timeout=60)
+        finally:
+            if p.poll() is None:
+                p.kill()
+        outs.append((p.returncode, out, err))
+        recorder.record("kubectl-netsso get-token (abandoned)", out, err, stdout_is_credential=True)
+    assert len(browser_command.invocations()) == 1, browser_command.invocations()
+    assert all(rc == 3 and out == "" for rc, out, _ in outs), outs
+    for _, _, err in outs:
+        errors = [line for line in err.splitlines() if line.startswith("error:")]
+        assert len(errors) == 1 and "Traceback" not in err, err
+
+    # within 5 minutes: no new browser, a one-line error telling the user to log in
+    r = run_netsso("get-token", *args, env={"KUBERNETES_EXEC_INFO": exec_info(interactive=False)})
+    assert r.returncode == 3 and r.stdout == ""
+    assert "kubectl netsso login" in r.stderr, r.stderr
+    assert len(browser_command.invocations()) == 1
+
+    # 5 minutes later (the state's timestamp moved back): one new browser login, which now succeeds
+    state = _state_file(home)
+    data = json.loads(state.read_text())
+    data["at"] = time.time() - 301
+    state.write_text(json.dumps(data))
+    browser_command.set(action="login")
+    r = run_netsso("get-token", *args, env={"KUBERNETES_EXEC_INFO": exec_info(interactive=False)}, timeout=90)
+    assert r.returncode == 0, r.stderr
+    assert credential(r.stdout)["status"]["token"]
+    assert len(browser_command.invocations()) == 2
+
+
+def test_device_code_never_runs_non_interactively(provider, home, run_netsso):
+    args = provider_args(provider, "--grant-type=device-code")
+    r = run_netsso("get-token", *args, env={"KUBERNETES_EXEC_INFO": exec_info(interactive=False)})
+    assert r.returncode == 3 and r.stdout == ""
+    assert r.stderr.startswith("error: login required"), r.stderr
+    assert provider.stats()["device_authorizations"] == 0
