@@ -45,6 +45,12 @@ from .footholds import (
 from .model import Finding, Subject, sort_findings
 from .reach import ReachEngine, beyond
 
+CHECKS = (
+    "no-network-policy", "no-default-deny-ingress", "no-default-deny-egress", "dns-egress-denied",
+    "policy-selects-nothing", "peer-matches-nothing", "rule-shadowed", "named-port-undefined",
+    "create-pods-cross-namespace", "edit-networkpolicies", "wildcard-exec", "cluster-admin", "cni-not-enforcing",
+    "expectation-failed",
+)  # fmt: skip
 SYSTEM_NAMESPACES = frozenset({"kube-system", "kube-public", "kube-node-lease"})
 DNS_NAMESPACE = "kube-system"
 DNS_LABELS = {"k8s-app": "kube-dns"}

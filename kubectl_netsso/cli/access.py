@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from .. import log
-from ..errors import EXIT_ERROR, EXIT_NO, EXIT_OK, NetssoError
+from ..errors import EXIT_ERROR, EXIT_NO, EXIT_OK, EXIT_USAGE, NetssoError
 from ..output import emit, render, style, table
 from .options import KubeOptions, kube_options, manifests_option, output_option
 
@@ -526,6 +526,14 @@ def run_audit(ctx: AccessContext, expect_paths: Sequence[str]) -> tuple[list[Fin
     help="YAML reachability assertions to check too (repeatable; schema in README / access/expect.py).",
 )
 @click.option(
+    "--only",
+    "only",
+    metavar="CHECK",
+    multiple=True,
+    help="Report only these checks (repeatable), e.g. expectation-failed, edit-networkpolicies.",
+)
+@click.option("--skip", "skip", metavar="CHECK", multiple=True, help="Leave out these checks (repeatable), e.g. accepted risks.")
+@click.option(
     "--fail-on",
     type=click.Choice(["info", "low", "medium", "high", "critical", "never"]),
     default="high",
@@ -539,6 +547,8 @@ def audit(
     manifests: tuple[str, ...],
     with_default_roles: bool,
     expect_paths: tuple[str, ...],
+    only: tuple[str, ...],
+    skip: tuple[str, ...],
     fail_on: str,
     output: str,
 ) -> int:
@@ -555,15 +565,22 @@ def audit(
     Example:
       kubectl netsso audit --manifests examples/shop --with-default-roles --expect examples/shop/expect.yaml
     """
+    from ..access.audit import CHECKS
     from ..access.model import severity_rank
 
+    for name in (*only, *skip):
+        if name not in CHECKS:
+            raise NetssoError(f"unknown check {name!r}", hint="checks: " + ", ".join(CHECKS), exit_code=EXIT_USAGE)
     ctx = build_context(kube, manifests, with_default_roles, {}, identity="none")
     findings, results = run_audit(ctx, expect_paths)
+    findings = [f for f in findings if (not only or f.check in only) and f.check not in skip]
     failing = [f for f in findings if fail_on != "never" and severity_rank(f.severity) >= severity_rank(fail_on)]
     data = {
         "source": ctx.source,
         "namespaces": ctx.scope,
         "failOn": fail_on,
+        "only": list(only),
+        "skip": list(skip),
         "passed": not failing,
         "summary": _severity_counts(findings),
         "findings": [f.to_dict() for f in findings],
