@@ -237,7 +237,7 @@ def compile_network_policy(np: NetworkPolicy) -> CompiledPolicy:
     # "podSelector selects the pods to which this NetworkPolicy object applies. ... An empty podSelector selects all
     # pods in this namespace." (NetworkPolicySpec.PodSelector; omitted is defaulted to empty by the API server)
     subject = _selector(spec.get("podSelector", {}) if spec.get("podSelector") is not None else {}, "podSelector", problems)
-    types = spec.get("policyTypes")
+    types = _as_list(spec.get("policyTypes"), "policyTypes", problems)
     if types:
         kinds = {str(t).capitalize() for t in types}
         for t in kinds - {"Ingress", "Egress"}:
@@ -265,6 +265,16 @@ def compile_network_policy(np: NetworkPolicy) -> CompiledPolicy:
     )
 
 
+def _as_list(value: Any, where: str, problems: list[str]) -> list[Any]:
+    """A list field; anything else (the API server would reject it) counts as empty, with a warning."""
+    if value is None:
+        return []
+    if isinstance(value, list):
+        return value
+    problems.append(f"{where} must be a list (ignored)")
+    return []
+
+
 def _selector(obj: Any, where: str, problems: list[str]) -> LabelSelector | None:
     try:
         return parse_selector(obj)
@@ -290,13 +300,16 @@ def _np_rules(raw: Any, key: str, namespace: str, problems: list[str]) -> tuple[
         peers = (
             ()
             if all_peers
-            else tuple(_np_peer(j, p, namespace, problems, f"rule {i} {key}[{j}]") for j, p in enumerate(peers_raw or []))
+            else tuple(
+                _np_peer(j, p, namespace, problems, f"rule {i} {key}[{j}]")
+                for j, p in enumerate(_as_list(peers_raw, f"rule {i} {key}", problems))
+            )
         )
         ports_raw = rule.get("ports")
         # "If this field is empty or missing, this rule matches all ports (traffic not restricted by port)."
         all_ports = not ports_raw
         ports: list[PortMatcher] = []
-        for j, entry in enumerate(ports_raw or []):
+        for j, entry in enumerate(_as_list(ports_raw, f"rule {i} ports", problems)):
             try:
                 ports.append(parse_np_port(entry))
             except PortError as exc:
@@ -320,7 +333,7 @@ def _np_peer(index: int, raw: Any, namespace: str, problems: list[str], where: s
             return PeerMatcher(index, "invalid", problem="ipBlock with selectors")
         try:
             cidr = _net(ip_block.get("cidr") if isinstance(ip_block, Mapping) else None)
-            excepts = tuple(_net(e) for e in (ip_block.get("except") or []))
+            excepts = tuple(_net(e) for e in _as_list(ip_block.get("except"), f"{where} except", problems))
         except ValueError as exc:
             problems.append(f"{where}: {exc} (matches nothing)")
             return PeerMatcher(index, "invalid", problem=str(exc))
@@ -366,7 +379,13 @@ def compile_admin_policy(anp: AnpRecord) -> CompiledPolicy:
     else:
         problems.append("subject needs namespaces or pods (selects nothing)")
     if kind == KIND_ANP:
-        priority = int(spec.get("priority", 0) or 0)
+        raw_priority = spec.get("priority", 0)
+        if isinstance(raw_priority, int) and not isinstance(raw_priority, bool) and 0 <= raw_priority <= 1000:
+            priority = raw_priority
+        else:
+            # "priority ... must be between 0 and 1000" (adminnetworkpolicy_types.go); evaluated last here.
+            problems.append(f"priority {raw_priority!r} must be an integer 0-1000 (evaluated after all others)")
+            priority = 1001
         actions: tuple[str, ...] = ("Allow", "Deny", "Pass")
     else:
         priority = 1 << 30
@@ -401,20 +420,25 @@ def _anp_rules(raw: Any, key: str, actions: tuple[str, ...], problems: list[str]
             problems.append(f"rule {i}: action {action!r} must be one of {', '.join(actions)} (rule ignored)")
             continue
         peers = tuple(
-            _anp_peer(j, p, action, problems, f"rule {i} {key}[{j}]", egress=egress) for j, p in enumerate(rule.get(key) or [])
+            _anp_peer(j, p, action, problems, f"rule {i} {key}[{j}]", egress=egress)
+            for j, p in enumerate(_as_list(rule.get(key), f"rule {i} {key}", problems))
         )
         if not peers:
             # `from`/`to` are required with at least one peer; fail closed like an unknown peer.
             problems.append(f"rule {i}: no {key} peers")
             peers = (PeerMatcher(0, "invalid", problem=f"no {key} peers", matches_all=action != "Allow"),)
         ports: list[PortMatcher] = []
-        for j, entry in enumerate(rule.get("ports") or []):
+        for j, entry in enumerate(_as_list(rule.get("ports"), f"rule {i} ports", problems)):
             try:
                 ports.append(parse_anp_port(entry))
             except PortError as exc:
                 problems.append(f"rule {i} ports[{j}]: {exc} (matches nothing)")
         # "If Ports is not set then the rule does not filter traffic via port." (AdminNetworkPolicy*Rule.Ports)
-        rules.append(CompiledRule(i, action, peers, False, tuple(ports), not rule.get("ports"), name=rule.get("name")))
+        rules.append(
+            CompiledRule(
+                i, action, peers, False, tuple(ports), not rule.get("ports"), name=str(rule["name"]) if rule.get("name") else None
+            )
+        )
     return tuple(rules)
 
 
@@ -439,7 +463,7 @@ def _anp_peer(index: int, raw: Any, action: str, problems: list[str], where: str
         )
     if egress and raw.get("networks") is not None:
         try:
-            cidrs = tuple(_net(c) for c in raw["networks"] or [])
+            cidrs = tuple(_net(c) for c in _as_list(raw["networks"], f"{where} networks", problems))
         except ValueError as exc:
             problems.append(f"{where}: {exc}")
             return fail
