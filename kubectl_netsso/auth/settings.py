@@ -211,7 +211,7 @@ class ProviderSettings:
         s(self, "client_id", client_id)
         s(self, "client_secret", client_secret or None)
         s(self, "extra_scopes", tuple(extra_scopes))
-        s(self, "extra_params", tuple((str(k), str(v)) for k, v in extra_params))
+        s(self, "extra_params", tuple(_param_pair(p) for p in extra_params))
         s(self, "certificate_authorities", tuple(os.path.abspath(os.path.expanduser(p)) for p in certificate_authorities))
         s(self, "insecure_skip_tls_verify", bool(insecure_skip_tls_verify))
         s(self, "token_cache_dir", os.path.abspath(os.path.expanduser(token_cache_dir or default_cache_dir())))
@@ -356,6 +356,17 @@ class ProviderSettings:
         if self.expiry_margin != 60:
             out.append(f"--expiry-margin={self.expiry_margin}")
         return out
+
+
+def _param_pair(item: object) -> tuple[str, str]:
+    """("k", "v") pairs, also accepting "k=v" strings."""
+    if isinstance(item, str):
+        key, eq, value = item.partition("=")
+        if not eq or not key:
+            raise SettingsError(f"--oidc-auth-request-extra-params expects KEY=VALUE, got {item!r}")
+        return key, value
+    key, value = item  # type: ignore[misc]
+    return str(key), str(value)
 
 
 def _split_scopes(value: object) -> tuple[str, ...]:
