@@ -8,6 +8,7 @@ import shutil
 import subprocess
 import time
 
+import requests
 from harness.netsso import credential, exec_info, provider_args
 
 
@@ -57,6 +58,29 @@ def test_abandoned_login_opens_one_browser_and_backs_off(provider, home, browser
     assert r.returncode == 0, r.stderr
     assert credential(r.stdout)["status"]["token"]
     assert len(browser_command.invocations()) == 2
+
+
+def test_revoked_refresh_token_gives_login_required_without_a_terminal(provider, home, browser_command, run_netsso):
+    from harness.netsso import browser_args, jwt_claims, read_cache
+
+    provider.set_ttl(id_token=3)
+    r = run_netsso("login", *provider_args(provider, *browser_args(browser_command)), timeout=90)
+    assert r.returncode == 0, r.stderr
+    cached = read_cache(home.cache_dir)
+    revoke = requests.post(provider.discovery()["revocation_endpoint"], verify=str(provider.ca_path), timeout=10,
+                           data={"token": cached["refresh_token"], "token_type_hint": "refresh_token",
+                                 "client_id": provider.client_id})
+    assert revoke.status_code == 200
+    time.sleep(max(0.0, jwt_claims(cached["id_token"])["exp"] - time.time() + 0.2))
+    # no browser command and a device-code grant: nothing may run without a terminal
+    r = run_netsso("get-token", *provider_args(provider, "--grant-type=device-code"),
+                   env={"KUBERNETES_EXEC_INFO": exec_info(interactive=False), "NETSSO_EXPIRY_MARGIN": "0"})
+    assert r.returncode == 3 and r.stdout == "", r.stderr
+    assert provider.refresh_grants(ok_only=False) == 1 and provider.refresh_grants() == 0
+    errors = [line for line in r.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and errors[0].startswith("error: login required"), r.stderr
+    assert "invalid_grant" in r.stderr  # the user learns why
+    assert provider.stats()["device_authorizations"] == 0 and len(browser_command.invocations()) == 1
 
 
 def test_device_code_never_runs_non_interactively(provider, home, run_netsso):

@@ -16,6 +16,11 @@ def test_login_authcode_through_a_real_browser(provider, home, browser_command, 
     elapsed = time.monotonic() - started
     assert r.returncode == 0, r.stderr
     recorder.timing("login round trip (authcode, real browser)", elapsed)
+    opened = browser_command.invocations()[0]["t"]
+    done = browser_command.wait_finished(1)[0]
+    recorder.timing("login: process start -> discovery -> browser command started", opened - (time.time() - elapsed))
+    if "t_done" in done:
+        recorder.timing("login: browser command (Chromium start + sign-in + callback page)", done["t_done"] - opened)
     # who you are, from the verified ID token
     assert "alice+dev+ops" in r.stdout
     assert "dev, ops" in r.stdout or ("dev" in r.stdout and "ops" in r.stdout)
@@ -44,7 +49,11 @@ def test_login_authcode_through_a_real_browser(provider, home, browser_command, 
 
 
 def test_login_cache_files_are_private(provider, home, browser_command, run_netsso):
-    r = run_netsso("login", *provider_args(provider, *browser_args(browser_command)), timeout=90)
+    import os
+
+    # even with a permissive umask the cache dir is 0700 and the files 0600
+    r = run_netsso("login", *provider_args(provider, *browser_args(browser_command)), timeout=90,
+                   preexec_fn=lambda: os.umask(0))
     assert r.returncode == 0, r.stderr
     assert stat.S_IMODE(home.cache_dir.stat().st_mode) == 0o700
     files = [p for p in home.cache_dir.iterdir() if p.is_file()]

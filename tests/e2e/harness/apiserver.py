@@ -383,7 +383,11 @@ class _Handler(BaseHTTPRequestHandler):
             if api._fail_auth > 0:
                 api._fail_auth -= 1
                 raise AuthError("forced 401 (fail_auth_next)")
-        user = api.authenticate(token)
+        try:
+            user = api.authenticate(token)
+        except requests.RequestException as exc:
+            # kube-apiserver: an OIDC authenticator that cannot reach the issuer authenticates nobody (401)
+            raise AuthError(f"issuer unreachable: {type(exc).__name__}") from None
         as_user = self.headers.get("Impersonate-User")
         as_groups = self.headers.get_all("Impersonate-Group") or []
         if not as_user and not as_groups:

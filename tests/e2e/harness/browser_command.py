@@ -50,7 +50,8 @@ def main(argv: list[str]) -> int:
             while time.monotonic() < deadline and browser.driver.execute_script("return document.readyState") != "complete":
                 time.sleep(0.05)
             page = browser.page_text()[:500]
-        _append(directory / "results.jsonl", {"url": url, "final_url": final, "page": page, "action": action})
+        _append(directory / "results.jsonl", {"url": url, "final_url": final, "page": page, "action": action,
+                                              "t_done": time.time()})
         return 0
     except Exception as exc:  # recorded for the test to show; the plugin only sees the exit code
         _append(directory / "results.jsonl", {"url": url, "error": f"{type(exc).__name__}: {exc}", "action": action})
