@@ -108,9 +108,8 @@ def fast_path(args: list[str]) -> int | None:
         values, rest = parse_args(args)
     except SettingsError:
         return None
-    for arg in rest:
-        if arg not in ("-v", "-vv", "-vvv", "--verbose"):
-            return None  # help, unknown flags, positional args: let click deal with them
+    if rest:
+        return None  # help, unknown flags, positional args: let click deal with them (same answer hit or miss)
     try:
         settings = ProviderSettings.from_values(values, os.environ)
     except SettingsError:
