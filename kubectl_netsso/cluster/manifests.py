@@ -191,6 +191,13 @@ class _FastLoader(_Loader):
 
     _tags: dict[tuple[str, tuple[bool, bool]], str] = {}
 
+    # Path resolvers (yaml.add_path_resolver) are never registered here; skip their per-node bookkeeping.
+    def descend_resolver(self, current_node: Any, current_index: Any) -> None:
+        return None
+
+    def ascend_resolver(self) -> None:
+        return None
+
     def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
         if kind is ScalarNode:
             key = (value, implicit)
