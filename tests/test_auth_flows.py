@@ -195,3 +195,27 @@ def test_parallel_get_token_refreshes_once(settings: ProviderSettings, op: FakeO
     assert all(isinstance(r, TokenSet) for r in results), results
     assert len({r.id_token for r in results}) == 1
     assert op.stats["refresh"] == 1 and op.stats["refresh_error"] == 0
+
+
+def test_parallel_get_token_processes_refresh_once(op: FakeOP, tmp_path: Path) -> None:
+    """Real processes through the installed entry point: one refresh at the provider, every process gets the token."""
+    import subprocess
+    import sysconfig
+
+    script = os.path.join(sysconfig.get_path("scripts"), "kubectl-netsso")
+    if not os.path.exists(script):
+        pytest.skip("kubectl-netsso is not installed")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NETSSO_")}
+    env.update(HOME=str(tmp_path), KUBECACHEDIR=str(tmp_path / "kc"),
+               KUBERNETES_EXEC_INFO=json.dumps({"apiVersion": "client.authentication.k8s.io/v1", "kind": "ExecCredential",
+                                                "spec": {"interactive": False}}))
+    args = ["get-token", "--oidc-issuer-url", op.issuer, "--oidc-client-id", "netsso", "--grant-type", "authcode"]
+    s = ProviderSettings.from_exec_args(args, env)
+    op.refresh_tokens["rt-1"] = "alice"
+    open_cache(s).save(TokenSet(fake_jwt({"sub": "alice", "exp": time.time() - 5}), "rt-1"))
+    procs = [subprocess.Popen([script, *args], env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True) for _ in range(8)]
+    outs = [p.communicate(timeout=120) for p in procs]
+    assert [p.returncode for p in procs] == [0] * 8, [o[1] for o in outs]
+    tokens = {json.loads(o[0])["status"]["token"] for o in outs}
+    assert len(tokens) == 1 and op.stats["refresh"] == 1 and op.stats["refresh_error"] == 0 and op.stats["code"] == 0
