@@ -296,6 +296,25 @@ def test_forbidden_namespace_list_and_cluster_scoped_lists(kube: KubeOptions, ap
     assert snap.admin_network_policies == ()
 
 
+def test_no_namespace_list_and_no_cluster_wide_list_is_a_cluster_wide_gap(kube: KubeOptions, apiserver: FakeAPIServer) -> None:
+    apiserver.authorizer.deny.add(("list", "namespaces"))
+    apiserver.forbid("networkpolicies", None)
+    snap = live.load_snapshot(kube, None, parts={"network"})
+    # pods and services were listed cluster-wide; networkpolicies only in the context's namespace (shop)
+    assert {w.namespace for w in snap.workloads} == {"shop", "payments"}
+    assert [p.ref for p in snap.network_policies] == ["shop/default-deny"]
+    gaps = {(g.resource, g.namespace): g.reason for g in snap.gaps}
+    assert set(gaps) == {("namespaces", None), ("networkpolicies", None)}
+    assert gaps[("networkpolicies", None)].endswith("only shop read")
+
+
+def test_missing_namespace_is_not_a_gap(kube: KubeOptions, apiserver: FakeAPIServer) -> None:
+    apiserver.authorizer.deny.add(("list", "namespaces"))
+    snap = live.load_snapshot(kube, ["nope"], parts={"network"})
+    assert {(g.resource, g.namespace) for g in snap.gaps} == {("namespaces", None)}
+    assert snap.workloads == ()
+
+
 def test_forbidden_everything_in_a_namespace(kube: KubeOptions, apiserver: FakeAPIServer) -> None:
     for resource in ("pods", "services", "networkpolicies", "roles", "rolebindings"):
         apiserver.forbid(resource, None)

@@ -132,6 +132,7 @@ class LiveClient:
             raise NetssoError("--as-group needs --as (impersonating groups without a user is not allowed)", exit_code=EXIT_USAGE)
         self._api: Any = None
         self._groups: dict[str, Any] | None = None
+        self._namespaces_complete = False  # whether the last snapshot could list all namespaces
 
     # -- connection ----------------------------------------------------------------------------------------------
     @property
@@ -460,14 +461,32 @@ class LiveClient:
                 return items
             wanted = set(namespaces)
             return [i for i in items if _dict(i.get("metadata")).get("namespace") in wanted]
-        out: list[dict[str, Any]] = []
-        for ns in namespaces if namespaces is not None else known:
+        targets = list(namespaces if namespaces is not None else known)
+
+        def one(ns: str) -> tuple[str, list[dict[str, Any]] | _HTTPStatus]:
             try:
-                out.extend(self._list(resource, ns))
+                return ns, self._list(resource, ns)
             except _HTTPStatus as exc:
-                if exc.status not in (403, 404):
-                    raise NetssoError(f"{self.server}: listing {resource} in {ns} failed: {exc.status} {exc.message}") from None
-                gaps.append(Gap(resource=resource, namespace=ns, reason=_reason(exc)))
+                return ns, exc
+
+        out: list[dict[str, Any]] = []
+        with ThreadPoolExecutor(max_workers=min(8, max(1, len(targets)))) as pool:
+            for ns, result in pool.map(one, targets):
+                if isinstance(result, list):
+                    out.extend(result)
+                elif result.status == 403:
+                    gaps.append(Gap(resource=resource, namespace=ns, reason=_reason(result)))
+                elif result.status != 404:
+                    raise NetssoError(f"{self.server}: listing {resource} in {ns} failed: {result.status} {result.message}")
+        if namespaces is None and not self._namespaces_complete:
+            # Neither a cluster-wide list nor the namespace list: other namespaces may hold more of this resource.
+            gaps.append(
+                Gap(
+                    resource=resource,
+                    namespace=None,
+                    reason=f"forbidden cluster-wide, and namespaces cannot be listed: only {', '.join(targets)} read",
+                )
+            )
         return out
 
     def _cluster_scoped(self, resource: str, gaps: list[Gap]) -> list[dict[str, Any]]:
@@ -481,7 +500,9 @@ class LiveClient:
 
     def _namespaces(self, namespaces: Sequence[str] | None, gaps: list[Gap]) -> list[dict[str, Any]]:
         try:
-            return self._list("namespaces", None)
+            items = self._list("namespaces", None)
+            self._namespaces_complete = True
+            return items
         except _HTTPStatus as exc:
             if exc.status != 403:
                 raise NetssoError(f"{self.server}: listing namespaces failed: {exc.status} {exc.message}") from None
@@ -494,7 +515,8 @@ class LiveClient:
                 obj.setdefault("kind", "Namespace")
                 found.append(obj)
             except _HTTPStatus as exc:
-                gaps.append(Gap(resource="namespaces", namespace=ns, reason=_reason(exc)))
+                if exc.status != 404:  # 404: no such namespace, nothing to miss
+                    gaps.append(Gap(resource="namespaces", namespace=ns, reason=_reason(exc)))
         return found
 
     # -- the snapshot ----------------------------------------------------------------------------------------------
@@ -504,6 +526,8 @@ class LiveClient:
         if unknown:
             raise ValueError(f"unknown snapshot parts: {sorted(unknown)}")
         gaps: list[Gap] = []
+        self._namespaces_complete = False
+        _ = self.api  # build the client (and get the token) once, before any threads
         ns_items = self._namespaces(namespaces, gaps)
         known = [str(_dict(n.get("metadata")).get("name")) for n in ns_items if _dict(n.get("metadata")).get("name")]
         if namespaces is None and not known:
