@@ -53,9 +53,18 @@ def test_allow_service_destination_uses_target_port_and_service_selector(tmp_pat
 
 def test_allow_one_side_and_external_source(tmp_path: Path) -> None:
     r = netsso(
-        "policy", "allow", "ip:198.51.100.9", "frontend/deploy/web", "--port", "8080", "--side", "ingress",
-        "--manifests", SHOP, home=tmp_path,
-    )  # fmt: skip
+        "policy",
+        "allow",
+        "ip:198.51.100.9",
+        "frontend/deploy/web",
+        "--port",
+        "8080",
+        "--side",
+        "ingress",
+        "--manifests",
+        SHOP,
+        home=tmp_path,
+    )
     assert r.returncode == 0, r.stderr
     (only,) = yaml.safe_load_all(r.stdout)
     assert only["spec"]["ingress"][0]["from"] == [{"ipBlock": {"cidr": "198.51.100.9/32"}}]

@@ -25,10 +25,15 @@ def _cluster(extra: list[dict], src_labels: dict, dst_labels: dict, src_ns: str 
         Workload(src_ns, "src-other", "Deployment", labels={"app": "intruder"}, ports=PORTS),
         Workload(dst_ns, "dst", "Deployment", labels=dst_labels, ports=PORTS),
         Workload(dst_ns, "dst-other", "Deployment", labels={"app": "bystander"}, ports=PORTS),
-        Workload("kube-system", "coredns", "Deployment", labels={"k8s-app": "kube-dns"},
-                 ports=(ContainerPort(53, "UDP", "dns"), ContainerPort(53, "TCP", "dns-tcp"))),
+        Workload(
+            "kube-system",
+            "coredns",
+            "Deployment",
+            labels={"k8s-app": "kube-dns"},
+            ports=(ContainerPort(53, "UDP", "dns"), ContainerPort(53, "TCP", "dns-tcp")),
+        ),
         Workload("kube-system", "other", "Deployment", labels={"k8s-app": "metrics"}, ports=(ContainerPort(53, "UDP", "x"),)),
-    )  # fmt: skip
+    )
     policies = []
     for ns in {src_ns, dst_ns}:
         policies += default_deny(ns, allow_dns=True)

@@ -140,6 +140,8 @@ def check_default_deny(engine: ReachEngine, scope: Sequence[str]) -> list[Findin
             continue  # cannot see the policies: no claim either way
         policies = engine.compiled.policies_in(ns)
         n = len(workloads.get(ns, ()))
+        if not policies and not n:
+            continue  # an empty namespace: nothing to protect yet
         if not policies and n and not _baseline_denies_all(engine, ns, "ingress"):
             out.append(
                 Finding(
