@@ -467,9 +467,8 @@ def test_error_names_file_and_document(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("doc", "expected"),
     [
-        (["a", "list"], "document 1: must be a mapping with apiVersion and kind, not a list"),
-        ("just text", "document 1: must be a mapping with apiVersion and kind, not a string"),
         ({"apiVersion": "v1", "metadata": {"name": "x"}}, "document 1: kind is required"),
+        ({"apiVersion": "v1", "kind": "List", "items": ["a"]}, "document 1 item 1: must be a mapping with apiVersion and kind, not a string"),
         ({"apiVersion": "v1", "kind": "Pod", "metadata": {}, "spec": {}}, "document 1: metadata.name is required"),
         ({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p", "labels": {"v": 1}}, "spec": {}},
          "Pod default/p: metadata.labels.v must be a string, not a number"),
@@ -597,8 +596,8 @@ spec:
 """
     path = tmp_path / "y.yaml"
     path.write_text(text)
-    with pytest.raises(NetssoError, match="document 1: kind is required"):
-        load_snapshot([str(path)])
+    snap = load_snapshot([str(path)])
+    assert snap.warnings == (f"{path} document 1: not a Kubernetes object (no apiVersion and kind); skipped",)
     path.write_text(text.split("---", 1)[1])
     (w,) = load_snapshot([str(path)]).workloads
     assert dict(w.labels) == {"app": "api", "tier": "web", "extra": "1"} and w.ports[0].port == 80
@@ -624,3 +623,18 @@ def test_errors_stay_on_one_line() -> None:
     with pytest.raises(NetssoError) as err:
         snapshot_from_objects([("f document 1", doc)])
     assert err.value.message == "f document 1: Pod default/a\\nb: metadata.labels.x\\ny must be a string, not a number"
+
+
+def test_documents_that_are_not_kubernetes_objects_are_skipped_with_a_warning(tmp_path: Path) -> None:
+    _write(tmp_path / "chart" / "Chart.yaml", {"name": "shop", "version": "1.0.0"})
+    (tmp_path / "chart" / "notes.yaml").write_text("- just\n- a list\n---\nplain text\n")
+    (tmp_path / "package.json").write_text('{"name": "x", "version": "1.0.0"}')
+    _write(tmp_path / "app.yaml", _pod("a"))
+    snap = load_snapshot([str(tmp_path)])
+    assert [w.name for w in snap.workloads] == ["a"]
+    assert snap.warnings == (  # a folder's own files first, then its subfolders, each sorted by name
+        f"{tmp_path / 'package.json'} document 1: not a Kubernetes object (no apiVersion and kind); skipped",
+        f"{tmp_path / 'chart' / 'Chart.yaml'} document 1: not a Kubernetes object (no apiVersion and kind); skipped",
+        f"{tmp_path / 'chart' / 'notes.yaml'} document 1: not a Kubernetes object (no apiVersion and kind); skipped",
+        f"{tmp_path / 'chart' / 'notes.yaml'} document 2: not a Kubernetes object (no apiVersion and kind); skipped",
+    )

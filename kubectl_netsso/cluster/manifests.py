@@ -711,6 +711,11 @@ class _Builder:
     def add_document(self, where: str, doc: Any, depth: int = 0) -> None:
         if doc is None:
             return
+        if depth == 0 and (not isinstance(doc, dict) or ("kind" not in doc and "apiVersion" not in doc)):
+            # Folders in GitOps repositories also hold values.yaml, Chart.yaml, CI and tool configs: documents that
+            # are not Kubernetes objects at all are skipped with a warning (kubectl apply would refuse them).
+            self.warnings.append(f"{where}: not a Kubernetes object (no apiVersion and kind); skipped")
+            return
         try:
             if not isinstance(doc, dict):
                 raise _Bad(f"must be a mapping with apiVersion and kind, not {_type_name(doc)}")
