@@ -333,14 +333,19 @@ class _Handler(BaseHTTPRequestHandler):
     # -- plumbing --------------------------------------------------------------------------------------------
     def _send(self, code: int, body: dict[str, Any]) -> None:
         data = json.dumps(body).encode()
+        self._status = code
+        self._record()  # before the client can see the answer, so tests can read the log right after a response
         self.send_response(code)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
         self.wfile.write(data)
-        self._status = code
 
-    def _record(self, user: UserInfo | None, impersonated_by: str | None = None) -> None:
+    _user_info: UserInfo | None = None
+    _by: str | None = None
+
+    def _record(self) -> None:
+        user, impersonated_by = self._user_info, self._by
         parts = urlsplit(self.path)
         with self.api._lock:
             self.api.requests.append(RequestRecord(self.command, parts.path, parts.query, user.username if user else None,
@@ -367,7 +372,7 @@ class _Handler(BaseHTTPRequestHandler):
         self._dispatch()
 
     # -- authentication + impersonation ----------------------------------------------------------------------
-    def _user(self) -> tuple[UserInfo | None, str | None]:
+    def _user(self) -> tuple[UserInfo, str | None]:
         api = self.api
         auth = self.headers.get("Authorization")
         if not auth:
@@ -408,25 +413,21 @@ class _Handler(BaseHTTPRequestHandler):
         return UserInfo(as_user, groups), user.username
 
     def _dispatch(self) -> None:
-        user: UserInfo | None = None
-        by: str | None = None
+        self._user_info, self._by = None, None
         try:
             user, by = self._user()
         except AuthError:
             self._send(401, status_body(401, "Unauthorized", "Unauthorized"))
-            self._record(None)
             return
         except PermissionError as exc:
             msg = exc.args[0][4]
             self._send(403, status_body(403, "Forbidden", msg))
-            self._record(None)
             return
-        assert user is not None
+        self._user_info, self._by = user, by
         try:
             self._route(user)
         except Exception as exc:  # keep the double honest: a bug here is a 500 with the reason, visible in tests
             self._send(500, status_body(500, "InternalError", f"fake apiserver: {type(exc).__name__}: {exc}"))
-        self._record(user, by)
 
     # -- routing ---------------------------------------------------------------------------------------------
     def _route(self, user: UserInfo) -> None:
@@ -501,12 +502,13 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _send_text(self, code: int, text: str) -> None:
         data = text.encode()
+        self._status = code
+        self._record()
         self.send_response(code)
         self.send_header("Content-Type", "text/plain")
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
         self.wfile.write(data)
-        self._status = code
 
     def _not_found(self) -> None:
         self._send(404, status_body(404, "NotFound", "the server could not find the requested resource",
