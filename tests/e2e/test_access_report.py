@@ -17,6 +17,8 @@ pytestmark = pytest.mark.e2e
 REPO = Path(__file__).resolve().parents[2]
 SHOP = REPO / "examples" / "shop"
 EXPECT_FAIL = REPO / "tests" / "data" / "access" / "expect-fail.yaml"
+# Read at import: the `home` fixture strips NETSSO_* from the test process's environment.
+ARTIFACTS = os.environ.get("NETSSO_ARTIFACTS")
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
 FLAGS = (
@@ -139,8 +141,7 @@ def test_report_in_chromium(run_netsso: Any, chromium: Any, tmp_path: Path) -> N
     shot = tmp_path / "access-report.png"
     assert chromium.save_screenshot(str(shot))
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 20_000
-    artifacts = os.environ.get("NETSSO_ARTIFACTS")
-    if artifacts:
-        Path(artifacts).mkdir(parents=True, exist_ok=True)
-        shutil.copy(shot, Path(artifacts) / "access-report.png")
-        shutil.copy(out, Path(artifacts) / "access-report.html")
+    if ARTIFACTS:
+        Path(ARTIFACTS).mkdir(parents=True, exist_ok=True)
+        shutil.copy(shot, Path(ARTIFACTS) / "access-report.png")
+        shutil.copy(out, Path(ARTIFACTS) / "access-report.html")
