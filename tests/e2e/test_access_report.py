@@ -118,26 +118,10 @@ def test_report_in_chromium(run_netsso: Any, chromium: Any, tmp_path: Path) -> N
     data_edges = chromium.execute_script("return window.netssoReport.graph.edges.map(e => [e.from, e.to])")
     assert {tuple(e) for e in data_edges} == edges
 
-    # 4. hover highlights the node's flows and dims the rest
-    ActionChains(chromium).move_to_element(nodes["payments/deployment/payments"]).perform()
-    lit = chromium.execute_script(
-        "return Array.from(document.querySelectorAll('#graph path.edge.hl')).map(e => e.getAttribute('data-to'))"
-    )
-    assert sorted(lit) == ["db/statefulset/postgres", "ip:203.0.113.0/24", "payments/deployment/payments"]
-
-    # 5. findings and the filter box
-    rows = chromium.find_elements(By.CSS_SELECTOR, "#findings tbody tr")
-    assert len(rows) >= 5
-    box = chromium.find_element(By.ID, "finding-filter")
-    box.send_keys("wildcard")
-    visible = [r for r in rows if r.is_displayed()]
-    assert len(visible) == 1 and "wildcard-exec" in visible[0].text
-    assert [e for e in chromium.get_log("browser") if e.get("level") == "SEVERE"] == []
-
-    # 6. a screenshot of the whole page
-    box.clear()
+    # 4. a screenshot of the whole page, before any interaction
     height = chromium.execute_script("return document.body.scrollHeight")
-    chromium.set_window_size(1500, min(int(height) + 80, 6000))
+    chromium.set_window_size(1500, min(int(height) + 140, 6000))
+    chromium.execute_script("window.scrollTo(0, 0)")
     shot = tmp_path / "access-report.png"
     assert chromium.save_screenshot(str(shot))
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 20_000
@@ -145,3 +129,19 @@ def test_report_in_chromium(run_netsso: Any, chromium: Any, tmp_path: Path) -> N
         Path(ARTIFACTS).mkdir(parents=True, exist_ok=True)
         shutil.copy(shot, Path(ARTIFACTS) / "access-report.png")
         shutil.copy(out, Path(ARTIFACTS) / "access-report.html")
+
+    # 5. hover highlights the node's flows and dims the rest
+    ActionChains(chromium).move_to_element(nodes["payments/deployment/payments"]).perform()
+    lit = chromium.execute_script(
+        "return Array.from(document.querySelectorAll('#graph path.edge.hl')).map(e => e.getAttribute('data-to'))"
+    )
+    assert sorted(lit) == ["db/statefulset/postgres", "ip:203.0.113.0/24", "payments/deployment/payments"]
+
+    # 6. findings and the filter box
+    rows = chromium.find_elements(By.CSS_SELECTOR, "#findings tbody tr")
+    assert len(rows) >= 5
+    box = chromium.find_element(By.ID, "finding-filter")
+    box.send_keys("wildcard")
+    visible = [r for r in rows if r.is_displayed()]
+    assert len(visible) == 1 and "wildcard-exec" in visible[0].text
+    assert [e for e in chromium.get_log("browser") if e.get("level") == "SEVERE"] == []
