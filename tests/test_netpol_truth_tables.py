@@ -402,3 +402,42 @@ def test_table_comparison_can_fail(broken: bool):
             check([("x", "deny-ingress", {"podSelector": {}})], 80, "TCP", r)
     else:
         check([("x", "deny-ingress", {"podSelector": {}})], 80, "TCP", r)
+
+
+def test_rows_expansion_matches_allowed():
+    spec = {"podSelector": sel(pod="a"), "ingress": [{"from": [{"podSelector": sel(pod="b")}]}]}
+    compiled = compile_snapshot(cluster([("x", "p", spec)]))
+    peers = [compiled.peer(w) for w in compiled.snapshot.workloads]
+    result = compute_paths(compiled, peers, peers, [(80, "TCP"), ("serve-81-tcp", "TCP")])
+    rows = list(result.rows())
+    assert len(rows) == 2 * len(peers) ** 2
+    by_key = {(r.source.ref, r.destination.ref, r.port): r for r in rows}
+    assert by_key[("x/b", "x/a", 80)].allowed is True
+    assert by_key[("x/c", "x/a", 80)].to_dict() == {
+        "from": "x/c",
+        "to": "x/a",
+        "port": 80,
+        "protocol": "TCP",
+        "allowed": False,
+        "egress": {"allowed": True},
+        "ingress": {"allowed": False},
+    }
+    assert by_key[("x/a", "x/a", 80)].allowed is True  # loopback
+    for k in range(2):
+        for i, j, allowed, _eg, _ing in result.pairs(k):
+            assert allowed is result.allowed(k, i, j)
+    ev = result.evidence(0, peers.index(next(p for p in peers if p.ref == "x/c")), 0)
+    assert ev.allowed is False and ev.ingress.selecting == ("NP x/p",)
+
+
+def test_row_strings_one_char_per_destination():
+    spec = {"podSelector": sel(pod="a"), "ingress": [{"from": [{"podSelector": sel(pod="b")}]}]}
+    compiled = compile_snapshot(cluster([("x", "p", spec)]))
+    peers = [compiled.peer(w) for w in compiled.snapshot.workloads]
+    result = compute_paths(compiled, peers, peers, [(80, "TCP")])
+    xa = next(i for i, p in enumerate(peers) if p.ref == "x/a")
+    for i in range(len(peers)):
+        allowed, egress, ingress = result.row_strings(0, i)
+        assert len(allowed) == len(peers) and set(egress) == {"1"}
+        assert [c == "1" for c in allowed] == [result.allowed(0, i, j) for j in range(len(peers))]
+        assert ingress[xa] == ("1" if peers[i].ref in ("x/a", "x/b") else "0")

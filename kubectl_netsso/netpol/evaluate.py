@@ -281,7 +281,7 @@ def _evaluate_any_port(compiled: CompiledSnapshot, flow: Flow, *, explain: bool)
     protocol = flow.protocol.upper()
     dst = flow.destination
     dest_ports = dest_ports_of(dst)
-    candidates = sorted(_candidate_ports(compiled, flow, protocol, dest_ports))
+    candidates = sorted(candidate_ports(compiled, flow, protocol, dest_ports))
     # Prefer the destination's own container ports of this protocol: the answer a person expects first.
     declared = [cp.port for cp in (dest_ports or ()) if cp.protocol.upper() == protocol]
     ordered = declared + [c for c in candidates if c not in declared]
@@ -309,7 +309,7 @@ def _evaluate_any_port(compiled: CompiledSnapshot, flow: Flow, *, explain: bool)
     return Verdict(flow, False, v.egress, v.ingress, None, v.notes + (note,), v.fix)
 
 
-def _candidate_ports(
+def candidate_ports(
     compiled: CompiledSnapshot, flow: Flow, protocol: str, dest_ports: tuple[ContainerPort, ...] | None
 ) -> set[int]:
     policies: list[CompiledPolicy] = list(compiled.admin_policies)

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .compile import CompiledPolicy, CompiledRule, CompiledSnapshot, PeerMatcher
-from .evaluate import evaluate_direction, evaluate_flow, is_loopback
+from .evaluate import candidate_ports, evaluate_direction, evaluate_flow, is_loopback
 from .match import Tri, dest_ports_of, peer_matches, ports_match
 from .model import KIND_NP, ExternalPeer, Flow, Peer, PodPeer, Verdict, combine
 from .ports import Request, make_request
@@ -83,6 +83,8 @@ class PathsResult:
     ingress: list[list[int]] = field(default_factory=list)
     ingress_unknown: list[list[int]] = field(default_factory=list)
     stats: dict[str, Any] = field(default_factory=dict)
+    _evidence: dict[Any, Verdict] = field(default_factory=dict, repr=False)
+    _loop: dict[int, int] | None = field(default=None, repr=False)
 
     @property
     def class_pairs(self) -> int:
@@ -109,24 +111,82 @@ class PathsResult:
         ing = None if self.ingress_unknown[k][sc] & bit else bool(self.ingress[k][sc] & bit)
         return eg, ing
 
+    def pairs(self, k: int) -> Iterator[tuple[int, int, bool | None, bool | None, bool | None]]:
+        """Fast expansion for ports[k]: (i, j, allowed, egress, ingress) for every source x destination, input order."""
+        loop = self._loopbacks()
+        dest_class = self.dest_class
+        cache: dict[int, tuple[str, str, str]] = {}
+        for i, sc in enumerate(self.source_class):
+            states = cache.get(sc)
+            if states is None:
+                states = cache[sc] = self._row_states(k, sc)
+            a_row, e_row, n_row = states
+            lj = loop.get(i, -1)
+            for j, dc in enumerate(dest_class):
+                if j == lj:
+                    yield i, j, True, True, True
+                else:
+                    yield i, j, _STATE[a_row[dc]], _STATE[e_row[dc]], _STATE[n_row[dc]]
+
+    def row_strings(self, k: int, i: int) -> tuple[str, str, str]:
+        """One character per destination (input order) for sources[i] on ports[k]: '1' allowed, '0' denied, '?'
+        unknown -- (allowed, egress, ingress). Cheap bulk access for matrix output."""
+        a_row, e_row, n_row = self._row_states(k, self.source_class[i])
+        dc = self.dest_class
+        a, e, n = "".join(a_row[c] for c in dc), "".join(e_row[c] for c in dc), "".join(n_row[c] for c in dc)
+        lj = self._loopbacks().get(i)
+        if lj is not None:
+            a, e, n = (x[:lj] + "1" + x[lj + 1 :] for x in (a, e, n))
+        return a, e, n
+
     def rows(self) -> Iterator[PathRow]:
         """Every (port, source, destination) in scope exactly once, ports outermost, then input order."""
         for k, (port, protocol) in enumerate(self.ports):
-            for i, src in enumerate(self.sources):
-                for j, dst in enumerate(self.destinations):
-                    eg, ing = self.direction(k, i, j)
-                    yield PathRow(src, dst, port, protocol, self.allowed(k, i, j), eg, ing)
+            for i, j, allowed, eg, ing in self.pairs(k):
+                yield PathRow(self.sources[i], self.destinations[j], port, protocol, allowed, eg, ing)
+
+    def _row_states(self, k: int, sc: int) -> tuple[str, str, str]:
+        """Per destination class a character: '1' allowed, '0' denied, '?' unknown (allowed, egress, ingress)."""
+        n = len(self.dest_reps)
+        out = []
+        for known, unknown in (
+            (self.matrix, self.unknown),
+            (self.egress, self.egress_unknown),
+            (self.ingress, self.ingress_unknown),
+        ):
+            row = format(known[k][sc], f"0{n}b")[::-1] if n else ""
+            u = unknown[k][sc]
+            if u:
+                mask = format(u, f"0{n}b")[::-1]
+                row = "".join("?" if m == "1" else c for c, m in zip(row, mask, strict=True))
+            out.append(row)
+        return out[0], out[1], out[2]
+
+    def _loopbacks(self) -> dict[int, int]:
+        """source index -> destination index of the same Pod (always allowed)."""
+        if self._loop is not None:
+            return self._loop
+        pods = {(d.namespace, d.name): j for j, d in enumerate(self.destinations) if isinstance(d, PodPeer) and d.kind == "Pod"}
+        out = {}
+        for i, s in enumerate(self.sources):
+            if isinstance(s, PodPeer) and s.kind == "Pod" and s.name:
+                j = pods.get((s.namespace, s.name))
+                if j is not None:
+                    out[i] = j
+        self._loop = out
+        return out
 
     def evidence(self, k: int, i: int, j: int, *, explain: bool = False) -> Verdict:
         """The full verdict (deciding policies, closest rules) of one pair, computed on demand (cached per class pair)."""
         key = (k, self.source_class[i], self.dest_class[j], is_loopback(self.sources[i], self.destinations[j]), explain)
-        cache: dict[Any, Verdict] = self.stats.setdefault("_evidence", {})
-        if key not in cache:
+        if key not in self._evidence:
             port, protocol = self.ports[k]
-            cache[key] = evaluate_flow(
-                self.compiled, Flow(self.sources[i], self.destinations[j], port, protocol), explain=explain
-            )
-        return cache[key]
+            flow = Flow(self.sources[i], self.destinations[j], port, protocol)
+            self._evidence[key] = evaluate_flow(self.compiled, flow, explain=explain)
+        return self._evidence[key]
+
+
+_STATE: dict[str, bool | None] = {"1": True, "0": False, "?": None}
 
 
 def class_key(compiled: CompiledSnapshot, peer: Peer, ip_signature: IpSignature = ()) -> tuple[Any, ...]:
@@ -604,12 +664,29 @@ def _patch_tainted(result: PathsResult, rows: _Rows, port: int | str | None, pro
 
 def _pair_naive(result: PathsResult, src: Peer, dst: Peer, port: int | str | None, protocol: str) -> tuple[Tri, Tri, Tri]:
     if port is None:
+        # Any port: allowed as evaluate_flow decides it; each direction is "some port is allowed this way".
         v = evaluate_flow(result.compiled, Flow(_nonself(src), dst, None, protocol), explain=False)
-        return v.egress.allowed, v.ingress.allowed, v.allowed
+        eg_any: Tri = False
+        in_any: Tri = False
+        for c in sorted(candidate_ports(result.compiled, Flow(src, dst, None, protocol), protocol, dest_ports_of(dst))):
+            req = make_request(c, protocol, dest_ports_of(dst), dst.ref)
+            if eg_any is not True:
+                eg_any = _or3(eg_any, evaluate_direction(result.compiled, "egress", src, dst, req, explain=False).allowed)
+            if in_any is not True:
+                in_any = _or3(in_any, evaluate_direction(result.compiled, "ingress", dst, src, req, explain=False).allowed)
+        return eg_any, in_any, v.allowed
     req = make_request(port, protocol, dest_ports_of(dst), dst.ref)
     ev = evaluate_direction(result.compiled, "egress", src, dst, req, explain=False).allowed
     iv = evaluate_direction(result.compiled, "ingress", dst, src, req, explain=False).allowed
     return ev, iv, combine(ev, iv)
+
+
+def _or3(a: Tri, b: Tri) -> Tri:
+    if a is True or b is True:
+        return True
+    if a is None or b is None:
+        return None
+    return False
 
 
 def _fill_naive(result: PathsResult, port: int | str | None, protocol: str) -> None:
