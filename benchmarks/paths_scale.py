@@ -3,7 +3,7 @@
 For each size it generates a deterministic cluster (benchmarks/gencluster.py) into a temp folder, then runs as child
 processes (wall time, and peak RSS from os.wait4's rusage of that child):
 
-  ours:  kubectl-netsso paths -A --port 80 --protocol TCP -o json --manifests DIR   (stdout to a file; pairs counted)
+  ours:  kubectl-netsso paths -A --port 80 --protocol TCP -o json --manifests DIR   (stdout into a drained pipe; rows counted)
   nca:   nca --connectivity -r DIR -o txt_no_fw_rules -f FILE                       (its own venv, see below)
 
 and, on the 3,000-pod folder, one `kubectl-netsso can-reach` (loading included). Where NCA ran, the set of allowed
@@ -60,6 +60,8 @@ SIZES = {
     "3000": [Size("3000", 30, 3000, 600, 3)],
     # 20,000 pods in 100 namespaces; Deployments of 10 replicas (about 2,500 workloads, 6 million pairs in the JSON)
     "20000": [Size("20000", 100, 20000, 4000, 10)],
+    # the same 20,000 pods as 3-replica Deployments: about 6,700 workloads, 45 million pairs (about 6 GiB of JSON)
+    "20000-r3": [Size("20000-r3", 100, 20000, 4000, 3)],
 }
 
 
@@ -73,28 +75,55 @@ class Run:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-def run_child(argv: list[str], stdout_path: str, timeout: float | None = None, env: dict[str, str] | None = None) -> Run:
+def _wait(proc: subprocess.Popen[bytes], t0: float, timeout: float | None) -> tuple[int, Any, bool]:
+    deadline = None if timeout is None else t0 + timeout
+    while True:
+        pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+        if pid:
+            return status, usage, False
+        if deadline is not None and time.perf_counter() > deadline:
+            proc.kill()
+            _pid, status, usage = os.wait4(proc.pid, 0)
+            return status, usage, True
+        time.sleep(0.01)
+
+
+def run_child(argv: list[str], stdout_path: str, timeout: float | None = None) -> Run:
     """Run argv with stdout to a file; wall time and the child's own peak RSS (ru_maxrss, KiB on Linux)."""
     with open(stdout_path, "wb") as out, tempfile.TemporaryFile() as err:
         t0 = time.perf_counter()
-        proc = subprocess.Popen(argv, stdout=out, stderr=err, env=env)
-        timed_out = False
-        deadline = None if timeout is None else t0 + timeout
-        while True:
-            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
-            if pid:
-                break
-            if deadline is not None and time.perf_counter() > deadline:
-                proc.kill()
-                pid, status, usage = os.wait4(proc.pid, 0)
-                timed_out = True
-                break
-            time.sleep(0.02)
+        proc = subprocess.Popen(argv, stdout=out, stderr=err)
+        status, usage, timed_out = _wait(proc, t0, timeout)
         wall = time.perf_counter() - t0
-        proc.returncode = os.waitstatus_to_exitcode(status)
         err.seek(0)
         text = err.read().decode("utf-8", "replace")
-    return Run(wall, usage.ru_maxrss / 1024.0, proc.returncode, timed_out, text)
+    return Run(wall, usage.ru_maxrss / 1024.0, os.waitstatus_to_exitcode(status), timed_out, text)
+
+
+def run_piped(argv: list[str]) -> Run:
+    """Run argv with stdout into a pipe this process drains (as `| jq` would): rows and bytes counted, not stored."""
+    marker = b'\n  {"from"'
+    with tempfile.TemporaryFile() as err:
+        t0 = time.perf_counter()
+        proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=err)
+        assert proc.stdout is not None
+        rows = size = 0
+        tail = b""
+        fd = proc.stdout.fileno()
+        while True:
+            chunk = os.read(fd, 1 << 20)
+            if not chunk:
+                break
+            size += len(chunk)
+            window = tail + chunk
+            rows += window.count(marker)
+            tail = window[-(len(marker) - 1) :]
+        # a row split across two reads is counted once: `tail` keeps fewer bytes than the marker has
+        status, usage, _ = _wait(proc, t0, None)
+        wall = time.perf_counter() - t0
+        err.seek(0)
+        text = err.read().decode("utf-8", "replace")
+    return Run(wall, usage.ru_maxrss / 1024.0, os.waitstatus_to_exitcode(status), False, text, {"rows": rows, "bytes": size})
 
 
 def ours_exe() -> str:
@@ -199,16 +228,6 @@ def parse_ours(path: str) -> tuple[set[tuple[str, str]], int, int, int]:
     return allowed, total, (len(pairs) if pairs is not None else -1), unknown
 
 
-def count_paths(path: str) -> int:
-    """Number of path lines without parsing them (for the big sizes)."""
-    n = 0
-    with open(path, "rb") as fh:
-        for line in fh:
-            if line.startswith(b'  {"from"'):
-                n += 1
-    return n
-
-
 # --- main --------------------------------------------------------------------------------------------------------
 
 
@@ -242,25 +261,31 @@ def main() -> int:
                 )
                 out_json = os.path.join(work, f"ours-{size.name}.json")
                 argv = [exe, "paths", "-A", "--port", "80", "--protocol", "TCP", "-o", "json", "--manifests", folder]
-                ours = run_child(argv, out_json)
+                ours = run_piped(argv)  # timed: the JSON streamed into a pipe that is drained and counted
                 if ours.rc != 0:
                     print(f"[{size.name}] kubectl-netsso failed rc={ours.rc}: {ours.stderr.strip()[-400:]}")
                     continue
-                out_bytes = os.path.getsize(out_json)
-                if size.agreement:
-                    allowed, n_paths, n_pairs, _unknown = parse_ours(out_json)
-                else:
-                    allowed, n_paths, n_pairs = set(), count_paths(out_json), -1
+                n_paths = ours.extra["rows"]
+                out_mib = ours.extra["bytes"] / 2**20
                 expected_pairs = counts["workloads"] ** 2
                 print(
                     f"[{size.name}] {counts['pods']} pods in {counts['workloads']} workloads, {counts['policies']} policies: "
                     f"ours {ours.wall:.2f} s, {ours.maxrss_mib:.0f} MiB peak, {n_paths} paths "
-                    f"(expected {expected_pairs}), {out_bytes / 2**20:.0f} MiB JSON",
+                    f"(expected {expected_pairs}), {out_mib:.0f} MiB JSON",
                     flush=True,
                 )
-                if n_paths != expected_pairs or (n_pairs not in (-1, expected_pairs)):
-                    print(f"[{size.name}] MISMATCH: every pair must appear exactly once ({n_paths} paths, {n_pairs} distinct)")
+                if n_paths != expected_pairs:
+                    print(f"[{size.name}] MISMATCH: every pair must appear exactly once")
                     disagreements += 1
+                allowed: set[tuple[str, str]] = set()
+                will_compare = nca is not None and counts["pods"] <= args.nca_max_pods
+                if size.agreement or will_compare:
+                    # untimed second run into a file, parsed for the uniqueness and agreement checks
+                    run_child(argv, out_json)
+                    allowed, n_rows, n_pairs, _unknown = parse_ours(out_json)
+                    if n_pairs not in (-1, expected_pairs) or n_rows != expected_pairs:
+                        print(f"[{size.name}] MISMATCH: {n_rows} rows, {n_pairs} distinct pairs")
+                        disagreements += 1
                 reach_s = None
                 if size.name == "3000":
                     cr_argv = [exe, "can-reach", "ns-000/deploy/api-0001", "ns-001/svc/web-0005", "--port", "80"]
@@ -269,18 +294,17 @@ def main() -> int:
                     print(f"[{size.name}] can-reach (incl. loading): {cr.wall:.2f} s, {cr.maxrss_mib:.0f} MiB, rc={cr.rc}")
                 nca_run: Run | None = None
                 agree = "-"
-                if nca is not None and counts["pods"] <= args.nca_max_pods:
+                if will_compare:
+                    assert nca is not None
                     nca_out = os.path.join(work, f"nca-{size.name}.txt")
                     nca_run = run_child(
                         [nca, "--connectivity", "-r", folder, "-o", "txt_no_fw_rules", "-f", nca_out],
                         os.path.join(work, f"nca-{size.name}.log"),
                         timeout=args.nca_timeout,
                     )
-                    if nca_run.timed_out:
-                        print(f"[{size.name}] nca killed after {args.nca_timeout:.0f} s")
-                    elif size.agreement or os.path.exists(nca_out):
-                        if not size.agreement:
-                            allowed, _n, _p, _u = parse_ours(out_json)
+                    if nca_run.timed_out or not os.path.exists(nca_out):
+                        print(f"[{size.name}] nca killed after {args.nca_timeout:.0f} s (or no output)")
+                    else:
                         theirs = parse_nca(nca_out, 80, "TCP")
                         mine = {p for p in allowed if p[0] != p[1]}
                         theirs = {p for p in theirs if p[0] != p[1]}
@@ -305,6 +329,7 @@ def main() -> int:
                         str(counts["workloads"]),
                         str(counts["policies"]),
                         str(n_paths),
+                        f"{out_mib:.0f}",
                         fmt_s(ours.wall),
                         f"{ours.maxrss_mib:.0f}",
                         fmt_s(reach_s),
@@ -317,8 +342,21 @@ def main() -> int:
     finally:
         if not args.workdir:
             shutil.rmtree(work, ignore_errors=True)
-    headers = ["size", "pods", "workloads", "policies", "paths (JSON rows)", "ours s", "ours MiB", "can-reach s",
-               "nca s", "nca MiB", "speedup", "allowed pairs equal"]
+    headers = [
+        "size",
+        "pods",
+        "workloads",
+        "policies",
+        "paths (JSON rows)",
+        "JSON MiB",
+        "ours s",
+        "ours MiB",
+        "can-reach s",
+        "nca s",
+        "nca MiB",
+        "speedup",
+        "allowed pairs equal",
+    ]
     print()
     print("| " + " | ".join(headers) + " |")
     print("|" + "---|" * len(headers))

@@ -439,6 +439,7 @@ class PathsRun:
     destinations: list[Workload]
     blocks: list[tuple[PortKey, list[int], Any]] = field(default_factory=list)  # (port, destination indexes, result)
     in_scope: Callable[[Workload, Workload], bool] = lambda a, b: True
+    scope_ns: str | None = None  # -n NS: only flows into or out of NS
     warnings: list[str] = field(default_factory=list)
 
 
@@ -506,6 +507,7 @@ def paths(
     run = PathsRun(sources=sources, destinations=destinations, warnings=warnings)
     if scope_ns is not None:
         # -n NS: "flows into and out of that namespace"; rows only for sources with a flow in scope
+        run.scope_ns = scope_ns
         run.in_scope = lambda a, b, _ns=scope_ns: a.namespace == _ns or b.namespace == _ns  # type: ignore[misc]
         into_ns = any(d.namespace == scope_ns for d in destinations)
         run.sources = [w for w in sources if w.namespace == scope_ns or into_ns]
@@ -574,6 +576,14 @@ class _Block:
                 return cp.port
         return None
 
+    @staticmethod
+    def index_of(dest_index: int, dst_idx: Sequence[int]) -> int | None:
+        """Position of run destination dest_index inside a block's destination list (sorted ascending)."""
+        from bisect import bisect_left
+
+        k = bisect_left(dst_idx, dest_index)
+        return k if k < len(dst_idx) and dst_idx[k] == dest_index else None
+
     def selecting(self, direction: str, index: int) -> tuple[str, ...]:
         """Policies selecting source i (egress) or destination j (ingress): per class, from one representative."""
         res = self.result
@@ -618,119 +628,170 @@ def _iter_rows(run: PathsRun) -> Iterable[tuple[int, int, PortKey, _Block]]:
             yield s_i, j, key, block
 
 
-def _tri_bits(bits: int, width: int) -> str:
-    """An int bitset as a string of '0'/'1' indexed by class (bit k -> text[k])."""
-    return format(bits, "b").zfill(width)[::-1] if width else ""
+_ASCII0 = ord("0")
 
 
-_JSON_TRI = {True: "true", False: "false", None: "null"}
+def _spread(bits: int, width: int) -> int:
+    """An int bitset as a big int with one byte per bit (byte k = bit k), built with C-level int/bytes operations."""
+    text = format(bits, "b").zfill(width)[::-1].encode("ascii")  # b"0110..." indexed by class
+    return int.from_bytes(text, "little") - int.from_bytes(bytes([_ASCII0]) * width, "little") if width else 0
+
+
+def _class_codes(res: Any, sc: int, width: int) -> bytes:
+    """Per destination class, a 6-bit code of (allowed, unknown, egress, egress unknown, ingress, ingress unknown).
+
+    Each bitset is spread to one byte per class and the six are added with weights 1..32 (no carries between
+    bytes), so one row of class codes costs a handful of big-int operations instead of a Python loop.
+    """
+    if not width:
+        return b""
+    total = (
+        _spread(res.matrix[0][sc], width)
+        + 2 * _spread(res.unknown[0][sc], width)
+        + 4 * _spread(res.egress[0][sc], width)
+        + 8 * _spread(res.egress_unknown[0][sc], width)
+        + 16 * _spread(res.ingress[0][sc], width)
+        + 32 * _spread(res.ingress_unknown[0][sc], width)
+    )
+    return total.to_bytes(width, "little")
+
+
+def _tri(code: int, value_bit: int, unknown_bit: int) -> str:
+    return "null" if code & unknown_bit else ("true" if code & value_bit else "false")
+
+
+_LOOPBACK_CODE = 1 | 4 | 16  # allowed, egress and ingress allowed: "a pod cannot block traffic to itself"
+
+
+def _row_name(run: PathsRun) -> Callable[[Workload], str]:
+    """NS/NAME per the JSON contract; NS/kind/NAME only when two objects of different kinds share NS/NAME."""
+    seen: dict[str, set[str]] = {}
+    for w in (*run.sources, *run.destinations):
+        seen.setdefault(_name(w), set()).add(w.kind)
+
+    def name(w: Workload) -> str:
+        n = _name(w)
+        return n if len(seen[n]) == 1 else f"{w.namespace}/{w.kind.lower()}/{w.name}"
+
+    return name
+
+
+def _workloads_json(run: PathsRun, name: Callable[[Workload], str]) -> dict[str, Any]:
+    """The "workloads" map: kind and the policies selecting each pod/workload per direction (None: not computed)."""
+    out: dict[str, Any] = {}
+    for idx, w in enumerate(run.sources):
+        entry = out.setdefault(name(w), {"kind": w.kind, "egress": None, "ingress": None})
+        if run.blocks:
+            entry["egress"] = list(run.blocks[0][2].selecting("egress", idx))
+    for d_i, w in enumerate(run.destinations):
+        entry = out.setdefault(name(w), {"kind": w.kind, "egress": None, "ingress": None})
+        for _key, dst_idx, block in run.blocks:
+            j = block.index_of(d_i, dst_idx)
+            if j is not None:
+                entry["ingress"] = list(block.selecting("ingress", j))
+                break
+    return out
 
 
 def _stream_json(run: PathsRun, out: Any) -> None:
-    """{"paths": [...], "warnings": [...]}: one path object per line, streamed (large clusters give millions).
+    """{"paths": [...], "workloads": {...}, "warnings": [...]}: one path per line, streamed (millions on big clusters).
 
-    Each row is assembled from pieces rendered once per source, per destination and per verdict combination, reading
-    the engine's per-class bitsets directly, so the cost per pair is a few string joins.
+    Rows are assembled from byte pieces rendered once per source, per destination and per verdict code, reading
+    the engine's per-class bitsets directly; each source's row is joined by C-level iterators and written at once.
     """
-    dumps = json.dumps
-    chunks: list[str] = ['{"paths": [']
-    size = 0
+    from itertools import chain, repeat
+
+    def enc(value: Any) -> bytes:
+        return json.dumps(value, separators=(",", ":")).encode("ascii")
+
+    raw = getattr(out, "buffer", None)
+    if raw is not None:
+        out.flush()
+        write: Callable[[bytes], Any] = raw.write
+    else:  # a text-only stream (tests): decode each row
+
+        def write(data: bytes) -> Any:
+            return out.write(data.decode("ascii"))
+
+    name = _row_name(run)
+    write(b'{"paths": [')
     first = True
+    all_scope = run.scope_ns is None
     for key, dst_idx, block in run.blocks:
         res = block.result
         dsts = [run.destinations[d_i] for d_i in dst_idx]
-        n_dc = len(res.dest_reps)
-        port_json = dumps(key.port)
-        proto_json = dumps(key.protocol)
-        # per destination: '"to":..,"toKind":..' and the ingress policies + resolved port tail
-        to_piece = [',"to":' + dumps(_name(d)) + ',"toKind":' + dumps(d.kind) for d in dsts]
+        width = len(res.dest_reps)
+        port_proto = b',"port":' + enc(key.port) + b',"protocol":' + enc(key.protocol) + b',"allowed":'
+        to_piece = [b',"to":' + enc(name(d)) for d in dsts]
         tails = []
-        for j, _d in enumerate(dsts):
+        for j in range(len(dsts)):
             rp = block.resolved_port(j, key.port, key.protocol)
-            tails.append(
-                dumps(list(block.selecting("ingress", j)), separators=(",", ":"))
-                + "}"
-                + (',"resolvedPort":' + str(rp) if rp is not None else "")
-                + "}"
-            )
-        dclass = res.dest_class
-        for s_i, s in enumerate(run.sources):
-            sc = res.source_class[s_i]
-            bits = [
-                _tri_bits(res.matrix[0][sc], n_dc),
-                _tri_bits(res.unknown[0][sc], n_dc),
-                _tri_bits(res.egress[0][sc], n_dc),
-                _tri_bits(res.egress_unknown[0][sc], n_dc),
-                _tri_bits(res.ingress[0][sc], n_dc),
-                _tri_bits(res.ingress_unknown[0][sc], n_dc),
-            ]
-            a_s, au_s, e_s, eu_s, n_s, nu_s = bits
-            codes = [
-                ("n" if au_s[c] == "1" else a_s[c]) + ("n" if eu_s[c] == "1" else e_s[c]) + ("n" if nu_s[c] == "1" else n_s[c])
-                for c in range(n_dc)
-            ]
-            head = ',\n  {"from":' + dumps(_name(s)) + ',"fromKind":' + dumps(s.kind)
-            egress_pol = dumps(list(block.selecting("egress", s_i)), separators=(",", ":"))
-            mids: dict[str, str] = {}
-
-            def mid(code: str, _eg: str = egress_pol, port_json: str = port_json, proto_json: str = proto_json) -> str:
-                t = {"1": "true", "0": "false", "n": "null"}
-                return (
-                    ',"port":'
-                    + port_json
-                    + ',"protocol":'
-                    + proto_json
-                    + ',"allowed":'
-                    + t[code[0]]
-                    + ',"egress":{"allowed":'
-                    + t[code[1]]
-                    + ',"policies":'
-                    + _eg
-                    + '},"ingress":{"allowed":'
-                    + t[code[2]]
-                    + ',"policies":'
+            tails.append(b"}" + (b',"resolvedPort":' + enc(rp) if rp is not None else b"") + b"}")
+        mids = [
+            b"".join(
+                (
+                    port_proto,
+                    _tri(c, 1, 2).encode(),
+                    b',"egress":{"allowed":',
+                    _tri(c, 4, 8).encode(),
+                    b'},"ingress":{"allowed":',
+                    _tri(c, 16, 32).encode(),
                 )
-
-            loop_self = s.kind == "Pod"
-            parts: list[str] = []
-            append = parts.append
-            for j, d in enumerate(dsts):
-                if not run.in_scope(s, d):
+            )
+            for c in range(64)
+        ]
+        dclass = res.dest_class
+        position = {id(d): j for j, d in enumerate(dsts)}
+        in_ns = [j for j, d in enumerate(dsts) if d.namespace == run.scope_ns] if not all_scope else []
+        for s_i, s in enumerate(run.sources):
+            if all_scope or s.namespace == run.scope_ns:
+                cols: Sequence[int] | None = None  # every destination
+            else:
+                cols = in_ns
+                if not cols:
                     continue
-                code = "111" if (loop_self and d is s) else codes[dclass[j]]
-                m = mids.get(code)
-                if m is None:
-                    m = mids[code] = mid(code)
-                append(head + to_piece[j] + m + tails[j])
-            if parts and first:
-                parts[0] = "\n  " + parts[0][4:]  # no comma before the first path
+            codes = _class_codes(res, res.source_class[s_i], width)
+            by_class = list(map(mids.__getitem__, codes))
+            head = b',\n  {"from":' + enc(name(s))
+            if cols is None:
+                parts = list(chain.from_iterable(zip(repeat(head), to_piece, map(by_class.__getitem__, dclass), tails)))
+                self_j = position.get(id(s)) if s.kind == "Pod" else None
+                if self_j is not None:
+                    parts[4 * self_j + 2] = mids[_LOOPBACK_CODE]
+            else:
+                parts = []
+                for j in cols:
+                    parts += (
+                        head,
+                        to_piece[j],
+                        mids[_LOOPBACK_CODE] if dsts[j] is s and s.kind == "Pod" else by_class[dclass[j]],
+                        tails[j],
+                    )
+            if first and parts:
+                parts[0] = parts[0][1:]  # no comma before the first path
                 first = False
-            if parts:
-                chunk = "".join(parts)
-                chunks.append(chunk)
-                size += len(chunk)
-                if size > 1 << 22:
-                    out.write("".join(chunks))
-                    chunks.clear()
-                    size = 0
-    chunks.append(("\n" if not first else "") + '], "warnings": ' + dumps(run.warnings) + "}\n")
-    out.write("".join(chunks))
-    out.flush()
+            write(b"".join(parts))
+    write(b"\n" if not first else b"")
+    write(b'],\n"workloads": ' + json.dumps(_workloads_json(run, name), separators=(",", ":")).encode("ascii"))
+    write(b',\n"warnings": ' + json.dumps(run.warnings).encode("ascii") + b"}\n")
+    if raw is not None:
+        raw.flush()
+    else:
+        out.flush()
 
 
-def _row_dict(run: PathsRun, s_i: int, j: int, key: PortKey, block: _Block) -> dict[str, Any]:
-    s, d = run.sources[s_i], block.destinations[j]
+def _row_dict(
+    name: Callable[[Workload], str], s: Workload, d: Workload, key: PortKey, block: _Block, s_i: int, j: int
+) -> dict[str, Any]:
     eg, ing = block.directions(s_i, j)
     item: dict[str, Any] = {
-        "from": _name(s),
-        "fromKind": s.kind,
-        "to": _name(d),
-        "toKind": d.kind,
+        "from": name(s),
+        "to": name(d),
         "port": key.port,
         "protocol": key.protocol,
         "allowed": block.allowed(s_i, j),
-        "egress": {"allowed": eg, "policies": list(block.selecting("egress", s_i))},
-        "ingress": {"allowed": ing, "policies": list(block.selecting("ingress", j))},
+        "egress": {"allowed": eg},
+        "ingress": {"allowed": ing},
     }
     rp = block.resolved_port(j, key.port, key.protocol)
     if rp is not None:
@@ -742,15 +803,18 @@ def _stream_yaml(run: PathsRun, out: Any) -> None:
     """The same document as JSON, in block YAML (one yaml.safe_dump per path, streamed)."""
     import yaml
 
+    name = _row_name(run)
     empty = True
     for s_i, j, key, block in _iter_rows(run):
         if empty:
             out.write("paths:\n")
             empty = False
-        out.write(yaml.safe_dump([_row_dict(run, s_i, j, key, block)], sort_keys=False, default_flow_style=False))
+        row = _row_dict(name, run.sources[s_i], block.destinations[j], key, block, s_i, j)
+        out.write(yaml.safe_dump([row], sort_keys=False, default_flow_style=False))
     if empty:
         out.write("paths: []\n")
-    out.write(yaml.safe_dump({"warnings": run.warnings}, sort_keys=False, default_flow_style=False))
+    rest = {"workloads": _workloads_json(run, name), "warnings": run.warnings}
+    out.write(yaml.safe_dump(rest, sort_keys=False, default_flow_style=False))
     out.flush()
 
 
