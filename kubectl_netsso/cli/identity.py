@@ -471,6 +471,9 @@ def can_i(
     """
     mapping = _mapping(kw)
     values = _provider_values(kw)
+    if kube.as_groups and not kube.as_user:
+        # kubectl: "requesting uid, groups or user-extra for  without impersonating a user"
+        raise NetssoError("--as-group needs --as USER (like kubectl)", exit_code=EXIT_USAGE)
     if list_:
         # cani.go Validate: "--list" rejects arguments, -q, -A and --subresource
         if args or quiet or kube.all_namespaces or subresource:
