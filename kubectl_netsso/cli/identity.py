@@ -463,8 +463,8 @@ def can_i(
 
     \b
     Examples:
-      kubectl netsso can-i create deployments.apps -n shop --manifests examples/shop --with-default-roles \
-          --as alice --as-group oidc:shop-devs
+      kubectl netsso can-i create deployments.apps -n shop --as alice --as-group oidc:shop-devs \\
+          --manifests examples/shop --with-default-roles
       kubectl netsso can-i create pods --subresource exec -n payments
       kubectl netsso can-i get /healthz
       kubectl netsso can-i --list -n shop
