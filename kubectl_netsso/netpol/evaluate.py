@@ -8,6 +8,8 @@ and if no NetworkPolicy selects the pod, to the BaselineAdminNetworkPolicy" (net
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from ..cluster.snapshot import ContainerPort
 from .compile import CompiledPolicy, CompiledSnapshot
 from .match import Tri, dest_ports_of, rule_matches, selects
@@ -92,6 +94,22 @@ def allowed_pair(compiled: CompiledSnapshot, source: Peer, destination: Peer, po
     return combine(eg, evaluate_direction(compiled, "ingress", destination, source, request, explain=False).allowed)
 
 
+def selecting_policies(compiled: CompiledSnapshot, direction: Direction, subject: Peer) -> tuple[str, ...]:
+    """Every policy that selects the pod for this direction, in evaluation order: "ANP x", "NP ns/name", "BANP default"."""
+    if not isinstance(subject, PodPeer) or subject.host_network:
+        return ()
+    out = [a.label for a in compiled.admin_policies if a.rules(direction) and selects(compiled, a, subject) is True]
+    out += [
+        p.label
+        for p in compiled.policies_in(subject.namespace)
+        if p.rules(direction) is not None and selects(compiled, p, subject)
+    ]
+    b = compiled.baseline
+    if b is not None and b.rules(direction) and selects(compiled, b, subject) is True:
+        out.append(b.label)
+    return tuple(out)
+
+
 def evaluate_direction(
     compiled: CompiledSnapshot,
     direction: Direction,
@@ -103,8 +121,24 @@ def evaluate_direction(
 ) -> DirectionVerdict:
     """The verdict of one direction for subject (the source for egress, the destination for ingress).
 
-    other is the far end; request is the destination port as resolved on the destination.
+    other is the far end; request is the destination port as resolved on the destination. ``selecting`` lists every
+    policy selecting the subject for this direction (all tiers), whichever tier decided.
     """
+    verdict = _evaluate_direction(compiled, direction, subject, other, request, explain=explain)
+    if not explain:
+        return verdict
+    return replace(verdict, selecting=selecting_policies(compiled, direction, subject))
+
+
+def _evaluate_direction(
+    compiled: CompiledSnapshot,
+    direction: Direction,
+    subject: Peer,
+    other: Peer,
+    request: Request,
+    *,
+    explain: bool = True,
+) -> DirectionVerdict:
     if isinstance(subject, ExternalPeer):
         side = "source" if direction == "egress" else "destination"
         return DirectionVerdict(direction, True, f"{side} {subject.ref} is outside the cluster: no {direction} policy applies")

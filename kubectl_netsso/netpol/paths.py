@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .compile import CompiledPolicy, CompiledRule, CompiledSnapshot, PeerMatcher
-from .evaluate import candidate_ports, evaluate_direction, evaluate_flow, is_loopback
+from .evaluate import candidate_ports, evaluate_direction, evaluate_flow, is_loopback, selecting_policies
 from .match import Tri, dest_ports_of, peer_matches, ports_match
-from .model import KIND_NP, ExternalPeer, Flow, Peer, PodPeer, Verdict, combine
+from .model import KIND_NP, Direction, ExternalPeer, Flow, Peer, PodPeer, Verdict, combine
 from .ports import Request, make_request
 from .selectors import LabelSelector
 
@@ -85,6 +85,7 @@ class PathsResult:
     stats: dict[str, Any] = field(default_factory=dict)
     _evidence: dict[Any, Verdict] = field(default_factory=dict, repr=False)
     _loop: dict[int, int] | None = field(default=None, repr=False)
+    _selecting: dict[tuple[str, int], tuple[str, ...]] = field(default_factory=dict, repr=False)
 
     @property
     def class_pairs(self) -> int:
@@ -175,6 +176,16 @@ class PathsResult:
                     out[i] = j
         self._loop = out
         return out
+
+    def selecting(self, direction: Direction, cls: int) -> tuple[str, ...]:
+        """Policies selecting a class's pods for a direction (egress: a source class, ingress: a destination class);
+        the same strings as DirectionVerdict.selecting. Memoised per class."""
+        key = (direction, cls)
+        hit = self._selecting.get(key)
+        if hit is None:
+            rep = self.source_reps[cls] if direction == "egress" else self.dest_reps[cls]
+            hit = self._selecting[key] = selecting_policies(self.compiled, direction, rep)
+        return hit
 
     def evidence(self, k: int, i: int, j: int, *, explain: bool = False) -> Verdict:
         """The full verdict (deciding policies, closest rules) of one pair, computed on demand (cached per class pair)."""
