@@ -13,6 +13,7 @@ import click
 
 from .. import log
 from ..auth import credentials
+from ..auth.cache import open_cache
 from ..auth.execcred import ExecInfoError, exec_credential, is_interactive, parse_exec_info
 from ..auth.settings import ProviderSettings
 from ..auth.tokens import TokenSet
@@ -68,6 +69,7 @@ def login(provider_values: dict[str, Any], output: str) -> None:
         emit(f"  email:   {ident['email']}")
     emit(f"  groups:  {', '.join(map(str, ident['groups'])) or '(none in the ID token)'}")
     emit(f"  expires: {ident['expires']}")
+    emit(f"  cache:   {open_cache(settings).describe()}")
     if not tokens.refresh_token:
         log.warn("the provider issued no refresh token: you will log in again when the ID token expires "
                  "(request --oidc-extra-scope offline_access)")

@@ -14,6 +14,7 @@ from ..errors import EXIT_USAGE, NetssoError
 
 F = TypeVar("F", bound=Callable[..., Any])
 
+_HINT = "every provider flag is listed in --help (each also has a NETSSO_* environment variable)"
 _CHOICES = {"grant_type": GRANT_TYPES, "token_cache_storage": STORAGES}
 
 
@@ -52,4 +53,4 @@ def build_settings(values: dict[str, Any]) -> ProviderSettings:
     try:
         return ProviderSettings.from_values(clean)
     except SettingsError as exc:
-        raise NetssoError(str(exc), hint="see kubectl netsso login --help", exit_code=EXIT_USAGE) from None
+        raise NetssoError(str(exc), hint=_HINT, exit_code=EXIT_USAGE) from None
