@@ -638,3 +638,11 @@ def test_documents_that_are_not_kubernetes_objects_are_skipped_with_a_warning(tm
         f"{tmp_path / 'chart' / 'notes.yaml'} document 1: not a Kubernetes object (no apiVersion and kind); skipped",
         f"{tmp_path / 'chart' / 'notes.yaml'} document 2: not a Kubernetes object (no apiVersion and kind); skipped",
     )
+
+
+def test_duplicate_namespace_last_wins() -> None:
+    a = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "shop", "labels": {"team": "a"}}}
+    b = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "shop", "labels": {"team": "b"}}}
+    snap = snapshot_from_objects([("f document 1", a), ("f document 2", b)])
+    assert [dict(n.labels) for n in snap.namespaces] == [{"team": "b", NAMESPACE_NAME_LABEL: "shop"}]
+    assert snap.warnings == ("f document 2: Namespace shop also defined in f document 1; the last one wins",)

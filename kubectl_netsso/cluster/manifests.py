@@ -91,8 +91,8 @@ def load_snapshot(paths: Sequence[str], stdin: TextIO | None = None) -> Snapshot
     RoleBindings/ClusterRoleBindings their records; namespaces referenced only by ``metadata.namespace`` exist
     with the automatic ``kubernetes.io/metadata.name`` label. Unknown kinds are skipped (debug log).
 
-    Warnings (object without namespace placed in ``default``, duplicates: last wins) are in ``Snapshot.warnings``;
-    the caller prints them. Raises NetssoError (one line naming file and document) on unreadable paths,
+    Warnings (object without namespace placed in ``default``, duplicates: last wins, documents that are not
+    Kubernetes objects at all, e.g. a Helm values.yaml: skipped) are in ``Snapshot.warnings``; the caller prints them. Raises NetssoError (one line naming file and document) on unreadable paths,
     malformed YAML/JSON or malformed objects.
     """
     if not paths:
@@ -774,6 +774,8 @@ class _Builder:
             # "The Kubernetes control plane sets an immutable label kubernetes.io/metadata.name on all namespaces.
             # The value of the label is the namespace name." (Namespaces docs, Automatic labelling)
             labels[NAMESPACE_NAME_LABEL] = name
+            if name in self.namespaces:
+                self.warnings.append(f"{where}: Namespace {name} also defined in {self.namespaces[name][1]}; the last one wins")
             self.namespaces[name] = (labels, where)
             return None
         if kind in WORKLOAD_KINDS:
