@@ -92,8 +92,9 @@ def load_snapshot(paths: Sequence[str], stdin: TextIO | None = None) -> Snapshot
     with the automatic ``kubernetes.io/metadata.name`` label. Unknown kinds are skipped (debug log).
 
     Warnings (object without namespace placed in ``default``, duplicates: last wins, documents that are not
-    Kubernetes objects at all, e.g. a Helm values.yaml: skipped) are in ``Snapshot.warnings``; the caller prints them. Raises NetssoError (one line naming file and document) on unreadable paths,
-    malformed YAML/JSON or malformed objects.
+    Kubernetes objects at all, e.g. a Helm values.yaml: skipped) are in ``Snapshot.warnings``; the caller prints them.
+    Raises NetssoError (one line naming file and document) on unreadable paths, malformed YAML/JSON or malformed
+    objects.
     """
     if not paths:
         raise NetssoError("no manifests given", hint="pass --manifests FILE|DIR|-")
