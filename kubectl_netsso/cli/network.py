@@ -164,6 +164,8 @@ def can_reach(
     from ..netpol import endpoints
 
     protocol = protocol.upper()
+    if from_selector and source and destination is None:
+        source, destination = None, source  # `can-reach --from-selector app=x TO`: the one positional is TO
     if bool(source) == bool(from_selector):
         raise NetssoError(
             "give exactly one source: FROM or --from-selector", hint="e.g. can-reach frontend/deploy/web shop/svc/api --port 80"
