@@ -10,6 +10,7 @@ of the client running us as a second process.
 from __future__ import annotations
 
 import json
+import re
 import sys
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -168,6 +169,8 @@ class LiveClient:
             )
         except (kconfig.ConfigException, OSError, ValueError) as exc:
             raise NetssoError(f'kubeconfig context "{ctx.name}": {log.redact(str(exc))}') from None
+        # urllib3's default is 3 retries: with the 10 s connect timeout an unreachable server would take 40 s to report.
+        configuration.retries = 1
         return ApiClient(configuration)
 
     def request(self, method: str, path: str, query: Sequence[tuple[str, Any]] = (), body: Any = None) -> Any:
@@ -219,6 +222,11 @@ class LiveClient:
 
     def _connection_error(self, detail: str) -> NetssoError:
         detail = log.redact(detail.strip().splitlines()[-1] if detail.strip() else detail)
+        errno = re.search(r"\[Errno -?\d+\] ([^)'\"\]]+)", detail)
+        if errno:  # "HTTPSConnection(host=..., port=1): Failed to establish ... [Errno 111] Connection refused"
+            detail = errno.group(1).strip().lower()
+        elif "timed out" in detail.lower():
+            detail = "timed out"
         lowered = detail.lower()
         if "certificate" in lowered or "ssl" in lowered or "tls" in lowered:
             return NetssoError(
