@@ -51,7 +51,7 @@ def kube_options(func: F) -> F:
     result: Any = wrapper
     for opt in reversed(opts):
         result = opt(result)
-    return result  # type: ignore[no-any-return]
+    return result
 
 
 def output_option(*choices: str, default: str = "table") -> Callable[[F], F]:
