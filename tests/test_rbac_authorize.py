@@ -346,3 +346,17 @@ def test_rules_for_lists_cluster_and_namespace_rules() -> None:
     grants, _ = a.rules_for(identity("alice"), "shop")
     assert [g.binding.name for g in grants] == ["c"]  # URL rule via RoleBinding grants nothing: left out
     assert {s.name for s in a.subjects()} == {"alice", "bob"}
+
+
+def test_default_bindings_give_authenticated_users_discovery_and_self_reviews() -> None:
+    """--with-default-roles also loads the user-facing default bindings (system:discovery, system:basic-user, ...)."""
+    from kubectl_netsso.rbac.authorize import Authorizer
+    from kubectl_netsso.rbac.defaults import default_roles_snapshot
+    from kubectl_netsso.rbac.rules import Request
+
+    az = Authorizer(default_roles_snapshot())
+    assert az.authorize("bob", [], Request("get", "", path="/healthz")).allowed
+    ssar = Request("create", "selfsubjectaccessreviews", api_group="authorization.k8s.io")
+    assert az.authorize("bob", [], ssar).allowed
+    assert not az.authorize("bob", [], Request("get", "secrets", namespace="default")).allowed
+    assert az.authorize("root", ["system:masters"], Request("delete", "nodes")).allowed
