@@ -9,6 +9,8 @@ from typing import Any
 
 import pytest
 import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from kubectl_netsso.cli.options import KubeOptions
 from kubectl_netsso.cluster.kubeconfig import (
@@ -278,3 +280,43 @@ def test_client_config_round_trip(single: str) -> None:
     assert cfg["contexts"][0]["context"] == {"cluster": "prod", "user": "sso", "namespace": "shop"}
     assert cfg["clusters"][0]["cluster"]["server"] == "https://prod:6443"
     assert ctx.client_config()["users"][0]["user"]["exec"]["command"] == "kubectl-netsso"
+
+
+# -- property: the merge is kubectl's first-wins union -----------------------------------------------------------------
+
+_names = st.sampled_from(["a", "b", "c", "d"])
+_file = st.fixed_dictionaries(
+    {
+        "clusters": st.lists(_names, unique=True, max_size=4),
+        "users": st.lists(_names, unique=True, max_size=4),
+        "contexts": st.lists(_names, unique=True, max_size=4),
+        "current": st.none() | st.just("") | _names,
+    }
+)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(_file, min_size=1, max_size=4))
+def test_merge_is_first_wins(tmp_path: Path, files: list[dict[str, Any]]) -> None:
+    paths = []
+    for i, f in enumerate(files):
+        cfg = _config(
+            clusters={n: {"server": f"https://f{i}-{n}"} for n in f["clusters"]},
+            users={n: {"token": f"f{i}-{n}"} for n in f["users"]},
+            contexts={n: {"cluster": n, "user": n, "namespace": f"f{i}"} for n in f["contexts"]},
+            current=f["current"],
+        )
+        paths.append(_write(tmp_path / f"merge-{len(files)}-{i}" / "config", cfg))
+    merged = load_kubeconfig(None, {"HOME": str(tmp_path), "KUBECONFIG": os.pathsep.join(paths)})
+
+    def first(section: str, name: str) -> int:
+        return next(i for i, f in enumerate(files) if name in f[section])
+
+    for name in {n for f in files for n in f["clusters"]}:
+        assert merged.clusters[name]["server"] == f"https://f{first('clusters', name)}-{name}"
+    for name in {n for f in files for n in f["users"]}:
+        assert merged.users[name]["token"] == f"f{first('users', name)}-{name}"
+    for name in {n for f in files for n in f["contexts"]}:
+        assert merged.contexts[name]["namespace"] == f"f{first('contexts', name)}"
+    assert set(merged.clusters) == {n for f in files for n in f["clusters"]}
+    assert merged.current_context == next((f["current"] for f in files if f["current"]), None)
