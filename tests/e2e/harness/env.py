@@ -130,3 +130,18 @@ class Recorder:
         else:
             self.outputs.append((label + " [stdout]", stdout))
         self.outputs.append((label + " [stderr]", stderr))
+
+
+def find_leaks(outputs: list[tuple[str, str]], tokens: set[str]) -> list[tuple[str, str]]:
+    """(label, token prefix) for every known token, half of a long token, or JWT-shaped string found in outputs."""
+    secrets = {t for t in tokens if len(t) >= 16}
+    leaks: list[tuple[str, str]] = []
+    for label, text in outputs:
+        for token in secrets:
+            if token in text:
+                leaks.append((label, token[:12] + "..."))
+            elif len(token) >= 32 and token[: len(token) // 2] in text:
+                leaks.append((label, token[:8] + "... (partial)"))
+        for match in JWT_RE.findall(text):
+            leaks.append((label, match[:12] + "... (JWT-shaped)"))
+    return leaks
