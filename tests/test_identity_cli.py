@@ -113,7 +113,10 @@ def test_can_i_without_default_roles_reports_missing_role(env: dict[str, str]) -
 
 
 def test_can_i_non_resource_url(env: dict[str, str]) -> None:
+    # Granted to every authenticated user by the default binding system:discovery (loaded with the default roles).
     p = run(env, *offline("can-i", "get", "/healthz", "--as", "a"))
+    assert p.returncode == 0 and "non-resource URL" in p.stdout and "ClusterRoleBinding system:discovery" in p.stdout
+    p = run(env, "can-i", "get", "/healthz", "--as", "a", "--manifests", SHOP)
     assert p.returncode == 1 and "non-resource URL" in p.stdout
     bad = run(env, *offline("can-i", "get", "/healthz", "--subresource", "x", "--as", "a"))
     assert bad.returncode == 2 and "--subresource can not be used with NonResourceURL" in bad.stderr
@@ -133,7 +136,9 @@ def test_can_i_list(env: dict[str, str]) -> None:
     assert "deployments.apps/scale" in p.stdout
     j = json.loads(run(env, *offline("can-i", "--list", "-n", "shop", "--as", "system:serviceaccount:shop:ci-deployer",
                                      "-o", "json")).stdout)  # fmt: skip
-    assert {r["binding"]["name"] for r in j["rules"]} == {"ci-deployer"}
+    # Its own RoleBinding, plus the default bindings every authenticated identity has (self reviews, discovery).
+    assert {r["binding"]["name"] for r in j["rules"]} == {
+        "ci-deployer", "system:basic-user", "system:discovery", "system:public-info-viewer"}
 
 
 @pytest.mark.parametrize(
