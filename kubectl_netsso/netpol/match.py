@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Sequence
+from functools import lru_cache
 
 from ..cluster.snapshot import NAMESPACE_NAME_LABEL, ContainerPort
 from .compile import CompiledPolicy, CompiledRule, CompiledSnapshot, PeerMatcher
@@ -54,14 +55,21 @@ def selects(compiled: CompiledSnapshot, policy: CompiledPolicy, subject: Peer) -
     return namespace_selected(compiled, policy.subject_namespace_selector, subject)
 
 
+@lru_cache(maxsize=65536)
+def _parse_ip(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    try:
+        return ipaddress.ip_address(text)
+    except ValueError:
+        return None
+
+
 def _ip_in(
     ip_text: str,
     cidrs: Sequence[ipaddress.IPv4Network | ipaddress.IPv6Network],
     excepts: Sequence[ipaddress.IPv4Network | ipaddress.IPv6Network],
 ) -> bool:
-    try:
-        ip = ipaddress.ip_address(ip_text)
-    except ValueError:
+    ip = _parse_ip(ip_text)
+    if ip is None:
         return False
     inside = any(ip.version == c.version and ip in c for c in cidrs)
     return inside and not any(ip.version == e.version and ip in e for e in excepts)

@@ -287,10 +287,11 @@ def _ip_blocks(compiled: CompiledSnapshot) -> list[PeerMatcher]:
 def _classify(result: PathsResult) -> None:
     compiled = result.compiled
     blocks: list[PeerMatcher] | None = None
-    for peers, classes, reps in (
-        (result.sources, result.source_class, result.source_reps),
-        (result.destinations, result.dest_class, result.dest_reps),
-    ):
+    same = result.sources == result.destinations
+    sides = [(result.sources, result.source_class, result.source_reps)]
+    if not same:
+        sides.append((result.destinations, result.dest_class, result.dest_reps))
+    for peers, classes, reps in sides:
         index: dict[tuple[Any, ...], int] = {}
         for peer in peers:
             sig: IpSignature = ()
@@ -304,9 +305,9 @@ def _classify(result: PathsResult) -> None:
                 index[key] = len(reps)
                 reps.append(peer)
             classes.append(index[key])
-    if result.source_reps == result.dest_reps and result.sources is not result.destinations:
-        result.dest_reps = result.source_reps
-    elif result.sources is result.destinations or result.sources == result.destinations:
+    if same:
+        # One universe for both sides: selector bitsets are computed once.
+        result.dest_class = list(result.source_class)
         result.dest_reps = result.source_reps
 
 
@@ -328,6 +329,7 @@ class _Universe:
         self.ns_key_idx: dict[str, int] = defaultdict(int)
         self._sel: dict[Any, int] = {}
         self._peer: dict[Any, int] = {}
+        self._by_ports: dict[Any, int] | None = None
         for i, rep in enumerate(reps):
             bit = 1 << i
             if isinstance(rep, ExternalPeer):
@@ -397,6 +399,15 @@ class _Universe:
                 out = pods & self.selector_set(pm.namespace_selector, ns=True)
         self._peer[pm] = out
         return out
+
+    def by_ports(self) -> dict[Any, int]:
+        """Classes grouped by destination ports (None for external addresses) -> bitset."""
+        if self._by_ports is None:
+            groups: dict[Any, int] = defaultdict(int)
+            for i, rep in enumerate(self.reps):
+                groups[dest_ports_of(rep)] |= 1 << i
+            self._by_ports = dict(groups)
+        return self._by_ports
 
     def rule_set(self, rule: CompiledRule) -> int:
         if rule.all_peers:
@@ -500,12 +511,14 @@ def _global_candidates(compiled: CompiledSnapshot, dst: _Universe, protocol: str
     return sorted(out)
 
 
-def _port_sets(dst: _Universe, port: int | str, protocol: str) -> tuple[list[Request], dict[Any, int]]:
-    requests = [make_request(port, protocol, dest_ports_of(rep), rep.ref) for rep in dst.reps]
-    return requests, {}
+def _port_sets(dst: _Universe, port: int | str, protocol: str) -> tuple[list[tuple[Request, Any, int]], dict[Any, int]]:
+    """Destination classes grouped by their container ports (named ports resolve the same within a group), with the
+    request resolved once per group."""
+    groups = [(make_request(port, protocol, ports), ports, members) for ports, members in dst.by_ports().items()]
+    return groups, {}
 
 
-def _rule_ports(dst: _Universe, rule: CompiledRule, requests: list[Request], cache: dict[Any, int]) -> int:
+def _rule_ports(dst: _Universe, rule: CompiledRule, groups: list[tuple[Request, Any, int]], cache: dict[Any, int]) -> int:
     """Destination classes on which the rule's ports admit the request (named ports resolved per class)."""
     if rule.all_ports:
         return dst.all
@@ -513,9 +526,9 @@ def _rule_ports(dst: _Universe, rule: CompiledRule, requests: list[Request], cac
     if hit is not None:
         return hit
     out = 0
-    for i, rep in enumerate(dst.reps):
-        if ports_match(rule, requests[i], dest_ports_of(rep)):
-            out |= 1 << i
+    for request, ports, members in groups:
+        if ports_match(rule, request, ports):
+            out |= members
     cache[rule.ports] = out
     return out
 
