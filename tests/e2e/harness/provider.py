@@ -143,8 +143,16 @@ class OIDCProvider:
                  "DeviceCode": device_code, "AuthorizationCode": authorization_code}
         self._settings({"ttl": {k: v for k, v in names.items() if v is not None}})
 
-    def set_device(self, interval: int | None = None, slow_down: bool = False, slow_down_step: int = 5) -> None:
-        self._settings({"interval": interval, "slow_down": slow_down, "slow_down_step": slow_down_step})
+    def set_device(self, interval: int | None = None, slow_down: bool = False, slow_down_step: int = 5,
+                   force_slow_down: int = 0) -> None:
+        """interval: added to the device authorization response; slow_down: polls sooner than the interval get
+        `slow_down` (interval grows by slow_down_step); force_slow_down: the next N pending polls get `slow_down`."""
+        self._settings({"interval": interval, "slow_down": slow_down, "slow_down_step": slow_down_step,
+                        "force_slow_down": force_slow_down})
+
+    def events(self, grant_type: str | None = None) -> list[dict[str, Any]]:
+        """Token requests in order: {"t", "grant_type", "status", "error"}."""
+        return [e for e in self.stats()["events"] if grant_type is None or e["grant_type"] == grant_type]
 
     def set_accounts(self, accounts: dict[str, dict[str, Any]]) -> None:
         self._settings({"accounts": accounts})

@@ -49,6 +49,8 @@ const DEFAULTS = {
   interval: process.env.NETSSO_OP_DEVICE_INTERVAL ? envInt('NETSSO_OP_DEVICE_INTERVAL', 5) : null,
   slow_down: process.env.NETSSO_OP_SLOW_DOWN === '1',
   slow_down_step: envInt('NETSSO_OP_SLOW_DOWN_STEP', 5),
+  // answer the next N `authorization_pending` polls with `slow_down` whatever their timing (to test client back-off)
+  force_slow_down: envInt('NETSSO_OP_FORCE_SLOW_DOWN', 0),
   // extra accounts: {"login": {"groups": [...], "email": "..."}}; other logins get derived claims (see claimsFor)
   accounts: envJson('NETSSO_OP_ACCOUNTS', {}),
 };
@@ -57,10 +59,10 @@ let settings = structuredClone(DEFAULTS);
 const newStats = () => ({ grants: {}, revocations: 0, device_authorizations: 0, authorizations: 0, events: [] });
 let stats = newStats();
 
-function count(kind, status) {
+function count(kind, status, error) {
   stats.grants[kind] ??= { ok: 0, error: 0 };
   stats.grants[kind][status >= 200 && status < 300 ? 'ok' : 'error'] += 1;
-  stats.events.push({ t: Date.now() / 1000, grant_type: kind, status });
+  stats.events.push({ t: Date.now() / 1000, grant_type: kind, status, error });
   if (stats.events.length > 1000) stats.events.shift();
   console.log(`GRANT ${kind} ${status}`);
 }
@@ -207,7 +209,11 @@ provider.use(async (ctx, next) => {
     console.log(`REVOKE ${ctx.status}`);
   } else if (route === 'token') {
     const grantType = ctx.oidc.params?.grant_type || 'unknown';
-    if (grantType === 'urn:ietf:params:oauth:grant-type:device_code' && settings.slow_down) {
+    if (grantType === 'urn:ietf:params:oauth:grant-type:device_code' && settings.force_slow_down > 0
+        && ctx.status === 400 && ctx.body?.error === 'authorization_pending') {
+      settings.force_slow_down -= 1;
+      ctx.body = { error: 'slow_down', error_description: 'polling too fast: increase the interval by 5 seconds' };
+    } else if (grantType === 'urn:ietf:params:oauth:grant-type:device_code' && settings.slow_down) {
       const code = String(ctx.oidc.params.device_code || '');
       const now = Date.now();
       const prev = lastPoll.get(code);
@@ -219,7 +225,7 @@ provider.use(async (ctx, next) => {
         lastPoll.set(code, { t: now, interval });
       }
     }
-    count(grantType, ctx.status);
+    count(grantType, ctx.status, ctx.status >= 400 ? ctx.body?.error : undefined);
   }
 });
 
@@ -253,7 +259,7 @@ async function admin(req, res) {
     if (req.method === 'POST' && sub === '/settings') {
       const body = JSON.parse((await readBody(req)) || '{}');
       if (body.ttl) settings.ttl = { ...settings.ttl, ...body.ttl };
-      for (const k of ['interval', 'slow_down', 'slow_down_step', 'accounts']) if (k in body) settings[k] = body[k];
+      for (const k of ['interval', 'slow_down', 'slow_down_step', 'force_slow_down', 'accounts']) if (k in body) settings[k] = body[k];
       return send(200, settings);
     }
     return send(404, { error: 'not found' });
