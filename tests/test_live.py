@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import socket
 import sys
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -462,6 +463,16 @@ def test_tls_error_is_one_line_error(apiserver: FakeAPIServer, tmp_path: Path) -
         live.LiveClient(kube).self_subject_review()
     assert "TLS error" in err.value.message and "\n" not in err.value.message
     assert "certificate-authority" in (err.value.hint or "")
+
+
+def test_insecure_skip_tls_verify_works_without_warnings(apiserver: FakeAPIServer, tmp_path: Path) -> None:
+    path = _kubeconfig(tmp_path, apiserver.url, None)
+    cfg = yaml.safe_load(Path(path).read_text())
+    cfg["clusters"][0]["cluster"]["insecure-skip-tls-verify"] = True
+    Path(path).write_text(yaml.safe_dump(cfg))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # an InsecureRequestWarning per request would fail here
+        assert live.LiveClient(_kube(path)).self_subject_review()["username"] == "system:anonymous"
 
 
 def test_401_is_one_line_error_with_hint(apiserver: FakeAPIServer, pki: PKI, tmp_path: Path) -> None:

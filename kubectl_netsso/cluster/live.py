@@ -171,6 +171,12 @@ class LiveClient:
             raise NetssoError(f'kubeconfig context "{ctx.name}": {log.redact(str(exc))}') from None
         # urllib3's default is 3 retries: with the 10 s connect timeout an unreachable server would take 40 s to report.
         configuration.retries = 1
+        if not configuration.verify_ssl:
+            # insecure-skip-tls-verify: the user chose it in the kubeconfig; kubectl does not warn per request either.
+            import urllib3
+
+            urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
+            log.debug(f'context "{ctx.name}": TLS verification is off (insecure-skip-tls-verify)')
         return ApiClient(configuration)
 
     def request(self, method: str, path: str, query: Sequence[tuple[str, Any]] = (), body: Any = None) -> Any:
