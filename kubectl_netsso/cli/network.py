@@ -402,7 +402,7 @@ def _direction_lines(d: Any, who: str, wide: bool) -> list[str]:
     if d.decided_by is not None:
         verb = "allowed by" if d.allowed else "denied by"
         lines.append(f"    {verb}: {d.decided_by.describe()}")
-    if d.reason and not (d.allowed and d.decided_by is not None):
+    if d.reason and not (d.allowed and d.decided_by is not None) and not (d.unknown_reason and d.unknown_reason in d.reason):
         lines.append(f"    {d.reason}")
     if d.unknown_reason:
         lines.append(f"    unknown: {d.unknown_reason}")

@@ -132,6 +132,7 @@ def test_live_403_on_one_namespace_policies_gives_unknown(shop_live: Any, run_ne
     p = run_netsso("can-reach", "frontend/deploy/web", "shop/deploy/api", "--port", "8080")
     assert p.returncode == 3 and p.stdout.startswith("UNKNOWN")
     assert "unknown:" in p.stdout
+    assert p.stdout.count("cannot see networkpolicies in namespace shop") == 1, p.stdout  # said once, not twice
     # paths: flows into shop are unknown (null) unless the source side already denies; others stay known
     p = run_netsso("paths", "-A", "--port", "8443", "-o", "json")
     assert p.returncode == 0, p.stderr
