@@ -241,3 +241,58 @@ def test_load_snapshot_accepts_a_client() -> None:
 
     kube = KubeOptions(None, None, None, False, None, ())
     assert live.load_snapshot(kube, ["a"], {"rbac"}, client=Fake()) == "['a']-['rbac']"  # type: ignore[arg-type, comparison-overlap]
+
+
+class _Discovery(live.LiveClient):
+    """LiveClient answering discovery paths from memory, with a failing aggregated API."""
+
+    def __init__(self, answers: dict[str, Any]) -> None:
+        self.answers = answers
+        self._api = object()  # no client needed
+        self._groups = None
+
+    def request(self, method: str, path: str, query: Any = (), body: Any = None) -> Any:
+        answer = self.answers[path]
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+
+def test_api_resources_groups_subresources_and_skips_failing_groups() -> None:
+    answers = {
+        "/apis": {
+            "groups": [
+                {"name": "apps", "versions": [{"version": "v1"}, {"version": "v1beta1"}], "preferredVersion": {"version": "v1"}},
+                {"name": "metrics.k8s.io", "versions": [{"version": "v1beta1"}]},  # no preferredVersion: first one
+            ]
+        },
+        "/api/v1": {
+            "resources": [
+                {"name": "pods", "kind": "Pod", "namespaced": True, "verbs": ["get", "list"], "shortNames": ["po"]},
+                {"name": "pods/exec", "kind": "PodExecOptions", "namespaced": True, "verbs": ["create", "get"]},
+                {"name": "pods/log", "kind": "Pod", "namespaced": True, "verbs": ["get"]},
+                {"name": "nodes", "kind": "Node", "namespaced": False, "verbs": ["get"]},
+            ]
+        },
+        "/apis/apps/v1": {"resources": [{"name": "deployments", "kind": "Deployment", "namespaced": True, "verbs": ["get"]},
+                                        {"name": "deployments/scale", "kind": "Scale", "namespaced": True, "verbs": ["get", "patch"]}]},
+        "/apis/metrics.k8s.io/v1beta1": live._HTTPStatus(503, "service unavailable"),
+    }  # fmt: skip
+    got = {(r.group, r.resource): r for r in _Discovery(answers).api_resources()}
+    assert set(got) == {("", "pods"), ("", "nodes"), ("apps", "deployments")}
+    pods = got[("", "pods")]
+    assert (pods.version, pods.kind, pods.namespaced, pods.subresources, pods.short_names) == (
+        "v1",
+        "Pod",
+        True,
+        ("exec", "log"),
+        ("po",),
+    )
+    assert got[("apps", "deployments")].subresources == ("scale",)
+    assert not got[("", "nodes")].namespaced
+
+
+def test_anp_detection_from_discovery() -> None:
+    with_anp = {"/apis": {"groups": [{"name": "policy.networking.k8s.io", "versions": [{"version": "v1alpha1"}]}]}}
+    assert _Discovery(with_anp).has_admin_network_policies()
+    assert not _Discovery({"/apis": {"groups": [{"name": "apps", "versions": [{"version": "v1"}]}]}}).has_admin_network_policies()
