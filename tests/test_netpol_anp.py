@@ -203,3 +203,21 @@ def test_walkthrough_text():
     assert v.allowed is False
     text = "\n".join(explain_text(v))
     assert "NP shop/deny-all" in text and "ANP pass" in text
+
+
+def test_selecting_lists_all_tiers_even_without_explain():
+    banp = {"subject": PROD, "ingress": [{"action": "Deny", "from": FROM_DEV}]}
+    s = cluster(
+        [
+            ("allow-mon", anp(5, [{"action": "Allow", "from": FROM_MON}])),
+            ("other", anp(9, [{"action": "Deny", "from": FROM_DEV}])),
+        ],
+        [DENY_ALL_NP],
+        banp,
+    )
+    c = compile_snapshot(s)
+    peers = {w.ref: c.peer(w) for w in s.workloads}
+    for explain in (True, False):
+        v = evaluate_flow(c, Flow(peers["mon/prom"], peers["shop/api"], 8080, "TCP"), explain=explain)
+        assert v.allowed is True
+        assert v.ingress.selecting == ("ANP allow-mon", "ANP other", "NP shop/deny-all", "BANP default")

@@ -410,3 +410,22 @@ def test_peer_refs():
     p = PodPeer("shop", name="api", kind="Deployment")
     assert p.ref == "shop/deployment/api"
     assert ExternalPeer("10.0.0.1").ref == "ip:10.0.0.1"
+
+
+def test_paths_with_gap_reports_unknown_pairs_only_where_they_depend_on_it():
+    from kubectl_netsso.netpol.paths import compute_paths
+
+    s = snap(
+        ("frontend", "deny-eg", {"podSelector": {}, "policyTypes": ["Egress"]}), gaps=(Gap("networkpolicies", "shop", "403"),)
+    )
+    compiled = compile_snapshot(s)
+    peers = [compiled.peer(w) for w in s.workloads]
+    result = compute_paths(compiled, peers, peers, [(8080, "TCP")])
+    got = {(r.source.ref, r.destination.ref): r for r in result.rows()}
+    assert got[("web/ui", "shop/api-7d9")].allowed is None  # ingress to shop is unknown
+    assert got[("web/ui", "shop/api-7d9")].egress is True
+    assert got[("frontend/ui", "shop/api-7d9")].allowed is False  # egress denied: known regardless of shop
+    assert got[("shop/db", "web/ui")].allowed is None  # egress from shop unknown
+    assert got[("web/ui", "frontend/ui")].allowed is True
+    assert got[("shop/db", "shop/db")].allowed is True  # loopback
+    assert result.selecting("ingress", result.dest_class[0]) == ()

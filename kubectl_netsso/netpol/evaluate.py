@@ -70,8 +70,8 @@ def evaluate_flow(compiled: CompiledSnapshot, flow: Flow, *, explain: bool = Tru
         eg = DirectionVerdict("egress", True, reason)
         ing = DirectionVerdict("ingress", True, reason)
         return Verdict(flow, True, eg, ing, request.number, (reason,))
-    eg = evaluate_direction(compiled, "egress", flow.source, dst, request, explain=explain)
-    ing = evaluate_direction(compiled, "ingress", dst, flow.source, request, explain=explain)
+    eg = evaluate_direction(compiled, "egress", flow.source, dst, request, explain=explain, with_selecting=True)
+    ing = evaluate_direction(compiled, "ingress", dst, flow.source, request, explain=explain, with_selecting=True)
     allowed = combine(eg.allowed, ing.allowed)
     for d in (eg, ing):
         notes.extend(n for n in d.notes if n not in notes)
@@ -118,14 +118,16 @@ def evaluate_direction(
     request: Request,
     *,
     explain: bool = True,
+    with_selecting: bool | None = None,
 ) -> DirectionVerdict:
     """The verdict of one direction for subject (the source for egress, the destination for ingress).
 
     other is the far end; request is the destination port as resolved on the destination. ``selecting`` lists every
-    policy selecting the subject for this direction (all tiers), whichever tier decided.
+    policy selecting the subject for this direction (all tiers), whichever tier decided (with_selecting defaults to
+    explain; the bare answer skips it for speed).
     """
     verdict = _evaluate_direction(compiled, direction, subject, other, request, explain=explain)
-    if not explain:
+    if not (explain if with_selecting is None else with_selecting):
         return verdict
     return replace(verdict, selecting=selecting_policies(compiled, direction, subject))
 
