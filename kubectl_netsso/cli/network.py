@@ -73,6 +73,12 @@ def _print_warnings(loaded: Loaded, compiled: Any) -> list[str]:
     for w in list(getattr(compiled, "warnings", ()) or loaded.snapshot.warnings):
         if w not in warnings:
             warnings.append(w)
+    for gap in loaded.snapshot.gaps:
+        # What the source could not read: verdicts depending on it are unknown; pods it hides are not listed.
+        where = f" in namespace {gap.namespace}" if gap.namespace else ""
+        text = f"cannot see {gap.resource}{where}: {gap.reason}"
+        if text not in warnings:
+            warnings.append(text)
     for w in warnings:
         log.warn(w)
     return warnings

@@ -136,6 +136,7 @@ def test_live_403_on_one_namespace_policies_gives_unknown(shop_live: Any, run_ne
     # paths: flows into shop are unknown (null) unless the source side already denies; others stay known
     p = run_netsso("paths", "-A", "--port", "8443", "-o", "json")
     assert p.returncode == 0, p.stderr
+    assert "warning: cannot see networkpolicies in namespace shop" in p.stderr
     rows = json.loads(p.stdout)["paths"]
     into_shop = [r for r in rows if r["to"].startswith("shop/") and r["from"] != r["to"]]  # a pod to itself stays allowed
     assert into_shop and all(r["allowed"] is None or r["egress"]["allowed"] is False for r in into_shop)
@@ -167,3 +168,14 @@ def test_no_warning_without_flannel(shop_live: Any, run_netsso: Any) -> None:
     p = run_netsso("paths", "-n", "db", "--port", "5432")
     assert p.returncode == 0
     assert "warning:" not in p.stderr
+
+
+def test_403_on_pods_of_a_namespace_is_a_warning_not_a_silent_omission(shop_live: Any, run_netsso: Any) -> None:
+    shop_live.forbid("pods")
+    shop_live.forbid("pods", namespace="db")
+    p = run_netsso("paths", "-A", "--port", "5432", "-o", "json")
+    assert p.returncode == 0, p.stderr
+    assert "warning: cannot see pods in namespace db" in p.stderr
+    data = json.loads(p.stdout)
+    assert not any(r["to"].startswith("db/") for r in data["paths"])
+    assert any("cannot see pods in namespace db" in w for w in data["warnings"])
