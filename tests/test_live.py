@@ -55,6 +55,17 @@ OBJECTS: list[dict[str, Any]] = [
     _pod("shop", "api-7d9-abcde", {"app": "api"}, "10.0.1.5", ("ReplicaSet", "api-7d9")),
     _pod("shop", "worker-0", {"app": "worker"}, "10.0.1.6", ("StatefulSet", "worker")),
     _pod("shop", "migrate-xyz", {"app": "migrate"}, "10.0.1.7", ("Job", "migrate"), phase="Succeeded"),
+    _pod("shop", "nightly-28912345-abcde", {"app": "nightly"}, "10.0.1.8", ("Job", "nightly-28912345")),
+    {
+        "apiVersion": "batch/v1",
+        "kind": "Job",
+        "metadata": {
+            "name": "nightly-28912345",
+            "namespace": "shop",
+            "ownerReferences": [{"apiVersion": "batch/v1", "kind": "CronJob", "name": "nightly", "uid": "c", "controller": True}],
+        },
+        "spec": {"template": {"metadata": {"labels": {"app": "nightly"}}, "spec": {"containers": []}}},
+    },
     _pod("payments", "pay-1", {"app": "pay"}, "10.0.2.5"),
     {
         "apiVersion": "apps/v1",
@@ -222,7 +233,7 @@ def test_snapshot_maps_every_kind(kube: KubeOptions) -> None:
     ns = {n.name: dict(n.labels) for n in snap.namespaces}
     assert ns["payments"] == {NAMESPACE_NAME_LABEL: "payments", "team": "payments", "pci": "true"}
     pods = {w.name: w for w in snap.workloads}
-    assert set(pods) == {"api-7d9-abcde", "worker-0", "pay-1"}  # the Succeeded pod holds no IP: left out
+    assert set(pods) == {"api-7d9-abcde", "worker-0", "pay-1", "nightly-28912345-abcde"}  # Succeeded pod: left out
     api = pods["api-7d9-abcde"]
     assert api.kind == "Pod" and api.namespace == "shop" and dict(api.labels) == {"app": "api"}
     assert api.ips == ("10.0.1.5",)
@@ -230,6 +241,7 @@ def test_snapshot_maps_every_kind(kube: KubeOptions) -> None:
     assert api.owner == "Deployment/api"  # pod -> ReplicaSet api-7d9 -> Deployment api
     assert api.service_account == "api-sa"
     assert pods["worker-0"].owner == "StatefulSet/worker"
+    assert pods["nightly-28912345-abcde"].owner == "CronJob/nightly"  # pod -> Job -> CronJob
     assert pods["pay-1"].owner is None
     (svc,) = snap.services
     assert (svc.name, dict(svc.selector or {}), svc.ports[0].target_port, svc.cluster_ips) == (
@@ -282,7 +294,7 @@ def test_cluster_wide_forbidden_but_every_namespace_allowed_is_no_gap(kube: Kube
     apiserver.forbid("pods", None)
     snap = live.load_snapshot(kube, None, parts={"network"})
     assert snap.gaps == ()
-    assert {w.name for w in snap.workloads} == {"api-7d9-abcde", "worker-0", "pay-1"}
+    assert {w.name for w in snap.workloads} == {"api-7d9-abcde", "worker-0", "pay-1", "nightly-28912345-abcde"}
 
 
 def test_forbidden_namespace_list_and_cluster_scoped_lists(kube: KubeOptions, apiserver: FakeAPIServer) -> None:
@@ -327,12 +339,15 @@ def test_forbidden_everything_in_a_namespace(kube: KubeOptions, apiserver: FakeA
     assert all(isinstance(g, Gap) for g in snap.gaps)
 
 
-def test_replicasets_not_listable_keeps_replicaset_owner(kube: KubeOptions, apiserver: FakeAPIServer) -> None:
+def test_replicasets_and_jobs_not_listable_keep_their_owner(kube: KubeOptions, apiserver: FakeAPIServer) -> None:
     apiserver.forbid("replicasets", None)
     apiserver.forbid("replicasets", "*")
+    apiserver.forbid("jobs", None)
+    apiserver.forbid("jobs", "*")
     snap = live.load_snapshot(kube, None, parts={"network"})
-    api = next(w for w in snap.workloads if w.name == "api-7d9-abcde")
-    assert api.owner == "ReplicaSet/api-7d9"
+    owners = {w.name: w.owner for w in snap.workloads}
+    assert owners["api-7d9-abcde"] == "ReplicaSet/api-7d9"
+    assert owners["nightly-28912345-abcde"] == "Job/nightly-28912345"
     assert snap.gaps == ()  # only the grouping is lost
 
 

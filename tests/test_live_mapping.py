@@ -165,7 +165,9 @@ def test_recorded_objects_map_to_records() -> None:
         ("live clusterroles", _typed(RECORDED_CLUSTERROLE, "rbac.authorization.k8s.io/v1", "ClusterRole")),
     ]
     gap = Gap("roles", "shop", "forbidden: x")
-    snap = live._snapshot_from_live(objects, {("shop", "api-7c9d8b6f5"): "Deployment/api"}, [gap], source="live: context t")
+    snap = live._snapshot_from_live(
+        objects, {("ReplicaSet", "shop", "api-7c9d8b6f5"): "Deployment/api"}, [gap], source="live: context t"
+    )
     (pod,) = snap.workloads
     assert (pod.ref, pod.owner, pod.source, pod.service_account) == ("shop/api-7c9d8b6f5-x2x9k", "Deployment/api", "live", "api")
     assert pod.ips == ("10.244.1.7", "fd00:10:244:1::7")
@@ -184,13 +186,27 @@ def test_recorded_objects_map_to_records() -> None:
     ("refs", "owners", "expected"),
     [
         ([{"kind": "ReplicaSet", "name": "rs-1", "controller": True}], {}, "ReplicaSet/rs-1"),  # RS not listable
-        ([{"kind": "ReplicaSet", "name": "rs-1", "controller": True}], {("shop", "rs-1"): "Deployment/d"}, "Deployment/d"),
+        (
+            [{"kind": "ReplicaSet", "name": "rs-1", "controller": True}],
+            {("ReplicaSet", "shop", "rs-1"): "Deployment/d"},
+            "Deployment/d",
+        ),
+        (
+            [{"kind": "Job", "name": "nightly-1", "controller": True}],
+            {("Job", "shop", "nightly-1"): "CronJob/nightly"},
+            "CronJob/nightly",
+        ),
+        (
+            [{"kind": "StatefulSet", "name": "rs-1", "controller": True}],
+            {("ReplicaSet", "shop", "rs-1"): "Deployment/d"},
+            "StatefulSet/rs-1",
+        ),
         ([{"kind": "Node", "name": "n1"}, {"kind": "StatefulSet", "name": "db", "controller": True}], {}, "StatefulSet/db"),
         ([{"kind": "Job", "name": "migrate"}], {}, "Job/migrate"),  # no controller flag: the first reference
         ([], {}, None),
     ],
 )
-def test_pod_owner(refs: list[dict[str, Any]], owners: dict[tuple[str, str], str], expected: str | None) -> None:
+def test_pod_owner(refs: list[dict[str, Any]], owners: dict[tuple[str, str, str], str], expected: str | None) -> None:
     pod = _typed(RECORDED_POD, "v1", "Pod")
     pod["metadata"]["ownerReferences"] = refs
     snap = live._snapshot_from_live([("live pods", pod)], owners, [], source="s")

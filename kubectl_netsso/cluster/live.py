@@ -91,6 +91,7 @@ _RESOURCES: dict[str, tuple[str, str, str, bool]] = {
     "services": ("/api/v1", "Service", "v1", True),
     "replicasets": ("/apis/apps/v1", "ReplicaSet", "apps/v1", True),
     "daemonsets": ("/apis/apps/v1", "DaemonSet", "apps/v1", True),
+    "jobs": ("/apis/batch/v1", "Job", "batch/v1", True),
     "networkpolicies": ("/apis/networking.k8s.io/v1", "NetworkPolicy", "networking.k8s.io/v1", True),
     "adminnetworkpolicies": (
         "/apis/policy.networking.k8s.io/v1alpha1",
@@ -547,7 +548,7 @@ class LiveClient:
         if namespaces is None and not known:
             known = [self.namespace]
         objects: list[tuple[str, dict[str, Any]]] = [("live namespaces", n) for n in ns_items]
-        owners: dict[tuple[str, str], str] = {}
+        owners: dict[tuple[str, str, str], str] = {}
         if "network" in parts:
             pods = [p for p in self._collect("pods", namespaces, known, gaps) if _pod_is_live(p)]
             objects += [("live pods", p) for p in pods]
@@ -556,8 +557,9 @@ class LiveClient:
             if self._anp_available(gaps):
                 for resource in ("adminnetworkpolicies", "baselineadminnetworkpolicies"):
                     objects += [(f"live {resource}", p) for p in self._cluster_scoped(resource, gaps)]
-            if any(_controller(p)[0] == "ReplicaSet" for p in pods):
-                owners = self._replicaset_owners(namespaces, known)
+            for child, (resource, parent) in _GRANDPARENTS.items():
+                if any(_controller(p)[0] == child for p in pods):
+                    owners.update(self._parent_owners(resource, parent, namespaces, known))
         if "rbac" in parts:
             for resource in ("roles", "rolebindings"):
                 objects += [(f"live {resource}", o) for o in self._collect(resource, namespaces, known, gaps)]
@@ -573,17 +575,20 @@ class LiveClient:
                 gaps.append(Gap(resource=resource, namespace=None, reason=f"API discovery failed: {_reason(exc)}"))
             return False
 
-    def _replicaset_owners(self, namespaces: Sequence[str] | None, known: Sequence[str]) -> dict[tuple[str, str], str]:
-        """(namespace, ReplicaSet name) -> "Deployment/NAME" for ReplicaSets controlled by a Deployment."""
-        scratch: list[Gap] = []  # not being able to list ReplicaSets only loses the Deployment grouping
+    def _parent_owners(
+        self, resource: str, parent: str, namespaces: Sequence[str] | None, known: Sequence[str]
+    ) -> dict[tuple[str, str, str], str]:
+        """(kind, namespace, name) -> "PARENT/NAME" for ReplicaSets (Jobs) controlled by a Deployment (CronJob)."""
+        scratch: list[Gap] = []  # not being able to list them only loses the grouping by the higher owner
+        kind = _RESOURCES[resource][1]
         owners = {}
-        for rs in self._collect("replicasets", namespaces, known, scratch):
-            meta = _dict(rs.get("metadata"))
-            kind, name = _controller(rs)
-            if kind == "Deployment" and name:
-                owners[(str(meta.get("namespace")), str(meta.get("name")))] = f"Deployment/{name}"
+        for obj in self._collect(resource, namespaces, known, scratch):
+            meta = _dict(obj.get("metadata"))
+            owner_kind, owner_name = _controller(obj)
+            if owner_kind == parent and owner_name:
+                owners[(kind, str(meta.get("namespace")), str(meta.get("name")))] = f"{parent}/{owner_name}"
         if scratch:
-            log.debug(f"ReplicaSets not listable in {len(scratch)} namespace(s): pods grouped by ReplicaSet there")
+            log.debug(f"{resource} not listable in {len(scratch)} namespace(s): their pods are grouped by {kind} there")
         return owners
 
 
@@ -601,8 +606,9 @@ def load_snapshot(
     policy.networking.k8s.io/v1alpha1 is served; "rbac" = Roles, RoleBindings, ClusterRoles, ClusterRoleBindings.
 
     A list the user may not read (403) becomes a ``Gap(resource, namespace, reason)`` (cluster-wide list tried first,
-    then each namespace), never an error. Pods carry ``owner`` ("Deployment/NAME" through their ReplicaSet when
-    ReplicaSets are listable, else "ReplicaSet/NAME", or "StatefulSet/NAME", "Job/NAME", ...).
+    then each namespace), never an error. Pods carry ``owner``: "Deployment/NAME" through their ReplicaSet when
+    ReplicaSets are listable (else "ReplicaSet/NAME"), "CronJob/NAME" through their Job when Jobs are listable (else
+    "Job/NAME"), or the controller itself ("StatefulSet/NAME", "DaemonSet/NAME", ...).
     401, TLS errors and an unreachable server raise NetssoError.
     """
     return (client or LiveClient(kube)).snapshot(namespaces, parts)
@@ -613,7 +619,10 @@ def load_snapshot(
 
 
 def _snapshot_from_live(
-    objects: Iterable[tuple[str, dict[str, Any]]], owners: Mapping[tuple[str, str], str], gaps: Sequence[Gap], source: str
+    objects: Iterable[tuple[str, dict[str, Any]]],
+    owners: Mapping[tuple[str, str, str], str],
+    gaps: Sequence[Gap],
+    source: str,
 ) -> Snapshot:
     """The manifests loader's checks and records, applied to API objects; plus pod owners. Bad objects are skipped."""
     builder = _Builder()
@@ -629,13 +638,16 @@ def _snapshot_from_live(
         if obj.get("kind") == "Pod":
             kind, name = _controller(obj)
             if kind:
-                owner = f"{kind}/{name}"
-                if kind == "ReplicaSet":
-                    owner = owners.get((str(meta.get("namespace")), name), owner)
+                owner = owners.get((kind, str(meta.get("namespace")), name), f"{kind}/{name}")
                 pod_owner[(str(meta.get("namespace")), str(meta.get("name")))] = owner
     snap = builder.build(source)
     workloads = tuple(_with_owner(w, pod_owner) for w in snap.workloads)
     return replace(snap, workloads=workloads, gaps=tuple(gaps), warnings=snap.warnings + tuple(warnings))
+
+
+# A pod's controller -> (the resource to list it, the kind that controls it in turn): pods are grouped by the workload
+# people name (Deployment api, CronJob nightly), not by the generated ReplicaSet api-7d9 or Job nightly-28912345.
+_GRANDPARENTS = {"ReplicaSet": ("replicasets", "Deployment"), "Job": ("jobs", "CronJob")}
 
 
 def _with_owner(w: Workload, owners: Mapping[tuple[str, str], str]) -> Workload:
