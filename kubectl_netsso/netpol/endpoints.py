@@ -19,11 +19,14 @@ Pure: no I/O; errors are NetssoError with one line that a person can act on.
 from __future__ import annotations
 
 import ipaddress
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from ..cluster.snapshot import NAMESPACE_NAME_LABEL, ContainerPort, Namespace, Service, ServicePort, Snapshot, Workload
 from ..errors import EXIT_ERROR, NetssoError
+
+_NAME = re.compile(r"[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?")
 
 # kubectl kind words -> object kind. (kubectl api-resources: SHORTNAMES and NAME columns, plus singular forms.)
 KIND_WORDS: dict[str, str] = {}
@@ -115,6 +118,8 @@ def namespace_labels(snapshot: Snapshot, namespace: str) -> dict[str, str]:
 
 def selector_endpoint(snapshot: Snapshot, labels: Mapping[str, str], namespace: str) -> Endpoint:
     """A hypothetical pod with these labels in namespace (it need not exist; the namespace need not either)."""
+    if not _NAME.fullmatch(namespace):
+        raise NetssoError(f"invalid namespace {namespace!r}", hint="namespace names are lower-case letters, digits and '-'")
     shown = ",".join(f"{k}={v}" for k, v in sorted(labels.items()))
     pod = Workload(namespace=namespace, name=f"{{{shown}}}", kind="Pod", labels=dict(labels), source="--selector")
     return Endpoint(
@@ -150,6 +155,14 @@ def split_endpoint(text: str, default_namespace: str, *, role: str = "endpoint")
     parts = text.strip().split("/")
     if any(not p for p in parts) or len(parts) > 3:
         raise NetssoError(f"cannot parse {role} {text!r}", hint="give NAME, TYPE/NAME, NS/NAME, NS/TYPE/NAME or ip:ADDRESS")
+    for part in (*parts, default_namespace):
+        # object names are DNS subdomains / labels ("[a-z0-9]([-a-z0-9.]*[a-z0-9])?", kubernetes.io "Object Names and IDs");
+        # kind words may be mixed case (kubectl is case-insensitive there)
+        if not _NAME.fullmatch(part):
+            raise NetssoError(
+                f"cannot parse {role} {text!r}: {part!r} is not a valid name",
+                hint="names are lower-case letters, digits, '-' and '.'; give NAME, TYPE/NAME, NS/NAME or NS/TYPE/NAME",
+            )
     namespace = default_namespace
     kind: str | None = None
     if len(parts) == 1:
@@ -378,13 +391,14 @@ def parse_port(text: str | None) -> int | str | None:
     if text is None or text == "":
         return None
     text = text.strip()
-    if text.isdigit():
+    if text.isascii() and text.isdigit():
         n = int(text)
         if not 1 <= n <= 65535:
             raise NetssoError(f"invalid port {text}: must be 1-65535", exit_code=EXIT_ERROR)
         return n
     # IANA_SVC_NAME: at most 15 chars, lower-case alphanumerics and '-', at least one letter (core/v1 ContainerPort.name)
-    if len(text) > 15 or not all(c.isalnum() or c == "-" for c in text) or not any(c.isalpha() for c in text):
+    valid = text.isascii() and all(c.isalnum() or c == "-" for c in text) and any(c.isalpha() for c in text)
+    if len(text) > 15 or not valid:
         raise NetssoError(f"invalid port {text!r}: a number 1-65535 or a port name (IANA_SVC_NAME)", exit_code=EXIT_ERROR)
     return text.lower()
 
