@@ -429,3 +429,27 @@ def test_paths_with_gap_reports_unknown_pairs_only_where_they_depend_on_it():
     assert got[("web/ui", "frontend/ui")].allowed is True
     assert got[("shop/db", "shop/db")].allowed is True  # loopback
     assert result.selecting("ingress", result.dest_class[0]) == ()
+
+
+def test_label_values_compare_as_strings():
+    extra = (Workload("web", "v2", "Pod", {"version": 2, "canary": True}),)  # type: ignore[dict-item]
+    s = snap(
+        (
+            "shop",
+            "p",
+            ingress_from([{"namespaceSelector": {}, "podSelector": {"matchLabels": {"version": "2", "canary": "true"}}}]),
+        ),
+        extra=extra,
+    )
+    assert flow(s, "web/v2", "shop/api-7d9").allowed is True
+    assert flow(s, "web/ui", "shop/api-7d9").allowed is False
+    assert flow(snap(("shop", "p", ingress_from(None, [{"port": 8080}]))), "web/ui", "shop/api-7d9", "8080").allowed is True
+
+
+def test_two_hypothetical_pods_with_same_labels_are_not_loopback():
+    s = snap(("shop", "deny", {"podSelector": {}}))
+    compiled = compile_snapshot(s)
+    a = compiled.selector_peer("shop", {"app": "x"})
+    b = compiled.selector_peer("shop", {"app": "x"})
+    assert a.name == "{app=x}"
+    assert evaluate_flow(compiled, Flow(a, b, 80, "TCP")).allowed is False

@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 from ..cluster.snapshot import NAMESPACE_NAME_LABEL, Gap, NetworkPolicy, Snapshot, Workload
 from ..cluster.snapshot import AdminNetworkPolicy as AnpRecord
-from .model import KIND_ANP, KIND_BANP, KIND_NP, Direction, Peer, PodPeer
+from .model import KIND_ANP, KIND_BANP, KIND_NP, Direction, Peer, PodPeer, label_map
 from .ports import PortError, PortMatcher, parse_anp_port, parse_np_port
 from .selectors import EMPTY, LabelSelector, SelectorError, parse_selector
 
@@ -139,7 +139,8 @@ class CompiledSnapshot:
 
     def selector_peer(self, namespace: str, labels: Mapping[str, str], ports: Sequence[Any] = (), name: str = "") -> PodPeer:
         """A hypothetical pod with these labels in namespace (for --from-selector / --to-selector)."""
-        return PodPeer(namespace, dict(labels), self.labels_of(namespace), tuple(ports), (), False, name or "{selector}", "Pod")
+        shown = ",".join(f"{k}={v}" for k, v in sorted(labels.items()))
+        return PodPeer(namespace, dict(labels), self.labels_of(namespace), tuple(ports), (), False, name or f"{{{shown}}}", "Pod")
 
     def np_gap(self, namespace: str) -> str | None:
         return self.np_gaps.get(namespace) or self.np_gaps.get(None)
@@ -164,7 +165,7 @@ def compile_snapshot(snapshot: Snapshot, *, ipblock_pods: IpBlockPods = "match")
     warnings: list[str] = list(snapshot.warnings)
     ns_labels: dict[str, Mapping[str, str]] = {}
     for ns in snapshot.namespaces:
-        labels = dict(ns.labels)
+        labels = label_map(ns.labels)
         # "The Kubernetes control plane sets an immutable label kubernetes.io/metadata.name on all namespaces, the
         # value of the label is the namespace name." (kubernetes.io, Network Policies)
         labels.setdefault(NAMESPACE_NAME_LABEL, ns.name)

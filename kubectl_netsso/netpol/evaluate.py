@@ -36,9 +36,11 @@ NOTE_HOSTNET = (
 
 
 def is_loopback(source: Peer, destination: Peer) -> bool:
-    """A pod talking to itself (same Pod object). Workloads stand for several pods, so they are not loopback."""
+    """A pod talking to itself (same Pod object). Workloads stand for several pods, so they are not loopback; nor are
+    hypothetical pods (named "{labels}" by selector endpoints): two of them with the same labels are two pods."""
     return (
         isinstance(source, PodPeer)
+        and not source.name.startswith("{")
         and isinstance(destination, PodPeer)
         and source.kind == "Pod"
         and destination.kind == "Pod"

@@ -23,6 +23,19 @@ KIND_BANP = "BaselineAdminNetworkPolicy"
 KIND_SHORT = {KIND_NP: "NP", KIND_ANP: "ANP", KIND_BANP: "BANP"}
 
 
+def label_map(labels: Mapping[str, object]) -> dict[str, str]:
+    """Labels as the API keeps them: string values (YAML may have turned `true` / `2` into bool / int)."""
+    out: dict[str, str] = {}
+    for k, v in labels.items():
+        if isinstance(v, str):
+            out[str(k)] = v
+        elif isinstance(v, bool):
+            out[str(k)] = "true" if v else "false"
+        else:
+            out[str(k)] = "" if v is None else str(v)
+    return out
+
+
 @dataclass(frozen=True, slots=True)
 class PodPeer:
     """A pod (or any pod of a workload, or a hypothetical pod) as one end of a flow.
@@ -55,11 +68,11 @@ class PodPeer:
     @classmethod
     def from_workload(cls, workload: Workload, namespace_labels: Mapping[str, str] | None = None) -> PodPeer:
         """A peer for a snapshot pod/workload; namespace labels default to the automatic name label only."""
-        ns_labels = dict(namespace_labels or {})
+        ns_labels = label_map(namespace_labels or {})
         ns_labels.setdefault(NAMESPACE_NAME_LABEL, workload.namespace)
         return cls(
             namespace=workload.namespace,
-            labels=dict(workload.labels),
+            labels=label_map(workload.labels),
             namespace_labels=ns_labels,
             ports=tuple(workload.ports),
             ips=tuple(workload.ips),

@@ -170,7 +170,7 @@ class PathsResult:
         pods = {(d.namespace, d.name): j for j, d in enumerate(self.destinations) if isinstance(d, PodPeer) and d.kind == "Pod"}
         out = {}
         for i, s in enumerate(self.sources):
-            if isinstance(s, PodPeer) and s.kind == "Pod" and s.name:
+            if isinstance(s, PodPeer) and s.kind == "Pod" and s.name and not s.name.startswith("{"):
                 j = pods.get((s.namespace, s.name))
                 if j is not None:
                     out[i] = j

@@ -52,6 +52,8 @@ def resolve_named(name: str, protocol: str, dest_ports: Sequence[ContainerPort] 
 def make_request(port: int | str, protocol: str, dest_ports: Sequence[ContainerPort] | None, dest_ref: str = "") -> Request:
     """Resolve the requested port on one destination (a name is looked up on the destination pod)."""
     protocol = protocol.upper()
+    if isinstance(port, str) and port.isdigit():
+        port = int(port)
     if isinstance(port, int):
         return Request(port, None, protocol)
     number = resolve_named(port, protocol, dest_ports)
