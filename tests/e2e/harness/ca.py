@@ -83,12 +83,13 @@ def make_pki(directory: Path, name: str = "netsso-test") -> TestPKI:
     return pki
 
 
-def make_signing_jwks(path: Path, kid: str = "netsso-test-key-1") -> dict:
-    """Write a private RS256 JWKS (one key) for the provider to sign ID tokens with; returns the private JWK dict."""
+def make_signing_jwks(path: Path, kid: str = "netsso-test-key-1", also: list[dict] | None = None) -> dict:
+    """Write a private RS256 JWKS for the provider to sign ID tokens with (the new key first: it signs; ``also`` =
+    older private JWKs still published, as in a key rotation); returns the new private JWK dict."""
     from joserfc.jwk import RSAKey
 
     key = RSAKey.generate_key(2048, parameters={"kid": kid, "use": "sig", "alg": "RS256"}, private=True)
     jwk = key.as_dict(private=True)
-    path.write_text(json.dumps({"keys": [jwk]}))
+    path.write_text(json.dumps({"keys": [jwk, *(also or [])]}))
     path.chmod(0o600)
     return jwk

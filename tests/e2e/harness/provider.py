@@ -45,7 +45,7 @@ class OIDCProvider:
         self._forged: dict[str, dict[str, str]] = {}
 
     # -- lifecycle -------------------------------------------------------------------------------------------
-    def start(self, timeout: float = 20.0) -> OIDCProvider:
+    def start(self, timeout: float = 20.0, port: int = 0) -> OIDCProvider:
         node = shutil.which("node")
         if node is None:
             raise ProviderStartError("node is not installed")
@@ -53,11 +53,12 @@ class OIDCProvider:
             raise ProviderStartError(f"oidc-provider not installed: run `npm ci` in {OIDC_DIR}")
         self.workdir.mkdir(parents=True, exist_ok=True)
         jwks_path = self.workdir / "signing-jwks.json"
-        self.signing_jwk = make_signing_jwks(jwks_path)
+        if not self.signing_jwk:
+            self.signing_jwk = make_signing_jwks(jwks_path)
         env = {k: v for k, v in os.environ.items() if not k.startswith("NETSSO_OP_")}
         env.update(self.extra_env)
         env.update(NETSSO_OP_CERT=str(self.pki.leaf_cert), NETSSO_OP_KEY=str(self.pki.leaf_key),
-                   NETSSO_OP_JWKS_FILE=str(jwks_path), NETSSO_OP_PORT="0")
+                   NETSSO_OP_JWKS_FILE=str(jwks_path), NETSSO_OP_PORT=str(port))
         self.proc = subprocess.Popen(
             [node, str(OIDC_DIR / "provider.mjs")], cwd=OIDC_DIR, env=env, stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1,
@@ -83,6 +84,28 @@ class OIDCProvider:
                 self.stop()
                 raise ProviderStartError("oidc-provider did not start:\n" + "\n".join(self.log[-30:]))
         return self
+
+    def rotate_keys(self, keep_old: bool = True) -> None:
+        """Restart the provider on the same issuer URL with a new signing key (new kid; the old one still published
+        when keep_old). All provider state (sessions, grants, refresh tokens) is lost, as after a real restart."""
+        port = int(self.issuer.rsplit(":", 1)[1])
+        old = self.signing_jwk
+        n = int(str(old.get("kid", "netsso-test-key-1")).rsplit("-", 1)[1]) + 1
+        self.stop()
+        self.signing_jwk = make_signing_jwks(self.workdir / "signing-jwks.json", kid=f"netsso-test-key-{n}",
+                                             also=[old] if keep_old else None)
+        self._forged.clear()
+        with self._log_lock:
+            self.log.clear()
+        deadline = time.monotonic() + 10
+        while True:  # the port may linger for a moment after the old process exits
+            try:
+                self.start(port=port)
+                return
+            except ProviderStartError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)
 
     def stop(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
