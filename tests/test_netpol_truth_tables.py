@@ -441,3 +441,58 @@ def test_row_strings_one_char_per_destination():
         assert len(allowed) == len(peers) and set(egress) == {"1"}
         assert [c == "1" for c in allowed] == [result.allowed(0, i, j) for j in range(len(peers))]
         assert ingress[xa] == ("1" if peers[i].ref in ("x/a", "x/b") else "0")
+
+
+def test_allow_ingress_traffic_for_a_target():
+    # "should enforce policy to allow ingress traffic for a target": deny-all in x, then allow all to x/a
+    allow = {"podSelector": sel(pod="a"), "ingress": [{"from": [{"podSelector": {}, "namespaceSelector": {}}]}]}
+    r = Reachability()
+    r.expect_all_ingress("x/a", True)
+    r.expect_all_ingress("x/b", False)
+    r.expect_all_ingress("x/c", False)
+    check([("x", "deny-all", {"podSelector": {}, "ingress": []}), ("x", "allow-all-to-a", allow)], 80, "TCP", r)
+
+
+def test_deny_egress_from_pod_and_from_namespace():
+    # "should deny egress from pods based on PodSelector" / "should deny egress from all pods in a namespace"
+    r = Reachability()
+    r.expect_all_egress("x/a", False)
+    check([("x", "deny-egress-pod-a", {"podSelector": sel(pod="a"), "policyTypes": ["Egress"]})], 80, "TCP", r)
+    r2 = Reachability()
+    r2.expect_peer(("x", None), (None, None), False)
+    check([("x", "deny-egress-ns-x", {"podSelector": {}, "policyTypes": ["Egress"]})], 80, "TCP", r2)
+
+
+def test_ingress_and_egress_controlled_independently():
+    # "should enforce policies to check ingress and egress policies can be controlled independently based on PodSelector"
+    allow_egress = ("x", "allow-egress-for-target", {"podSelector": sel(pod="a"), "policyTypes": ["Egress"], "egress": [{}]})
+    check([allow_egress], 80, "TCP", Reachability())
+    r = Reachability()
+    r.expect_all_ingress("x/a", False)
+    deny_ingress = ("x", "deny-ingress-via-label-selector", {"podSelector": sel(pod="a"), "policyTypes": ["Ingress"]})
+    check([allow_egress, deny_ingress], 80, "TCP", r)
+
+
+def test_multiple_egress_policies_allow_all_wins():
+    # "should enforce multiple egress policies with egress allow-all policy taking precedence"
+    only80 = ("x", "allow-egress-port-80", {"podSelector": {}, "policyTypes": ["Egress"], "egress": [{"ports": [{"port": 80}]}]})
+    r = Reachability()
+    r.expect_peer(("x", None), (None, None), False)
+    check([only80], 81, "TCP", r)
+    all_egress = ("x", "allow-egress", {"podSelector": {}, "policyTypes": ["Egress"], "egress": [{}]})
+    check([only80, all_egress], 81, "TCP", Reachability())
+
+
+def test_pod_selector_with_match_expressions_and_namespace_default_label():
+    # "should enforce policy based on PodSelector with MatchExpressions" and "... NamespaceSelector with MatchLabels
+    # using default ns label"
+    in_b = {"matchExpressions": [{"key": "pod", "operator": "In", "values": ["b"]}]}
+    r = Reachability()
+    r.expect_all_ingress("x/a", False)
+    r.expect("x/b", "x/a", True)
+    check([("x", "x-a-allows-x-b", {"podSelector": sel(pod="a"), "ingress": [{"from": [{"podSelector": in_b}]}]})], 80, "TCP", r)
+    r2 = Reachability()
+    r2.expect_peer(("x", None), ("x", "a"), False)
+    r2.expect_peer(("z", None), ("x", "a"), False)
+    spec = {"podSelector": sel(pod="a"), "ingress": [{"from": [{"namespaceSelector": {"matchLabels": {NS_LABEL: "y"}}}]}]}
+    check([("x", "allow-client-a-via-ns-selector", spec)], 80, "TCP", r2)
