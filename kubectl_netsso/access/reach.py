@@ -25,6 +25,8 @@ from ..netpol.evaluate import allowed_pair, evaluate_flow
 from ..netpol.match import Tri, namespace_selected
 from ..netpol.model import ExternalPeer, Flow, PodPeer
 from ..netpol.selectors import LabelSelector
+from .fastreach import FastReach
+from .fastreach import applicable as fast_applicable
 from .footholds import workload_groups
 from .model import CREATE, NETPOL, POD, SERVICE, Destination, Foothold, Reach
 
@@ -48,6 +50,9 @@ class ReachEngine:
     _classes: list[_DestClass] = field(init=False, default_factory=list)
     _memo: dict[tuple[object, ...], Tri] = field(init=False, default_factory=dict)
     _services_of: dict[str, list[str]] = field(init=False, default_factory=dict)
+    _fast: FastReach | None = field(init=False, default=None)
+    _fast_checked: bool = field(init=False, default=False)
+    use_fast: bool = True
 
     def __post_init__(self) -> None:
         self.compiled = compile_snapshot(self.snapshot)
@@ -116,6 +121,14 @@ class ReachEngine:
             self._memo[key] = allowed_pair(self.compiled, src, dst.peer, port, protocol)
         return self._memo[key]
 
+    def _fast_index(self) -> FastReach | None:
+        if self.use_fast and self._fast is None and not self._fast_checked:
+            self._fast_checked = True
+            peers = [dc.peer for dc in self._classes]
+            if fast_applicable(self.compiled, peers):
+                self._fast = FastReach(self.compiled, peers)
+        return self._fast
+
     def reach_from_peer(
         self, src: PodPeer, *, exclude: Sequence[str] = (), labels: Mapping[str, str] | None = None
     ) -> tuple[list[Destination], int]:
@@ -123,31 +136,18 @@ class ReachEngine:
 
         exclude: workload refs not to list (the foothold's own pods).
         """
+        fast = self._fast_index() if not src.host_network else None
+        allowed: dict[int, list[str]] = fast.allowed(src) if fast is not None else {}
         src_key = (src.namespace, frozenset(src.labels.items()), src.host_network, tuple(src.ips))
         out: list[Destination] = []
         unknown = 0
-        for dc in self._classes:
+        for ci, dc in enumerate(self._classes):
             ports: list[str] = []
-            candidates: list[tuple[int | str, str, str]] = [
-                (
-                    cp.port,
-                    cp.protocol.upper(),
-                    f"{cp.name}={cp.port}/{cp.protocol.upper()}" if cp.name else f"{cp.port}/{cp.protocol.upper()}",
-                )
-                for cp in dc.peer.ports
-            ]
-            if not candidates:
-                candidates = [(0, "TCP", "any/TCP")]
-            saw_unknown = False
-            for port, proto, text in candidates:
-                if port == 0:
-                    v = evaluate_flow(self.compiled, Flow(src, dc.peer, None, proto), explain=False).allowed
-                else:
-                    v = self._allowed(src, src_key, dc, port, proto)
-                if v is True:
-                    ports.append(text)
-                elif v is None:
-                    saw_unknown = True
+            if fast is not None and dc.peer.ports:
+                ports = allowed.get(ci, [])
+                saw_unknown = False
+            else:
+                ports, saw_unknown = self._slow_ports(src, src_key, dc)
             if not ports:
                 if saw_unknown:
                     unknown += sum(1 for ref, _ in dc.groups if ref not in exclude)
@@ -166,6 +166,31 @@ class ReachEngine:
                 )
         out.extend(self._external(src, labels))
         return out, unknown
+
+    def _slow_ports(self, src: PodPeer, src_key: object, dc: _DestClass) -> tuple[list[str], bool]:
+        """The per-pair engine: each declared port (or "any port" for a pod without declared ports)."""
+        ports: list[str] = []
+        candidates: list[tuple[int | str, str, str]] = [
+            (
+                cp.port,
+                cp.protocol.upper(),
+                f"{cp.name}={cp.port}/{cp.protocol.upper()}" if cp.name else f"{cp.port}/{cp.protocol.upper()}",
+            )
+            for cp in dc.peer.ports
+        ]
+        if not candidates:
+            candidates = [(0, "TCP", "any/TCP")]
+        saw_unknown = False
+        for port, proto, text in candidates:
+            if port == 0:
+                v = evaluate_flow(self.compiled, Flow(src, dc.peer, None, proto), explain=False).allowed
+            else:
+                v = self._allowed(src, src_key, dc, port, proto)
+            if v is True:
+                ports.append(text)
+            elif v is None:
+                saw_unknown = True
+        return ports, saw_unknown
 
     def _external(self, src: PodPeer, labels: Mapping[str, str] | None) -> list[Destination]:
         """External CIDRs the pod may connect to: egress ipBlocks/networks that allow it, or anything when not isolated."""

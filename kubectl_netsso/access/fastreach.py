@@ -1,0 +1,243 @@
+"""Reach over NetworkPolicy v1 with bitsets: all destinations of one source in one pass.
+
+For a source pod S and a destination class D on a declared port k, the flow is allowed iff
+  egress: S is not egress-isolated, or some egress rule of a policy selecting S matches D's pod and port k; AND
+  ingress: D is not ingress-isolated, or some ingress rule of a policy selecting D matches S and port k
+("a connection ... must be allowed by both the egress policy on the source pod and the ingress policy on the
+destination pod", kubernetes.io, Network Policies). Policies only add allows, so each side is an OR of rules.
+
+Destination classes are bits of a Python int; per rule and port the matching classes are precomputed once, so a
+source costs a few OR/AND of ints: egress masks are shared by sources selected by the same egress policies, ingress
+masks by sources admitted by the same set of ingress rules. Used by ReachEngine when the snapshot holds only
+NetworkPolicies (no AdminNetworkPolicy/BANP), no gaps and no hostNetwork pods; the per-pair engine
+(netpol.evaluate) stays the reference, and tests check both agree.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
+
+from ..netpol.compile import CompiledPolicy, CompiledRule, CompiledSnapshot, PeerMatcher
+from ..netpol.model import PodPeer
+
+PortKey = tuple[int, str]
+
+
+def bits(mask: int) -> Iterator[int]:
+    """Indices of the set bits, lowest first."""
+    while mask:
+        low = mask & -mask
+        yield low.bit_length() - 1
+        mask ^= low
+
+
+def _ip_in(ips: Sequence[str], pm: PeerMatcher) -> bool:
+    for text in ips:
+        try:
+            ip = ipaddress.ip_address(text)
+        except ValueError:
+            continue
+        if any(ip.version == c.version and ip in c for c in pm.cidrs) and not any(
+            ip.version == e.version and ip in e for e in pm.excepts
+        ):
+            return True
+    return False
+
+
+def applicable(compiled: CompiledSnapshot, peers: Sequence[PodPeer]) -> bool:
+    """The bitset engine covers NetworkPolicy v1 without ANP/BANP, gaps or hostNetwork pods."""
+    if compiled.admin_policies or compiled.baseline is not None:
+        return False
+    if compiled.np_gaps or compiled.label_gaps or compiled.anp_gap or compiled.banp_gap:
+        return False
+    return not any(p.host_network for p in peers)
+
+
+class FastReach:
+    """Bitset index over destination classes (the representatives in ``peers``)."""
+
+    def __init__(self, compiled: CompiledSnapshot, peers: Sequence[PodPeer]) -> None:
+        self.compiled = compiled
+        self.peers = list(peers)
+        n = len(self.peers)
+        self.all = (1 << n) - 1
+        keys: dict[PortKey, int] = {}
+        self.has_port: list[int] = []
+        self.port_text: list[dict[int, str]] = [{} for _ in range(n)]
+        self.port_rank: list[dict[str, int]] = [{} for _ in range(n)]
+        self.named: dict[tuple[str, str, int], int] = {}
+        self.by_ns: dict[str, list[int]] = {}
+        for i, p in enumerate(self.peers):
+            self.by_ns.setdefault(p.namespace, []).append(i)
+            for cp in p.ports:
+                proto = cp.protocol.upper()
+                key = (cp.port, proto)
+                if key not in keys:
+                    keys[key] = len(keys)
+                    self.has_port.append(0)
+                k = keys[key]
+                self.has_port[k] |= 1 << i
+                self.port_text[i][k] = f"{cp.name}={cp.port}/{proto}" if cp.name else f"{cp.port}/{proto}"
+                self.port_rank[i].setdefault(self.port_text[i][k], len(self.port_rank[i]))
+                if cp.name:
+                    nk = (cp.name, proto, cp.port)
+                    self.named[nk] = self.named.get(nk, 0) | (1 << i)
+        self.keys = list(keys)
+        self.no_ports = sum(1 << i for i, p in enumerate(self.peers) if not p.ports)
+        self.policies: list[CompiledPolicy] = [p for ps in compiled.network_policies.values() for p in ps]
+        self._pid = {id(p): i for i, p in enumerate(self.policies)}
+        self.subj = [self._subject_mask(p) for p in self.policies]
+        iso_in = 0
+        self.ingress_rules: list[tuple[int, CompiledRule]] = []
+        for pi, p in enumerate(self.policies):
+            if p.ingress is not None:
+                iso_in |= self.subj[pi]
+                self.ingress_rules.extend((pi, r) for r in p.ingress)
+        self.open_in = self.all & ~iso_in
+        # per ingress rule and port: the destination classes it admits on that port (its policy's subjects)
+        self.ing_port: list[list[int]] = [
+            [self.subj[pi] & m for m in self._rule_port_masks(r)] for pi, r in self.ingress_rules
+        ]
+        self._ns_rules: dict[str, list[tuple[int, bool, list[PeerMatcher]]]] = {}
+        self._ing_cache: dict[frozenset[int], list[int]] = {}
+        self._eg_cache: dict[tuple[int, ...], list[int]] = {}
+        self._peer_mask_cache: dict[int, int] = {}
+
+    # --- building blocks ------------------------------------------------------------------------------------------
+
+    def _ns_labels(self, ns: str) -> Mapping[str, str]:
+        return self.compiled.labels_of(ns)
+
+    def _subject_mask(self, p: CompiledPolicy) -> int:
+        sel = p.subject_pod_selector
+        if sel is None or p.subject_namespace is None:
+            return 0
+        out = 0
+        for i in self.by_ns.get(p.subject_namespace, ()):
+            if sel.matches(self.peers[i].labels):
+                out |= 1 << i
+        return out
+
+    def _rule_port_masks(self, rule: CompiledRule) -> list[int]:
+        """Per port key: the classes on which the rule's ports allow that declared port."""
+        if rule.all_ports:
+            return list(self.has_port)
+        out = [0] * len(self.keys)
+        for k, (number, proto) in enumerate(self.keys):
+            m = 0
+            for pm in rule.ports:
+                if pm.protocol != proto:
+                    continue
+                if pm.port is None:
+                    m = self.has_port[k]
+                    break
+                if isinstance(pm.port, str):
+                    m |= self.named.get((pm.port, proto, number), 0)
+                elif pm.port <= number <= (pm.end_port if pm.end_port is not None else pm.port):
+                    m = self.has_port[k]
+                    break
+            out[k] = m
+        return out
+
+    def _ns_matches(self, pm: PeerMatcher, ns: str) -> bool:
+        if pm.namespace is not None:
+            return pm.namespace == ns
+        return pm.namespace_selector is not None and pm.namespace_selector.matches(self._ns_labels(ns))
+
+    def _peer_mask(self, pm: PeerMatcher) -> int:
+        """Destination classes one to-entry matches."""
+        key = id(pm)
+        if key in self._peer_mask_cache:
+            return self._peer_mask_cache[key]
+        out = 0
+        if pm.kind == "pods" and pm.pod_selector is not None:
+            for ns, idx in self.by_ns.items():
+                if not self._ns_matches(pm, ns):
+                    continue
+                for i in idx:
+                    if pm.pod_selector.matches(self.peers[i].labels):
+                        out |= 1 << i
+        elif pm.kind == "ipBlock" and self.compiled.ipblock_pods == "match":
+            for i, p in enumerate(self.peers):
+                if p.ips and _ip_in(p.ips, pm):
+                    out |= 1 << i
+        self._peer_mask_cache[key] = out
+        return out
+
+    # --- per source -----------------------------------------------------------------------------------------------
+
+    def _egress(self, src: PodPeer) -> list[int]:
+        chosen = tuple(
+            self._pid[id(p)]
+            for p in self.compiled.policies_in(src.namespace)
+            if p.egress is not None and p.subject_pod_selector is not None and p.subject_pod_selector.matches(src.labels)
+        )
+        if chosen not in self._eg_cache:
+            if not chosen:
+                masks = list(self.has_port)
+            else:
+                masks = [0] * len(self.keys)
+                for pi in chosen:
+                    for rule in self.policies[pi].egress or ():
+                        dst = self.all if rule.all_peers else 0
+                        if not rule.all_peers:
+                            for pm in rule.peers:
+                                dst |= self._peer_mask(pm)
+                        if not dst:
+                            continue
+                        for k, m in enumerate(self._rule_port_masks(rule)):
+                            masks[k] |= dst & m
+            self._eg_cache[chosen] = masks
+        return self._eg_cache[chosen]
+
+    def _rules_for_ns(self, ns: str) -> list[tuple[int, bool, list[PeerMatcher]]]:
+        if ns not in self._ns_rules:
+            out = []
+            for ri, (_pi, rule) in enumerate(self.ingress_rules):
+                if rule.all_peers:
+                    out.append((ri, True, []))
+                    continue
+                peers = [pm for pm in rule.peers if (pm.kind == "pods" and self._ns_matches(pm, ns)) or pm.kind == "ipBlock"]
+                if peers:
+                    out.append((ri, False, peers))
+            self._ns_rules[ns] = out
+        return self._ns_rules[ns]
+
+    def _admits(self, pm: PeerMatcher, src: PodPeer) -> bool:
+        if pm.kind == "pods":
+            return pm.pod_selector is not None and pm.pod_selector.matches(src.labels)
+        if pm.kind == "ipBlock":
+            return self.compiled.ipblock_pods == "match" and bool(src.ips) and _ip_in(src.ips, pm)
+        return False
+
+    def _ingress(self, src: PodPeer) -> list[int]:
+        rules = self._rules_for_ns(src.namespace)
+        sig = frozenset(ri for ri, all_peers, peers in rules if all_peers or any(self._admits(pm, src) for pm in peers))
+        if sig not in self._ing_cache:
+            masks = [self.open_in & h for h in self.has_port]
+            for ri in sig:
+                for k, m in enumerate(self.ing_port[ri]):
+                    masks[k] |= m
+            self._ing_cache[sig] = masks
+        return self._ing_cache[sig]
+
+    def allowed(self, src: PodPeer) -> dict[int, list[str]]:
+        """Destination class index -> the allowed declared ports (as text), for classes that declare ports."""
+        eg = self._egress(src)
+        ing = self._ingress(src)
+        out: dict[int, list[str]] = {}
+        for k in range(len(self.keys)):
+            for i in bits(eg[k] & ing[k]):
+                out.setdefault(i, []).append(self.port_text[i][k])
+        for i, texts in out.items():
+            if len(texts) > 1:
+                texts.sort(key=self.port_rank[i].__getitem__)  # the pod's own port order
+        return out
+
+    def stats(self) -> dict[str, Any]:
+        return {
+            "classes": len(self.peers), "portKeys": len(self.keys), "policies": len(self.policies),
+            "ingressRules": len(self.ingress_rules), "egressSets": len(self._eg_cache), "ingressSignatures": len(self._ing_cache),
+        }  # fmt: skip
