@@ -849,31 +849,56 @@ def _decider(d: Any) -> str:
     return d.reason
 
 
+def _group(w: Workload) -> str:
+    """The workload a pod belongs to (live pods carry their owner), else the object itself, as NS/kind/NAME."""
+    if w.kind == "Pod" and w.owner:
+        kind, _, name = w.owner.partition("/")
+        return f"{w.namespace}/{kind.lower()}/{name}"
+    return w.ref
+
+
 def _print_paths_table(run: PathsRun, wide: bool) -> None:
+    """Rows grouped by workload: live pods of one Deployment/StatefulSet/... are one row, with how many pod pairs agree."""
     from ..output import emit, style, table
 
     headers = ["from", "to", "port", "verdict"] + (["egress", "ingress"] if wide else [])
-    rows: list[list[str]] = []
-    last_src = None
+    # (source group, destination group, port text) -> verdict counts and the first member pair (for -o wide)
+    groups: dict[tuple[str, str, str], dict[Any, Any]] = {}
     for s_i, j, key, block in _iter_rows(run):
         s, d = run.sources[s_i], block.destinations[j]
-        src = _ref(s) if s is not last_src else ""
-        last_src = s
-        allowed = block.allowed(s_i, j)
         rp = block.resolved_port(j, key.port, key.protocol)
         port = f"{key.port}({rp})/{key.protocol}" if rp is not None else key.text
-        row = [src, _ref(d), port, style(STATUS[allowed], COLOUR[allowed])]
+        g = groups.setdefault((_group(s), _group(d), port), {"n": 0, True: 0, False: 0, None: 0, "first": (s_i, j, block)})
+        g["n"] += 1
+        g[block.allowed(s_i, j)] += 1
+    if not groups:
+        emit("no flows in scope")
+        return
+    rows: list[list[str]] = []
+    last_src = None
+    totals = {True: 0, False: 0, None: 0}
+    for (src, dst, port), g in groups.items():
+        if g[True] == g["n"]:
+            verdict: str = style("ALLOWED", COLOUR[True])
+            totals[True] += 1
+        elif g[False] == g["n"]:
+            verdict = style("DENIED", COLOUR[False])
+            totals[False] += 1
+        elif g[None] and not g[True]:
+            verdict = style("UNKNOWN", COLOUR[None]) + (f" ({g[False]}/{g['n']} denied)" if g[False] else "")
+            totals[None] += 1
+        else:  # some pod pairs allowed, some not: say how many
+            verdict = style("PARTLY", "yellow") + f" ({g[True]}/{g['n']} pod pairs allowed)"
+            totals[None] += 1
+        row = [src if src != last_src else "", dst, port, verdict]
+        last_src = src
         if wide:
+            s_i, j, block = g["first"]
             v = block.evidence(s_i, j)
             row += [_decider(v.egress), _decider(v.ingress)]
         rows.append(row)
-    if not rows:
-        emit("no flows in scope")
-        return
     emit(table(headers, rows))
-    n_allowed = sum(1 for r in rows if "ALLOWED" in r[3])
-    n_unknown = sum(1 for r in rows if "UNKNOWN" in r[3])
-    emit(f"\n{len(rows)} flows: {n_allowed} allowed, {len(rows) - n_allowed - n_unknown} denied, {n_unknown} unknown")
+    emit(f"\n{len(rows)} flows: {totals[True]} allowed, {totals[False]} denied, {totals[None]} unknown or partly allowed")
 
 
 def _print_matrix(run: PathsRun) -> None:

@@ -117,6 +117,17 @@ def test_paths_live_json_names_pods_and_lists_every_pair_once(shop_live: Any, ru
     assert data["workloads"][api[0]]["kind"] == "Pod"
 
 
+def test_paths_live_table_groups_pods_by_workload(shop_live: Any, run_netsso: Any) -> None:
+    p = run_netsso("paths", "-n", "payments", "--port", "8443")
+    assert p.returncode == 0, p.stderr
+    rows = [ln.split() for ln in p.stdout.splitlines()[1:] if ln.strip() and "flows:" not in ln]
+    allowed = [r for r in rows if "ALLOWED" in r]
+    # 2 api pods x 2 payments pods are one row; every pod of payments to itself (loopback) vs to its sibling differs
+    assert ["shop/deployment/api", "payments/deployment/payments", "8443/TCP", "ALLOWED"] in allowed
+    assert any(r[:3] == ["payments/deployment/payments", "8443/TCP", "PARTLY"] or r[1:4] == ["payments/deployment/payments",
+               "8443/TCP", "PARTLY"] for r in rows), rows  # fmt: skip
+
+
 def test_live_403_on_one_namespace_policies_gives_unknown(shop_live: Any, run_netsso: Any) -> None:
     shop_live.forbid("networkpolicies")  # the cluster-wide list
     shop_live.forbid("networkpolicies", namespace="shop")  # and the shop namespace's list
