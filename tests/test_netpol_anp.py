@@ -221,3 +221,10 @@ def test_selecting_lists_all_tiers_even_without_explain():
         v = evaluate_flow(c, Flow(peers["mon/prom"], peers["shop/api"], 8080, "TCP"), explain=explain)
         assert v.allowed is True
         assert v.ingress.selecting == ("ANP allow-mon", "ANP other", "NP shop/deny-all", "BANP default")
+
+
+def test_nodes_peer_is_noted_for_external_destinations():
+    s = cluster([("no-nodes", anp(1, egress=[{"action": "Deny", "to": [{"nodes": {}}]}]))])
+    v = run(s, "shop/api", "ip:192.0.2.10", 10250)
+    assert v.allowed is True and any("nodes peer" in n for n in v.notes)
+    assert not any("nodes peer" in n for n in run(s, "shop/api", "mon/prom", 80).notes)

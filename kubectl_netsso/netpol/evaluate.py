@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from ..cluster.snapshot import ContainerPort
-from .compile import CompiledPolicy, CompiledSnapshot
+from .compile import CompiledPolicy, CompiledRule, CompiledSnapshot
 from .match import Tri, dest_ports_of, rule_matches, selects
 from .model import (
     KIND_ANP,
@@ -179,6 +179,7 @@ def _evaluate_direction(
         selecting.append(anp.label)
         for rule in rules:
             m, peer_idx = rule_matches(compiled, rule, other, request, dest_ports)
+            _note_nodes(anp.label, rule, other, m, notes)
             if m is None:
                 return _unknown(
                     direction,
@@ -267,6 +268,7 @@ def _evaluate_direction(
             selecting.append(banp.label)
             for rule in banp.rules(direction) or ():
                 m, peer_idx = rule_matches(compiled, rule, other, request, dest_ports)
+                _note_nodes(banp.label, rule, other, m, notes)
                 if m is None:
                     return _unknown(
                         direction,
@@ -289,6 +291,19 @@ def _evaluate_direction(
     text = f"no policy isolates {subject.ref} for {direction}: allowed by default"
     steps.append(Step("default", "Allow", None, text))
     return DirectionVerdict(direction, True, text, tuple(selecting), None, (), tuple(steps), None, tuple(notes))
+
+
+def _note_nodes(label: str, rule: CompiledRule, other: Peer, matched: Tri, notes: list[str]) -> None:
+    """A `nodes` egress peer cannot be evaluated without node IPs: say so when it could have mattered."""
+    if matched is True or not any(pm.kind == "nodes" for pm in rule.peers):
+        return
+    if isinstance(other, ExternalPeer) or (isinstance(other, PodPeer) and other.host_network):
+        note = (
+            f"{label} egress rule {rule.index + 1} has a nodes peer; node IPs are not known here, "
+            f"so {other.ref} is assumed not to be a node"
+        )
+        if note not in notes:
+            notes.append(note)
 
 
 def _collect_selecting(
