@@ -91,10 +91,10 @@ class FastReach:
         self.subj = [self._subject_mask(p) for p in self.policies]
         iso_in = 0
         self.ingress_rules: list[tuple[int, CompiledRule]] = []
-        for pi, p in enumerate(self.policies):
-            if p.ingress is not None:
+        for pi, pol in enumerate(self.policies):
+            if pol.ingress is not None:
                 iso_in |= self.subj[pi]
-                self.ingress_rules.extend((pi, r) for r in p.ingress)
+                self.ingress_rules.extend((pi, r) for r in pol.ingress)
         self.open_in = self.all & ~iso_in
         # per ingress rule and port: the destination classes it admits on that port (its policy's subjects)
         self.ing_port: list[list[int]] = [
@@ -168,12 +168,16 @@ class FastReach:
 
     # --- per source -----------------------------------------------------------------------------------------------
 
-    def _egress(self, src: PodPeer) -> list[int]:
-        chosen = tuple(
+    def egress_key(self, src: PodPeer) -> tuple[int, ...]:
+        """The egress policies selecting the source: everything its egress depends on (NetworkPolicy v1)."""
+        return tuple(
             self._pid[id(p)]
             for p in self.compiled.policies_in(src.namespace)
             if p.egress is not None and p.subject_pod_selector is not None and p.subject_pod_selector.matches(src.labels)
         )
+
+    def _egress(self, src: PodPeer) -> list[int]:
+        chosen = self.egress_key(src)
         if chosen not in self._eg_cache:
             if not chosen:
                 masks = list(self.has_port)
@@ -194,7 +198,7 @@ class FastReach:
 
     def _rules_for_ns(self, ns: str) -> list[tuple[int, bool, list[PeerMatcher]]]:
         if ns not in self._ns_rules:
-            out = []
+            out: list[tuple[int, bool, list[PeerMatcher]]] = []
             for ri, (_pi, rule) in enumerate(self.ingress_rules):
                 if rule.all_peers:
                     out.append((ri, True, []))

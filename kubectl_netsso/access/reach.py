@@ -52,11 +52,14 @@ class ReachEngine:
     _services_of: dict[str, list[str]] = field(init=False, default_factory=dict)
     _fast: FastReach | None = field(init=False, default=None)
     _fast_checked: bool = field(init=False, default=False)
+    _portless: set[int] = field(init=False, default_factory=set)
+    _external_cache: dict[object, list[Destination]] = field(init=False, default_factory=dict)
     use_fast: bool = True
 
     def __post_init__(self) -> None:
         self.compiled = compile_snapshot(self.snapshot)
         self._classes = self._destination_classes()
+        self._portless = {i for i, dc in enumerate(self._classes) if not dc.peer.ports}
         from ..netpol.endpoints import backing_workloads
 
         for svc in self.snapshot.services:
@@ -141,7 +144,13 @@ class ReachEngine:
         src_key = (src.namespace, frozenset(src.labels.items()), src.host_network, tuple(src.ips))
         out: list[Destination] = []
         unknown = 0
-        for ci, dc in enumerate(self._classes):
+        if fast is not None:
+            # only the classes the bitsets allow, plus those without declared ports (the per-pair engine decides)
+            todo = sorted(set(allowed) | self._portless)
+        else:
+            todo = list(range(len(self._classes)))
+        for ci in todo:
+            dc = self._classes[ci]
             ports: list[str] = []
             if fast is not None and dc.peer.ports:
                 ports = allowed.get(ci, [])
@@ -193,7 +202,21 @@ class ReachEngine:
         return ports, saw_unknown
 
     def _external(self, src: PodPeer, labels: Mapping[str, str] | None) -> list[Destination]:
-        """External CIDRs the pod may connect to: egress ipBlocks/networks that allow it, or anything when not isolated."""
+        """External CIDRs the pod may connect to: egress ipBlocks/networks that allow it, or anything when not isolated.
+
+        The answer depends only on the egress policies selecting the pod (NetworkPolicy v1): memoised per set.
+        """
+        fast = self._fast_index() if not src.host_network else None
+        key: object = ("np", fast.egress_key(src)) if fast is not None else (src.namespace, frozenset(src.labels.items()))
+        if key not in self._external_cache:
+            self._external_cache[key] = self._external_uncached(src)
+        found = self._external_cache[key]
+        if labels is None:
+            return found
+        return [Destination(d.ref, d.namespace, d.ports, dict(labels), d.via, d.note) for d in found]
+
+    def _external_uncached(self, src: PodPeer) -> list[Destination]:
+        labels = None
         out: list[Destination] = []
         probe = evaluate_flow(self.compiled, Flow(src, ExternalPeer(INTERNET_PROBE), None, "TCP"), explain=False)
         if probe.egress.allowed is True and not probe.egress.selecting:
