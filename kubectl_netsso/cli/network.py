@@ -348,9 +348,7 @@ def _print_can_reach(
     what = f"{port}/{data['protocol']}" if port is not None else (port_note or data["protocol"])
     svc = data["service"]
     if svc:
-        what = f"{svc['port']}/{svc['protocol']} (Service port {svc['name']}" + (
-            f" '{svc['portName']}'" if svc["portName"] else ""
-        )
+        what = f"{svc['port']}/{svc['protocol']} (Service port {svc['portName'] or svc['port']}"
         numbers = sorted({r.port for r in results if isinstance(r.port, int)})
         resolved = f" = {'/'.join(map(str, numbers))}" if numbers and isinstance(svc["targetPort"], str) else ""
         what += f" -> targetPort {svc['targetPort']}{resolved})"
