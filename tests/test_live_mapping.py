@@ -312,3 +312,24 @@ def test_anp_detection_from_discovery() -> None:
     with_anp = {"/apis": {"groups": [{"name": "policy.networking.k8s.io", "versions": [{"version": "v1alpha1"}]}]}}
     assert _Discovery(with_anp).has_admin_network_policies()
     assert not _Discovery({"/apis": {"groups": [{"name": "apps", "versions": [{"version": "v1"}]}]}}).has_admin_network_policies()
+
+
+def test_live_and_manifest_mappings_agree() -> None:
+    """The same API objects give the same records live and offline (only owner and source differ)."""
+    from dataclasses import replace
+
+    from kubectl_netsso.cluster.manifests import snapshot_from_objects
+
+    objects = [
+        ("a", _typed(RECORDED_POD, "v1", "Pod")),
+        ("b", _typed(RECORDED_SERVICE, "v1", "Service")),
+        ("c", _typed(RECORDED_NETPOL, "networking.k8s.io/v1", "NetworkPolicy")),
+        ("d", _typed(RECORDED_CLUSTERROLE, "rbac.authorization.k8s.io/v1", "ClusterRole")),
+    ]
+    offline = snapshot_from_objects(copy.deepcopy(objects))
+    online = live._snapshot_from_live(copy.deepcopy(objects), {}, [], source="")
+    assert [replace(w, owner=None, source="") for w in online.workloads] == [replace(w, source="") for w in offline.workloads]
+    assert [replace(s, source="") for s in online.services] == [replace(s, source="") for s in offline.services]
+    assert [p.spec for p in online.network_policies] == [p.spec for p in offline.network_policies]
+    assert [replace(r, source="") for r in online.roles] == [replace(r, source="") for r in offline.roles]
+    assert online.namespaces == offline.namespaces
