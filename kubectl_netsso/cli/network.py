@@ -778,7 +778,9 @@ def _stream_json(run: PathsRun, out: Any) -> None:
                 first = False
             write(b"".join(parts))
     write(b"\n" if not first else b"")
-    write(b'],\n"workloads": ' + json.dumps(_workloads_json(run, name), separators=(",", ":")).encode("ascii"))
+    workloads = _workloads_json(run, name)
+    entries = ",\n  ".join(json.dumps(k) + ": " + json.dumps(v, separators=(",", ":")) for k, v in workloads.items())
+    write(b'],\n"workloads": {' + (("\n  " + entries + "\n").encode("ascii") if entries else b"") + b"}")
     write(b',\n"warnings": ' + json.dumps(run.warnings).encode("ascii") + b"}\n")
     if raw is not None:
         raw.flush()
