@@ -97,7 +97,8 @@ def run_child(argv: list[str], stdout_path: str, timeout: float | None = None) -
         wall = time.perf_counter() - t0
         err.seek(0)
         text = err.read().decode("utf-8", "replace")
-    return Run(wall, usage.ru_maxrss / 1024.0, os.waitstatus_to_exitcode(status), timed_out, text)
+    cpu = usage.ru_utime + usage.ru_stime
+    return Run(wall, usage.ru_maxrss / 1024.0, os.waitstatus_to_exitcode(status), timed_out, text, {"cpu": cpu})
 
 
 def run_piped(argv: list[str]) -> Run:
@@ -123,7 +124,10 @@ def run_piped(argv: list[str]) -> Run:
         wall = time.perf_counter() - t0
         err.seek(0)
         text = err.read().decode("utf-8", "replace")
-    return Run(wall, usage.ru_maxrss / 1024.0, os.waitstatus_to_exitcode(status), False, text, {"rows": rows, "bytes": size})
+    cpu = usage.ru_utime + usage.ru_stime
+    return Run(
+        wall, usage.ru_maxrss / 1024.0, os.waitstatus_to_exitcode(status), False, text, {"rows": rows, "bytes": size, "cpu": cpu}
+    )
 
 
 def ours_exe() -> str:
@@ -270,7 +274,7 @@ def main() -> int:
                 expected_pairs = counts["workloads"] ** 2
                 print(
                     f"[{size.name}] {counts['pods']} pods in {counts['workloads']} workloads, {counts['policies']} policies: "
-                    f"ours {ours.wall:.2f} s, {ours.maxrss_mib:.0f} MiB peak, {n_paths} paths "
+                    f"ours {ours.wall:.2f} s (CPU {ours.extra['cpu']:.2f} s), {ours.maxrss_mib:.0f} MiB peak, {n_paths} paths "
                     f"(expected {expected_pairs}), {out_mib:.0f} MiB JSON",
                     flush=True,
                 )
@@ -288,7 +292,7 @@ def main() -> int:
                     reach_s = cr.wall
                     print(
                         f"[{size.name}] can-reach (incl. loading), median of 5: {cr.wall:.2f} s "
-                        f"(min {runs[0].wall:.2f}), {cr.maxrss_mib:.0f} MiB, rc={cr.rc}"
+                        f"(min {runs[0].wall:.2f}, CPU {cr.extra['cpu']:.2f} s), {cr.maxrss_mib:.0f} MiB, rc={cr.rc}"
                     )
                 allowed: set[tuple[str, str]] = set()
                 will_compare = nca is not None and counts["pods"] <= args.nca_max_pods
@@ -319,7 +323,9 @@ def main() -> int:
                         compared += 1
                         agree = "yes" if not only_ours and not only_nca else f"NO (+{len(only_ours)}/-{len(only_nca)})"
                         print(
-                            f"[{size.name}] nca {nca_run.wall:.2f} s, {nca_run.maxrss_mib:.0f} MiB; allowed pairs on 80/TCP: "
+                            f"[{size.name}] nca {nca_run.wall:.2f} s (CPU {nca_run.extra['cpu']:.2f} s), "
+                            f"{nca_run.maxrss_mib:.0f} MiB; "
+                            "allowed pairs on 80/TCP: "
                             f"ours {len(mine)}, nca {len(theirs)}; equal: {agree}"
                         )
                         for a, b in only_ours[:20]:
@@ -338,9 +344,11 @@ def main() -> int:
                         str(n_paths),
                         f"{out_mib:.0f}",
                         fmt_s(ours.wall),
+                        fmt_s(ours.extra["cpu"]),
                         f"{ours.maxrss_mib:.0f}",
                         fmt_s(reach_s),
                         ("killed" if nca_run and nca_run.timed_out else fmt_s(nca_run.wall if nca_run else None)),
+                        fmt_s(nca_run.extra["cpu"] if nca_run else None),
                         f"{nca_run.maxrss_mib:.0f}" if nca_run else "-",
                         speedup,
                         agree,
@@ -357,9 +365,11 @@ def main() -> int:
         "paths (JSON rows)",
         "JSON MiB",
         "ours s",
+        "ours CPU s",
         "ours MiB",
         "can-reach s",
         "nca s",
+        "nca CPU s",
         "nca MiB",
         "speedup",
         "allowed pairs equal",
