@@ -176,6 +176,29 @@ class FastReach:
             if p.egress is not None and p.subject_pod_selector is not None and p.subject_pod_selector.matches(src.labels)
         )
 
+    def external_allowed(self, src: PodPeer, ip: str, port: int | str | None, protocol: str) -> bool:
+        """Egress from src to an address outside the cluster (only the source's egress policies apply)."""
+        chosen = self.egress_key(src)
+        if not chosen:
+            return True
+        protocol = protocol.upper()
+        if isinstance(port, str):
+            return False  # "a named port never matches an ipBlock": no pod to resolve it on
+        for pi in chosen:
+            for rule in self.policies[pi].egress or ():
+                if not (rule.all_peers or any(pm.kind == "ipBlock" and _ip_in((ip,), pm) for pm in rule.peers)):
+                    continue
+                if rule.all_ports:
+                    return True
+                for pm in rule.ports:
+                    if pm.protocol != protocol or isinstance(pm.port, str):
+                        continue
+                    if port is None or pm.port is None:
+                        return True
+                    if pm.port <= port <= (pm.end_port if pm.end_port is not None else pm.port):
+                        return True
+        return False
+
     def _egress(self, src: PodPeer) -> list[int]:
         chosen = self.egress_key(src)
         if chosen not in self._eg_cache:

@@ -218,8 +218,19 @@ class ReachEngine:
     def _external_uncached(self, src: PodPeer) -> list[Destination]:
         labels = None
         out: list[Destination] = []
-        probe = evaluate_flow(self.compiled, Flow(src, ExternalPeer(INTERNET_PROBE), None, "TCP"), explain=False)
-        if probe.egress.allowed is True and not probe.egress.selecting:
+        fast = self._fast_index() if not src.host_network else None
+
+        def allowed(ip: str, port: int | str | None, proto: str) -> bool:
+            if fast is not None:
+                return fast.external_allowed(src, ip, port, proto)
+            return evaluate_flow(self.compiled, Flow(src, ExternalPeer(ip), port, proto), explain=False).allowed is True
+
+        if fast is not None:
+            not_isolated = not fast.egress_key(src)
+        else:
+            probe = evaluate_flow(self.compiled, Flow(src, ExternalPeer(INTERNET_PROBE), None, "TCP"), explain=False)
+            not_isolated = probe.egress.allowed is True and not probe.egress.selecting
+        if not_isolated:
             return [
                 Destination(
                     "ip:0.0.0.0/0",
@@ -248,8 +259,7 @@ class ReachEngine:
                         ] or [(None, "TCP", "any")]
                         allowed_ports = []
                         for port, proto, text_port in tries:
-                            v = evaluate_flow(self.compiled, Flow(src, ExternalPeer(ip), port, proto), explain=False)
-                            if v.allowed is True:
+                            if allowed(ip, port, proto):
                                 allowed_ports.append(text_port)
                         if allowed_ports:
                             seen.add(text)
