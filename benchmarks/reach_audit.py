@@ -39,8 +39,12 @@ CLUSTER_ROLES: dict[str, list[dict[str, Any]]] = {
         {"apiGroups": [""], "resources": ["pods/exec", "pods/attach"], "verbs": ["create"]},
     ],
     "bench-creator": [{"apiGroups": [""], "resources": ["pods"], "verbs": ["create", "delete", "get", "list"]}],
-    "bench-deployer": [{"apiGroups": ["apps"], "resources": ["deployments", "statefulsets"], "verbs": ["create", "patch", "update"]}],
-    "bench-netpol-editor": [{"apiGroups": ["networking.k8s.io"], "resources": ["networkpolicies"], "verbs": ["create", "update", "patch"]}],
+    "bench-deployer": [
+        {"apiGroups": ["apps"], "resources": ["deployments", "statefulsets"], "verbs": ["create", "patch", "update"]}
+    ],
+    "bench-netpol-editor": [
+        {"apiGroups": ["networking.k8s.io"], "resources": ["networkpolicies"], "verbs": ["create", "update", "patch"]}
+    ],
     "bench-wild-exec": [{"apiGroups": [""], "resources": ["pods/exec", "pods/portforward"], "verbs": ["*"]}],
 }
 
@@ -58,29 +62,38 @@ def generate_rbac(path: str, namespaces: list[str], groups: int, seed: int = 7) 
         group = f"oidc:team-{g:03d}"
         for ns in rng.sample(namespaces, rng.randint(1, 4)):
             role = rng.choices(roles, weights)[0]
-            docs.append({
-                "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
-                "metadata": {"name": f"{group.split(':')[1]}-{role}", "namespace": ns},
-                "subjects": [{"kind": "Group", "name": group, "apiGroup": "rbac.authorization.k8s.io"}],
-                "roleRef": {"kind": "ClusterRole", "name": role, "apiGroup": "rbac.authorization.k8s.io"},
-            })  # fmt: skip
+            docs.append(
+                {
+                    "apiVersion": "rbac.authorization.k8s.io/v1",
+                    "kind": "RoleBinding",
+                    "metadata": {"name": f"{group.split(':')[1]}-{role}", "namespace": ns},
+                    "subjects": [{"kind": "Group", "name": group, "apiGroup": "rbac.authorization.k8s.io"}],
+                    "roleRef": {"kind": "ClusterRole", "name": role, "apiGroup": "rbac.authorization.k8s.io"},
+                }
+            )
             bindings += 1
         if g % 50 == 49:  # a few cluster-wide grants
-            docs.append({
-                "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding",
-                "metadata": {"name": f"{group.split(':')[1]}-cluster-exec"},
-                "subjects": [{"kind": "Group", "name": group, "apiGroup": "rbac.authorization.k8s.io"}],
-                "roleRef": {"kind": "ClusterRole", "name": "bench-exec", "apiGroup": "rbac.authorization.k8s.io"},
-            })  # fmt: skip
+            docs.append(
+                {
+                    "apiVersion": "rbac.authorization.k8s.io/v1",
+                    "kind": "ClusterRoleBinding",
+                    "metadata": {"name": f"{group.split(':')[1]}-cluster-exec"},
+                    "subjects": [{"kind": "Group", "name": group, "apiGroup": "rbac.authorization.k8s.io"}],
+                    "roleRef": {"kind": "ClusterRole", "name": "bench-exec", "apiGroup": "rbac.authorization.k8s.io"},
+                }
+            )
             bindings += 1
     # the worst case for reach: exec + create pods everywhere
     for role in ("bench-exec", "bench-creator"):
-        docs.append({
-            "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding",
-            "metadata": {"name": f"platform-{role}"},
-            "subjects": [{"kind": "Group", "name": "oidc:platform", "apiGroup": "rbac.authorization.k8s.io"}],
-            "roleRef": {"kind": "ClusterRole", "name": role, "apiGroup": "rbac.authorization.k8s.io"},
-        })  # fmt: skip
+        docs.append(
+            {
+                "apiVersion": "rbac.authorization.k8s.io/v1",
+                "kind": "ClusterRoleBinding",
+                "metadata": {"name": f"platform-{role}"},
+                "subjects": [{"kind": "Group", "name": "oidc:platform", "apiGroup": "rbac.authorization.k8s.io"}],
+                "roleRef": {"kind": "ClusterRole", "name": role, "apiGroup": "rbac.authorization.k8s.io"},
+            }
+        )
         bindings += 1
     with open(path, "w", encoding="utf-8") as fh:
         yaml.safe_dump_all(docs, fh, sort_keys=False)
@@ -100,12 +113,7 @@ def timed(argv: list[str]) -> tuple[float, float, int, str, str]:
     proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ, "NO_COLOR": "1"})
     out, err = proc.communicate()
     wall = time.perf_counter() - start
-    _, status, usage = os.wait4(proc.pid, 0) if proc.returncode is None else (0, 0, None)  # already reaped
-    rss = _child_rss()
-    return wall, rss, proc.returncode, out, err
-
-
-_last_children_rss = 0.0
+    return wall, _child_rss(), proc.returncode, out, err
 
 
 def _child_rss() -> float:
@@ -150,14 +158,16 @@ def main() -> int:
                 return 1
             data = json.loads(out)
             if argv[0] == "reach":
-                what = f"{data['summary']['footholds']} footholds, " + ", ".join(f"{n} {k}" for k, n in data["summary"]["byRisk"].items())
+                what = f"{data['summary']['footholds']} footholds, " + ", ".join(
+                    f"{n} {k}" for k, n in data["summary"]["byRisk"].items()
+                )
             else:
                 what = f"{len(data['findings'])} findings: " + ", ".join(f"{n} {k}" for k, n in data["summary"].items())
             rows.append((title, wall, rss, what))
             worst = max(worst, wall)
             print(f"{title}: {wall:.2f} s, peak RSS <= {rss:.0f} MiB; {what}", flush=True)
         print()
-        print(f"| command | wall (s) | target | result |")
+        print("| command | wall (s) | target | result |")
         print("|---|---|---|---|")
         for title, wall, _rss, what in rows:
             print(f"| {title} | {wall:.2f} | < {TARGET_S:.0f} s {'ok' if wall < TARGET_S else 'MISSED'} | {what} |")
