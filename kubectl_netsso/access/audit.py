@@ -542,7 +542,8 @@ def _cross_namespace_example(engine: ReachEngine, ns: str) -> tuple[str, str] | 
     d = cross[0]
     labels = _labels(d.labels or {})
     other_ns = sorted({c.namespace for c in cross if c.namespace})
-    more = f" and {len(cross) - 1} more in {', '.join(other_ns)}" if len(cross) > 1 else ""
+    where = ", ".join(other_ns[:4]) + (f" and {len(other_ns) - 4} more namespaces" if len(other_ns) > 4 else "")
+    more = f" and {len(cross) - 1} more in {where}" if len(cross) > 1 else ""
     evidence = ""
     dst = next((w for w in engine.snapshot.workloads if w.ref == d.ref), None)
     port = d.ports[0].split("/")[0].rsplit("=", 1)[-1] if d.ports else ""
@@ -557,7 +558,8 @@ def _cross_namespace_example(engine: ReachEngine, ns: str) -> tuple[str, str] | 
             evidence = f"ingress allowed by {v.ingress.decided_by.describe()}"
         else:
             evidence = v.ingress.reason
-    text = f"as {labels} a new pod reaches {d.ref} ({', '.join(d.ports)}){more}"
+    wearing = f"as {labels} a new pod" if d.labels else "a new pod without labels"
+    text = f"{wearing} reaches {d.ref} ({', '.join(d.ports)}){more}"
     if evidence:
         text += f"; {evidence}"
     return text, evidence
