@@ -298,6 +298,10 @@ def build_context(
     engine = ReachEngine(snap)
     if kube.all_namespaces or (not live and not kube.namespace):
         scope = namespaces_in(snap)
+        if live:
+            # what the identity could not list still belongs in scope; the context's namespace at least
+            known = set(scope) | {g.namespace for g in snap.gaps if g.namespace} | {current_namespace(kube)}
+            scope = sorted(known)
     else:
         scope = [current_namespace(kube)]
     source = snap.source or ("manifests: " + ", ".join(manifests) if manifests else "live")
@@ -308,6 +312,8 @@ def build_context(
         ctx.authorizer = Authorizer(snap)
     if any(g.resource.split(".")[0] in ("roles", "rolebindings", "clusterroles", "clusterrolebindings") for g in snap.gaps):
         ctx.notes.append("some RBAC objects could not be read: identity checks are partial")
+    if live and any(g.resource == "namespaces" and g.namespace is None for g in snap.gaps):
+        ctx.notes.append("cannot list namespaces: only " + ", ".join(scope) + " in scope (give -n NS for others)")
     if live:
         from .identity import _live_client
 
