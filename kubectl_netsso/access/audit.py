@@ -14,7 +14,8 @@ Checks (id: severity):
                                          reach other namespaces
     edit-networkpolicies         high    subject can create/update/patch/delete NetworkPolicies (critical: everywhere)
     wildcard-exec                medium  subject holds verbs ["*"] on pods/exec
-    cluster-admin                medium  subject holds * on * everywhere (reported once instead of the above)
+    cluster-admin                medium  subject holds * on * everywhere (reported once instead of the above;
+                                         info for the built-in system:masters group)
     cni-not-enforcing            high    live cluster whose CNI is not known to enforce NetworkPolicy
     expectation-failed           per entry (default high)   an --expect assertion does not hold
 
@@ -464,9 +465,12 @@ def check_identities(engine: ReachEngine, authorizer: object, scope: Sequence[st
         who = subject.ref
         admin = _is_cluster_admin(authorizer, srows)
         if admin:
+            # system:masters is the API server's built-in superuser group, bound by the bootstrap policy in every
+            # cluster: worth knowing who is in it, not a finding about this cluster's RBAC.
+            builtin = subject.kind == "Group" and subject.name == "system:masters"
             out.append(
                 Finding(
-                    "medium",
+                    "info" if builtin else "medium",
                     "cluster-admin",
                     who,
                     f"holds every verb on every resource in every namespace ({admin}), incl. creating pods anywhere and "
