@@ -51,3 +51,20 @@ def test_fast_engine_equals_pairwise_engine(
 def test_fast_engine_on_the_shop() -> None:
     # the shop mixes pods with and without declared ports (the CronJob): both paths at once
     assert _compare(load_snapshot([str(REPO / "examples" / "shop")])) > 0
+
+
+@pytest.mark.parametrize("seed", [5, 6])
+def test_create_pod_reach_covers_every_existing_pod_of_the_namespace(tmp_path: Path, seed: int) -> None:
+    """Whoever may create pods may copy any existing pod's labels: the create-pod union is a superset."""
+    from kubectl_netsso.access.model import CREATE, Foothold
+
+    generate(str(tmp_path), namespaces=4, pods=60, policies=50, replicas=2, seed=seed)
+    engine = ReachEngine(load_snapshot([str(tmp_path)]))
+    for ns in sorted({w.namespace for w in engine.snapshot.workloads}):
+        union = engine.reach(Foothold(CREATE, ns, f"{ns}/*", ()))
+        reached = {(d.ref, p) for d in union.destinations for p in d.ports}
+        for w in engine.snapshot.workloads:
+            if w.namespace != ns:
+                continue
+            own, _ = engine.reach_from_peer(engine.compiled.peer(w), exclude=(w.ref,))
+            assert {(d.ref, p) for d in own for p in d.ports} <= reached, (ns, w.ref)
