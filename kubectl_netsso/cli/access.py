@@ -711,7 +711,8 @@ def report(
     except OSError as exc:
         raise NetssoError(f"cannot write {html_path}: {exc.strerror or exc}") from None
     log.info(
-        f"wrote {html_path}: {len(data.nodes)} workloads, {len(data.edges)} allowed flows, {len(reaches)} footholds, "
+        f"wrote {html_path}: {sum(1 for n in data.nodes if n.namespace)} workloads, {len(data.edges)} allowed flows, "
+        f"{len(reaches)} footholds, "
         f"{len(findings)} findings"
     )
     return EXIT_OK
