@@ -97,9 +97,7 @@ class FastReach:
                 self.ingress_rules.extend((pi, r) for r in pol.ingress)
         self.open_in = self.all & ~iso_in
         # per ingress rule and port: the destination classes it admits on that port (its policy's subjects)
-        self.ing_port: list[list[int]] = [
-            [self.subj[pi] & m for m in self._rule_port_masks(r)] for pi, r in self.ingress_rules
-        ]
+        self.ing_port: list[list[int]] = [[self.subj[pi] & m for m in self._rule_port_masks(r)] for pi, r in self.ingress_rules]
         self._ns_rules: dict[str, list[tuple[int, bool, list[PeerMatcher]]]] = {}
         self._ing_cache: dict[frozenset[int], list[int]] = {}
         self._eg_cache: dict[tuple[int, ...], list[int]] = {}

@@ -488,7 +488,7 @@ def _emit_json(data: Mapping[str, Any], list_key: str) -> None:
     for key, value in data.items():
         if key == list_key and isinstance(value, list):
             items = ",\n    ".join(json.dumps(v, ensure_ascii=False, separators=(",", ":")) for v in value)
-            parts.append(f'  {json.dumps(key)}: [\n    {items}\n  ]' if value else f'  {json.dumps(key)}: []')
+            parts.append(f"  {json.dumps(key)}: [\n    {items}\n  ]" if value else f"  {json.dumps(key)}: []")
         else:
             text = json.dumps(value, indent=2, ensure_ascii=False).replace("\n", "\n  ")
             parts.append(f"  {json.dumps(key)}: {text}")
