@@ -29,7 +29,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -75,38 +74,67 @@ class Run:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-def _wait(proc: subprocess.Popen[bytes], t0: float, timeout: float | None) -> tuple[int, Any, bool]:
-    deadline = None if timeout is None else t0 + timeout
-    while True:
-        pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
-        if pid:
-            return status, usage, False
-        if deadline is not None and time.perf_counter() > deadline:
-            proc.kill()
-            _pid, status, usage = os.wait4(proc.pid, 0)
-            return status, usage, True
-        time.sleep(0.01)
+# A tiny launcher process starts the measured command and reports its rusage. Linux records the peak RSS of the
+# address space a process leaves at exec(), so a child forked straight from this (large) benchmark process would
+# report this process's memory as its own peak; forked from the small launcher it reports only its own.
+_LAUNCHER = r"""
+import json, os, sys, time
+report, timeout, argv = sys.argv[1], float(sys.argv[2]), sys.argv[3:]
+t0 = time.perf_counter()
+pid = os.fork()
+if pid == 0:
+    try:
+        os.execvp(argv[0], argv)
+    finally:
+        os._exit(127)
+timed_out = False
+while True:
+    got, status, usage = os.wait4(pid, os.WNOHANG)
+    if got:
+        break
+    if timeout > 0 and time.perf_counter() - t0 > timeout:
+        os.kill(pid, 9)
+        got, status, usage = os.wait4(pid, 0)
+        timed_out = True
+        break
+    time.sleep(0.005)
+wall = time.perf_counter() - t0
+with open(report, "w") as fh:
+    json.dump({"wall": wall, "maxrss_kib": usage.ru_maxrss, "cpu": usage.ru_utime + usage.ru_stime,
+               "rc": os.waitstatus_to_exitcode(status), "timed_out": timed_out}, fh)
+"""
+
+
+def _launch(argv: list[str], stdout: Any, err: Any, timeout: float | None) -> tuple[subprocess.Popen[bytes], str]:
+    fd, report = tempfile.mkstemp(prefix="netsso-bench-", suffix=".json")
+    os.close(fd)
+    cmd = [sys.executable, "-c", _LAUNCHER, report, str(timeout or 0), *argv]
+    return subprocess.Popen(cmd, stdout=stdout, stderr=err), report
+
+
+def _result(proc: subprocess.Popen[bytes], report: str, err: Any, extra: dict[str, Any]) -> Run:
+    proc.wait()
+    with open(report, encoding="utf-8") as fh:
+        r = json.load(fh)
+    os.unlink(report)
+    err.seek(0)
+    text = err.read().decode("utf-8", "replace")
+    extra["cpu"] = r["cpu"]
+    return Run(r["wall"], r["maxrss_kib"] / 1024.0, r["rc"], r["timed_out"], text, extra)
 
 
 def run_child(argv: list[str], stdout_path: str, timeout: float | None = None) -> Run:
-    """Run argv with stdout to a file; wall time and the child's own peak RSS (ru_maxrss, KiB on Linux)."""
+    """Run argv with stdout to a file: wall time, CPU time and the child's own peak RSS (ru_maxrss)."""
     with open(stdout_path, "wb") as out, tempfile.TemporaryFile() as err:
-        t0 = time.perf_counter()
-        proc = subprocess.Popen(argv, stdout=out, stderr=err)
-        status, usage, timed_out = _wait(proc, t0, timeout)
-        wall = time.perf_counter() - t0
-        err.seek(0)
-        text = err.read().decode("utf-8", "replace")
-    cpu = usage.ru_utime + usage.ru_stime
-    return Run(wall, usage.ru_maxrss / 1024.0, os.waitstatus_to_exitcode(status), timed_out, text, {"cpu": cpu})
+        proc, report = _launch(argv, out, err, timeout)
+        return _result(proc, report, err, {})
 
 
 def run_piped(argv: list[str]) -> Run:
     """Run argv with stdout into a pipe this process drains (as `| jq` would): rows and bytes counted, not stored."""
     marker = b'\n  {"from"'
     with tempfile.TemporaryFile() as err:
-        t0 = time.perf_counter()
-        proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=err)
+        proc, report = _launch(argv, subprocess.PIPE, err, None)
         assert proc.stdout is not None
         rows = size = 0
         tail = b""
@@ -118,16 +146,8 @@ def run_piped(argv: list[str]) -> Run:
             size += len(chunk)
             window = tail + chunk
             rows += window.count(marker)
-            tail = window[-(len(marker) - 1) :]
-        # a row split across two reads is counted once: `tail` keeps fewer bytes than the marker has
-        status, usage, _ = _wait(proc, t0, None)
-        wall = time.perf_counter() - t0
-        err.seek(0)
-        text = err.read().decode("utf-8", "replace")
-    cpu = usage.ru_utime + usage.ru_stime
-    return Run(
-        wall, usage.ru_maxrss / 1024.0, os.waitstatus_to_exitcode(status), False, text, {"rows": rows, "bytes": size, "cpu": cpu}
-    )
+            tail = window[-(len(marker) - 1) :]  # a marker split across two reads is counted once
+        return _result(proc, report, err, {"rows": rows, "bytes": size})
 
 
 def ours_exe() -> str:
