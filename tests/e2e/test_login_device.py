@@ -65,7 +65,7 @@ def test_device_code_confirmed_in_the_browser(provider, home, browser, recorder)
             proc.kill()
             proc.communicate()
     recorder.record("kubectl-netsso login --grant-type device-code", out, seen + err)
-    assert proc.returncode == 0, err
+    assert proc.returncode == 0, (err, provider.events(DEVICE))
     assert "bob+sre" in out
     assert user_code in seen
     assert provider.grant_count(DEVICE) == 1

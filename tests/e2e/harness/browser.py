@@ -75,6 +75,19 @@ class Browser:
         except Exception:
             return ""
 
+    def _submit(self, button: Any, timeout: float = 15.0) -> None:
+        """Click and wait until the page has moved on: submitting the same interaction twice (a slow page on a busy
+        machine) makes the provider fail the second resume, and with it the login."""
+        from selenium.common.exceptions import TimeoutException
+        from selenium.webdriver.support import expected_conditions
+        from selenium.webdriver.support.ui import WebDriverWait
+
+        button.click()
+        try:
+            WebDriverWait(self.driver, timeout, poll_frequency=0.05).until(expected_conditions.staleness_of(button))
+        except TimeoutException:
+            pass
+
     def _step(self, login: str, password: str) -> bool:
         """Fill whatever provider form is shown; True if something was submitted."""
         from selenium.common.exceptions import WebDriverException
@@ -87,11 +100,11 @@ class Browser:
                 pw = self._find("input[name=password]")
                 if pw is not None:
                     pw.send_keys(password)
-                self._find("button[type=submit]").click()
+                self._submit(self._find("button[type=submit]"))
                 return True
             consent = self._find("input[name=prompt][value=consent]")
             if consent is not None:
-                self._find("button[type=submit]").click()
+                self._submit(self._find("button[type=submit]"))
                 return True
         except WebDriverException:  # the page changed under us: look again
             return False
@@ -129,7 +142,7 @@ class Browser:
         while time.monotonic() < deadline:
             links = self.driver.find_elements(By.PARTIAL_LINK_TEXT, "Cancel")
             if links:
-                links[0].click()
+                self._submit(links[0])
                 break
             time.sleep(0.05)
         while time.monotonic() < deadline:
@@ -154,8 +167,8 @@ class Browser:
                 if not confirmed and self._find("form[id='op.deviceConfirmForm']") is not None:
                     button = self._find("button[name=abort]" if abort else "button[autofocus]")
                     if button is not None:
-                        button.click()
                         confirmed = True
+                        self._submit(button)
                         continue
                 if confirmed and self._step(login, password):
                     continue
