@@ -26,7 +26,8 @@ from .footholds import ALL_ACTIONS, CREATE_ACTIONS, NETPOL_ACTIONS, group_by_sub
 from .model import Finding, Reach, severity_rank
 from .reach import INTERNET_PROBE, ReachEngine
 
-MAX_NODES = 400
+MAX_NODES = 1500  # workloads whose flows are computed for the graph
+DETAIL_LIMIT = 60  # above this many workloads the graph shows namespaces (flows aggregated), not workloads
 INTERNET = "internet"
 
 # Matrix columns: (title, actions that count for it, risk when held).
@@ -78,6 +79,9 @@ class ReportData:
     expectations: list[Any]
     cni_warning: str | None = None
     notes: list[str] = field(default_factory=list)
+    aggregated: bool = False
+    workload_count: int = 0
+    isolated_count: int = 0
 
     def graph_dict(self) -> dict[str, Any]:
         return {
@@ -145,6 +149,13 @@ def build_report(
     if internet_edges:
         external[INTERNET] = Node(INTERNET, "", "internet", "External", False, False)
         edges = internet_edges + edges
+    workload_count, isolated_count = len(nodes), sum(1 for n in nodes if n.ingress_isolated)
+    aggregated = len(nodes) > DETAIL_LIMIT
+    if aggregated:
+        nodes, edges = _aggregate(nodes, edges)
+        notes.append(
+            f"{len(groups)} workloads: the graph shows namespaces; an edge counts the allowed workload-to-workload flows"
+        )
     nodes = list(external.values()) + nodes
     namespaces = []
     for ns in scope:
@@ -192,7 +203,29 @@ def build_report(
         expectations=list(expectations),
         cni_warning=cni_warning,
         notes=notes,
+        aggregated=aggregated,
+        workload_count=workload_count,
+        isolated_count=isolated_count,
     )
+
+
+def _aggregate(nodes: list[Node], edges: list[Edge]) -> tuple[list[Node], list[Edge]]:
+    """Workloads -> one node per namespace; flows between namespaces counted (flows inside one are left out)."""
+    ns_of = {n.id: n.namespace for n in nodes}
+    by_ns: dict[str, list[Node]] = {}
+    for n in nodes:
+        by_ns.setdefault(n.namespace, []).append(n)
+    out_nodes = [
+        Node(ns, ns, ns, "Namespace", all(x.ingress_isolated for x in ws), all(x.egress_isolated for x in ws), (), len(ws))
+        for ns, ws in sorted(by_ns.items())
+    ]
+    counts: dict[tuple[str, str], int] = {}
+    for e in edges:
+        a = ns_of.get(e.source, e.source)
+        b = ns_of.get(e.target, e.target)
+        if a != b:
+            counts[(a, b)] = counts.get((a, b), 0) + 1
+    return out_nodes, [Edge(a, b, (f"{n} flow{'s' if n > 1 else ''}",)) for (a, b), n in sorted(counts.items())]
 
 
 def _deny_all(p: Any, direction: str) -> bool:
@@ -229,7 +262,7 @@ svg .ns-sub{font:11px system-ui,sans-serif;fill:#5c6677}svg .node rect{fill:#fff
 svg .node.isolated rect{stroke:var(--ok);stroke-width:2}svg .node.open rect{stroke:var(--open);stroke-dasharray:5 3;stroke-width:1.6}
 svg .node.external rect{fill:#f3effa;stroke:#7e57c2}svg .node text{font:12px system-ui,sans-serif;fill:#1d2330}
 svg .node .badge{font:10px system-ui,sans-serif}svg .edge{fill:none;stroke:var(--edge);stroke-width:1.4;opacity:.75}
-svg .edge-label{font:10px system-ui,sans-serif;fill:#2d4f86}svg .dim{opacity:.12}svg .hl{opacity:1;stroke-width:2.6}
+svg.dense .edge{opacity:.3;stroke-width:1}svg.dense .edge.hl{opacity:1;stroke-width:2}svg .edge-label{font:10px system-ui,sans-serif;fill:#2d4f86}svg .dim{opacity:.12}svg .hl{opacity:1;stroke-width:2.6}
 .legend span{margin-right:16px}.legend i{display:inline-block;width:22px;height:12px;vertical-align:middle;margin-right:5px;border-radius:3px}
 input[type=search]{padding:5px 8px;border:1px solid var(--line);border-radius:5px;width:280px;margin-bottom:8px}
 details summary{cursor:pointer;color:var(--muted)}
@@ -308,13 +341,12 @@ def _summary(data: ReportData) -> str:
     counts: dict[str, int] = {}
     for f in data.findings:
         counts[f.severity] = counts.get(f.severity, 0) + 1
-    workloads = sum(1 for n in data.nodes if n.namespace)
-    isolated = sum(1 for n in data.nodes if n.namespace and n.ingress_isolated)
+    workloads, isolated = data.workload_count, data.isolated_count
     cards = [
         ("namespaces", str(len(data.scope))),
         ("workloads", str(workloads)),
         ("ingress-isolated", f"{isolated}/{workloads}"),
-        ("allowed flows drawn", str(len(data.edges))),
+        ("allowed flows drawn" if not data.aggregated else "namespace-to-namespace edges", str(len(data.edges))),
         ("findings", str(len(data.findings))),
     ]
     for sev in ("critical", "high"):
@@ -344,12 +376,22 @@ def _identity_section(data: ReportData) -> str:
             f"<td>{E('; '.join(fh.obtained))}</td><td>{E(reach)}</td><td>{E(dests)}</td><td>{_sev(r.risk)}</td>"
             f"<td>{E(r.risk_reason)}</td></tr>"
         )
+    head = (
+        "<thead><tr><th>Foothold</th><th>Access</th><th>Obtained via</th><th>Reaches</th>"
+        "<th>Top destinations</th><th>Risk</th><th>Why</th></tr></thead>"
+    )
+    shown = 25  # the riskiest first; the rest folded
     table_html = (
-        '<table id="footholds"><thead><tr><th>Foothold</th><th>Access</th><th>Obtained via</th><th>Reaches</th>'
-        "<th>Top destinations</th><th>Risk</th><th>Why</th></tr></thead><tbody>" + "".join(rows) + "</tbody></table>"
+        f'<table id="footholds">{head}<tbody>' + "".join(rows[:shown]) + "</tbody></table>"
         if rows
         else "<p>No footholds: this identity can neither exec into, create nor re-police anything in scope.</p>"
     )
+    if len(rows) > shown:
+        table_html += (
+            f"<details><summary>{len(rows) - shown} more footholds</summary><table>{head}<tbody>"
+            + "".join(rows[shown:])
+            + "</tbody></table></details>"
+        )
     return (
         f'<section id="identity"><h2>Identity and footholds</h2><p><b>{E(data.identity_text)}</b> '
         f'<span class="muted">(from {E(str(ident.get("from") or ""))}; groups: {E(groups)})</span></p>{table_html}</section>'
@@ -377,7 +419,60 @@ def _matrix_section(data: ReportData) -> str:
     )
 
 
+def _circle_svg(data: ReportData) -> str:
+    """Namespaces (and external ranges) on a circle, flows between them as curves through the middle."""
+    import math
+
+    n = max(1, len(data.nodes))
+    radius = max(220.0, n * 22.0)
+    w, h = 160, 28
+    size = radius * 2 + w + 60
+    cx = cy = size / 2
+    pos: dict[str, tuple[float, float]] = {}
+    node_svg = []
+    for i, node in enumerate(data.nodes):
+        angle = 2 * math.pi * i / n - math.pi / 2
+        x, y = cx + radius * math.cos(angle), cy + radius * math.sin(angle)
+        pos[node.id] = (x, y)
+        cls = "external" if not node.namespace else ("isolated" if node.ingress_isolated else "open")
+        label = node.name if len(node.name) <= 20 else node.name[:19] + "…"
+        sub = "" if not node.namespace else f"{node.pods} workloads"
+        node_svg.append(
+            f'<g class="node {cls}" data-id="{E(node.id)}" data-namespace="{E(node.namespace)}" data-isolated="{str(node.ingress_isolated).lower()}">'
+            f"<title>{E(node.id)}</title>"
+            f'<rect x="{x - w / 2:.1f}" y="{y - h / 2:.1f}" width="{w}" height="{h}" rx="5"/>'
+            f'<text x="{x - w / 2 + 8:.1f}" y="{y + 4:.1f}">{E(label)}</text>'
+            f'<text class="badge" x="{x + w / 2 - 6:.1f}" y="{y + 4:.1f}" text-anchor="end" fill="#5c6677">{E(sub)}</text></g>'
+        )
+    edge_svg = []
+    for e in data.edges:
+        if e.source not in pos or e.target not in pos:
+            continue
+        (x1, y1), (x2, y2) = pos[e.source], pos[e.target]
+        mx, my = (x1 + x2) / 2 * 0.6 + cx * 0.4, (y1 + y2) / 2 * 0.6 + cy * 0.4
+        edge_svg.append(
+            f'<g class="flow"><path class="edge" d="M{x1:.1f},{y1:.1f} Q{mx:.1f},{my:.1f} {x2:.1f},{y2:.1f}" marker-end="url(#arrow)" '
+            f'data-from="{E(e.source)}" data-to="{E(e.target)}" data-ports="{E(", ".join(e.ports))}">'
+            f"<title>{E(e.source)} → {E(e.target)}: {E(', '.join(e.ports))}</title></path></g>"
+        )
+    return (
+        f'<svg id="graph" class="dense" xmlns="http://www.w3.org/2000/svg" style="width:100%;height:auto;max-width:{size:.0f}px" '
+        f'viewBox="0 0 {size:.0f} {size:.0f}" role="img" aria-label="namespaces and allowed flows between them">'
+        '<defs><marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="6" markerHeight="6" orient="auto-start-reverse">'
+        '<path d="M0,0 L10,5 L0,10 z" fill="#3f6fb5"/></marker></defs>'
+        f'<g class="edges">{"".join(edge_svg)}</g><g class="nodes">{"".join(node_svg)}</g></svg>'
+    )
+
+
 def _graph_section(data: ReportData) -> str:
+    if data.aggregated:
+        return (
+            '<section id="graph-section"><h2>Network graph (by namespace)</h2><p class="legend"><span><i style="border:2px '
+            'solid #1b7a3d;background:#fff"></i>every workload ingress isolated</span><span><i style="border:2px dashed '
+            '#c62828;background:#fff"></i>some workload open to all</span><span><i style="background:#3f6fb5;height:3px">'
+            f'</i>allowed flows (count)</span></p><div id="graph-wrap">{_circle_svg(data)}</div>'
+            '<p class="muted">Hover a namespace to highlight its flows.</p></section>'
+        )
     col_w, node_h, gap, top, pad = 210, 30, 10, 58, 14
     columns: list[tuple[str, list[Node]]] = []
     ext = [n for n in data.nodes if not n.namespace]

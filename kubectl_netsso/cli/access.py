@@ -711,8 +711,9 @@ def report(
     except OSError as exc:
         raise NetssoError(f"cannot write {html_path}: {exc.strerror or exc}") from None
     log.info(
-        f"wrote {html_path}: {sum(1 for n in data.nodes if n.namespace)} workloads, {len(data.edges)} allowed flows, "
-        f"{len(reaches)} footholds, "
+        f"wrote {html_path}: {data.workload_count} workloads, {len(data.edges)} "
+        + ("namespace-to-namespace edges, " if data.aggregated else "allowed flows, ")
+        + f"{len(reaches)} footholds, "
         f"{len(findings)} findings"
     )
     return EXIT_OK
