@@ -479,8 +479,9 @@ def paths(
     Output: table grouped by source workload (default), -o wide (adds the deciding policies), -o matrix (a truth
     table per port/protocol: rows from, columns to; '.' allowed, 'X' denied, '?' unknown), -o json|yaml:
       {"paths": [{"from": "NS/NAME", "to": "NS/NAME", "port": 80, "protocol": "TCP", "allowed": true|false|null,
-                  "egress": {...}, "ingress": {...}}, ...], "warnings": [...]}
-    With --port and --protocol every pair in scope appears exactly once.
+                  "egress": {"allowed": ...}, "ingress": {"allowed": ...}}, ...],
+       "workloads": {"NS/NAME": {"kind": ..., "egress": [policies], "ingress": [policies]}}, "warnings": [...]}
+    With --port and --protocol every pair in scope appears exactly once. Why a flow is denied: can-reach.
     """
     from ..netpol import endpoints
 
