@@ -394,3 +394,36 @@ def test_paths_agrees_with_can_reach_on_a_generated_cluster(tmp_path: Path) -> N
         p = netsso("can-reach", f"{src_ns}/{kinds[r['from']]}/{src}", f"{dst_ns}/{kinds[r['to']]}/{dst}",
                    "--port", "80", "--manifests", str(folder), "-o", "json")  # fmt: skip
         assert json.loads(p.stdout)["allowed"] is r["allowed"], (r, p.stdout[:2000])
+
+
+def test_admin_network_policy_deny_is_explained_and_not_fixable_by_a_networkpolicy(tmp_path: Path) -> None:
+    anp = {
+        "apiVersion": "policy.networking.k8s.io/v1alpha1",
+        "kind": "AdminNetworkPolicy",
+        "metadata": {"name": "data-only-from-payments"},
+        "spec": {
+            "priority": 10,
+            "subject": {"namespaces": {"matchLabels": {"team": "data"}}},
+            "ingress": [
+                {"name": "payments-ok", "action": "Allow", "from": [{"namespaces": {"matchLabels": {"team": "payments"}}}]},
+                {"name": "nobody-else", "action": "Deny", "from": [{"namespaces": {}}]},
+            ],
+        },
+    }
+    extra = write(tmp_path, "anp.yaml", [anp])
+    base = ["--manifests", SHOP, "--manifests", extra, "--port", "5432"]
+    p = netsso("can-reach", "payments/payments", "db/svc/postgres", *base, "-o", "json")
+    assert p.returncode == 0, p.stdout
+    flow = json.loads(p.stdout)["flows"][0]
+    assert flow["ingress"]["decidedBy"]["kind"] == "AdminNetworkPolicy"
+    assert flow["ingress"]["decidedBy"]["ruleName"] == "payments-ok"
+    p = netsso("can-reach", "shop/api", "db/svc/postgres", *base)
+    assert p.returncode == 1
+    assert "denied by: ANP data-only-from-payments" in p.stdout
+    assert "nobody-else" in p.stdout
+    assert "a NetworkPolicy cannot override it" in p.stdout
+    assert "NetworkPolicy that would allow it" not in p.stdout  # no misleading fix
+    p = netsso("paths", "-A", "--to", "db/postgres", *base, "-o", "json")
+    allowed = [r["from"] for r in json.loads(p.stdout)["paths"] if r["allowed"]]
+    assert allowed == ["payments/payments"]
+    assert json.loads(p.stdout)["workloads"]["db/postgres"]["ingress"][0] == "ANP data-only-from-payments"

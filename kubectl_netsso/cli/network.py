@@ -217,7 +217,7 @@ def can_reach(
     warnings = _print_warnings(loaded, compiled)
     results, service_info = _evaluate_endpoints(compiled, src, dst, port, protocol)
     overall = _overall([r.allowed for r in results])
-    fix = _fix(src, dst, results, service_info, port, protocol) if overall is False else []
+    fix = _fix(results) if overall is False else []
     data = {
         "status": STATUS[overall],
         "allowed": overall,
@@ -295,47 +295,15 @@ def _overall(values: Sequence[bool | None]) -> bool | None:
     return None
 
 
-def _fix(
-    src: Endpoint,
-    dst: Endpoint,
-    results: Sequence[PairResult],
-    service: dict[str, Any] | None,
-    port: int | str | None,
-    protocol: str,
-) -> list[dict[str, Any]]:
-    """The minimal allowing policies: the engine's (explain) when it gives them, else generated for the denied sides."""
+def _fix(results: Sequence[PairResult]) -> list[dict[str, Any]]:
+    """The minimal allowing policies from the engine's explanation of the first denied pair.
+
+    Empty when no NetworkPolicy can fix it (e.g. an AdminNetworkPolicy Deny: the verdict carries a note instead).
+    """
     for r in results:
-        if r.allowed is False and r.verdict is not None and r.verdict.fix:
+        if r.allowed is False and r.verdict is not None:
             return [dict(o) for o in r.verdict.fix]
-    denied = [r for r in results if r.allowed is False and r.verdict is not None]
-    if not denied:
-        return []
-    v = denied[0].verdict
-    sides = tuple(side for side in ("ingress", "egress") if getattr(v, side).allowed is False)
-    from ..netpol import generate
-
-    dport: int | str | None = denied[0].port if port is not None or service is not None else None
-    src_w = src.workloads[0] if src.workloads else None
-    dst_w = dst.workloads[0] if dst.workloads else None
-    try:
-        return generate.allow_flow(
-            src_namespace=src_w.namespace if src_w else None,
-            src_labels=dict(src_w.labels) if src_w else {},
-            dst_namespace=dst_w.namespace if dst_w else None,
-            dst_labels=dict(dst_w.labels) if dst_w else {},
-            port=dport,
-            protocol=protocol,
-            src_external_cidr=_host_cidr(src.ip) if src.ip else None,
-            dst_external_cidr=_host_cidr(dst.ip) if dst.ip else None,
-            sides=sides or ("ingress", "egress"),
-        )
-    except (NetssoError, TypeError, ValueError) as err:
-        log.debug(f"no fix generated: {err}")
-        return []
-
-
-def _host_cidr(ip: str) -> str:
-    return f"{ip}/128" if ":" in ip else f"{ip}/32"
+    return []
 
 
 def _print_can_reach(
