@@ -427,3 +427,44 @@ def test_admin_network_policy_deny_is_explained_and_not_fixable_by_a_networkpoli
     allowed = [r["from"] for r in json.loads(p.stdout)["paths"] if r["allowed"]]
     assert allowed == ["payments/payments"]
     assert json.loads(p.stdout)["workloads"]["db/postgres"]["ingress"][0] == "ANP data-only-from-payments"
+
+
+def test_every_paths_format_agrees_on_a_generated_cluster(tmp_path: Path) -> None:
+    """table, wide, matrix, json and yaml of one run tell the same allowed/denied story."""
+    sys.path.insert(0, str(REPO / "benchmarks"))
+    from gencluster import generate
+
+    folder = str(tmp_path / "gen")
+    counts = generate(folder, namespaces=3, pods=15, policies=21, replicas=2, seed=11)
+    base = ["paths", "-A", "--port", "80", "--protocol", "TCP", "--manifests", folder]
+    data = paths_json(*base[1:])
+    n = counts["workloads"]
+    assert len(data["paths"]) == n * n
+    kinds = {name: w["kind"].lower() for name, w in data["workloads"].items()}
+
+    def ref(name: str) -> str:  # as the table prints it: NS/NAME for a pod, NS/kind/NAME for a workload
+        ns, short = name.split("/")
+        return name if kinds[name] == "pod" else f"{ns}/{kinds[name]}/{short}"
+
+    truth = {(ref(r["from"]), ref(r["to"])): r["allowed"] for r in data["paths"]}
+    assert set(truth.values()) == {True, False}
+    as_yaml = yaml.safe_load(netsso(*base, "-o", "yaml").stdout)
+    assert {(ref(r["from"]), ref(r["to"])): r["allowed"] for r in as_yaml["paths"]} == truth
+    for fmt in ("table", "wide"):
+        out = netsso(*base, "-o", fmt).stdout.splitlines()
+        rows, src = {}, ""
+        for line in out[1:]:
+            cols = line.split()
+            if not cols or "flows:" in line:
+                continue
+            if line[0] != " ":
+                src, cols = cols[0], cols[1:]
+            rows[(src, cols[0])] = {"ALLOWED": True, "DENIED": False}[cols[2]]
+        assert rows == truth, fmt
+    matrix = netsso(*base, "-o", "matrix").stdout.splitlines()
+    legend = dict(item.split("=", 1) for item in matrix[-1].removeprefix("columns: ").split(", "))
+    for line in matrix[2 : 2 + n]:
+        number, name, *cells = line.split()
+        assert legend[number] == name
+        for col, cell in enumerate(cells, start=1):
+            assert cell == {True: ".", False: "X"}[truth[(name, legend[str(col)])]]
