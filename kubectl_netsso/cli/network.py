@@ -827,47 +827,99 @@ def _group(w: Workload) -> str:
 
 
 def _print_paths_table(run: PathsRun, wide: bool) -> None:
-    """Rows grouped by workload: live pods of one Deployment/StatefulSet/... are one row, with how many pod pairs agree."""
-    from ..output import emit, style, table
+    """Rows grouped by workload: live pods of one Deployment/StatefulSet/... are one row, with how many pod pairs agree.
 
-    headers = ["from", "to", "port", "verdict"] + (["egress", "ingress"] if wide else [])
-    # (source group, destination group, port text) -> verdict counts and the first member pair (for -o wide)
-    groups: dict[tuple[str, str, str], dict[Any, Any]] = {}
-    for s_i, j, key, block in _iter_rows(run):
-        s, d = run.sources[s_i], block.destinations[j]
-        rp = block.resolved_port(j, key.port, key.protocol)
-        port = f"{key.port}({rp})/{key.protocol}" if rp is not None else key.text
-        g = groups.setdefault((_group(s), _group(d), port), {"n": 0, True: 0, False: 0, None: 0, "first": (s_i, j, block)})
-        g["n"] += 1
-        g[block.allowed(s_i, j)] += 1
-    if not groups:
-        emit("no flows in scope")
+    Streamed one source workload at a time with column widths computed up front, so a million-row table needs no
+    more memory than a small one.
+    """
+    from ..output import style
+
+    out = sys.stdout
+    src_groups: dict[str, list[int]] = {}
+    for i, s in enumerate(run.sources):
+        src_groups.setdefault(_group(s), []).append(i)
+    dst_groups: dict[str, int] = {}
+    block_dst_group: list[list[str]] = []
+    block_port: list[list[str]] = []
+    for key, dst_idx, block in run.blocks:
+        groups_here = []
+        ports_here = []
+        for j, d_i in enumerate(dst_idx):
+            g = _group(run.destinations[d_i])
+            dst_groups[g] = dst_groups.get(g, 0) + 1
+            groups_here.append(g)
+            rp = block.resolved_port(j, key.port, key.protocol)
+            ports_here.append(f"{key.port}({rp})/{key.protocol}" if rp is not None else key.text)
+        block_dst_group.append(groups_here)
+        block_port.append(ports_here)
+    if not run.blocks or not src_groups:
+        out.write("no flows in scope\n")
         return
-    rows: list[list[str]] = []
-    last_src = None
+    max_pairs = max(len(m) for m in src_groups.values()) * max(dst_groups.values())
+    w_from = max(len("FROM"), *(len(g) for g in src_groups))
+    w_to = max(len("TO"), *(len(g) for g in dst_groups))
+    w_port = max(len("PORT"), *(len(p) for ports in block_port for p in ports)) if any(block_port) else 4
+    w_verdict = max(len("VERDICT"), len("UNKNOWN"), (len(f"PARTLY {max_pairs}/{max_pairs}") if max_pairs > 1 else 0))
+    header = ["FROM".ljust(w_from), "TO".ljust(w_to), "PORT".ljust(w_port), "VERDICT".ljust(w_verdict) if wide else "VERDICT"]
+    if not wide:
+        out.write("  ".join(header).rstrip() + "\n")
     totals = {True: 0, False: 0, None: 0}
-    for (src, dst, port), g in groups.items():
-        if g[True] == g["n"]:
-            verdict: str = style("ALLOWED", COLOUR[True])
-            totals[True] += 1
-        elif g[False] == g["n"]:
-            verdict = style("DENIED", COLOUR[False])
-            totals[False] += 1
-        elif g[None] and not g[True]:
-            verdict = style("UNKNOWN", COLOUR[None]) + (f" ({g[False]}/{g['n']} denied)" if g[False] else "")
-            totals[None] += 1
-        else:  # some pod pairs allowed, some not: say how many
-            verdict = style("PARTLY", "yellow") + f" ({g[True]}/{g['n']} pod pairs allowed)"
-            totals[None] += 1
-        row = [src if src != last_src else "", dst, port, verdict]
-        last_src = src
-        if wide:
-            s_i, j, block = g["first"]
-            v = block.evidence(s_i, j)
-            row += [_decider(v.egress), _decider(v.ingress)]
-        rows.append(row)
-    emit(table(headers, rows))
-    emit(f"\n{len(rows)} flows: {totals[True]} allowed, {totals[False]} denied, {totals[None]} unknown or partly allowed")
+    n_rows = 0
+    all_scope = run.scope_ns is None
+    wide_rows: list[tuple[list[str], str, str, str]] = []  # -o wide: buffered to align the EGRESS column
+    for sg, members in src_groups.items():
+        # (destination group, port text) -> [sort key, pairs, allowed, denied, unknown, first member pair]
+        agg: dict[tuple[str, str], list[Any]] = {}
+        for s_i in members:
+            s = run.sources[s_i]
+            in_ns = all_scope or s.namespace == run.scope_ns
+            for b, (_key, dst_idx, block) in enumerate(run.blocks):
+                row = block.result.row_strings(0, s_i)[0]
+                groups_here, ports_here = block_dst_group[b], block_port[b]
+                for j, d_i in enumerate(dst_idx):
+                    if not in_ns and run.destinations[d_i].namespace != run.scope_ns:
+                        continue
+                    k = (groups_here[j], ports_here[j])
+                    entry = agg.get(k)
+                    if entry is None:
+                        entry = agg[k] = [(d_i, b), 0, 0, 0, 0, (s_i, j, block)]
+                    entry[1] += 1
+                    entry[{"1": 2, "0": 3}.get(row[j], 4)] += 1
+        lines = []
+        first = True
+        for (dg, port), (_order, n, ok, no, unk, member) in sorted(agg.items(), key=lambda kv: kv[1][0]):
+            if ok == n:
+                verdict, state = "ALLOWED", True
+            elif no == n:
+                verdict, state = "DENIED", False
+            elif unk and not ok:
+                verdict, state = "UNKNOWN", None
+            else:  # some pod pairs allowed, some not: say how many
+                verdict, state = f"PARTLY {ok}/{n}", None
+            totals[state] += 1
+            cells = [(sg if first else "").ljust(w_from), dg.ljust(w_to), port.ljust(w_port)]
+            shown = style(verdict, COLOUR[state] if not verdict.startswith("PARTLY") else "yellow")
+            if wide:
+                s_i, j, block = member
+                v = block.evidence(s_i, j)
+                wide_rows.append((cells, shown + " " * (w_verdict - len(verdict)), _decider(v.egress), _decider(v.ingress)))
+            else:
+                lines.append(("  ".join(cells) + "  " + shown).rstrip())
+            first = False
+        n_rows += len(lines)
+        if lines:
+            out.write("\n".join(lines) + "\n")
+    if wide_rows:
+        w_egress = max(len("EGRESS"), *(len(r[2]) for r in wide_rows))
+        out.write("  ".join([*header, "EGRESS".ljust(w_egress), "INGRESS"]) + "\n")
+        for cells, shown, egress, ingress in wide_rows:
+            out.write(("  ".join(cells) + "  " + shown + "  " + egress.ljust(w_egress) + "  " + ingress).rstrip() + "\n")
+        n_rows = len(wide_rows)
+    if not n_rows:
+        out.write("no flows in scope\n")
+        return
+    out.write(f"\n{n_rows} flows: {totals[True]} allowed, {totals[False]} denied, {totals[None]} unknown or partly allowed\n")
+    out.flush()
 
 
 def _print_matrix(run: PathsRun) -> None:
