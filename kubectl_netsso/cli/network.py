@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from .. import log
-from ..errors import EXIT_ERROR, EXIT_NO, EXIT_OK, NetssoError
+from ..errors import EXIT_ERROR, EXIT_NO, EXIT_OK, EXIT_USAGE, NetssoError
 from .options import KubeOptions, kube_options, manifests_option, output_option
 
 if TYPE_CHECKING:
@@ -174,12 +174,16 @@ def can_reach(
         source, destination = None, source  # `can-reach --from-selector app=x TO`: the one positional is TO
     if bool(source) == bool(from_selector):
         raise NetssoError(
-            "give exactly one source: FROM or --from-selector", hint="e.g. can-reach frontend/deploy/web shop/svc/api --port 80"
+            "give exactly one source: FROM or --from-selector",
+            hint="e.g. can-reach frontend/deploy/web shop/svc/api --port 80",
+            exit_code=EXIT_USAGE,
         )
     if bool(destination) == bool(to_selector):
         if destination is None and source and not from_selector and not to_selector:
-            raise NetssoError("missing TO", hint="e.g. can-reach frontend/deploy/web shop/svc/api --port 80")
-        raise NetssoError("give exactly one destination: TO or --to-selector")
+            raise NetssoError(
+                "missing TO", hint="e.g. can-reach frontend/deploy/web shop/svc/api --port 80", exit_code=EXIT_USAGE
+            )
+        raise NetssoError("give exactly one destination: TO or --to-selector", exit_code=EXIT_USAGE)
     port = endpoints.parse_port(port_text)
     from_labels = endpoints.parse_labels(from_selector) if from_selector else None
     to_labels = endpoints.parse_labels(to_selector) if to_selector else None
