@@ -32,5 +32,6 @@ if [ -f tests/e2e/oidc/package-lock.json ]; then
 fi
 
 ruff check kubectl_netsso tests benchmarks
+mypy kubectl_netsso
 # pytest is the last command: its exit status is the script's (set -e stops earlier steps on failure).
 exec python3 -m pytest -q "$@"
