@@ -248,6 +248,29 @@ def test_can_reach_service_named_target_port_missing_on_pod(tmp_path: Path) -> N
     assert "named targetPort 'http'" in flow["problem"]
 
 
+def test_can_reach_service_ignores_pods_that_do_not_serve_the_named_target_port(tmp_path: Path) -> None:
+    def p(name: str, ports: list[dict[str, Any]]) -> dict[str, Any]:
+        return {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "namespace": "a", "labels": {"app": "s"}},
+                "spec": {"containers": [{"name": "c", "image": "i", "ports": ports}]}}  # fmt: skip
+
+    docs = [
+        p("p1", [{"name": "http", "containerPort": 8080}]),
+        p("p2", [{"containerPort": 8080}]),  # selected by the Service, but not an endpoint of its port
+        {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "s", "namespace": "a"},
+         "spec": {"selector": {"app": "s"}, "ports": [{"port": 80, "targetPort": "http"}]}},
+        {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "c", "namespace": "a", "labels": {"app": "c"}},
+         "spec": {"containers": [{"name": "c", "image": "i"}]}},
+    ]  # fmt: skip
+    folder = write(tmp_path, "s.yaml", docs)
+    r = netsso("can-reach", "a/c", "a/svc/s", "--port", "80", "--manifests", folder, "-o", "json")
+    assert r.returncode == 0, r.stdout
+    data = json.loads(r.stdout)
+    assert data["service"]["backends"] == ["a/p1"] and data["service"]["notServing"] == ["a/p2"]
+    assert [f["to"] for f in data["flows"]] == ["a/p1"]
+    r = netsso("can-reach", "a/c", "a/svc/s", "--port", "80", "--manifests", folder)
+    assert r.stdout.startswith("ALLOWED") and "not endpoints of this Service port" in r.stdout and "a/p2" in r.stdout
+
+
 def test_can_reach_ipblock_pods_match_or_ignore(tmp_path: Path) -> None:
     pod = {"name": "c", "image": "i", "ports": [{"containerPort": 80}]}
     docs = [

@@ -112,6 +112,21 @@ def test_service_named_target_port_missing_on_a_pod_is_a_problem_not_a_guess() -
     assert t.port is None and t.problem is not None and "named targetPort 'http'" in t.problem
 
 
+def test_service_pods_without_the_named_target_port_are_not_endpoints() -> None:
+    # The EndpointSlice controller skips a pod that lacks the named targetPort: traffic to the Service never lands
+    # there, so it must not turn the Service's answer into DENIED while the pods that do serve it are allowed.
+    snap = Snapshot(
+        workloads=(
+            pod("a", "p1", {"app": "p"}, (ContainerPort(8080, "TCP", "http"),)),
+            pod("a", "p2", {"app": "p"}, (ContainerPort(8080, "TCP"),)),
+        ),
+        services=(Service("a", "s", {"app": "p"}, (ServicePort(80, "http"),)),),
+    )
+    e = ep.resolve_endpoint(snap, "a/svc/s", "a", role="destination")
+    tgts, _ = ep.targets(e, 80, "TCP")
+    assert [(t.workload.name, t.port, t.problem) for t in tgts] == [("p1", 8080, None)]
+
+
 def test_service_errors() -> None:
     with pytest.raises(NetssoError, match="cannot be a source"):
         ep.resolve_endpoint(SNAP, "web/svc/ui", "x", role="source")

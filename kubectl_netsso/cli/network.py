@@ -273,6 +273,8 @@ def _evaluate_endpoints(
             "targetPort": sp.target_port,
             "protocol": protocol,
             "backends": [t.workload.ref for t in tgts],
+            # selected by the Service but without its named targetPort: not endpoints of this Service port
+            "notServing": sorted({w.ref for w in dst.workloads} - {t.workload.ref for t in tgts}),
         }
         for t in tgts:
             dst_targets.append((compiled.peer(t.workload), t.port, t.problem))
@@ -325,6 +327,11 @@ def _print_can_reach(
         resolved = f" = {'/'.join(map(str, numbers))}" if numbers and isinstance(svc["targetPort"], str) else ""
         what += f" -> targetPort {svc['targetPort']}{resolved})"
     lines = [f"{style(STATUS[overall], COLOUR[overall], 'bold')}  {src.ref} -> {dst.ref} on {what}"]
+    if svc and svc.get("notServing"):
+        lines.append(
+            f"not endpoints of this Service port (no container port named {svc['targetPort']}): "
+            + ", ".join(svc["notServing"])
+        )
     if len(results) > 1:
         n_ok = sum(1 for r in results if r.allowed is True)
         lines.append(f"{n_ok} of {len(results)} pod pairs allowed")

@@ -382,7 +382,11 @@ def targets(endpoint: Endpoint, port: int | str | None, protocol: str | None) ->
         for w in endpoint.workloads:
             number, problem = resolve_target_port(w, sp)
             out.append(Target(workload=w, port=number, problem=problem))
-        return out, sp
+        # A pod without the named targetPort is not an endpoint of that Service port: the EndpointSlice controller
+        # skips it ("Failed to find port for service", k8s.io/endpointslice utils.go getEndpointPorts), so traffic
+        # to the Service never lands there. Only when no backend defines it does the problem decide the answer.
+        serving = [t for t in out if t.problem is None]
+        return (serving or out), sp
     return [Target(workload=w, port=port) for w in endpoint.workloads], None
 
 
