@@ -120,6 +120,30 @@ def test_fix_for_external_destination_and_source():
     assert verdict(_apply(s, inbound.fix), src="ip:2001:db8::5", dst="shop/api-7d9").allowed is True
 
 
+def test_no_fix_for_a_named_port_the_destination_does_not_define():
+    # a policy cannot open a port the pod does not have: suggesting `port: http` would change nothing
+    s = shop(("shop", "deny", {"podSelector": {}}))
+    v = verdict(s, port="http")
+    assert v.allowed is False and v.fix == ()
+    assert any("named port http (TCP) is not defined on shop/api-7d9: no NetworkPolicy can allow it" in n for n in v.notes)
+    assert verdict(s, port="web").fix  # the pod's own port name: a fix exists
+
+
+def test_fix_for_a_hostnetwork_source_uses_its_node_ip_not_selectors():
+    base = shop(("shop", "deny", {"podSelector": {}}))
+    for ips, fixable in (((), False), (("192.168.0.5",), True)):
+        node_agent = Workload("frontend", "agent", "Pod", {"app": "web"}, (), ips, host_network=True)
+        s = Snapshot(namespaces=base.namespaces, workloads=base.workloads + (node_agent,), network_policies=base.network_policies)
+        v = verdict(s, src="frontend/agent")
+        assert v.allowed is False
+        if not fixable:
+            assert v.fix == () and any("hostNetwork pod" in n and "ipBlock" in n for n in v.notes)
+            continue
+        (obj,) = v.fix
+        assert obj["spec"]["ingress"][0]["from"] == [{"ipBlock": {"cidr": "192.168.0.5/32"}}]
+        assert verdict(_apply(s, v.fix), src="frontend/agent").allowed is True
+
+
 def test_explain_text_lines():
     v = verdict(shop(("shop", "api-ingress", API_INGRESS)))
     lines = explain_text(v)

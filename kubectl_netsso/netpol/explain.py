@@ -288,6 +288,13 @@ def minimal_fix(compiled: CompiledSnapshot, verdict: Verdict) -> tuple[list[dict
         return [], "policy generator unavailable"
     src, dst = flow.source, flow.destination
     port: int | str | None = flow.port
+    if isinstance(port, str) and isinstance(dst, PodPeer) and verdict.resolved_port is None:
+        # A named port "will be looked up as a named port in the target Pod's container ports": a pod without it
+        # has no such port, and no policy can open one (types.go NetworkPolicyPort.Port).
+        return [], (
+            f"named port {port} ({flow.protocol.upper()}) is not defined on {dst.ref}: no NetworkPolicy can allow it; "
+            f"name a container port {port} there, or ask for a port number"
+        )
     if port is None:
         port = verdict.resolved_port
     if port is None and isinstance(dst, PodPeer):
@@ -306,6 +313,16 @@ def minimal_fix(compiled: CompiledSnapshot, verdict: Verdict) -> tuple[list[dict
         kwargs["src_external_cidr"] = _host_cidr(src.ip)
     if isinstance(dst, ExternalPeer):
         kwargs["dst_external_cidr"] = _host_cidr(dst.ip)
+    # hostNetwork pods: "most plugins ignore them in podSelector/namespaceSelector and treat them as the node IP"
+    # (kubernetes.io, NetworkPolicy and hostNetwork pods): a selector peer would not match; the node's IP would.
+    for end, key in ((src, "src_external_cidr"), (dst, "dst_external_cidr")):
+        if isinstance(end, PodPeer) and end.host_network:
+            if not end.ips:
+                return [], (
+                    f"{end.ref} is a hostNetwork pod: pod and namespace selectors do not match it; allow its node's "
+                    "IP with an ipBlock instead (the IP is not known here)"
+                )
+            kwargs[key] = _host_cidr(end.ips[0])
     try:
         return list(generate.allow_flow(**kwargs)), None
     except Exception as exc:  # a generator refusal must not break the verdict
