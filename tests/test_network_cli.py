@@ -271,6 +271,25 @@ def test_can_reach_service_ignores_pods_that_do_not_serve_the_named_target_port(
     assert r.stdout.startswith("ALLOWED") and "not endpoints of this Service port" in r.stdout and "a/p2" in r.stdout
 
 
+def test_can_reach_table_says_each_note_once(tmp_path: Path) -> None:
+    docs = [
+        {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "h", "namespace": "b", "labels": {"app": "c"}},
+         "spec": {"hostNetwork": True, "containers": [{"name": "c", "image": "i"}]}},
+        {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "s", "namespace": "a", "labels": {"app": "s"}},
+         "spec": {"containers": [{"name": "c", "image": "i", "ports": [{"containerPort": 80}]}]}},
+        {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy", "metadata": {"name": "d", "namespace": "a"},
+         "spec": {"podSelector": {}}},
+    ]  # fmt: skip
+    folder = write(tmp_path, "h.yaml", docs)
+    for args, needle, most in (
+        (["b/h", "a/s"], "hostNetwork pod b/h: NetworkPolicy does not apply to it", 2),  # one per direction
+        (["a/s", "a/s"], "traffic from a pod to itself is always allowed", 2),
+    ):
+        r = netsso("can-reach", *args, "--port", "80", "--manifests", folder)
+        assert "Traceback" not in r.stderr
+        assert 1 <= r.stdout.count(needle) <= most, r.stdout
+
+
 def test_can_reach_ipblock_pods_match_or_ignore(tmp_path: Path) -> None:
     pod = {"name": "c", "image": "i", "ports": [{"containerPort": 80}]}
     docs = [

@@ -347,10 +347,16 @@ def _print_can_reach(
         assert v is not None
         if getattr(v, "resolved_port", None) is not None and isinstance(r.port, str):
             lines.append(f"  port {r.port} is {v.resolved_port}/{data['protocol']} on {r.destination}")
+        shown_notes: set[str] = set()
         for d in (v.egress, v.ingress):
             lines.extend(_direction_lines(d, r.source if d.direction == "egress" else r.destination, wide))
+            shown_notes.update(d.notes or ())
+            shown_notes.add(d.reason or "")
+            shown_notes.update(diff.text for near in d.closest or () for diff in near.differences)
+        # the verdict's notes gather the directions' ones: print only those not said above
         for note in getattr(v, "notes", ()) or ():
-            lines.append(f"  note: {note}")
+            if not any(note in said for said in shown_notes):
+                lines.append(f"  note: {note}")
     if data["fix"]:
         from ..netpol import generate
 
@@ -399,7 +405,8 @@ def _direction_lines(d: Any, who: str, wide: bool) -> list[str]:
         for step in d.steps or ():
             lines.append(f"    [{step.tier}] {step.outcome}" + (f": {step.text}" if step.text else ""))
     for note in d.notes or ():
-        lines.append(f"    note: {note}")
+        if note not in (d.reason or ""):
+            lines.append(f"    note: {note}")
     return lines
 
 
