@@ -137,6 +137,10 @@ def test_audit_bad_expect_file(tmp_path: Path) -> None:
     assert r.returncode == 3 and "bad.yaml: expect[0]" in r.stderr
     r = netsso("audit", "--manifests", SHOP, "--expect", str(tmp_path / "missing.yaml"), home=tmp_path)
     assert r.returncode == 3 and "cannot read" in r.stderr
+    binary = tmp_path / "binary.yaml"
+    binary.write_bytes(b"expect:\n  - name: \xff\xfe\n")
+    r = netsso("audit", "--manifests", SHOP, "--expect", str(binary), home=tmp_path)
+    assert r.returncode == 3 and "binary.yaml: not UTF-8 text" in r.stderr and "internal error" not in r.stderr
 
 
 class _Collect(HTMLParser):

@@ -519,6 +519,8 @@ def _load_expect(paths: Sequence[str]) -> list[Any]:
                 data = yaml.safe_load(fh)
         except OSError as exc:
             raise NetssoError(f"cannot read --expect file {path}: {exc.strerror or exc}") from None
+        except UnicodeDecodeError:
+            raise NetssoError(f"--expect file {path}: not UTF-8 text", hint="give a YAML file with an 'expect:' list") from None
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             where = f" line {mark.line + 1}" if mark is not None else ""
