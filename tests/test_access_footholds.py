@@ -330,3 +330,31 @@ def test_labels_satisfying_simple_cases() -> None:
     assert labels_satisfying(parse_selector({})) == {}  # type: ignore[arg-type]
     impossible = parse_selector({"matchLabels": {"app": "a"}, "matchExpressions": [{"key": "app", "operator": "DoesNotExist"}]})
     assert labels_satisfying(impossible) is None  # type: ignore[arg-type]
+
+
+def test_reach_that_stays_home_apart_from_dns_says_so() -> None:
+    # DNS does not count as cross-namespace reach for the risk, but "stays in its namespace" alone would contradict
+    # the destinations listed (kube-system/coredns): the reason says "(DNS aside)".
+    dns_only = {
+        "podSelector": {},
+        "policyTypes": ["Egress"],
+        "egress": [
+            {"to": [{"namespaceSelector": {"matchLabels": {NSL: "kube-system"}}}], "ports": [{"port": 53, "protocol": "UDP"}]}
+        ],
+    }
+    rules = (PolicyRule(("create",), ("",), ("pods", "pods/exec")),)
+    snap = Snapshot(
+        namespaces=(_ns("app"), _ns("kube-system")),
+        workloads=(
+            Workload("app", "a", "Deployment", {"app": "a"}, (ContainerPort(80),)),
+            Workload("kube-system", "coredns", "Deployment", {"k8s-app": "kube-dns"}, (ContainerPort(53, "UDP", "dns"),)),
+        ),
+        network_policies=(_deny("app"), NetworkPolicy("app", "dns", dns_only)),
+        roles=(_role("app", "r", *rules),),
+        bindings=(_bind("app", "b", "Role", "r", G),),
+    )
+    reaches = _reach_by_target(snap)
+    assert {r.foothold.kind for r in reaches.values()} == {CREATE, POD}
+    for r in reaches.values():
+        assert [d.ref for d in r.destinations if d.namespace == "kube-system"] == ["kube-system/deployment/coredns"]
+        assert r.risk in ("low", "medium") and r.risk_reason.endswith("(DNS aside)"), r.risk_reason

@@ -339,7 +339,7 @@ class ReachEngine:
                 + (f" and {len(external)} external range(s)" if external else ""),
             )
         elif actions & {"exec", "attach"}:
-            risk, why = "low", "runs commands in a pod whose reach stays in its namespace"
+            risk, why = "low", "runs commands in a pod whose reach stays in its namespace" + _dns_aside(result, fh.namespace)
         else:
             risk, why = "low", "connects to the pod's own ports"
         return Reach(fh, result, risk, why, unknown=unknown)
@@ -373,7 +373,7 @@ class ReachEngine:
                 ),
             )
         else:
-            risk, why = "medium", f"can create pods with any labels in {ns}; their reach stays in {ns}"
+            risk, why = "medium", f"can create pods with any labels in {ns}; their reach stays in {ns}" + _dns_aside(result, ns)
         return Reach(fh, result, risk, why, unknown=unknown)
 
     def candidate_label_sets(self, namespace: str) -> list[dict[str, str]]:
@@ -482,6 +482,12 @@ def is_dns_only(d: Destination) -> bool:
 def beyond(d: Destination, namespace: str) -> bool:
     """A destination in another namespace (DNS excepted): what a foothold adds beyond its own namespace."""
     return d.namespace is not None and d.namespace != namespace and not is_dns_only(d)
+
+
+def _dns_aside(destinations: Sequence[Destination], namespace: str) -> str:
+    """The " (DNS aside)" suffix when the only destinations outside the namespace are DNS (which `beyond` does not count)."""
+    outside = any(d.namespace is not None and d.namespace != namespace for d in destinations)
+    return " (DNS aside)" if outside else ""
 
 
 def _labels_text(labels: Mapping[str, str]) -> str:
