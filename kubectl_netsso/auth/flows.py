@@ -143,7 +143,12 @@ def login_keyboard(settings: ProviderSettings, provider: ProviderMetadata,
     _show_url(url, settings)
     sys.stderr.write("Enter the authorization code (or the whole redirect URL): ")
     sys.stderr.flush()
-    line = (read_line or sys.stdin.readline)().strip()
+    raw = (read_line or sys.stdin.readline)()
+    if read_line is None and (not raw.endswith("\n") or not _isatty(sys.stdin)):
+        # No terminal echoed the Enter (stdin is a pipe, or EOF): end the prompt line ourselves, so that a following
+        # "error: ..." starts its own line.
+        _tell("")
+    line = raw.strip()
     if not line:
         raise NetssoError("no authorization code entered")
     code = line
@@ -151,6 +156,11 @@ def login_keyboard(settings: ProviderSettings, provider: ProviderMetadata,
         query = parse_qs(urlsplit(line).query or line.lstrip("?"))
         if query.get("state", [state])[0] != state:
             raise NetssoError("the pasted response belongs to another login (state mismatch)")
+        iss = query.get("iss", [None])[0]
+        if iss is not None and iss != provider.issuer:
+            # RFC 9207 2.4: "clients MUST compare the iss parameter ... to the issuer identifier" (mix-up defence),
+            # for a pasted redirect URL as for the loopback listener.
+            raise NetssoError(f"the pasted response came from issuer {_clean(iss)!r}, expected {provider.issuer!r}")
         if "error" in query:
             desc = query.get("error_description", [""])[0]
             detail = _clean(query["error"][0]) + (f": {_clean(desc)}" if desc else "")
@@ -221,6 +231,13 @@ def login_device(settings: ProviderSettings, provider: ProviderMetadata) -> Toke
                 raise NetssoError("the device code expired before the login was confirmed", hint="run the login again") from None
             raise
         return _token_set(settings, provider, token, None)
+
+
+def _isatty(stream: Any) -> bool:
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError, OSError):
+        return False
 
 
 def _tell(text: str) -> None:

@@ -174,7 +174,8 @@ class OIDCProvider:
                         "force_slow_down": force_slow_down})
 
     def events(self, grant_type: str | None = None) -> list[dict[str, Any]]:
-        """Token requests in order: {"t", "grant_type", "status", "error"}."""
+        """Token requests in order: {"t", "grant_type", "status", "error", "client_id", "client_auth"}; client_auth is
+        how the client authenticated: "client_secret_basic" (Authorization: Basic), "client_secret_post" or "none"."""
         return [e for e in self.stats()["events"] if grant_type is None or e["grant_type"] == grant_type]
 
     def set_accounts(self, accounts: dict[str, dict[str, Any]]) -> None:

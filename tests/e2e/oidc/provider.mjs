@@ -59,10 +59,10 @@ let settings = structuredClone(DEFAULTS);
 const newStats = () => ({ grants: {}, revocations: 0, device_authorizations: 0, authorizations: 0, events: [] });
 let stats = newStats();
 
-function count(kind, status, error) {
+function count(kind, status, error, extra = {}) {
   stats.grants[kind] ??= { ok: 0, error: 0 };
   stats.grants[kind][status >= 200 && status < 300 ? 'ok' : 'error'] += 1;
-  stats.events.push({ t: Date.now() / 1000, grant_type: kind, status, error });
+  stats.events.push({ t: Date.now() / 1000, grant_type: kind, status, error, ...extra });
   if (stats.events.length > 1000) stats.events.shift();
   console.log(`GRANT ${kind} ${status}`);
 }
@@ -96,7 +96,8 @@ function claimsFor(sub, issuer) {
 }
 
 const redirectUris = (process.env.NETSSO_OP_REDIRECT_URIS
-  || 'http://127.0.0.1/callback,http://localhost/callback,http://127.0.0.1/,http://127.0.0.1/oauth2/callback')
+  || 'http://127.0.0.1/callback,http://localhost/callback,http://127.0.0.1/,http://127.0.0.1/oauth2/callback,'
+  + 'http://127.0.0.1/keyboard')
   .split(',').map((s) => s.trim()).filter(Boolean);
 const grantTypes = ['authorization_code', 'refresh_token', 'urn:ietf:params:oauth:grant-type:device_code'];
 
@@ -225,7 +226,16 @@ provider.use(async (ctx, next) => {
         lastPoll.set(code, { t: now, interval });
       }
     }
-    count(grantType, ctx.status, ctx.status >= 400 ? ctx.body?.error : undefined);
+    // who asked and how it authenticated (client_secret_basic = an Authorization: Basic header, client_secret_post =
+    // client_secret in the body, none = a public client): lets tests prove a confidential client used its secret
+    const authz = String(ctx.headers.authorization || '');
+    let clientAuth = 'none';
+    if (/^basic /i.test(authz)) clientAuth = 'client_secret_basic';
+    else if (ctx.oidc.params?.client_secret) clientAuth = 'client_secret_post';
+    count(grantType, ctx.status, ctx.status >= 400 ? ctx.body?.error : undefined, {
+      client_id: ctx.oidc.client?.clientId ?? ctx.oidc.params?.client_id ?? null,
+      client_auth: clientAuth,
+    });
   }
 });
 
