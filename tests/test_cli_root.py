@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -53,3 +55,23 @@ def test_completion_of_output_choices() -> None:
     result = run("paths", "-o", "", exe=COMPLETE)
     lines = result.stdout.splitlines()
     assert "json" in lines and "yaml" in lines
+
+
+def test_output_cut_short_by_a_closed_pipe_is_quiet_and_not_exit_1(tmp_path: Path) -> None:
+    # `... | head -c 10`: click turns EPIPE into exit 1, which here would read as "denied / findings"
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+    from gencluster import generate
+
+    generate(str(tmp_path), namespaces=3, pods=60, policies=6, replicas=1, seed=3)  # ~0.5 MB: more than a pipe holds
+    env = dict(os.environ, NO_COLOR="1")
+    proc = subprocess.Popen(
+        [EXE or "", "paths", "-A", "--manifests", str(tmp_path), "-o", "json"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    assert proc.stdout.read(10) == b'{"paths": '
+    proc.stdout.close()
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=60) == 0 and err == "", err

@@ -99,6 +99,14 @@ def run(args: list[str]) -> int:
     except KeyboardInterrupt:
         log.info("error: interrupted")
         return 130
+    except SystemExit:
+        from click.utils import PacifyFlushWrapper
+
+        # click turns EPIPE on stdout into sys.exit(1) after wrapping the streams; 1 means "denied/findings" here,
+        # so treat it like the BrokenPipeError below.
+        if isinstance(sys.stdout, PacifyFlushWrapper):
+            return 0
+        raise
     except BrokenPipeError:
         # stdout closed early (e.g. piped into head): not an error worth a message.
         try:
