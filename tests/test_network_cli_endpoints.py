@@ -160,7 +160,7 @@ def test_parse_port(text: str | None, value: int | str | None) -> None:
     assert ep.parse_port(text) == value
 
 
-@pytest.mark.parametrize("bad", ["0", "65536", "http_alt", "a-very-long-port-name", "8080-9090", "-"])
+@pytest.mark.parametrize("bad", ["0", "65536", "http_alt", "a-very-long-port-name", "8080-9090", "-", "", " "])
 def test_parse_port_rejects(bad: str) -> None:
     with pytest.raises(NetssoError):
         ep.parse_port(bad)

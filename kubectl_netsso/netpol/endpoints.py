@@ -392,9 +392,11 @@ def targets(endpoint: Endpoint, port: int | str | None, protocol: str | None) ->
 
 def parse_port(text: str | None) -> int | str | None:
     """--port: a number 1-65535 or an IANA_SVC_NAME (a named port)."""
-    if text is None or text == "":
+    if text is None:
         return None
     text = text.strip()
+    if not text:  # `--port "$PORT"` with PORT unset must not silently mean "every port"
+        raise NetssoError("invalid port '': a number 1-65535 or a port name (IANA_SVC_NAME)", exit_code=EXIT_ERROR)
     if text.isascii() and text.isdigit():
         n = int(text)
         if not 1 <= n <= 65535:
