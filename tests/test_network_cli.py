@@ -347,6 +347,14 @@ def test_paths_named_port_resolves_per_destination() -> None:
     assert rows[("shop/api", "payments/payments")]["allowed"] is True
     assert rows[("shop/api", "payments/payments")]["resolvedPort"] == 8443
     assert "resolvedPort" not in rows[("shop/api", "shop/api")]  # no container port named https on the api
+    assert data["warnings"] == []
+
+
+def test_paths_warns_when_no_destination_has_the_named_port() -> None:
+    data = paths_json("-A", "--port", "htpp", "--manifests", SHOP)  # a typo of http
+    assert data["warnings"] == ["named port htpp (TCP) is not a container port of any destination in scope"]
+    p = netsso("paths", "-A", "--port", "htpp", "--manifests", SHOP)
+    assert p.stderr.count("named port htpp") == 1
 
 
 def test_paths_default_ports_are_the_declared_container_ports() -> None:

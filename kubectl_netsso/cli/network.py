@@ -497,6 +497,13 @@ def paths(
         destinations = [w for w in pods if id(w) in keep]
     if scope_ns is not None and not any(w.namespace == scope_ns for w in pods) and snap.namespace(scope_ns) is None:
         raise NetssoError(f"namespace {scope_ns} not found", hint="use -A for all namespaces, or -n NS")
+    if isinstance(port, str) and not any(
+        cp.name == port and cp.protocol.upper() == (proto or "TCP") for w in destinations for cp in w.ports
+    ):
+        # a typo (--port htpp) would otherwise give a silent table of denied (or, unisolated, "allowed") flows
+        text = f"named port {port} ({proto or 'TCP'}) is not a container port of any destination in scope"
+        log.warn(text)
+        warnings.append(text)
     run = PathsRun(sources=sources, destinations=destinations, warnings=warnings)
     if scope_ns is not None:
         # -n NS: "flows into and out of that namespace"; rows only for sources with a flow in scope
