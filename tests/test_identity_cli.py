@@ -56,6 +56,24 @@ def cache_token(cache_dir: Path, claims: dict) -> list[str]:
 # ---------------------------------------------------------------------------------------------- can-i offline
 
 
+def test_can_i_as_service_account_with_as_group_drops_the_sa_groups(env: dict[str, str], tmp_path: Path) -> None:
+    # like the API server's impersonation: --as SA --as-group G means exactly [G], not the SA's own groups
+    rbac = tmp_path / "rbac.yaml"
+    rbac.write_text(
+        "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRoleBinding\nmetadata: {name: sas}\n"
+        "subjects: [{kind: Group, name: 'system:serviceaccounts:ci'}]\n"
+        "roleRef: {kind: ClusterRole, name: view, apiGroup: rbac.authorization.k8s.io}\n"
+    )
+    sa = "system:serviceaccount:ci:bot"
+    args = ["can-i", "list", "pods", "-n", "ci", "--manifests", str(rbac), "--with-default-roles", "--as", sa]
+    assert run(env, *args).returncode == 0
+    assert run(env, *args, "--as-group", "dev").returncode == 1
+    assert run(env, *args, "--as-group", "system:serviceaccounts:ci").returncode == 0
+    reach = ["reach", "-n", "ci", "--manifests", str(rbac), "--with-default-roles", "--as", sa, "--as-group", "dev", "-o", "json"]
+    p = run(env, *reach)
+    assert json.loads(p.stdout)["identity"]["groups"] == ["dev", "system:authenticated"], p.stderr
+
+
 def test_can_i_yes_names_the_grant(env: dict[str, str]) -> None:
     p = run(env, *offline("can-i", "create", "deployments.apps", "-n", "shop", "--as", "alice", "--as-group", "oidc:shop-devs"))
     assert p.returncode == 0, p.stderr

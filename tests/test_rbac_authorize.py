@@ -74,6 +74,14 @@ def test_identity_service_account_groups() -> None:
     assert i.groups == ("system:serviceaccounts", "system:serviceaccounts:ci", "system:authenticated")
 
 
+def test_identity_impersonated_service_account_with_groups_gets_only_those() -> None:
+    # impersonation.go: the SA groups are added only "if groups aren't specified for a service account"
+    sa = "system:serviceaccount:ci:deployer"
+    assert identity(sa, ["foo"], impersonated=True).groups == ("foo", "system:authenticated")
+    assert identity(sa, impersonated=True).groups == identity(sa).groups
+    assert identity(sa, ["foo"]).groups == ("foo", "system:serviceaccounts", "system:serviceaccounts:ci", "system:authenticated")
+
+
 def test_identity_anonymous() -> None:
     assert identity("system:anonymous").groups == ("system:unauthenticated",)
 

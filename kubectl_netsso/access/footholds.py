@@ -88,12 +88,13 @@ class Permissions(Protocol):
 class RbacPermissions:
     """Permissions of one identity from the offline RBAC evaluator (kubectl_netsso.rbac.authorize.Authorizer)."""
 
-    def __init__(self, authorizer: object, user: str, groups: Sequence[str]) -> None:
-        from ..rbac.authorize import Authorizer, identity
+    def __init__(self, authorizer: object, user: str, groups: Sequence[str], complete: bool = False) -> None:
+        """complete=True: groups already hold what the API server adds (e.g. from identity(..., impersonated=True))."""
+        from ..rbac.authorize import Authorizer, Identity, identity
 
         assert isinstance(authorizer, Authorizer)
         self.az = authorizer
-        self.ident = identity(user, groups)
+        self.ident = Identity(user=user, groups=tuple(groups)) if complete else identity(user, groups)
         self._names: dict[tuple[str, str], set[str]] = {}
 
     def check(self, request: Request) -> tuple[bool, str]:

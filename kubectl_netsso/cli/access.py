@@ -339,7 +339,7 @@ def build_context(
         if ctx.authorizer is None:
             ctx.authorizer = Authorizer(snap)
         ctx.user, ctx.groups, ctx.identity_from = user, groups, how
-        ctx.perms = RbacPermissions(ctx.authorizer, user, groups)
+        ctx.perms = RbacPermissions(ctx.authorizer, user, groups, complete=True)
     return ctx
 
 
@@ -352,7 +352,7 @@ def _offline_identity(kube: KubeOptions, kw: dict[str, Any], required: bool) -> 
     mapping = _mapping(kw)
     values = _provider_values(kw)
     if kube.as_user or kube.as_groups:
-        ident = identity(kube.as_user or GROUP_MEMBER, kube.as_groups)
+        ident = identity(kube.as_user or GROUP_MEMBER, kube.as_groups, impersonated=True)
         return ident.user, ident.groups, "--as" if kube.as_user else "--as-group"
     try:
         ident, how = identity_offline(kube, values, mapping)

@@ -326,7 +326,7 @@ def _offline_snapshots(manifests: Sequence[str], with_default_roles: bool) -> tu
 def _offline_identity(kube: KubeOptions, values: dict[str, object], mapping: ClaimMapping) -> tuple[Identity, str]:
     """--as/--as-group, else the cached SSO token mapped like the API server. Returns (identity, how it was chosen)."""
     if kube.as_user:
-        return identity(kube.as_user, kube.as_groups), "--as"
+        return identity(kube.as_user, kube.as_groups, impersonated=True), "--as"
     if kube.as_groups:
         raise NetssoError("--as-group needs --as USER (like kubectl)", exit_code=EXIT_USAGE)
     tok = load_local_token(kube, values, required=False)

@@ -55,11 +55,13 @@ def parse_service_account(user: str) -> tuple[str, str] | None:
     return parts[0], parts[1]
 
 
-def identity(user: str, groups: Iterable[str] = ()) -> Identity:
+def identity(user: str, groups: Iterable[str] = (), *, impersonated: bool = False) -> Identity:
     """The identity with the groups the API server adds.
 
     - service accounts: "system:serviceaccounts" and "system:serviceaccounts:<ns>" (serviceaccount.MakeGroupNames;
-      a service account token always carries them, and impersonating an SA without groups adds them too);
+      a service account token always carries them, and impersonating an SA without groups adds them too); with
+      impersonated=True (--as/--as-group) only when no group was given, as impersonation.go does: "if groups aren't
+      specified for a service account, we know the groups because its a fixed mapping. Add them";
     - any user except system:anonymous: "system:authenticated", unless system:(un)authenticated is already there
       (AuthenticatedGroupAdder; impersonation.go "include the 'system:authenticated' group ... If
       'system:unauthenticated' group has been specified we should not include the 'system:authenticated' group");
@@ -70,7 +72,7 @@ def identity(user: str, groups: Iterable[str] = ()) -> Identity:
         if g not in out:
             out.append(g)
     sa = parse_service_account(user)
-    if sa is not None:
+    if sa is not None and not (impersonated and out):
         for g in (SA_GROUP, f"{SA_GROUP}:{sa[0]}"):
             if g not in out:
                 out.append(g)
