@@ -98,6 +98,11 @@ def test_a_policy_with_rules_is_not_default_deny() -> None:
     pol = _np("app", "allow-some", {"podSelector": {}, "ingress": [{"from": [{"podSelector": {}}]}]})
     found = run(_snap([pol]))
     assert [f.severity for f in checks(found, "no-default-deny-ingress")] == ["medium"]
+    # ...but it does isolate every pod: the finding must not claim new pods are open
+    (f,) = checks(found, "no-default-deny-ingress")
+    assert "new pods are open" not in f.reason and "still isolated by NP app/allow-some" in f.reason
+    (f,) = checks(run(_snap([_np("app", "x", {"podSelector": {"matchLabels": {"app": "web"}}})])), "no-default-deny-ingress")
+    assert f.reason.endswith("new pods are open for ingress")
 
 
 def test_baseline_admin_policy_deny_counts_as_default_deny() -> None:

@@ -108,6 +108,20 @@ def _is_default_deny(policy: CompiledPolicy, direction: str) -> bool:
     )
 
 
+def _isolates_every_pod(policy: CompiledPolicy, direction: str) -> bool:
+    """podSelector {} with this policy type, whatever its rules allow (unless one rule allows everything): every pod,
+    new ones included, is isolated for the direction -- "a pod is isolated for ingress if there is any NetworkPolicy
+    that both selects the pod and has Ingress in its policyTypes" (kubernetes.io, Network Policies)."""
+    rules = policy.rules(direction)  # type: ignore[arg-type]
+    return (
+        policy.kind == KIND_NP
+        and rules is not None
+        and policy.subject_pod_selector is not None
+        and policy.subject_pod_selector.is_empty
+        and not any(r.all_peers and r.all_ports for r in rules)
+    )
+
+
 def _baseline_denies_all(engine: ReachEngine, namespace: str, direction: str) -> bool:
     """A BaselineAdminNetworkPolicy selecting the namespace with a Deny rule for every peer counts as default deny."""
     banp = engine.compiled.baseline
@@ -157,13 +171,19 @@ def check_default_deny(engine: ReachEngine, scope: Sequence[str]) -> list[Findin
         for direction, sev in (("ingress", "medium"), ("egress", "low")):
             if any(_is_default_deny(p, direction) for p in policies) or _baseline_denies_all(engine, ns, direction):
                 continue
+            isolating = [p.label for p in policies if _isolates_every_pod(p, direction)]
+            effect = (
+                f"new pods are still isolated by {', '.join(isolating)} (podSelector {{}}) and get what its rules allow"
+                if isolating
+                else f"new pods are open for {direction}"
+            )
             out.append(
                 Finding(
                     sev,
                     f"no-default-deny-{direction}",
                     f"namespace/{ns}",
                     f"no default-deny {direction} policy (podSelector {{}}, policyTypes [{direction.capitalize()}], no rules): "
-                    f"new pods are open for {direction}",
+                    f"{effect}",
                     f"kubectl netsso policy default-deny -n {ns}" + (" --allow-dns" if direction == "egress" else ""),
                 )
             )
