@@ -75,3 +75,13 @@ def test_output_cut_short_by_a_closed_pipe_is_quiet_and_not_exit_1(tmp_path: Pat
     proc.stdout.close()
     err = proc.stderr.read().decode()
     assert proc.wait(timeout=60) == 0 and err == "", err
+
+
+@pytest.mark.parametrize(
+    "command",
+    ["whoami", "can-i", "permissions", "can-reach", "paths", "reach", "audit", "report", "policy default-deny", "policy allow"],
+)
+def test_help_shows_an_example(command: str) -> None:
+    result = run(*command.split(), "-h")
+    assert result.returncode == 0
+    assert "Example" in result.stdout and "kubectl netsso " + command.split()[0] in result.stdout.split("Example", 1)[1]

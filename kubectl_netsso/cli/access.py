@@ -94,7 +94,12 @@ def policy() -> None:
 @click.option("--context", metavar="NAME", hidden=True)
 @click.option("--kubeconfig", metavar="PATH", hidden=True)
 def default_deny_cmd(namespace: str | None, allow_dns: bool, context: str | None, kubeconfig: str | None) -> None:
-    """Deny all ingress and egress for every pod of a namespace."""
+    """Deny all ingress and egress for every pod of a namespace.
+
+    \b
+    Example:
+      kubectl netsso policy default-deny -n payments --allow-dns | kubectl apply -f -
+    """
     from ..netpol import generate
 
     kube = KubeOptions(
@@ -131,6 +136,10 @@ def allow_cmd(
 
     FROM/TO: NAME, TYPE/NAME, NS/NAME, NS/TYPE/NAME (TYPE: pod, deploy, sts, ds, job, cronjob, svc) or ip:ADDRESS.
     A Service as TO stands for its backing pods on the Service port's targetPort.
+
+    \b
+    Example:
+      kubectl netsso policy allow frontend/deploy/web shop/svc/api --port 80 --side ingress --manifests examples/shop
     """
     from ..netpol import endpoints, generate
 

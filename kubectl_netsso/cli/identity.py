@@ -193,6 +193,11 @@ def whoami(kube: KubeOptions, local: bool, output: str, **kw: Any) -> int:
     \b
     Findings explain SSO mapping problems: the issuer# username prefix, a missing groups claim, an Entra ID
     groups overage marker, groups the cluster does not see, an expired token, system:anonymous.
+
+    \b
+    Examples:
+      kubectl netsso whoami
+      kubectl netsso whoami --local -o json
     """
     from ..rbac.diagnose import diagnose
 
@@ -639,6 +644,10 @@ def permissions(
     Rows: live discovery, or offline the resources the manifests' RBAC rules name plus the common core ones.
     RISKY lists what lets you run code, read credentials or change policy: exec, attach, portforward, create pods or
     workloads, read secrets, write networkpolicies, bind, escalate, impersonate.
+
+    \b
+    Example:
+      kubectl netsso permissions -n frontend --manifests examples/shop --with-default-roles --as carol --as-group oidc:contractors
     """
     mapping = _mapping(kw)
     values = _provider_values(kw)

@@ -468,6 +468,11 @@ def paths(
                   "egress": {"allowed": ...}, "ingress": {"allowed": ...}}, ...],
        "workloads": {"NS/NAME": {"kind": ..., "egress": [policies], "ingress": [policies]}}, "warnings": [...]}
     With --port and --protocol every pair in scope appears exactly once. Why a flow is denied: can-reach.
+
+    \b
+    Examples:
+      kubectl netsso paths -n shop --manifests examples/shop
+      kubectl netsso paths -A --port 8080 -o matrix --manifests examples/shop
     """
     from ..netpol import endpoints
 
