@@ -378,8 +378,23 @@ def test_paths_namespace_scope_is_flows_into_and_out_of_it() -> None:
 
 
 def test_paths_filters_from_to_with_service() -> None:
-    data = paths_json("-A", "--from", "frontend/web", "--to", "shop/svc/api", "--port", "8080", "--manifests", SHOP)
-    assert [(r["from"], r["to"], r["allowed"]) for r in data["paths"]] == [("frontend/web", "shop/api", False)]
+    # --port with a Service is the Service port, as in can-reach (80 -> targetPort http = 8080 on the api pods)
+    data = paths_json("-A", "--from", "frontend/web", "--to", "shop/svc/api", "--port", "80", "--manifests", SHOP)
+    assert [(r["from"], r["to"], r["allowed"], r["resolvedPort"]) for r in data["paths"]] == [
+        ("frontend/web", "shop/api", False, 8080)
+    ]
+    assert_one_line_error(
+        netsso("paths", "-A", "--to", "shop/svc/api", "--port", "8080", "--manifests", SHOP), 3, "has no port 8080"
+    )
+
+
+def test_paths_to_a_service_agrees_with_can_reach() -> None:
+    data = paths_json("-A", "--to", "payments/svc/payments", "--port", "443", "--manifests", SHOP)
+    verdicts = {r["from"]: r["allowed"] for r in data["paths"]}
+    assert verdicts["shop/api"] is True and verdicts["frontend/web"] is False
+    for src, allowed in (("shop/deploy/api", True), ("frontend/deploy/web", False)):
+        p = netsso("can-reach", src, "payments/svc/payments", "--port", "443", "--manifests", SHOP, "-o", "json")
+        assert json.loads(p.stdout)["allowed"] is allowed
 
 
 def test_paths_table_grouped_by_source_and_wide() -> None:

@@ -499,6 +499,16 @@ def paths(
         if dst.is_external:
             raise NetssoError("--to must be in the cluster: paths lists pod-to-pod flows", hint="use can-reach for ip: endpoints")
         keep = {id(w) for w in dst.workloads}
+        if dst.service is not None and port is not None:
+            # as in can-reach, --port with a Service is the Service port: evaluate its targetPort (a name is resolved
+            # on each backing pod); pods without a named targetPort are not endpoints of it
+            tgts, sp = endpoints.targets(dst, port, proto)
+            assert sp is not None
+            target = sp.target_port
+            port = int(target) if isinstance(target, str) and target.isdigit() else target
+            proto = sp.protocol.upper()
+            keep = {id(t.workload) for t in tgts if t.problem is None} or keep
+            log.info(f"{dst.ref} port {sp.port}/{proto}" + (f" ({sp.name})" if sp.name else "") + f" -> targetPort {target}")
         destinations = [w for w in pods if id(w) in keep]
     if scope_ns is not None and not any(w.namespace == scope_ns for w in pods) and snap.namespace(scope_ns) is None:
         raise NetssoError(f"namespace {scope_ns} not found", hint="use -A for all namespaces, or -n NS")
