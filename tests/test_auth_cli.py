@@ -223,3 +223,23 @@ def test_login_url_is_printed_to_stderr_not_stdout(env: dict[str, str], fake_bro
     assert result.exit_code == 0, result.output
     assert "Open this URL in a browser: " + fake_browser[0] in result.stderr
     assert fake_browser[0] not in result.stdout and "Logged in" in result.stdout
+
+
+def test_setup_command_never_prints_the_client_secret() -> None:
+    """setup prints a set-credentials command to paste: the secret comes from $NETSSO_OIDC_CLIENT_SECRET when it runs."""
+    import subprocess
+
+    from kubectl_netsso.auth.settings import ProviderSettings
+    from kubectl_netsso.cli.auth import display_command, set_credentials_command
+
+    secret = "s3cret-value-0123456789"
+    settings = ProviderSettings.from_values(
+        {"issuer_url": "https://idp.example.test", "client_id": "netsso", "client_secret": secret}, env={}
+    )
+    text = display_command(set_credentials_command(settings, "netsso"))
+    assert secret not in text
+    assert '"--exec-arg=--oidc-client-secret=${NETSSO_OIDC_CLIENT_SECRET}"' in text
+    # The printed text is valid shell that hands kubectl the secret from the environment.
+    echoed = subprocess.run(["bash", "-c", "printf '%s\\n' " + text.replace("\\\n", " ")], capture_output=True, text=True,
+                            env={"NETSSO_OIDC_CLIENT_SECRET": secret, "PATH": "/usr/bin:/bin"}, check=True).stdout
+    assert f"--exec-arg=--oidc-client-secret={secret}" in echoed.splitlines()

@@ -116,6 +116,19 @@ def set_credentials_command(settings: ProviderSettings, user: str) -> list[str]:
     return argv
 
 
+SECRET_ARG = "--exec-arg=--oidc-client-secret="
+
+
+def display_command(cmd: list[str]) -> str:
+    """The set-credentials command as shell text to paste, without the client secret's value.
+
+    The secret must reach the kubeconfig (kubectl passes it to get-token), but not a terminal's scrollback or a CI log:
+    the printed command takes it from $NETSSO_OIDC_CLIENT_SECRET when the user runs it.
+    """
+    words = [f'"{SECRET_ARG}${{NETSSO_OIDC_CLIENT_SECRET}}"' if a.startswith(SECRET_ARG) else shlex.quote(a) for a in cmd]
+    return " ".join(words[:4]) + " \\\n    " + " \\\n    ".join(words[4:])
+
+
 def apiserver_mapping(claims: dict[str, Any], username_claim: str | None, username_prefix: str,
                       groups_claim: str | None, groups_prefix: str) -> tuple[str, str | None]:
     """Choose the username and groups claims from the claims the token really has."""
@@ -269,7 +282,9 @@ def setup(provider_values: dict[str, Any], user_name: str, username_claim: str |
     cmd = set_credentials_command(settings, user_name)
     emit("")
     emit(style("## 1. kubeconfig user (run this)", "bold"))
-    emit(" ".join(shlex.quote(a) for a in cmd[:4]) + " \\\n    " + " \\\n    ".join(shlex.quote(a) for a in cmd[4:]))
+    if any(a.startswith(SECRET_ARG) for a in cmd):
+        emit("# the client secret is not printed: export NETSSO_OIDC_CLIENT_SECRET=... first (or use --write-kubeconfig)")
+    emit(display_command(cmd))
     emit("")
     emit(style("## 2. kube-apiserver flags", "bold"))
     emit("\n".join(apiserver_flags(settings, u_claim, username_prefix, g_claim, groups_prefix)))
