@@ -127,6 +127,10 @@ def test_no_fix_for_a_named_port_the_destination_does_not_define():
     assert v.allowed is False and v.fix == ()
     assert any("named port http (TCP) is not defined on shop/api-7d9: no NetworkPolicy can allow it" in n for n in v.notes)
     assert verdict(s, port="web").fix  # the pod's own port name: a fix exists
+    c = compile_snapshot(s)
+    src = c.peer(s.workloads[1])
+    future = c.selector_peer("shop", {"app": "api"}, (), name="{app=api}")  # a pod that may define http one day
+    assert evaluate_flow(c, Flow(src, future, "http", "TCP")).fix
 
 
 def test_fix_for_a_hostnetwork_source_uses_its_node_ip_not_selectors():

@@ -288,7 +288,8 @@ def minimal_fix(compiled: CompiledSnapshot, verdict: Verdict) -> tuple[list[dict
         return [], "policy generator unavailable"
     src, dst = flow.source, flow.destination
     port: int | str | None = flow.port
-    if isinstance(port, str) and isinstance(dst, PodPeer) and verdict.resolved_port is None:
+    hypothetical = isinstance(dst, PodPeer) and dst.name.startswith("{")  # --to-selector: its ports are not known
+    if isinstance(port, str) and isinstance(dst, PodPeer) and verdict.resolved_port is None and not hypothetical:
         # A named port "will be looked up as a named port in the target Pod's container ports": a pod without it
         # has no such port, and no policy can open one (types.go NetworkPolicyPort.Port).
         return [], (
