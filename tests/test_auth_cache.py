@@ -178,3 +178,29 @@ def test_list_and_remove_all(tmp_path: Path) -> None:
     assert cache_mod.list_entries(str(tmp_path / "cache")) == sorted([a.key, b.key])
     assert cache_mod.remove_all(str(tmp_path / "cache")) == 2
     assert os.listdir(tmp_path / "cache") == []
+
+
+def test_waiting_for_the_lock_says_why(tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+    """A second process waiting on a pending login is told so once, instead of hanging silently."""
+    import threading
+
+    from kubectl_netsso.auth.cache import file_lock
+
+    path = str(tmp_path / "k.lock")
+    held = threading.Event()
+    release = threading.Event()
+
+    def holder() -> None:
+        with file_lock(path, 5):
+            held.set()
+            release.wait(5)
+
+    t = threading.Thread(target=holder)
+    t.start()
+    held.wait(5)
+    threading.Timer(1.5, release.set).start()
+    with file_lock(path, 10):
+        pass
+    t.join()
+    err = capsys.readouterr().err
+    assert err.count("waiting for another kubectl-netsso process") == 1

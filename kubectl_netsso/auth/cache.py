@@ -75,7 +75,9 @@ def file_lock(path: str, timeout: float) -> Iterator[None]:
     except OSError as exc:
         raise NetssoError(f"cannot create lock file {path}: {exc.strerror or exc}", hint=_UNWRITABLE_HINT) from None
     try:
-        deadline = time.monotonic() + timeout
+        started = time.monotonic()
+        deadline = started + timeout
+        told = False
         while True:
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -83,6 +85,12 @@ def file_lock(path: str, timeout: float) -> Iterator[None]:
             except OSError as exc:
                 if exc.errno not in (errno.EAGAIN, errno.EACCES, errno.EWOULDBLOCK):
                     raise
+                if not told and time.monotonic() - started >= 1.0:
+                    # A login in another process can hold the lock for minutes: say why we are silent.
+                    from .. import log
+
+                    log.info("waiting for another kubectl-netsso process that is logging in or refreshing for this provider...")
+                    told = True
                 if time.monotonic() >= deadline:
                     raise LockTimeout(
                         "another kubectl-netsso process is still logging in or refreshing for this provider",
