@@ -195,3 +195,11 @@ def test_report_to_stdout(tmp_path: Path, where: str) -> None:
 def test_report_unwritable_path(tmp_path: Path) -> None:
     r = netsso("report", "--html", str(tmp_path / "no" / "such" / "dir.html"), "--manifests", SHOP, home=tmp_path)
     assert r.returncode == 3 and r.stderr.startswith("error: cannot write")
+
+
+def test_namespace_not_in_the_manifests_is_warned_once(tmp_path: Path) -> None:
+    for cmd in (["audit"], ["reach", "--as-group", "oidc:sre"]):
+        r = netsso(*cmd, "-n", "shpo", *OFFLINE, home=tmp_path)
+        assert r.stderr.count("namespace shpo is not in the manifests") == 1, r.stderr
+        r = netsso(*cmd, "-n", "shop", *OFFLINE, home=tmp_path)
+        assert "not in the manifests" not in r.stderr

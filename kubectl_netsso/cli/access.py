@@ -313,6 +313,9 @@ def build_context(
             scope = sorted(known)
     else:
         scope = [current_namespace(kube)]
+        if not live and scope[0] not in namespaces_in(snap):
+            # a typo (-n shpo) would otherwise audit an empty namespace and look clean (or report RBAC alone)
+            log.warn(f"namespace {scope[0]} is not in the manifests: only what RBAC grants there is known")
     source = snap.source or ("manifests: " + ", ".join(manifests) if manifests else "live")
     ctx = AccessContext(snapshot=snap, engine=engine, scope=scope, source=source, live=live)
     if snap.roles or snap.bindings:
