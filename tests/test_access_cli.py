@@ -167,6 +167,8 @@ def test_report_is_self_contained(tmp_path: Path) -> None:
     )
     assert r.returncode == 0, r.stderr
     assert "wrote" in r.stderr
+    # the edges drawn (flows into isolated workloads), not all allowed flows: paths -A counts 15 on the shop
+    assert "4 allowed flows drawn (as on the page)" in r.stderr, r.stderr
     text = out.read_text()
     p = _Collect()
     p.feed(text)

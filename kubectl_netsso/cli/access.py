@@ -726,7 +726,7 @@ def report(
         raise NetssoError(f"cannot write {html_path}: {exc.strerror or exc}") from None
     log.info(
         f"wrote {html_path}: {data.workload_count} workloads, {len(data.edges)} "
-        + ("namespace-to-namespace edges, " if data.aggregated else "allowed flows, ")
+        + ("namespace-to-namespace edges, " if data.aggregated else "allowed flows drawn (as on the page), ")
         + f"{len(reaches)} footholds, "
         f"{len(findings)} findings"
     )
