@@ -26,7 +26,8 @@ def netsso(*args: str, input: str | None = None, env: dict[str, str] | None = No
     argv = [exe] if exe else [sys.executable, "-m", "kubectl_netsso"]
     full_env = dict(os.environ)
     full_env["NO_COLOR"] = "1"
-    full_env.pop("KUBECONFIG", None)
+    # no kubeconfig: the offline default namespace would otherwise come from the developer's ~/.kube/config
+    full_env["KUBECONFIG"] = str(REPO / "tests" / "no-such-kubeconfig")
     full_env.update(env or {})
     return subprocess.run([*argv, *args], capture_output=True, text=True, input=input, env=full_env, timeout=120)
 
@@ -171,6 +172,22 @@ def test_can_reach_default_namespace_flag() -> None:
     p = netsso("can-reach", "web", "svc/web", "-n", "frontend", "--port", "80", "--manifests", SHOP)
     assert p.returncode == 1  # web -> web: the ingress only admits the internet
     assert p.stdout.startswith("DENIED  frontend/deployment/web -> frontend/svc/web")
+
+
+def test_offline_default_namespace_is_the_kubeconfig_contexts(tmp_path: Path) -> None:
+    # as can-i/reach/audit do offline (-n help: "default: the context's, else 'default'")
+    kc = tmp_path / "kubeconfig"
+    kc.write_text(
+        "apiVersion: v1\nkind: Config\ncurrent-context: c\n"
+        "contexts: [{name: c, context: {cluster: x, user: u, namespace: frontend}}]\n"
+        "clusters: [{name: x, cluster: {server: 'https://127.0.0.1:1'}}]\nusers: [{name: u, user: {}}]\n"
+    )
+    p = netsso("can-reach", "web", "svc/web", "--port", "80", "--manifests", SHOP, env={"KUBECONFIG": str(kc)})
+    assert p.stdout.startswith("DENIED  frontend/deployment/web -> frontend/svc/web"), p.stderr
+    p = netsso("paths", "--manifests", SHOP, "-o", "json", env={"KUBECONFIG": str(kc)})
+    assert p.returncode == 0 and any(r["to"] == "frontend/web" for r in json.loads(p.stdout)["paths"])
+    p = netsso("paths", "--manifests", SHOP)  # no kubeconfig: "default", which the shop does not have
+    assert_one_line_error(p, 3, "namespace default not found")
 
 
 def test_can_reach_from_stdin() -> None:

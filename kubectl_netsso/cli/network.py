@@ -50,7 +50,7 @@ def _load(kube: KubeOptions, manifests: Sequence[str], namespaces: Callable[[str
     if manifests:
         from ..cluster.manifests import load_snapshot
 
-        return Loaded(load_snapshot(list(manifests)), kube.namespace or "default", live=False)
+        return Loaded(load_snapshot(list(manifests)), _offline_namespace(kube), live=False)
     from ..cluster import kubeconfig
 
     ctx = kubeconfig.resolve_context(kube.kubeconfig, kube.context)
@@ -63,6 +63,19 @@ def _load(kube: KubeOptions, manifests: Sequence[str], namespaces: Callable[[str
     except NetssoError as err:  # the warning is advice: never fail the answer because of it
         log.debug(f"CNI check skipped: {err.message}")
     return Loaded(snap, default_ns, live=True, cni_warning=warning)
+
+
+def _offline_namespace(kube: KubeOptions) -> str:
+    """-n, else the kubeconfig context's namespace, else "default" -- as can-i, reach and audit do offline (a
+    kubeconfig that cannot be read does not stop an offline command)."""
+    if kube.namespace:
+        return kube.namespace
+    from ..cluster import kubeconfig
+
+    try:
+        return kubeconfig.current_namespace(kube)
+    except (NetssoError, OSError):
+        return "default"
 
 
 def _print_warnings(loaded: Loaded, compiled: Any) -> list[str]:
