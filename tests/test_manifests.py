@@ -407,6 +407,22 @@ def test_lists(tmp_path: Path) -> None:
     assert [p.name for p in snap.network_policies] == ["np"]
 
 
+def test_typed_list_items_without_kind_take_it_from_the_list(tmp_path: Path) -> None:
+    # what the API server returns (`kubectl get --raw /api/v1/namespaces/a/pods`): items carry no kind/apiVersion
+    pods = {"apiVersion": "v1", "kind": "PodList", "metadata": {}, "items": [
+        {k: v for k, v in _pod("a").items() if k not in ("kind", "apiVersion")}]}
+    nps = {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicyList", "items": [
+        {"metadata": _meta("np"), "spec": {"podSelector": {}}}]}  # fmt: skip
+    (tmp_path / "raw.json").write_text(json.dumps(pods) + "\n")
+    _write(tmp_path / "np.yaml", nps)
+    snap = load_snapshot([str(tmp_path)])
+    assert [(w.kind, w.name) for w in snap.workloads] == [("Pod", "a")]
+    assert [p.name for p in snap.network_policies] == ["np"]
+    with pytest.raises(NetssoError, match="kind is required"):  # a plain List still needs kinds on its items
+        _write(tmp_path / "np.yaml", {"apiVersion": "v1", "kind": "List", "items": [{"metadata": _meta("x")}]})
+        load_snapshot([str(tmp_path)])
+
+
 def test_stdin(monkeypatch: pytest.MonkeyPatch) -> None:
     text = yaml.safe_dump_all([_pod("a"), _pod("b")])
     assert [w.name for w in load_snapshot(["-"], stdin=io.StringIO(text)).workloads] == ["a", "b"]

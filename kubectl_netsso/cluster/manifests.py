@@ -729,6 +729,10 @@ class _Builder:
                     raise _Bad("Lists nested too deeply")
                 items = _list(doc.get("items"), "items")
                 for i, item in enumerate(items):
+                    if kind != "List" and isinstance(item, dict) and "kind" not in item:
+                        # API list responses (`kubectl get --raw`, PodList, NetworkPolicyList...) leave kind and
+                        # apiVersion out of their items: they are the list's
+                        item = {**item, "kind": kind[: -len("List")], "apiVersion": item.get("apiVersion") or api_version}
                     self.add_document(f"{where} item {i + 1}", item, depth + 1)
                 return
             groups = _GROUPS.get(kind)
