@@ -236,6 +236,23 @@ def test_named_port_not_defined() -> None:
     ]
 
 
+
+def test_named_port_on_an_ipblock_egress_rule_that_no_pod_defines() -> None:
+    # outside the cluster a named port never matches; inside, no pod defines it: the entry is dead
+    spec = {
+        "podSelector": {"matchLabels": {"app": "web"}},
+        "policyTypes": ["Egress"],
+        "egress": [
+            {"to": [{"ipBlock": {"cidr": "0.0.0.0/0"}}], "ports": [{"port": "nosuch"}]},
+            {"to": [{"ipBlock": {"cidr": "10.0.0.0/8"}}], "ports": [{"port": "grpc"}]},  # api defines grpc: fine
+        ],
+    }
+    found = checks(run(_snap([*_deny("app"), _np("app", "out", spec)])), "named-port-undefined")
+    assert [(f.object, f.reason.split(" is ")[0]) for f in found] == [
+        ("networkpolicy/app/out egress rule 1", "named port nosuch/TCP")
+    ]
+
+
 # --- identities --------------------------------------------------------------------------------------------------
 
 TRUST = _np(

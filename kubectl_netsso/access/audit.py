@@ -438,7 +438,9 @@ def _named_ports(
             continue
         if direction == "ingress":
             dests = list(selected)
-        elif rule.all_peers:
+        elif rule.all_peers or any(pm.kind == "ipBlock" for pm in rule.peers):
+            # an ipBlock destination is a pod (by its IP) or outside the cluster, where "a named port never matches"
+            # (no pod spec to look it up in): if no pod at all defines the name, the entry never matches
             dests = list(workloads)
         else:
             dests = [w for w in workloads if any(_peer_matches_workload(engine, pm, w) for pm in rule.peers if pm.kind == "pods")]
