@@ -253,6 +253,22 @@ def test_admin_network_policies() -> None:
     assert snap.namespaces == ()  # cluster-scoped: metadata.namespace ignored
 
 
+def test_admin_network_policy_peer_of_a_newer_version_is_kept_for_the_engine_to_fail_closed() -> None:
+    # "If a peer is unknown (e.g. added in a newer version) ... the implementation MUST fail closed": not a load error
+    anp = {
+        "apiVersion": "policy.networking.k8s.io/v1alpha1",
+        "kind": "AdminNetworkPolicy",
+        "metadata": {"name": "new"},
+        "spec": {"priority": 1, "subject": {"namespaces": {}}, "egress": [{"action": "Deny", "to": [{"somethingNew": {}}]}]},
+    }
+    (a,) = snapshot_from_objects([("a", anp)]).admin_network_policies
+    assert a.spec["egress"][0]["to"] == [{"somethingNew": {}}]
+    from kubectl_netsso.netpol.compile import compile_snapshot
+
+    (rule,) = compile_snapshot(snapshot_from_objects([("a", anp)])).admin_policies[0].egress or ()
+    assert rule.peers[0].kind == "invalid" and rule.peers[0].matches_all  # a Deny with an unknown peer denies all
+
+
 # -- RBAC ------------------------------------------------------------------------------------------------------------
 
 

@@ -568,6 +568,10 @@ def _anp_peer(peer: Any, path: str, egress: bool) -> dict[str, Any]:
         out["networks"] = [_cidr(c, f"{path}.networks[{j}]") for j, c in enumerate(_list(peer["networks"], path + ".networks"))]
     if egress and "domainNames" in peer:
         out["domainNames"] = list(_str_list(peer["domainNames"], path + ".domainNames"))
+    if not out and peer:
+        # A peer type this tool does not know (a newer CRD): "the implementation MUST fail closed" (ANP EgressPeer /
+        # IngressPeer docs) -- passed on so the engine treats it so (and says so), instead of refusing the folder.
+        return {str(k): v for k, v in peer.items()}
     if len(out) != 1:
         kinds = "namespaces, pods, nodes, networks or domainNames" if egress else "namespaces or pods"
         raise _Bad(f"{path} must set exactly one of {kinds}")
