@@ -203,7 +203,8 @@ def test_reason_names_binding_role_and_rule() -> None:
         rb("shop", "devs-edit", "ClusterRole", "edit", group("devs")),
     )
     d = a.authorize("alice", ["devs"], Request("create", "deployments", api_group="apps", namespace="shop"))
-    assert d.reason == "allowed by RoleBinding shop/devs-edit -> ClusterRole edit, rule 1"
+    # Text counts rules from 1 (like the NetworkPolicy explanations); rule_index is the 0-based index.
+    assert d.reason == "allowed by RoleBinding shop/devs-edit -> ClusterRole edit, rule 2"
     assert d.rule_index == 1
     assert d.to_dict()["grant"]["binding"] == {"kind": "RoleBinding", "namespace": "shop", "name": "devs-edit"}
 
@@ -223,7 +224,7 @@ def test_aggregation_replaces_own_rules_and_follows_labels() -> None:
         rb(None, "b", "ClusterRole", "agg", user("alice")),
     )
     d = a.authorize("alice", [], req("get", "pods"))
-    assert d.allowed and "aggregated from ClusterRole part, rule 0" in d.reason
+    assert d.allowed and "aggregated from ClusterRole part, rule 1" in d.reason
     assert not a.authorize("alice", [], req("delete", "nodes", "")).allowed  # own rule replaced
     assert not a.authorize("alice", [], req("delete", "secrets")).allowed
 

@@ -971,7 +971,8 @@ def _print_paths_table(run: PathsRun, wide: bool) -> None:
     if not n_rows:
         out.write("no flows in scope\n")
         return
-    out.write(f"\n{n_rows} flows: {totals[True]} allowed, {totals[False]} denied, {totals[None]} unknown or partly allowed\n")
+    noun = "flow" if n_rows == 1 else "flows"
+    out.write(f"\n{n_rows} {noun}: {totals[True]} allowed, {totals[False]} denied, {totals[None]} unknown or partly allowed\n")
     out.flush()
 
 

@@ -259,10 +259,12 @@ class Grant:
     rule: EffectiveRule
 
     def describe(self) -> str:
-        """'RoleBinding shop/devs-edit -> ClusterRole edit, rule 3' (rule = index in the role's rules, from 0)."""
-        text = f"{binding_ref(self.binding)} -> {role_ref(self.binding)}, rule {self.rule.index}"
+        """'RoleBinding shop/devs-edit -> ClusterRole edit, rule 3': rules counted from 1 in text, as the NetworkPolicy
+        explanations count theirs (JSON keeps the 0-based ruleIndex into the role's rules)."""
+        text = f"{binding_ref(self.binding)} -> {role_ref(self.binding)}, rule {self.rule.index + 1}"
         if self.rule.origin_role is not None:
-            text += f" (aggregated from ClusterRole {self.rule.origin_role}, rule {self.rule.origin_index})"
+            origin = self.rule.origin_index
+            text += f" (aggregated from ClusterRole {self.rule.origin_role}, rule {'?' if origin is None else origin + 1})"
         return text
 
     def to_dict(self) -> dict[str, Any]:

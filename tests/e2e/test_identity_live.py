@@ -128,6 +128,7 @@ def test_can_i_live_yes_no(provider: Any, shop_api: Any, kubeconfig: Path, home:
     assert yes.returncode == 0, yes.stderr
     assert yes.stdout.splitlines()[0] == "yes"
     assert "RBAC: allowed by RoleBinding shop/shop-devs-edit -> ClusterRole edit" in yes.stdout
+    print("\n$ kubectl netsso can-i create deployments -n shop\n" + yes.stdout)  # shown with -s (README example)
     no = run_netsso("can-i", "get", "secrets", "-n", "payments")
     assert no.returncode == 1 and no.stdout.splitlines()[0] == "no"
     exec_ = run_netsso("can-i", "create", "pods", "--subresource", "exec", "-n", "frontend", "-o", "json")
