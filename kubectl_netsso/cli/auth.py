@@ -83,6 +83,14 @@ def get_token(provider_values: dict[str, Any]) -> None:
     Uses the cached token, refreshes it (under a lock), or logs in. Reads KUBERNETES_EXEC_INFO; stdout carries only
     the JSON. Non-interactive callers (spec.interactive false) only get a browser login, never more than one at a time
     and none within 5 minutes of an abandoned one; otherwise: exit 3 with "login required".
+
+    \b
+    Named in a kubeconfig user (kubectl netsso setup prints the command):
+      exec:
+        apiVersion: client.authentication.k8s.io/v1
+        command: kubectl-netsso
+        args: [get-token, --oidc-issuer-url=https://sso.example.com, --oidc-client-id=kubernetes]
+        interactiveMode: IfAvailable
     """
     try:
         info = parse_exec_info(os.environ.get("KUBERNETES_EXEC_INFO"))
@@ -263,7 +271,12 @@ def setup(provider_values: dict[str, Any], user_name: str, username_claim: str |
           groups_claim: str | None, groups_prefix: str, bind_group: str | None, role: str | None, role_kind: str,
           namespace: str | None, write_kubeconfig: bool, kubeconfig: str | None) -> None:
     """Check the provider, log in, and print what to configure: the kubeconfig user, the kube-apiserver flags, the
-    AuthenticationConfiguration, and (with --bind-group/--role) an RBAC binding for an SSO group."""
+    AuthenticationConfiguration, and (with --bind-group/--role) an RBAC binding for an SSO group.
+
+    \b
+      kubectl netsso setup --oidc-issuer-url https://sso.example.com --oidc-client-id kubernetes \\
+          --oidc-extra-scope groups --bind-group platform --role view -n team-a --write-kubeconfig
+    """
     from ..auth.discovery import discover
     from ..auth.verify import allowed_algorithms
 
@@ -309,7 +322,12 @@ def setup(provider_values: dict[str, Any], user_name: str, username_claim: str |
 @click.option("--all", "all_entries", is_flag=True, help="Remove every cached token (all providers) from file and keyring.")
 @click.option("--no-revoke", is_flag=True, help="Only delete locally; do not revoke the refresh token at the provider.")
 def logout(provider_values: dict[str, Any], all_entries: bool, no_revoke: bool) -> None:
-    """Remove cached tokens (file and keyring) and revoke the refresh token at the provider (RFC 7009)."""
+    """Remove cached tokens (file and keyring) and revoke the refresh token at the provider (RFC 7009).
+
+    \b
+      kubectl netsso logout --oidc-issuer-url https://sso.example.com --oidc-client-id kubernetes
+      kubectl netsso logout --all          # every cached provider
+    """
     from ..auth import cache as cache_mod
     from ..auth.settings import default_cache_dir
 
