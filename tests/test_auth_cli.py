@@ -6,7 +6,6 @@ import json
 import os
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -14,7 +13,7 @@ from typing import Any
 import pytest
 import yaml
 from click.testing import CliRunner
-from test_auth_support import FakeOP, fake_jwt
+from test_auth_support import FakeOP, fake_jwt, follow_opened_urls
 
 from kubectl_netsso import log
 from kubectl_netsso.auth import browser
@@ -46,15 +45,7 @@ def env(op: FakeOP, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str
 
 @pytest.fixture()
 def fake_browser(op: FakeOP, monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    opened: list[str] = []
-
-    def open_url(url: str, browser_command: str | None = None) -> bool:
-        opened.append(url)
-        threading.Thread(target=op.browse, args=(url,), daemon=True).start()
-        return True
-
-    monkeypatch.setattr(browser, "open_url", open_url)
-    return opened
+    return follow_opened_urls(op, monkeypatch)
 
 
 def settings_from_env() -> ProviderSettings:

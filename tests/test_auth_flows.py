@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from test_auth_support import FakeOP, fake_jwt
+from test_auth_support import FakeOP, fake_jwt, follow_opened_urls
 
 from kubectl_netsso.auth import browser, credentials, flows
 from kubectl_netsso.auth.cache import open_cache
@@ -35,16 +35,7 @@ def settings(op: FakeOP, tmp_path: Path) -> ProviderSettings:
 
 @pytest.fixture()
 def fake_browser(op: FakeOP, monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """Replace the browser launcher by a thread that follows the URL like a browser would."""
-    opened: list[str] = []
-
-    def open_url(url: str, browser_command: str | None = None) -> bool:
-        opened.append(url)
-        threading.Thread(target=op.browse, args=(url,), daemon=True).start()
-        return True
-
-    monkeypatch.setattr(browser, "open_url", open_url)
-    return opened
+    return follow_opened_urls(op, monkeypatch)
 
 
 def test_authcode_login_uses_pkce_state_nonce_and_verifies(op: FakeOP, settings: ProviderSettings,

@@ -240,3 +240,18 @@ class FakeOP:
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
     def redirect_request(self, *args: Any, **kwargs: Any) -> None:
         return None
+
+
+def follow_opened_urls(op: FakeOP, monkeypatch: Any) -> list[str]:
+    """Replace the browser launcher by a thread that follows the URL like a browser would; returns the opened URLs."""
+    from kubectl_netsso.auth import browser
+
+    opened: list[str] = []
+
+    def open_url(url: str, browser_command: str | None = None) -> bool:
+        opened.append(url)
+        threading.Thread(target=op.browse, args=(url,), daemon=True).start()
+        return True
+
+    monkeypatch.setattr(browser, "open_url", open_url)
+    return opened
