@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 import shutil
-import subprocess
 import time
 
-from harness.netsso import browser_args, credential, exec_info, jwt_claims, provider_args, read_cache
+from harness.netsso import (
+    browser_args,
+    credential,
+    exec_info,
+    jwt_claims,
+    provider_args,
+    read_cache,
+    run_get_token_together,
+)
 
 N = 16
 
@@ -24,17 +31,7 @@ def test_sixteen_concurrent_get_token_share_one_refresh(provider, apiserver, hom
     exe = shutil.which("kubectl-netsso", path=home.env["PATH"])
     env = dict(home.env, KUBERNETES_EXEC_INFO=exec_info(interactive=False), NETSSO_EXPIRY_MARGIN="0")
     started = time.monotonic()
-    procs = [subprocess.Popen([exe, "get-token", *args], env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                              stderr=subprocess.PIPE, text=True) for _ in range(N)]
-    results = []
-    for p in procs:
-        try:
-            out, err = p.communicate(timeout=60)
-        finally:
-            if p.poll() is None:
-                p.kill()
-        results.append((p.returncode, out, err))
-        recorder.record("kubectl-netsso get-token (concurrent)", out, err, stdout_is_credential=True)
+    results = run_get_token_together(exe, args, env, N, recorder, "kubectl-netsso get-token (concurrent)")
     recorder.timing(f"{N} concurrent get-token with one refresh (wall)", time.monotonic() - started)
 
     assert [rc for rc, _, _ in results] == [0] * N, [err for _, _, err in results]

@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
 import time
 
 import requests
-from harness.netsso import credential, exec_info, provider_args
+from harness.netsso import credential, exec_info, provider_args, run_get_token_together
 
 
 def _state_file(home):
@@ -25,17 +24,7 @@ def test_abandoned_login_opens_one_browser_and_backs_off(provider, home, browser
     exe = shutil.which("kubectl-netsso", path=home.env["PATH"])
     env = dict(home.env, KUBERNETES_EXEC_INFO=exec_info(interactive=False))
     # four kubectl-like callers at once (an IDE polling several clusters views)
-    procs = [subprocess.Popen([exe, "get-token", *args], env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                              stderr=subprocess.PIPE, text=True) for _ in range(4)]
-    outs = []
-    for p in procs:
-        try:
-            out, err = p.communicate(timeout=60)
-        finally:
-            if p.poll() is None:
-                p.kill()
-        outs.append((p.returncode, out, err))
-        recorder.record("kubectl-netsso get-token (abandoned)", out, err, stdout_is_credential=True)
+    outs = run_get_token_together(exe, args, env, 4, recorder, "kubectl-netsso get-token (abandoned)")
     assert len(browser_command.invocations()) == 1, browser_command.invocations()
     assert all(rc == 3 and out == "" for rc, out, _ in outs), outs
     for _, _, err in outs:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -75,3 +76,22 @@ class CountingPlugin:
     def reset(self) -> None:
         if self.log.exists():
             self.log.unlink()
+
+
+def run_get_token_together(exe: str, args: list[str], env: dict[str, str], n: int, recorder: Any,
+                           label: str) -> list[tuple[int, str, str]]:
+    """Start n `get-token` processes at once (like n kubectl commands), wait for all; (rc, stdout, stderr) each.
+
+    Every output goes to the recorder, so the suite-wide token leak scan sees it."""
+    procs = [subprocess.Popen([exe, "get-token", *args], env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True) for _ in range(n)]
+    results = []
+    for p in procs:
+        try:
+            out, err = p.communicate(timeout=60)
+        finally:
+            if p.poll() is None:
+                p.kill()
+        results.append((p.returncode, out, err))
+        recorder.record(label, out, err, stdout_is_credential=True)
+    return results
