@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -575,29 +575,13 @@ def _directions(
         if unpoliced_src & bit:
             egress.append(all_dst)
             continue
-        allow, undecided, passed = 0, all_dst, 0
-        for members, rules in anp_eg:
-            if not members & bit:
-                continue
-            for action, m in rules:
-                hit = m & undecided
-                if not hit:
-                    continue
-                if action == "Allow":
-                    allow |= hit
-                elif action == "Pass":
-                    passed |= hit
-                undecided &= ~hit
-        remaining = undecided | passed
+        allow, remaining = _admin_tier((r for members, rules in anp_eg if members & bit for r in rules), all_dst)
         if np_iso[s]:
             allow |= remaining & np_allow[s]
         else:
             if banp_eg is not None and banp_eg[0] & bit:
-                for action, m in banp_eg[1]:
-                    hit = m & remaining
-                    if action == "Allow":
-                        allow |= hit
-                    remaining &= ~hit
+                banp_allow, remaining = _baseline_tier(banp_eg[1], remaining)
+                allow |= banp_allow
             allow |= remaining
         egress.append(allow)
 
@@ -636,33 +620,46 @@ def _directions(
     ingress = []
     for s in range(n_src):
         bit = 1 << s
-        allow, undecided, passed = 0, all_dst, 0
-        for _members, in_rules in anp_in:
-            for action, srcs, m in in_rules:
-                if not srcs & bit:
-                    continue
-                hit = m & undecided
-                if not hit:
-                    continue
-                if action == "Allow":
-                    allow |= hit
-                elif action == "Pass":
-                    passed |= hit
-                undecided &= ~hit
-        remaining = undecided | passed
+        allow, remaining = _admin_tier(
+            ((action, m) for _members, in_rules in anp_in for action, srcs, m in in_rules if srcs & bit), all_dst
+        )
         allow |= remaining & iso_in & np_in[s]
         remaining &= ~iso_in
         if banp_in is not None:
-            for action, srcs, m in banp_in:
-                if not srcs & bit:
-                    continue
-                hit = m & remaining
-                if action == "Allow":
-                    allow |= hit
-                remaining &= ~hit
+            banp_allow, remaining = _baseline_tier(((action, m) for action, srcs, m in banp_in if srcs & bit), remaining)
+            allow |= banp_allow
         allow |= remaining
         ingress.append(allow | unpoliced_dst)
     return egress, ingress
+
+
+def _admin_tier(rules: Iterable[tuple[str, int]], undecided: int) -> tuple[int, int]:
+    """AdminNetworkPolicy rules (action, destination-class bitset) in priority order over the undecided classes.
+
+    The first matching rule decides: Allow / Deny end evaluation, Pass hands the class to NetworkPolicy. Returns the
+    allowed classes and the ones left for the NetworkPolicy tier (undecided or passed)."""
+    allow = passed = 0
+    for action, m in rules:
+        hit = m & undecided
+        if not hit:
+            continue
+        if action == "Allow":
+            allow |= hit
+        elif action == "Pass":
+            passed |= hit
+        undecided &= ~hit
+    return allow, undecided | passed
+
+
+def _baseline_tier(rules: Iterable[tuple[str, int]], remaining: int) -> tuple[int, int]:
+    """BaselineAdminNetworkPolicy rules in order over the classes no policy above decided: (allowed, still remaining)."""
+    allow = 0
+    for action, m in rules:
+        hit = m & remaining
+        if action == "Allow":
+            allow |= hit
+        remaining &= ~hit
+    return allow, remaining
 
 
 def _patch_tainted(result: PathsResult, rows: _Rows, port: int | str | None, protocol: str, t_src: int, t_dst: int) -> None:
