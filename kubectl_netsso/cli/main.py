@@ -83,6 +83,7 @@ def _print_error(err: NetssoError) -> None:
 
 def run(args: list[str]) -> int:
     """Run the CLI with args; return the exit code. Never lets a traceback reach the user."""
+    stdout_before = sys.stdout
     try:
         result: Any = cli.main(args=args, prog_name=prog_name(), standalone_mode=False)
     except NetssoError as err:
@@ -99,12 +100,11 @@ def run(args: list[str]) -> int:
     except KeyboardInterrupt:
         log.info("error: interrupted")
         return 130
-    except SystemExit:
-        from click.utils import PacifyFlushWrapper
-
-        # click turns EPIPE on stdout into sys.exit(1) after wrapping the streams; 1 means "denied/findings" here,
-        # so treat it like the BrokenPipeError below.
-        if isinstance(sys.stdout, PacifyFlushWrapper):
+    except SystemExit as exc:
+        # click turns EPIPE on stdout into sys.exit(1) after swapping sys.stdout for a wrapper that swallows the
+        # next flush error; 1 means "denied/findings" here, so treat it like the BrokenPipeError below. Detected by
+        # the swap itself, not by click's wrapper class (a private name that click 8.5 deprecated).
+        if exc.code == 1 and sys.stdout is not stdout_before:
             return 0
         raise
     except BrokenPipeError:
