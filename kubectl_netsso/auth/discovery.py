@@ -49,21 +49,41 @@ def tls_verify(settings: ProviderSettings) -> bool | str:
     return _combined_bundle(settings)
 
 
+_bundles: dict[tuple[str, ...], str] = {}
+
+
 def _combined_bundle(settings: ProviderSettings) -> str:
-    """requests takes one CA file: concatenate several into one file under the cache dir (0600)."""
-    from .cache import atomic_write, ensure_dir
+    """requests takes one CA file: concatenate several into a private temp file for this process only.
+
+    Trust material is never kept in the cache: a CA file planted there by another user would make the plugin trust
+    their server. mkstemp creates the file 0600 with O_EXCL, and it is removed when the process exits."""
+    key = settings.certificate_authorities
+    if key in _bundles:
+        return _bundles[key]
+    import atexit
+    import tempfile
 
     parts = []
-    for path in settings.certificate_authorities:
-        with open(path, "rb") as fh:
-            parts.append(fh.read().strip() + b"\n")
-    blob = b"".join(parts)
-    directory = os.path.join(settings.token_cache_dir, "ca")
-    ensure_dir(directory)
-    target = os.path.join(directory, hashlib.sha256(blob).hexdigest() + ".pem")
-    if not os.path.exists(target):
-        atomic_write(target, blob)
+    for path in key:
+        try:
+            with open(path, "rb") as fh:
+                parts.append(fh.read().strip() + b"\n")
+        except OSError as exc:
+            raise NetssoError(f"cannot read certificate authority file {path}: {exc.strerror or exc}",
+                              hint="check --certificate-authority") from None
+    fd, target = tempfile.mkstemp(prefix="kubectl-netsso-ca-", suffix=".pem")
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(b"".join(parts))
+    atexit.register(_remove, target)
+    _bundles[key] = target
     return target
+
+
+def _remove(path: str) -> None:
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
 
 
 def _ssl_reason(exc: BaseException) -> str:
@@ -157,13 +177,24 @@ def _load_cached(settings: ProviderSettings) -> tuple[dict[str, Any], dict[str, 
     path = _cache_file(settings)
     if path is None:
         return None
+    from .cache import check_existing_dir, read_bounded
+
+    if not check_existing_dir(settings.token_cache_dir):
+        return None
+    raw = read_bounded(path)
+    if raw is None:
+        return None
     try:
-        with open(path, "rb") as fh:
-            data = json.loads(fh.read())
-        if time.time() - float(data["fetched_at"]) > DISCOVERY_TTL or data["config"].get("issuer") != settings.issuer_url:
+        data = json.loads(raw)
+        age = time.time() - float(data["fetched_at"])
+        config, jwks = data["config"], data.get("jwks")
+        # A fetched_at in the future would make the entry fresh forever: only an age within [0, TTL] counts.
+        if not 0 <= age <= DISCOVERY_TTL or not isinstance(config, dict) or config.get("issuer") != settings.issuer_url:
             return None
-        return data["config"], data.get("jwks")
-    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        if jwks is not None and not isinstance(jwks, dict):
+            return None
+        return config, jwks
+    except (ValueError, KeyError, TypeError, AttributeError, RecursionError):
         return None
 
 
@@ -174,6 +205,7 @@ def _store(settings: ProviderSettings, config: dict[str, Any], jwks: dict[str, A
     from .cache import atomic_write, ensure_dir
 
     try:
+        ensure_dir(settings.token_cache_dir)
         ensure_dir(os.path.dirname(path))
         atomic_write(path, json.dumps({"fetched_at": time.time(), "config": config, "jwks": jwks}).encode())
     except NetssoError as err:

@@ -334,6 +334,8 @@ def logout(provider_values: dict[str, Any], all_entries: bool, no_revoke: bool) 
     if all_entries:
         directory = os.path.abspath(os.path.expanduser(provider_values.get("token_cache_dir")
                                                        or os.environ.get("NETSSO_TOKEN_CACHE_DIR") or default_cache_dir()))
+        # Entries name the issuer their refresh token is revoked at: only read them from a dir nobody else can write.
+        cache_mod.check_existing_dir(directory)
         revoked = 0
         if not no_revoke:
             for key in cache_mod.list_entries(directory):
