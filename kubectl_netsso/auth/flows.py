@@ -61,6 +61,11 @@ def _token_call(settings: ProviderSettings, what: str, fn: Callable[..., Any], *
         raise OAuthProblem(what, str(exc.error or "error"), exc.description) from None
     except requests.exceptions.SSLError:
         raise NetssoError(f"{what}: TLS verification of the provider failed", hint=TLS_HINT) from None
+    except requests.exceptions.HTTPError as exc:
+        # authlib raises this for a 5xx, or a non-JSON error page: the provider answered, so it is not "unreachable"
+        status = exc.response.status_code if exc.response is not None else "error"
+        raise NetssoError(f"{what}: the provider returned HTTP {status}",
+                          hint="the provider (or a proxy in front of it) is failing; try again in a moment") from None
     except requests.exceptions.RequestException as exc:
         raise NetssoError(f"{what}: the provider is unreachable ({type(exc).__name__})",
                           hint="check --oidc-issuer-url or your network/VPN") from None

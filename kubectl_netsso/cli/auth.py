@@ -25,8 +25,11 @@ EXEC_API = "client.authentication.k8s.io/v1"
 
 
 def _relative(ts: float | None) -> str:
-    if ts is None:
+    if ts is None or ts != ts:  # absent or NaN
         return "unknown"
+    from ..auth.execcred import MAX_TIMESTAMP
+
+    ts = min(max(ts, 0.0), float(MAX_TIMESTAMP))  # a provider's exp of 1e20 must not overflow localtime()
     left = int(ts - time.time())
     when = time.strftime("%Y-%m-%d %H:%M:%S %Z", time.localtime(ts))
     if left <= 0:
