@@ -112,8 +112,14 @@ def test_unreachable_issuer_is_one_line(env: dict[str, str], monkeypatch: pytest
     port = s.getsockname()[1]
     s.close()
     monkeypatch.setenv("NETSSO_OIDC_ISSUER_URL", f"http://127.0.0.1:{port}")
+    from kubectl_netsso.auth import discovery
+
+    monkeypatch.setattr(discovery, "_warned_http", set())
     assert run(["login", "--grant-type", "authcode"]) == 3
     err = capsys.readouterr().err.strip().splitlines()
+    assert err[0] == f"warning: the OpenID Provider at http://127.0.0.1:{port} uses plain http " \
+                     "(accepted on a loopback address only, for testing)"
+    err = err[1:]
     assert err[0] == f"error: issuer at http://127.0.0.1:{port} unreachable: connection refused"
     assert err[1].startswith("hint: check --oidc-issuer-url")
 

@@ -43,6 +43,9 @@ def _self_signed(directory: Path, cn: str = "netsso unit test") -> tuple[Path, P
     return cert_path, key_path
 
 
+HTTPS_OP_EXTRA: dict[str, str] = {}  # discovery fields the https_op fixture adds or overrides (monkeypatch.setitem)
+
+
 @pytest.fixture()
 def https_op(tmp_path: Path) -> Any:
     """A discovery document served over HTTPS with a self-signed certificate."""
@@ -55,7 +58,8 @@ def https_op(tmp_path: Path) -> Any:
 
         def do_GET(self) -> None:  # noqa: N802
             body = json.dumps({"issuer": box["issuer"], "authorization_endpoint": box["issuer"] + "/auth",
-                               "token_endpoint": box["issuer"] + "/token", "jwks_uri": box["issuer"] + "/jwks"}).encode()
+                               "token_endpoint": box["issuer"] + "/token", "jwks_uri": box["issuer"] + "/jwks",
+                               **HTTPS_OP_EXTRA}).encode()
             self.send_response(200)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(body)))

@@ -86,6 +86,56 @@ def _remove(path: str) -> None:
         pass
 
 
+# Every URL of the provider that the plugin calls or hands to a browser (OIDC Discovery 3; RFC 8414; RFC 8628; RFC 7009).
+ENDPOINTS = ("authorization_endpoint", "token_endpoint", "jwks_uri", "device_authorization_endpoint", "revocation_endpoint")
+_warned_http: set[str] = set()
+
+
+def is_loopback_host(host: str | None) -> bool:
+    if not host:
+        return False
+    if host.lower() == "localhost":
+        return True
+    import ipaddress
+
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def check_url(url: object, what: str) -> str:
+    """An https:// URL (plain http:// only on a loopback host, with a warning), or NetssoError naming what it is.
+
+    The provider decides these URLs, and they end up in a browser's argv (a value starting with "-" is a browser
+    flag: --renderer-cmd-prefix runs a program) or receive the client secret, codes and refresh tokens; file:,
+    javascript: and every other scheme are refused, and so are spaces and control characters."""
+    from urllib.parse import urlsplit
+
+    shown = repr(url)[:200] if isinstance(url, str) else type(url).__name__
+    hint = "the OpenID Provider must publish https URLs; http is accepted only on 127.0.0.1/[::1]/localhost, for testing"
+    if not isinstance(url, str) or not url or any(ord(c) <= 0x20 or ord(c) == 0x7F for c in url):
+        raise NetssoError(f"{what} {shown} is not a URL", hint=hint)
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+        parts.port  # noqa: B018 - raises ValueError on a bad port
+    except ValueError:
+        raise NetssoError(f"{what} {shown} is not a URL", hint=hint) from None
+    scheme = parts.scheme.lower()
+    if scheme == "https" and host and url[:8].lower() == "https://":
+        return url
+    if scheme == "http" and url[:7].lower() == "http://" and is_loopback_host(host):
+        origin = f"http://{parts.netloc}"
+        if origin not in _warned_http:
+            _warned_http.add(origin)
+            log.warn(f"the OpenID Provider at {origin} uses plain http (accepted on a loopback address only, for testing)")
+        return url
+    if scheme == "http":
+        raise NetssoError(f"{what} {shown} uses plain http: it would carry secrets and tokens unencrypted", hint=hint)
+    raise NetssoError(f"{what} {shown} is not an https URL", hint=hint)
+
+
 def _ssl_reason(exc: BaseException) -> str:
     text = str(exc)
     match = re.search(r"certificate verify failed: ([^()'\"]+)", text)
@@ -126,6 +176,10 @@ class ProviderMetadata:
     """The provider's discovery document and JWKS (JWKS loaded lazily, refetched once on an unknown kid)."""
 
     def __init__(self, settings: ProviderSettings, config: dict[str, Any], jwks: dict[str, Any] | None = None) -> None:
+        # Checked here, not only when fetched: a cached document goes through the same rules.
+        for name in ENDPOINTS:
+            if config.get(name) is not None:
+                check_url(config[name], f"the provider's {name}")
         self.settings = settings
         self.config = config
         self._jwks = jwks
@@ -212,11 +266,18 @@ def _store(settings: ProviderSettings, config: dict[str, Any], jwks: dict[str, A
         log.debug(f"not caching discovery: {err.message}")
 
 
+def check_issuer(issuer: str) -> None:
+    try:
+        check_url(issuer, "issuer URL")
+    except NetssoError as err:
+        # The API server only accepts https issuers (--oidc-issuer-url "must use the https scheme").
+        raise NetssoError(err.message, hint="check --oidc-issuer-url: it must be the provider's https:// issuer") from None
+
+
 def fetch_config(settings: ProviderSettings) -> dict[str, Any]:
     """GET <issuer>/.well-known/openid-configuration and check it describes this issuer (OIDC Discovery 4.3)."""
     issuer = settings.issuer_url
-    if not re.match(r"^https?://[^/?#]+", issuer):
-        raise NetssoError(f"issuer URL {issuer!r} is not an http(s) URL", hint="check --oidc-issuer-url")
+    check_issuer(issuer)
     url = issuer.rstrip("/") + "/.well-known/openid-configuration"
     response = http_request(settings, "GET", url, "issuer", headers={"Accept": "application/json"})
     not_op = f"{issuer} is not an OpenID Provider"
@@ -255,11 +316,18 @@ def fetch_jwks(settings: ProviderSettings, url: str) -> dict[str, Any]:
 
 def discover(settings: ProviderSettings, use_cache: bool = True) -> ProviderMetadata:
     """Provider metadata from the on-disk cache (if fresh and use_cache) or the network."""
+    check_issuer(settings.issuer_url)
     if use_cache:
         cached = _load_cached(settings)
         if cached is not None:
-            log.debug("using cached discovery document")
-            return ProviderMetadata(settings, cached[0], cached[1])
+            try:
+                metadata = ProviderMetadata(settings, cached[0], cached[1])
+            except NetssoError as err:
+                log.debug(f"not using the cached discovery document: {err.message}")
+            else:
+                log.debug("using cached discovery document")
+                return metadata
     config = fetch_config(settings)
+    metadata = ProviderMetadata(settings, config)  # checks the endpoints before anything is cached or called
     _store(settings, config, None)
-    return ProviderMetadata(settings, config)
+    return metadata

@@ -12,7 +12,7 @@ from urllib.parse import parse_qs, urlsplit
 from .. import log
 from ..errors import NetssoError
 from . import browser, pkce
-from .discovery import TLS_HINT, ProviderMetadata, http_request, tls_verify
+from .discovery import TLS_HINT, ProviderMetadata, check_url, http_request, tls_verify
 from .loopback import LoopbackListener, _clean
 from .settings import ProviderSettings
 from .tokens import TokenSet, decode_claims
@@ -200,6 +200,8 @@ def login_device(settings: ProviderSettings, provider: ProviderMetadata) -> Toke
     verification_uri = body.get("verification_uri") or body.get("verification_url")
     if not device_code or not user_code or not verification_uri:
         raise NetssoError("device authorization failed: the answer lacks device_code, user_code or verification_uri")
+    # Shown to the user and opened in a browser: the same rules as the discovery endpoints (https, never a flag).
+    verification_uri = check_url(verification_uri, "the device authorization answer's verification_uri")
     log.register_secret(device_code)
     # RFC 8628 3.2: "interval ... If no value is provided, clients MUST use 5 as the default."
     interval = _number(body.get("interval"), 5)
@@ -208,6 +210,8 @@ def login_device(settings: ProviderSettings, provider: ProviderMetadata) -> Toke
     # it only works together with the user's own login at the provider, for a few minutes.
     _tell(f"To log in, visit {_clean(str(verification_uri))} and enter the user code: {_clean(str(user_code))}")
     complete = body.get("verification_uri_complete")
+    if complete is not None:
+        complete = check_url(complete, "the device authorization answer's verification_uri_complete")
     if complete and not settings.skip_open_browser and browser.can_open_browser(settings.browser_command):
         if browser.open_url(str(complete), settings.browser_command):
             _tell(f"(opened {_clean(str(complete))} in a browser)")
