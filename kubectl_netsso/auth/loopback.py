@@ -9,7 +9,8 @@ import socket
 import socketserver
 import threading
 from collections.abc import Sequence
-from http.server import BaseHTTPRequestHandler, HTTPServer
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from .. import log
@@ -44,11 +45,22 @@ def parse_listen_address(address: str) -> tuple[str, int]:
     return str(ip), port
 
 
-class _Server(HTTPServer):
+# Any local process can connect to the listener. One that connects and sends nothing must not hold up the browser's
+# redirect, the --authentication-timeout or the per-provider lock: each connection gets its own daemon thread with a
+# socket timeout, at most MAX_CONNECTIONS at once, and closing never waits for a handler.
+CONNECTION_TIMEOUT = 10.0
+MAX_CONNECTIONS = 128  # beyond this, new connections are closed at once (threads stay bounded)
+
+
+class _Server(ThreadingHTTPServer):
     allow_reuse_address = False  # never share a port with another listener
+    daemon_threads = True  # a stuck handler never keeps the process alive
+    block_on_close = False  # server_close() does not join handler threads
+    request_queue_size = 64  # a burst of connections waits in the backlog instead of being refused
 
     def __init__(self, addr: tuple[str, int], family: int) -> None:
         self.address_family = family
+        self._slots = threading.BoundedSemaphore(MAX_CONNECTIONS)
         super().__init__(addr, _Handler)
         self.listener: LoopbackListener | None = None
 
@@ -58,9 +70,22 @@ class _Server(HTTPServer):
         host, port = self.server_address[:2]
         self.server_name, self.server_port = str(host), int(port)
 
+    def process_request(self, request: Any, client_address: Any) -> None:
+        if not self._slots.acquire(blocking=False):
+            self.shutdown_request(request)  # a flood of idle connections: drop the newest, keep serving
+            return
+        super().process_request(request, client_address)
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self._slots.release()
+
 
 class _Handler(BaseHTTPRequestHandler):
     server: _Server
+    timeout = CONNECTION_TIMEOUT  # StreamRequestHandler.setup() puts it on the socket: an idle client is dropped
     protocol_version = "HTTP/1.0"
     server_version = "kubectl-netsso"
     sys_version = ""
@@ -92,9 +117,12 @@ class _Handler(BaseHTTPRequestHandler):
 class LoopbackListener:
     """Bind first, then build the redirect URI from the bound port, open the browser, then ``wait(timeout)``."""
 
-    def __init__(self, addresses: Sequence[str] = (), path: str = "/callback", issuer: str | None = None) -> None:
+    def __init__(self, addresses: Sequence[str] = (), path: str = "/callback", issuer: str | None = None,
+                 require_iss: bool = False) -> None:
         self.path = path if path.startswith("/") else "/" + path
         self.issuer = issuer
+        # RFC 9207 2.4: with authorization_response_iss_parameter_supported true, a response without iss is rejected.
+        self.require_iss = require_iss
         self.expected_state: str | None = None
         self._done = threading.Event()
         self._lock = threading.Lock()
@@ -153,6 +181,14 @@ class LoopbackListener:
                 return
             iss = _one(query, "iss")
             error = _one(query, "error")
+            if iss is None and self.require_iss and (error is not None or _one(query, "code")):
+                # RFC 9207 2.4: "Clients that have received authorization_response_iss_parameter_supported metadata
+                # with value true MUST reject authorization responses without the iss parameter" (mix-up defence).
+                self._finish(None, NetssoError(
+                    "the login response has no iss parameter, though the provider says it always sends one (RFC 9207)",
+                    hint="the response may come from another provider (mix-up attack); try the login again"))
+                req._page(400, "Login failed", "The response does not name its issuer.")
+                return
             if iss is not None and self.issuer is not None and iss != self.issuer:
                 # RFC 9207 2.4: "clients MUST compare the iss parameter ... to the issuer identifier" (mix-up defence)
                 self._finish(None, NetssoError(f"the login response came from issuer {_clean(iss)!r}, expected {self.issuer!r}"))
@@ -190,6 +226,8 @@ class LoopbackListener:
             self.close()
 
     def close(self) -> None:
+        """Stop listening. Bounded: the accept loop stops within its poll interval and handler threads are not
+        waited for (they are daemons and time out on their own)."""
         if self._thread is not None:
             self._server.shutdown()
             self._thread.join(timeout=2)
