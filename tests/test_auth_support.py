@@ -72,6 +72,7 @@ class FakeOP:
         self.device_interval: int | None = None
         self.auth_error: tuple[str, str] | None = None
         self.extra_config: dict[str, Any] = {}
+        self.send_iss = True  # RFC 9207 iss in the authorization response
         self.id_claims: dict[str, Any] = {}  # claims added to (or overriding) every issued ID token
         self.token_reply: tuple[int, str, bytes] | None = None  # (status, content type, body) for every /token POST
         self.lock = threading.Lock()
@@ -165,7 +166,9 @@ class FakeOP:
                     else:
                         code = "code-" + secrets.token_urlsafe(16)
                         op.codes[code] = q
-                        params = {"code": code, "state": q.get("state", ""), "iss": op.issuer}
+                        params = {"code": code, "state": q.get("state", "")}
+                        if op.send_iss:
+                            params["iss"] = op.issuer
                     self.send_response(302)
                     self.send_header("Location", redirect + "?" + urlencode(params))
                     self.send_header("Content-Length", "0")

@@ -208,6 +208,11 @@ class ProviderMetadata:
         return value
 
     @property
+    def iss_parameter_supported(self) -> bool:
+        """RFC 9207 3: the provider says every authorization response carries iss."""
+        return self.config.get("authorization_response_iss_parameter_supported") is True
+
+    @property
     def signing_algs(self) -> list[str]:
         algs = self.config.get("id_token_signing_alg_values_supported")
         return [a for a in algs if isinstance(a, str)] if isinstance(algs, list) else ["RS256"]

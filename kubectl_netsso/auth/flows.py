@@ -111,7 +111,8 @@ def login_authcode(settings: ProviderSettings, provider: ProviderMetadata, requi
     """
     verifier, state, nonce = pkce.new_verifier(), pkce.new_state(), pkce.new_state()
     log.register_secret(verifier)
-    listener = LoopbackListener(settings.listen_addresses, settings.redirect_path, issuer=provider.issuer)
+    listener = LoopbackListener(settings.listen_addresses, settings.redirect_path, issuer=provider.issuer,
+                                require_iss=provider.iss_parameter_supported)
     try:
         redirect_uri = listener.redirect_uri
         sess = _session(settings, scope=" ".join(settings.scopes), redirect_uri=redirect_uri)
@@ -162,6 +163,10 @@ def login_keyboard(settings: ProviderSettings, provider: ProviderMetadata,
         if query.get("state", [state])[0] != state:
             raise NetssoError("the pasted response belongs to another login (state mismatch)")
         iss = query.get("iss", [None])[0]
+        if iss is None and provider.iss_parameter_supported:
+            # RFC 9207 2.4, as for the loopback listener (a bare pasted code carries no response parameters at all).
+            raise NetssoError("the pasted response has no iss parameter, though the provider says it always sends one "
+                              "(RFC 9207)", hint="paste the whole redirect URL of this login")
         if iss is not None and iss != provider.issuer:
             # RFC 9207 2.4: "clients MUST compare the iss parameter ... to the issuer identifier" (mix-up defence),
             # for a pasted redirect URL as for the loopback listener.
