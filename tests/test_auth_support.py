@@ -75,6 +75,7 @@ class FakeOP:
         self.send_iss = True  # RFC 9207 iss in the authorization response
         self.id_claims: dict[str, Any] = {}  # claims added to (or overriding) every issued ID token
         self.token_reply: tuple[int, str, bytes] | None = None  # (status, content type, body) for every /token POST
+        self.token_echo = False  # answer /token with invalid_grant echoing the secrets it received (a leaky provider)
         self.lock = threading.Lock()
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.issuer = f"http://127.0.0.1:{self.server.server_address[1]}"
@@ -199,6 +200,13 @@ class FakeOP:
                 return self._json(404, {"error": "not_found"})
 
             def _token(self, form: dict[str, str]) -> None:
+                if op.token_echo:
+                    auth = self.headers.get("Authorization") or ""
+                    basic = base64.b64decode(auth[6:]).decode() if auth.startswith("Basic ") else ":"
+                    secret = basic.split(":", 1)[1]
+                    echoed = (f"refresh token {form.get('refresh_token')} (or {urlencode({'rt': form.get('refresh_token', '')})})"
+                              f" revoked; code {form.get('code')} used; client secret {secret} is wrong")
+                    return self._json(400, {"error": "invalid_grant", "error_description": echoed})
                 if op.token_reply is not None:
                     status, ctype, data = op.token_reply
                     self.send_response(status)

@@ -149,6 +149,7 @@ def http_request(settings: ProviderSettings, method: str, url: str, what: str, *
     """One HTTP call to the provider with TLS settings applied; network/TLS failures become a one-line NetssoError."""
     import requests
 
+    log.register_secret(settings.client_secret, min_length=6)  # before any request: an error may echo it
     kwargs.setdefault("timeout", HTTP_TIMEOUT)
     kwargs["verify"] = tls_verify(settings)
     log.debug(f"{method} {url}", at=2)

@@ -40,6 +40,7 @@ class RefreshFailed(NetssoError):
 def _session(settings: ProviderSettings, **kwargs: Any) -> Any:
     from authlib.integrations.requests_client import OAuth2Session
 
+    log.register_secret(settings.client_secret, min_length=6)  # before any request: an error may echo it
     auth_method = "client_secret_basic" if settings.client_secret else "none"
     sess = OAuth2Session(client_id=settings.client_id, client_secret=settings.client_secret,
                          token_endpoint_auth_method=auth_method, **kwargs)
