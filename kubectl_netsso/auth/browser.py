@@ -82,6 +82,12 @@ def _command_for(url: str, browser_command: str | None) -> list[str] | None:
     return None
 
 
+def browser_env() -> dict[str, str]:
+    """Our environment minus every NETSSO_* variable: the browser (and whatever it starts) has no use for the plugin's
+    settings, and NETSSO_OIDC_CLIENT_SECRET is a secret."""
+    return {k: v for k, v in os.environ.items() if not k.upper().startswith("NETSSO_")}
+
+
 def open_url(url: str, browser_command: str | None = None) -> bool:
     """Start the browser (not waited for); True if something was started. stdout of the child goes to stderr."""
     if sys.platform.startswith("win") and not browser_command:  # pragma: no cover - not tested here
@@ -97,7 +103,8 @@ def open_url(url: str, browser_command: str | None = None) -> bool:
         return False
     try:
         subprocess.Popen(  # noqa: S603 - argv list, no shell
-            argv, stdin=subprocess.DEVNULL, stdout=sys.stderr.fileno() if _has_fileno(sys.stderr) else subprocess.DEVNULL,
+            argv, env=browser_env(),
+            stdin=subprocess.DEVNULL, stdout=sys.stderr.fileno() if _has_fileno(sys.stderr) else subprocess.DEVNULL,
             stderr=subprocess.DEVNULL if not browser_command else (sys.stderr.fileno() if _has_fileno(sys.stderr) else None),
             start_new_session=True, close_fds=True,
         )
