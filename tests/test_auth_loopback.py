@@ -219,3 +219,28 @@ def test_missing_iss_is_accepted_when_the_provider_does_not_promise_it(listener:
     assert get(f"http://127.0.0.1:{listener.port}/callback?code=c&state=good-state")[0] == 200
     box["thread"].join(5)
     assert box["code"] == "c"
+
+
+@pytest.mark.parametrize("query", ["code=c&state=good-state", "error=access_denied&state=good-state",
+                                   "code=c&state=good-state&iss=https%3A%2F%2Fevil.test"])
+def test_the_page_is_written_before_the_login_ends(listener: LoopbackListener, monkeypatch: pytest.MonkeyPatch,
+                                                   query: str) -> None:
+    """Handler threads are daemons: once wait() returns the process may exit and end them, so the browser's page
+    must be complete by then (it used to be written after the login was finished: a cut-off page, seen in e2e)."""
+    from kubectl_netsso.auth import loopback
+
+    written = threading.Event()
+    page = loopback._Handler._page
+
+    def slow_page(self: Any, *args: Any) -> None:
+        time.sleep(0.3)  # widen the window in which the old order let wait() return first
+        page(self, *args)
+        written.set()
+
+    monkeypatch.setattr(loopback._Handler, "_page", slow_page)
+    box = wait_async(listener, 10)
+    client = threading.Thread(target=get, args=(f"http://127.0.0.1:{listener.port}/callback?{query}",), daemon=True)
+    client.start()
+    box["thread"].join(10)
+    assert written.is_set(), "the login ended before its page was written"
+    client.join(5)

@@ -95,13 +95,16 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _page(self, status: int, title: str, body: str) -> None:
         data = _PAGE.format(title=html.escape(title), body=body).encode("utf-8")
-        self.send_response(status)
-        self.send_header("Content-Type", "text/html; charset=utf-8")
-        self.send_header("Content-Length", str(len(data)))
-        self.send_header("Cache-Control", "no-store")
-        self.send_header("Referrer-Policy", "no-referrer")
-        self.end_headers()
-        self.wfile.write(data)
+        try:
+            self.send_response(status)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(data)))
+            self.send_header("Cache-Control", "no-store")
+            self.send_header("Referrer-Policy", "no-referrer")
+            self.end_headers()
+            self.wfile.write(data)
+        except OSError:
+            pass  # the client went away: the response it carried still counts
 
     def do_GET(self) -> None:  # noqa: N802 - stdlib naming
         listener = self.server.listener
@@ -164,7 +167,10 @@ class LoopbackListener:
         self._thread.start()
 
     def handle(self, req: _Handler) -> None:
-        """One request: ignore strays, reject a wrong state, finish on a code or a provider error."""
+        """One request: ignore strays, reject a wrong state, finish on a code or a provider error.
+
+        The page is written before the login is finished: finishing lets the process exit, which ends this daemon
+        thread, and the browser must get the whole page first."""
         url = urlsplit(req.path)
         if url.path != self.path:
             req._page(404, "Not found", "")  # favicon.ico, probes, wrong path: ignore and keep waiting
@@ -184,29 +190,29 @@ class LoopbackListener:
             if iss is None and self.require_iss and (error is not None or _one(query, "code")):
                 # RFC 9207 2.4: "Clients that have received authorization_response_iss_parameter_supported metadata
                 # with value true MUST reject authorization responses without the iss parameter" (mix-up defence).
+                req._page(400, "Login failed", "The response does not name its issuer.")
                 self._finish(None, NetssoError(
                     "the login response has no iss parameter, though the provider says it always sends one (RFC 9207)",
                     hint="the response may come from another provider (mix-up attack); try the login again"))
-                req._page(400, "Login failed", "The response does not name its issuer.")
                 return
             if iss is not None and self.issuer is not None and iss != self.issuer:
                 # RFC 9207 2.4: "clients MUST compare the iss parameter ... to the issuer identifier" (mix-up defence)
-                self._finish(None, NetssoError(f"the login response came from issuer {_clean(iss)!r}, expected {self.issuer!r}"))
                 req._page(400, "Login failed", "The response came from an unexpected issuer.")
+                self._finish(None, NetssoError(f"the login response came from issuer {_clean(iss)!r}, expected {self.issuer!r}"))
                 return
             if error is not None:
                 description = _one(query, "error_description") or ""
                 text = _clean(error) + (f": {_clean(description)}" if description else "")
+                req._page(400, "Login failed", "The provider reported: " + html.escape(text))
                 self._finish(None, NetssoError(f"the provider refused the login: {text}",
                                                hint="check the client settings at the provider, or try again"))
-                req._page(400, "Login failed", "The provider reported: " + html.escape(text))
                 return
             code = _one(query, "code")
             if not code:
                 req._page(400, "Login failed", "The response has no authorization code.")
                 return
-            self._finish(code, None)
             req._page(200, "Authenticated", "You are logged in to kubectl netsso. You can close this window.")
+            self._finish(code, None)
 
     def _finish(self, code: str | None, error: NetssoError | None) -> None:
         self._code, self._error = code, error
