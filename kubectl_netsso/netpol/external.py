@@ -1,0 +1,152 @@
+"""Addresses outside the cluster as the policies see them: the address space cut into atoms at every ipBlock /
+networks boundary, and sets of atoms written back as the fewest CIDR blocks (``0.0.0.0/0 except 10.0.0.0/8``).
+
+Every address of one atom is matched by exactly the same ipBlock / networks entries (with their excepts), so one
+representative address per atom decides the whole atom: the address space costs a handful of peers, not 2^128.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from .compile import CompiledPolicy, CompiledSnapshot
+from .model import ExternalPeer
+
+_SPACE = {4: 1 << 32, 6: 1 << 128}
+_ALL = {4: "0.0.0.0/0", 6: "::/0"}
+
+
+@dataclass(frozen=True, slots=True)
+class AddressAtom:
+    """Addresses [start, end] of one IP family that every policy treats alike; ``peer`` stands for all of them."""
+
+    version: int
+    start: int
+    end: int
+
+    @property
+    def peer(self) -> ExternalPeer:
+        return ExternalPeer(str(_address(self.version, self.start)))
+
+
+@dataclass(frozen=True, slots=True)
+class IpBlockText:
+    """One block of an address set as a NetworkPolicy ipBlock has it: a CIDR, minus excepts inside it."""
+
+    cidr: str
+    excepts: tuple[str, ...] = ()
+
+    def describe(self) -> str:
+        if not self.excepts:
+            return self.cidr
+        if len(self.excepts) == 1:
+            return f"{self.cidr} except {self.excepts[0]}"
+        return f"{self.cidr} except ({', '.join(self.excepts)})"
+
+    def to_dict(self) -> dict[str, object]:
+        return {"cidr": self.cidr, "except": list(self.excepts)}
+
+
+def _address(version: int, value: int) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
+    return ipaddress.IPv4Address(value) if version == 4 else ipaddress.IPv6Address(value)
+
+
+def _policies(compiled: CompiledSnapshot) -> list[CompiledPolicy]:
+    out: list[CompiledPolicy] = [p for ps in compiled.network_policies.values() for p in ps]
+    out += list(compiled.admin_policies)
+    if compiled.baseline is not None:
+        out.append(compiled.baseline)
+    return out
+
+
+def address_atoms(compiled: CompiledSnapshot) -> list[AddressAtom]:
+    """Both families (IPv4 first), each cut at the first address and one past the last of every CIDR and except.
+
+    A family no policy mentions is one atom (all of it): traffic there is decided by isolation and "all peers"
+    rules alone, which still makes it allowed or denied as a whole.
+    """
+    cuts: dict[int, set[int]] = {4: {0}, 6: {0}}
+    for p in _policies(compiled):
+        for rules in (p.ingress or (), p.egress or ()):
+            for rule in rules:
+                for pm in rule.peers:
+                    if pm.kind not in ("ipBlock", "networks"):
+                        continue
+                    for net in (*pm.cidrs, *pm.excepts):
+                        start = int(net.network_address)
+                        cuts[net.version].add(start)
+                        cuts[net.version].add(start + net.num_addresses)
+    atoms: list[AddressAtom] = []
+    for version in (4, 6):
+        points = sorted(c for c in cuts[version] if c < _SPACE[version])
+        points.append(_SPACE[version])
+        atoms.extend(AddressAtom(version, a, b - 1) for a, b in zip(points, points[1:], strict=False))
+    return atoms
+
+
+def _merge(intervals: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
+    out: list[tuple[int, int]] = []
+    for a, b in sorted(intervals):
+        if out and a <= out[-1][1] + 1:
+            if b > out[-1][1]:
+                out[-1] = (out[-1][0], b)
+        else:
+            out.append((a, b))
+    return out
+
+
+def _cidrs(version: int, intervals: Sequence[tuple[int, int]]) -> list[str]:
+    nets: list[str] = []
+    for a, b in intervals:
+        nets.extend(str(n) for n in ipaddress.summarize_address_range(_address(version, a), _address(version, b)))
+    return nets
+
+
+def blocks(atoms: Iterable[AddressAtom]) -> tuple[IpBlockText, ...]:
+    """The fewest blocks for a set of atoms, per family: the CIDRs that cover it, or the whole family except the
+    CIDRs of what is missing when that is shorter (``0.0.0.0/0 except 10.0.0.0/8`` instead of 29 CIDRs)."""
+    by_version: dict[int, list[tuple[int, int]]] = {4: [], 6: []}
+    for atom in atoms:
+        by_version[atom.version].append((atom.start, atom.end))
+    out: list[IpBlockText] = []
+    for version in (4, 6):
+        have = _merge(by_version[version])
+        if not have:
+            continue
+        top = _SPACE[version] - 1
+        if have == [(0, top)]:
+            out.append(IpBlockText(_ALL[version]))
+            continue
+        missing: list[tuple[int, int]] = []
+        pos = 0
+        for a, b in have:
+            if a > pos:
+                missing.append((pos, a - 1))
+            pos = b + 1
+        if pos <= top:
+            missing.append((pos, top))
+        inside, outside = _cidrs(version, have), _cidrs(version, missing)
+        if len(outside) < len(inside):
+            out.append(IpBlockText(_ALL[version], tuple(outside)))
+        else:
+            out.extend(IpBlockText(c) for c in inside)
+    return tuple(out)
+
+
+def describe(atoms: Iterable[AddressAtom]) -> str:
+    """Blocks as text, comma-separated: ``0.0.0.0/0 except 10.0.0.0/8, ::/0``."""
+    return ", ".join(b.describe() for b in blocks(atoms))
+
+
+def contains(block: IpBlockText, address: str) -> bool:
+    """Is an address inside the block (inside its CIDR and in none of its excepts)?"""
+    ip = ipaddress.ip_address(address)
+    net = ipaddress.ip_network(block.cidr)
+    if ip.version != net.version or ip not in net:
+        return False
+    return not any(ip in ipaddress.ip_network(e) for e in block.excepts if ipaddress.ip_network(e).version == ip.version)
+
+
+__all__ = ["AddressAtom", "IpBlockText", "address_atoms", "blocks", "contains", "describe"]
