@@ -63,7 +63,11 @@ def ports_match(ports: list[dict[str, Any]], port: int | str, protocol: str) -> 
 
 
 def expanded(rules: list[dict[str, Any]], src: Any, dst: Any, port: int | str, protocol: str) -> bool | None:
-    hits = {r["allowed"] for r in rules if ports_match(r["ports"], port, protocol) and side_matches(r["from"], src) and side_matches(r["to"], dst)}
+    hits = {
+        r["allowed"]
+        for r in rules
+        if ports_match(r["ports"], port, protocol) and side_matches(r["from"], src) and side_matches(r["to"], dst)
+    }
     assert len(hits) <= 1, f"{src.ref} -> {dst.ref} {port}/{protocol} covered by both allowed and unknown rules"
     return hits.pop() if hits else False
 
@@ -114,9 +118,7 @@ def check(
                 continue
             if is_loopback(src, dst):
                 continue  # a pod to itself: always allowed, never listed
-            in_scope = scope_ns is None or any(
-                isinstance(p, PodPeer) and p.namespace == scope_ns for p in (src, dst)
-            )
+            in_scope = scope_ns is None or any(isinstance(p, PodPeer) and p.namespace == scope_ns for p in (src, dst))
             for protocol in protocols:
                 for p in ports:
                     want = allowed_pair(compiled, src, dst, p, protocol) if in_scope else False
@@ -198,7 +200,10 @@ def test_ports_text() -> None:
     every = normalize_ports(PortRange(p) for p in PROTOCOLS)
     assert describe_ports(every) == "all"
     assert describe_ports(normalize_ports([PortRange("TCP", 1, 5431), PortRange("TCP", 5433, 65535)])) == "TCP all but 5432"
-    assert describe_ports(normalize_ports([PortRange("TCP", 80, 80), PortRange("TCP", 81, 90), PortRange("UDP", 53, 53)])) == "TCP 80-90; UDP 53"
+    assert (
+        describe_ports(normalize_ports([PortRange("TCP", 80, 80), PortRange("TCP", 81, 90), PortRange("UDP", 53, 53)]))
+        == "TCP 80-90; UDP 53"
+    )
     assert describe_ports(normalize_ports([PortRange("TCP", 1, 65535), PortRange("UDP", 53, 53)])) == "TCP all; UDP 53"
 
 

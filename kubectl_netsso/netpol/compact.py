@@ -29,7 +29,7 @@ from .external import AddressAtom, IpBlockText, address_atoms, blocks
 from .match import dest_ports_of, ports_match
 from .model import PROTOCOLS, ExternalPeer, Peer, PodPeer
 from .paths import PathsResult, compute_paths
-from .ports import make_request, resolve_named
+from .ports import make_request
 from .selectors import EMPTY, LabelSelector, Requirement
 
 MAX_PORT = 65535
@@ -251,8 +251,7 @@ def port_classes(
         by_signature: dict[tuple[Any, ...], list[tuple[int, int]]] = {}
         for a, b in zip(points, points[1:], strict=False):
             signature = tuple(
-                frozenset(i for i, dp in enumerate(groups) if ports_match(r, make_request(a, protocol, dp), dp))
-                for r in distinct
+                frozenset(i for i, dp in enumerate(groups) if ports_match(r, make_request(a, protocol, dp), dp)) for r in distinct
             )
             by_signature.setdefault(signature, []).append((a, b - 1))
         for spans in by_signature.values():
@@ -473,11 +472,12 @@ def exact_selector(population: Sequence[PodPeer], want: int, max_terms: int = 3)
     cur = everyone
     chosen: list[Requirement] = []
     while cur != want and len(chosen) < max_terms:
-        best: tuple[int, int, int, str, Requirement, int] | None = None
+        best: tuple[int, float, int, str, Requirement, int] | None = None
         for req, m in candidates:
             left = (cur & m).bit_count()
-            # fewest pods left, then fewest values, then a positive term (role=web rather than app!=db)
-            score = (left, len(req.values), _OPERATOR_RANK[req.operator], req.describe(), req, m)
+            # fewest pods left, then the shortest term: one value (tier=backend) reads better than a bare key (tier),
+            # which reads better than two values; positive before negative (role=web rather than app!=db)
+            score = (left, len(req.values) or 1.5, _OPERATOR_RANK[req.operator], req.describe(), req, m)
             if (cur & m) != cur and (best is None or score[:4] < best[:4]):
                 best = score
         if best is None:
@@ -522,7 +522,13 @@ def compact_rules(conn: Connectivity, population: Sequence[PodPeer], atoms: Sequ
     loop: dict[int, int] = {}
     if res.source_reps is res.dest_reps:
         for c, ms in enumerate(src_members):
-            if len(ms) == 1 and isinstance(ms[0], PodPeer) and ms[0].kind == "Pod" and ms[0].name and not ms[0].name.startswith("{"):
+            if (
+                len(ms) == 1
+                and isinstance(ms[0], PodPeer)
+                and ms[0].kind == "Pod"
+                and ms[0].name
+                and not ms[0].name.startswith("{")
+            ):
                 loop[c] = 1 << c
     rules: list[CompactRule] = []
     for allowed_value, rows in ((True, conn.allowed), (None, conn.unknown)):
@@ -547,7 +553,9 @@ def _expand(ports: PortSet) -> dict[tuple[str, str | None], list[tuple[int, int]
     return out
 
 
-def _contains(big: Mapping[tuple[str, str | None], list[tuple[int, int]]], small: Mapping[tuple[str, str | None], list[tuple[int, int]]]) -> bool:
+def _contains(
+    big: Mapping[tuple[str, str | None], list[tuple[int, int]]], small: Mapping[tuple[str, str | None], list[tuple[int, int]]]
+) -> bool:
     for key, spans in small.items():
         have = big.get(key)
         if not have:
@@ -582,7 +590,7 @@ def _cover(
         must = {s: rows[s][c] for s in by_conn[c]}
         may_cache: dict[int, int] = {}
 
-        def may(s: int, c: int = c) -> int:
+        def may(s: int, c: int = c, may_cache: dict[int, int] = may_cache) -> int:
             hit = may_cache.get(s)
             if hit is None:
                 row = rows[s]

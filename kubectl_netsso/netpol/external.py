@@ -8,11 +8,13 @@ representative address per atom decides the whole atom: the address space costs 
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from .compile import CompiledPolicy, CompiledSnapshot
-from .model import ExternalPeer
+from .model import ExternalPeer, Peer
+from .paths import compute_paths
 
 _SPACE = {4: 1 << 32, 6: 1 << 128}
 _ALL = {4: "0.0.0.0/0", 6: "::/0"}
@@ -149,4 +151,102 @@ def contains(block: IpBlockText, address: str) -> bool:
     return not any(ip in ipaddress.ip_network(e) for e in block.excepts if ipaddress.ip_network(e).version == ip.version)
 
 
-__all__ = ["AddressAtom", "IpBlockText", "address_atoms", "blocks", "contains", "describe"]
+# --- per-pair flows to and from outside the cluster ----------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ExternalFlow:
+    """Addresses outside the cluster that one pod/workload may (or may not) reach, or be reached from, on a port.
+
+    index: position of the pod/workload in the sources (egress) or destinations (ingress) given; blocks: the
+    addresses, as few ipBlocks as possible; allowed/egress/ingress as in a per-pair row (three-valued).
+    """
+
+    direction: str  # "egress": pod -> addresses; "ingress": addresses -> pod
+    index: int
+    port: int | str | None
+    protocol: str
+    blocks: tuple[IpBlockText, ...]
+    allowed: bool | None
+    egress: bool | None
+    ingress: bool | None
+
+    @property
+    def ref(self) -> str:
+        """``ip:0.0.0.0/0 except 10.0.0.0/8, ::/0`` -- the external end as the JSON contract names it."""
+        return "ip:" + ", ".join(b.describe() for b in self.blocks)
+
+
+_ORDER = {True: 0, None: 1, False: 2}
+
+
+def external_egress(
+    compiled: CompiledSnapshot, sources: Sequence[Peer], ports: Sequence[tuple[int | str | None, str]]
+) -> Iterator[ExternalFlow]:
+    """Per source (input order) and port: the address space split into allowed / unknown / denied parts, one flow
+    per non-empty part. Computed per class of sources, so it costs a few bitsets, not sources x addresses."""
+    atoms = address_atoms(compiled)
+    if not sources or not ports:
+        return
+    res = compute_paths(compiled, list(sources), [a.peer for a in atoms], list(ports))
+    cache: dict[tuple[int, int], list[_Part]] = {}
+    for i, sc in enumerate(res.source_class):
+        for k, (port, protocol) in enumerate(res.ports):
+            parts = cache.get((k, sc))
+            if parts is None:
+                parts = cache[(k, sc)] = _parts(atoms, [_state(res, k, sc, res.dest_class[j]) for j in range(len(atoms))])
+            for bl, a, e, n in parts:
+                yield ExternalFlow("egress", i, port, protocol, bl, a, e, n)
+
+
+def external_ingress(
+    compiled: CompiledSnapshot, destinations: Sequence[Peer], ports: Sequence[tuple[int | str | None, str]]
+) -> Iterator[ExternalFlow]:
+    """Per destination (input order) and port: which addresses outside the cluster may open connections to it."""
+    atoms = address_atoms(compiled)
+    if not destinations or not ports:
+        return
+    res = compute_paths(compiled, [a.peer for a in atoms], list(destinations), list(ports))
+    cache: dict[tuple[int, int], list[_Part]] = {}
+    for j, dc in enumerate(res.dest_class):
+        for k, (port, protocol) in enumerate(res.ports):
+            parts = cache.get((k, dc))
+            if parts is None:
+                parts = cache[(k, dc)] = _parts(atoms, [_state(res, k, res.source_class[i], dc) for i in range(len(atoms))])
+            for bl, a, e, n in parts:
+                yield ExternalFlow("ingress", j, port, protocol, bl, a, e, n)
+
+
+_Part = tuple[tuple[IpBlockText, ...], bool | None, bool | None, bool | None]
+
+
+def _state(res: Any, k: int, sc: int, dc: int) -> tuple[bool | None, bool | None, bool | None]:
+    bit = 1 << dc
+
+    def tri(known: list[list[int]], unknown: list[list[int]]) -> bool | None:
+        return None if unknown[k][sc] & bit else bool(known[k][sc] & bit)
+
+    return tri(res.matrix, res.unknown), tri(res.egress, res.egress_unknown), tri(res.ingress, res.ingress_unknown)
+
+
+def _parts(atoms: Sequence[AddressAtom], states: Sequence[tuple[bool | None, bool | None, bool | None]]) -> list[_Part]:
+    groups: dict[tuple[bool | None, bool | None, bool | None], list[AddressAtom]] = {}
+    for atom, st in zip(atoms, states, strict=True):
+        groups.setdefault(st, []).append(atom)
+    return [
+        (blocks(g), *st)
+        for st, g in sorted(groups.items(), key=lambda kv: (_ORDER[kv[0][0]], _ORDER[kv[0][1]], _ORDER[kv[0][2]]))
+    ]
+
+
+__all__ = [
+    "AddressAtom",
+    "ExternalFlow",
+    "IpBlockText",
+    "address_atoms",
+    "blocks",
+    "contains",
+    "describe",
+    "external_egress",
+    "external_ingress",
+]
