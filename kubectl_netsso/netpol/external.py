@@ -190,11 +190,16 @@ def external_egress(
         return
     res = compute_paths(compiled, list(sources), [a.peer for a in atoms], list(ports))
     cache: dict[tuple[int, int], list[_Part]] = {}
+    by_states: dict[tuple[Any, ...], list[_Part]] = {}  # most classes see the addresses alike: blocks drawn once
     for i, sc in enumerate(res.source_class):
         for k, (port, protocol) in enumerate(res.ports):
             parts = cache.get((k, sc))
             if parts is None:
-                parts = cache[(k, sc)] = _parts(atoms, [_state(res, k, sc, res.dest_class[j]) for j in range(len(atoms))])
+                states = tuple(_state(res, k, sc, res.dest_class[j]) for j in range(len(atoms)))
+                parts = by_states.get(states)
+                if parts is None:
+                    parts = by_states[states] = _parts(atoms, states)
+                cache[(k, sc)] = parts
             for bl, a, e, n in parts:
                 yield ExternalFlow("egress", i, port, protocol, bl, a, e, n)
 
@@ -208,11 +213,16 @@ def external_ingress(
         return
     res = compute_paths(compiled, [a.peer for a in atoms], list(destinations), list(ports))
     cache: dict[tuple[int, int], list[_Part]] = {}
+    by_states: dict[tuple[Any, ...], list[_Part]] = {}
     for j, dc in enumerate(res.dest_class):
         for k, (port, protocol) in enumerate(res.ports):
             parts = cache.get((k, dc))
             if parts is None:
-                parts = cache[(k, dc)] = _parts(atoms, [_state(res, k, res.source_class[i], dc) for i in range(len(atoms))])
+                states = tuple(_state(res, k, res.source_class[i], dc) for i in range(len(atoms)))
+                parts = by_states.get(states)
+                if parts is None:
+                    parts = by_states[states] = _parts(atoms, states)
+                cache[(k, dc)] = parts
             for bl, a, e, n in parts:
                 yield ExternalFlow("ingress", j, port, protocol, bl, a, e, n)
 
