@@ -624,17 +624,13 @@ def _snapshot_from_live(
     gaps: Sequence[Gap],
     source: str,
 ) -> Snapshot:
-    """The manifests loader's checks and records, applied to API objects; plus pod owners. Bad objects are skipped."""
-    builder = _Builder()
+    """The manifests loader's checks and records, applied to API objects; plus pod owners. Bad objects are skipped
+    with a warning (the builder's live mode)."""
+    builder = _Builder(live=True)
     pod_owner: dict[tuple[str, str], str] = {}
-    warnings: list[str] = []
     for where, obj in objects:
         meta = _dict(obj.get("metadata"))
-        try:
-            builder.add_document(where, obj)
-        except NetssoError as exc:
-            warnings.append(f"skipped an object the loader could not read: {exc.message}")
-            continue
+        builder.add_document(where, obj)
         if obj.get("kind") == "Pod":
             kind, name = _controller(obj)
             if kind:
@@ -642,7 +638,7 @@ def _snapshot_from_live(
                 pod_owner[(str(meta.get("namespace")), str(meta.get("name")))] = owner
     snap = builder.build(source)
     workloads = tuple(_with_owner(w, pod_owner) for w in snap.workloads)
-    return replace(snap, workloads=workloads, gaps=tuple(gaps), warnings=snap.warnings + tuple(warnings))
+    return replace(snap, workloads=workloads, gaps=tuple(gaps))
 
 
 # A pod's controller -> (the resource to list it, the kind that controls it in turn): pods are grouped by the workload
