@@ -362,7 +362,7 @@ def _namespace(kube: KubeOptions) -> str:
 
 
 def _index_for(snapshot: Snapshot | None) -> ResourceIndex:
-    index = ResourceIndex(BUILTIN)
+    index = ResourceIndex(BUILTIN, offline=True)
     if snapshot is not None:
         pairs = []
         for role in snapshot.roles:
@@ -409,7 +409,7 @@ def parse_can_i(
     type_part, _, name = target.partition("/")
     if target.count("/") > 1:
         raise NetssoError(f"invalid resource {target!r}: use TYPE[.GROUP][/NAME] and --subresource SUB", exit_code=EXIT_USAGE)
-    rt = index.resolve(type_part)
+    rt = index.resolve(type_part, warnings)
     ns = "" if all_namespaces else namespace
     if rt.resource == "namespaces" and name and not all_namespaces:
         # "requests on a namespace object carry namespace = its name" (RequestInfoFactory)
@@ -689,7 +689,10 @@ def permissions(
         if incomplete:
             log.warn("the API server's rules review is incomplete: cells it could not confirm show '?'")
     if extra_resources:
-        rows = [index.resolve(r) for r in extra_resources]
+        warnings: list[str] = []
+        rows = [index.resolve_with_subresource(r, warnings) for r in extra_resources]
+        for w in warnings:
+            log.warn(w)
     matrix, risky = build_matrix(rows, namespace, decide)
     data["verbs"] = list(MATRIX_VERBS)
     data["rows"] = [r.to_dict() for r in matrix]
