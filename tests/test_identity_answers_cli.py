@@ -85,3 +85,101 @@ def test_permissions_accepts_subresources(env: dict[str, str]) -> None:
     assert table.returncode == 0 and table.stdout.splitlines()[2].split()[:2] == ["pods/exec", "✔"]
     bad = run(env, *offline("perms", "-n", "frontend", "--as", "c", "--resource", "pods/exec/x"))
     assert bad.returncode == 2 and bad.stderr.startswith("error: invalid resource 'pods/exec/x'")
+
+
+# ---------------------------------------------------------------------------------------------- items 4 and 9: whoami
+
+ISSUER = "https://idp.example.test"
+
+
+def fake_jwt(claims: dict) -> str:
+    import base64
+
+    def seg(d: dict) -> str:
+        return base64.urlsafe_b64encode(json.dumps(d).encode()).rstrip(b"=").decode()
+
+    return f"{seg({'alg': 'RS256', 'kid': 'k'})}.{seg(claims)}.c2lnbmF0dXJl"
+
+
+def cache_token(cache_dir: Path, claims: dict, refresh: str | None = "refresh-secret-value") -> list[str]:
+    """Store a token set in the project's cache (AUTH's API); return the provider flags selecting it."""
+    from kubectl_netsso.auth.cache import open_cache
+    from kubectl_netsso.auth.settings import ProviderSettings
+    from kubectl_netsso.auth.tokens import TokenSet
+
+    flags = ["--oidc-issuer-url", ISSUER, "--oidc-client-id", "netsso", "--token-cache-dir", str(cache_dir)]
+    settings = ProviderSettings.from_values({"issuer_url": ISSUER, "client_id": "netsso", "token_cache_dir": str(cache_dir)})
+    open_cache(settings).save(TokenSet(fake_jwt(claims), refresh, ISSUER, "netsso"))
+    return flags
+
+
+def netsso_kubeconfig(path: Path, cache_dir: Path, server: str = "https://127.0.0.1:9", *extra: str) -> Path:
+    """A kubeconfig whose user is this plugin (device-code grant), for a server that refuses connections."""
+    import yaml
+
+    args = ["get-token", f"--oidc-issuer-url={ISSUER}", "--oidc-client-id=netsso", f"--token-cache-dir={cache_dir}",
+            "--grant-type=device-code", *extra]  # fmt: skip
+    path.write_text(yaml.safe_dump({
+        "apiVersion": "v1", "kind": "Config", "current-context": "dev",
+        "clusters": [{"name": "c", "cluster": {"server": server}}],
+        "users": [{"name": "u", "user": {"exec": {"apiVersion": "client.authentication.k8s.io/v1",
+                                                 "command": "kubectl-netsso", "args": args}}}],
+        "contexts": [{"name": "dev", "context": {"cluster": "c", "user": "u", "namespace": "shop"}}],
+    }))  # fmt: skip
+    return path
+
+
+def claims(**extra: object) -> dict:
+    import time
+
+    now = int(time.time())
+    return {"iss": ISSUER, "sub": "alice", "aud": "netsso", "iat": now, "exp": now + 3600, "groups": ["shop-devs"], **extra}
+
+
+def test_whoami_local_does_not_claim_the_cluster_agrees(env: dict[str, str], tmp_path: Path) -> None:
+    flags = cache_token(tmp_path / "cache", claims())
+    p = run(env, "whoami", "--local", *flags)
+    assert p.returncode == 0, p.stderr
+    assert "agree" not in p.stdout
+    assert p.stdout.rstrip().endswith(
+        "Findings\nnone in the token alone; the cluster's view was not asked (--local), so how the API server maps you"
+        " (username and groups prefixes, groups it does not see) was not checked")  # fmt: skip
+    assert json.loads(run(env, "whoami", "--local", *flags, "-o", "json").stdout)["compared"] is False
+    with_finding = run(env, "whoami", "--local", *cache_token(tmp_path / "c2", claims(groups=None)))
+    assert "no-groups-claim" in with_finding.stdout and "(from the token alone: the cluster's view was not asked" in (
+        with_finding.stdout)
+
+
+def test_whoami_unreachable_cluster_is_a_missing_view_not_agreement(env: dict[str, str], tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    cache_token(cache, claims())
+    env["KUBECONFIG"] = str(netsso_kubeconfig(tmp_path / "kubeconfig", cache))
+    p = run(env, "whoami", stdin="")
+    assert p.returncode == 3
+    cluster_part = p.stdout.split("Cluster view\n", 1)[1]
+    assert cluster_part.startswith("error: ") and "127.0.0.1:9" in cluster_part
+    assert "agree" not in p.stdout
+    assert "none in the token alone; the cluster's view is missing (see the error above)" in p.stdout
+    assert json.loads(run(env, "whoami", "-o", "json", stdin="").stdout)["compared"] is False
+
+
+def test_whoami_live_login_hint_names_whoami_not_kubectl(env: dict[str, str], tmp_path: Path) -> None:
+    # An expired token with no refresh token: the in-process token helper needs a new (device-code) login, which
+    # cannot run without a terminal. The user ran whoami, so the hint is about whoami, not "kubectl called get-token".
+    cache = tmp_path / "cache"
+    cache_token(cache, claims(exp=1000, iat=900), refresh=None)
+    env["KUBECONFIG"] = str(netsso_kubeconfig(tmp_path / "kubeconfig", cache))
+    p = run(env, "whoami", stdin="")
+    assert p.returncode == 3
+    assert "kubectl called get-token" not in p.stdout + p.stderr
+    error = p.stdout.split("Cluster view\n", 1)[1].splitlines()[0]
+    assert error.startswith("error: login required: run kubectl netsso login ")
+    assert error.endswith("(the device-code login needs a terminal; kubectl netsso whoami is not running in one "
+                          "(stdin is not a terminal))")  # fmt: skip
+    # no cached token at all: the same error, on its own
+    empty = tmp_path / "empty"
+    env["KUBECONFIG"] = str(netsso_kubeconfig(tmp_path / "kubeconfig2", empty))
+    p2 = run(env, "can-i", "get", "pods", stdin="")
+    assert p2.returncode == 3 and p2.stderr.startswith("error: login required: run kubectl netsso login ")
+    assert p2.stderr.splitlines()[1] == ("hint: the device-code login needs a terminal; kubectl netsso can-i is not "
+                                         "running in one (stdin is not a terminal)")  # fmt: skip

@@ -223,6 +223,8 @@ def whoami(kube: KubeOptions, local: bool, output: str, **kw: Any) -> int:
     }
     if cluster_error:
         data["clusterError"] = cluster_error
+    # whether the two views were compared (findings that need both, like groups-prefix, are possible only then)
+    data["compared"] = tok is not None and cluster is not None
     if not render(data, output):
         emit(_whoami_text(tok, mapped, cluster, findings, cluster_error, now, local))
     return EXIT_ERROR if cluster_error else EXIT_OK
@@ -297,15 +299,24 @@ def _whoami_text(
         parts.append(style("Cluster view (SelfSubjectReview)", "bold") + "\n" + table(["attribute", "value"], rows))
     elif cluster_error:
         parts.append(style("Cluster view", "bold") + "\n" + style("error: " + cluster_error, "red"))
-    if findings:
-        lines = [style("Findings", "bold")]
-        colour = {"error": "red", "warning": "yellow", "info": "cyan"}
-        for f in findings:
-            lines.append(f"{style(f.severity.upper(), colour.get(f.severity, 'bold'))} {f.code}: {f.message}")
-            lines.append(f"  hint: {f.hint}")
+    lines = [style("Findings", "bold")]
+    colour = {"error": "red", "warning": "yellow", "info": "cyan"}
+    for f in findings:
+        lines.append(f"{style(f.severity.upper(), colour.get(f.severity, 'bold'))} {f.code}: {f.message}")
+        lines.append(f"  hint: {f.hint}")
+    # "agree" only when both views were there to compare: never right under "Cluster view: error" or with --local.
+    if tok is not None and cluster is None:
+        why = "was not asked (--local)" if local else "is missing (see the error above)"
+        note = (f"the cluster's view {why}, so how the API server maps you (username and groups prefixes, groups it "
+                "does not see) was not checked")  # fmt: skip
+        lines.append(f"(from the token alone: {note})" if findings else f"none in the token alone; {note}")
+    elif tok is None and cluster is not None:
+        note = "there is no cached SSO token to compare it with"
+        lines.append(f"(from the cluster's view alone: {note})" if findings else f"none in the cluster's view; {note}")
+    elif not findings and tok is not None and cluster is not None:
+        lines.append("none: the token and the cluster's view agree")
+    if len(lines) > 1:
         parts.append("\n".join(lines))
-    elif tok is not None or cluster is not None:
-        parts.append(style("Findings", "bold") + "\nnone: the token and the cluster's view agree")
     return "\n\n".join(parts)
 
 

@@ -19,6 +19,7 @@ class KubeOptions:
     all_namespaces: bool
     as_user: str | None
     as_groups: tuple[str, ...]
+    command: str = ""  # the command the user ran ("kubectl netsso whoami"), for messages about it
 
 
 def kube_options(func: F) -> F:
@@ -43,6 +44,7 @@ def kube_options(func: F) -> F:
             all_namespaces=kwargs.pop("all_namespaces"),
             as_user=kwargs.pop("as_user"),
             as_groups=tuple(kwargs.pop("as_groups")),
+            command=_command_path(),
         )
         return func(kube=kube, **kwargs)
 
@@ -52,6 +54,11 @@ def kube_options(func: F) -> F:
     for opt in reversed(opts):
         result = opt(result)
     return result
+
+
+def _command_path() -> str:
+    ctx = click.get_current_context(silent=True)
+    return ctx.command_path if ctx is not None else ""
 
 
 def output_option(*choices: str, default: str = "table") -> Callable[[F], F]:
