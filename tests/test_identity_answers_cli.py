@@ -183,3 +183,80 @@ def test_whoami_live_login_hint_names_whoami_not_kubectl(env: dict[str, str], tm
     assert p2.returncode == 3 and p2.stderr.startswith("error: login required: run kubectl netsso login ")
     assert p2.stderr.splitlines()[1] == ("hint: the device-code login needs a terminal; kubectl netsso can-i is not "
                                          "running in one (stdin is not a terminal)")  # fmt: skip
+
+
+# ---------------------------------------------------------------------------------------------- item 7: near misses
+
+NEAR_MISS = ("warning: RoleBinding frontend/contractors names Group 'oidc:contractors'; your token's 'groups' claim "
+             "'contractors' is checked as 'contractors' here, so it does not match")  # fmt: skip
+PREFIX_HINT = ("hint: pass --groups-prefix oidc: if the API server maps your token that way (kubectl netsso whoami "
+               "shows how the cluster sees you)")  # fmt: skip
+
+
+def test_can_i_as_the_cached_identity_names_the_prefixed_group_binding_and_the_flag(env: dict[str, str],
+                                                                                    tmp_path: Path) -> None:
+    flags = cache_token(tmp_path / "cache", claims(groups=["contractors"]))
+    base = offline("can-i", "patch", "networkpolicies", "-n", "frontend", *flags)
+    p = run(env, *base)
+    assert p.returncode == 1 and p.stdout.startswith("no")
+    assert p.stderr.splitlines() == [NEAR_MISS, PREFIX_HINT]
+    j = json.loads(run(env, *base, "-o", "json").stdout)
+    assert j["nearMisses"] == [{"binding": "RoleBinding frontend/contractors", "kind": "Group", "subject": "oidc:contractors",
+                                "claim": "groups", "value": "contractors", "checkedAs": "contractors",
+                                "flag": "--groups-prefix oidc:"}]  # fmt: skip
+    fixed = run(env, *base, "--groups-prefix", "oidc:")
+    assert fixed.returncode == 0 and fixed.stderr == ""
+    # with --as the user named the identity: no guessing about token mappings
+    explicit = run(env, *offline("can-i", "patch", "networkpolicies", "-n", "frontend", "--as", "x", "--as-group", "contractors"))
+    assert explicit.returncode == 1 and explicit.stderr == ""
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["permissions", "-n", "frontend"], ["can-i", "--list", "-n", "frontend"], ["reach", "-n", "frontend"],
+     ["report", "--html", "-", "-n", "frontend"]],
+)  # fmt: skip
+def test_near_misses_wherever_the_cached_identity_is_used(env: dict[str, str], tmp_path: Path, args: list[str]) -> None:
+    flags = cache_token(tmp_path / "cache", claims(groups=["contractors"]))
+    p = run(env, *offline(*args, *flags))
+    assert p.returncode == 0, p.stderr
+    assert NEAR_MISS in p.stderr.splitlines() and PREFIX_HINT in p.stderr.splitlines()
+    assert run(env, *offline(*args, *flags, "--groups-prefix", "oidc:")).stderr.count("names Group") == 0
+
+
+def test_username_issuer_prefix_near_miss(env: dict[str, str], tmp_path: Path) -> None:
+    rbac = tmp_path / "rbac.yaml"
+    rbac.write_text(
+        "apiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata: {name: alice-view, namespace: shop}\n"
+        "subjects: [{kind: User, name: alice, apiGroup: rbac.authorization.k8s.io}]\n"
+        "roleRef: {kind: ClusterRole, name: view, apiGroup: rbac.authorization.k8s.io}\n"
+    )
+    flags = cache_token(tmp_path / "cache", claims())
+    args = ["can-i", "get", "pods", "-n", "shop", "--manifests", str(rbac), "--with-default-roles", *flags]
+    p = run(env, *args)
+    assert p.returncode == 1
+    assert p.stderr.splitlines() == [
+        "warning: RoleBinding shop/alice-view names User 'alice'; your token's 'sub' claim 'alice' is checked as "
+        "'https://idp.example.test#alice' here, so it does not match",
+        "hint: pass --username-prefix - if the API server maps your token that way (kubectl netsso whoami shows how "
+        "the cluster sees you)",
+    ]
+    assert run(env, *args, "--username-prefix", "-").returncode == 0
+
+
+# ---------------------------------------------------------------------------------------------- item 10: consistency
+
+
+def test_can_i_accepts_a_group_alone_offline_like_reach(env: dict[str, str]) -> None:
+    p = run(env, *offline("can-i", "patch", "networkpolicies", "-n", "frontend", "--as-group", "oidc:contractors"))
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.splitlines()[2] == "  as:      a member of the groups [oidc:contractors system:authenticated]"
+    j = json.loads(run(env, *offline("can-i", "patch", "networkpolicies", "-n", "frontend", "--as-group",
+                                     "oidc:contractors", "-o", "json")).stdout)  # fmt: skip
+    assert j["identity"] == {"user": None, "groups": ["oidc:contractors", "system:authenticated"], "from": "--as-group"}
+    reach = json.loads(run(env, *offline("reach", "-n", "frontend", "--as-group", "oidc:contractors", "-o", "json")).stdout)
+    assert reach["identity"] == j["identity"]
+    listed = run(env, *offline("can-i", "--list", "-n", "frontend", "--as-group", "oidc:contractors"))
+    assert listed.returncode == 0 and "networkpolicies.networking.k8s.io" in listed.stdout
+    live = run(env, "can-i", "get", "pods", "--as-group", "g")  # the API server impersonates no group without a user
+    assert live.returncode == 2 and live.stderr.startswith("error: --as-group needs --as USER on a live cluster")

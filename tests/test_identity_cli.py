@@ -165,7 +165,6 @@ def test_can_i_list(env: dict[str, str]) -> None:
         (["can-i", "get"], 2, "you must specify two arguments"),
         (["can-i", "get", "pods", "extra"], 2, "too many arguments"),
         (["can-i", "--list", "get", "pods"], 2, "--list does not take arguments"),
-        (["can-i", "get", "pods", "--as-group", "g"], 2, "--as-group needs --as"),
         (["can-i", "get", "pods", "--no-headers"], 2, "--no-headers is only valid with --list"),
         (["can-i", "get", "pods", "--bogus"], 2, "No such option"),
     ],

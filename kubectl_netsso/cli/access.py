@@ -12,6 +12,7 @@ import click
 from .. import log
 from ..errors import EXIT_ERROR, EXIT_NO, EXIT_OK, EXIT_USAGE, NetssoError
 from ..output import emit, render, style, table
+from .identity import GROUP_MEMBER
 from .options import KubeOptions, kube_options, manifests_option, output_option
 
 if TYPE_CHECKING:
@@ -20,12 +21,11 @@ if TYPE_CHECKING:
     from ..cluster.snapshot import Snapshot
     from ..netpol.endpoints import Endpoint
     from ..rbac.rules import Request
+    from .identity import OfflineIdentity
 
 
 # --- shared helpers ----------------------------------------------------------------------------------------------
 
-# Offline identity without a user name: a member of the --as-group groups (matches no User subject).
-GROUP_MEMBER = "netsso:member-of-groups"
 
 
 def load_snapshot(
@@ -343,39 +343,38 @@ def build_context(
         return ctx
     if identity == "none":
         return ctx
-    user, groups, how = _offline_identity(kube, kw, required=identity == "required")
-    if user is not None:
+    who = _offline_identity(kube, kw, required=identity == "required")
+    if who is not None:
         from ..access.footholds import RbacPermissions
         from ..rbac.authorize import Authorizer
+        from .identity import report_near_misses
 
         if ctx.authorizer is None:
             ctx.authorizer = Authorizer(snap)
-        ctx.user, ctx.groups, ctx.identity_from = user, groups, how
+        user, groups = who.identity.user, who.identity.groups
+        ctx.user, ctx.groups, ctx.identity_from = user, groups, who.how
         ctx.perms = RbacPermissions(ctx.authorizer, user, groups, complete=True)
+        report_near_misses(who, ctx.authorizer.model, None if kube.all_namespaces or not kube.namespace else scope)
     return ctx
 
 
-def _offline_identity(kube: KubeOptions, kw: dict[str, Any], required: bool) -> tuple[str | None, tuple[str, ...], str]:
-    """--as/--as-group (a group alone = any member of it), else the cached SSO identity mapped like the API server."""
-    from ..rbac.authorize import identity
+def _offline_identity(kube: KubeOptions, kw: dict[str, Any], required: bool) -> OfflineIdentity | None:
+    """--as/--as-group (a group alone = any member of it), else the cached SSO identity mapped like the API server;
+    None when there is none and it is optional."""
     from .identity import _mapping, _provider_values
     from .identity import _offline_identity as identity_offline
 
     mapping = _mapping(kw)
     values = _provider_values(kw)
-    if kube.as_user or kube.as_groups:
-        ident = identity(kube.as_user or GROUP_MEMBER, kube.as_groups, impersonated=True)
-        return ident.user, ident.groups, "--as" if kube.as_user else "--as-group"
     try:
-        ident, how = identity_offline(kube, values, mapping)
+        return identity_offline(kube, values, mapping)
     except NetssoError:
         if required:
             raise NetssoError(
                 "no identity for an offline check: pass --as USER and/or --as-group GROUP, or log in first",
                 hint="e.g. kubectl netsso reach -A --manifests examples/shop --with-default-roles --as-group oidc:contractors",
             ) from None
-        return None, (), ""
-    return ident.user, ident.groups, how
+        return None
 
 
 def _reaches(ctx: AccessContext, perms: Any = None) -> list[Reach]:

@@ -339,17 +339,43 @@ def _offline_snapshots(manifests: Sequence[str], with_default_roles: bool) -> tu
     return snap, (merge(snap, default_roles_snapshot()) if with_default_roles else snap)
 
 
-def _offline_identity(kube: KubeOptions, values: dict[str, object], mapping: ClaimMapping) -> tuple[Identity, str]:
-    """--as/--as-group, else the cached SSO token mapped like the API server. Returns (identity, how it was chosen)."""
-    if kube.as_user:
-        return identity(kube.as_user, kube.as_groups, impersonated=True), "--as"
-    if kube.as_groups:
-        raise NetssoError("--as-group needs --as USER (like kubectl)", exit_code=EXIT_USAGE)
+# Offline identity without a user name: a member of the --as-group groups (a name no User subject can match).
+GROUP_MEMBER = "netsso:member-of-groups"
+
+
+@dataclass(frozen=True)
+class OfflineIdentity:
+    """Who an offline check is for, and where that came from (the token too, to explain near misses)."""
+
+    identity: Identity
+    how: str  # "--as" | "--as-group" | "cached token"
+    token: LocalToken | None = None
+    mapping: ClaimMapping | None = None
+
+    @property
+    def user(self) -> str | None:
+        return None if self.identity.user == GROUP_MEMBER else self.identity.user
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"user": self.user, "groups": list(self.identity.groups), "from": self.how}
+
+    @property
+    def text(self) -> str:
+        who = self.user if self.user is not None else "a member of the groups"
+        return f"{who} {_list_text(list(self.identity.groups))}"
+
+
+def _offline_identity(kube: KubeOptions, values: dict[str, object], mapping: ClaimMapping) -> OfflineIdentity:
+    """--as and/or --as-group (a group alone: any member of it), else the cached SSO token mapped like the API
+    server."""
+    if kube.as_user or kube.as_groups:
+        how = "--as" if kube.as_user else "--as-group"
+        return OfflineIdentity(identity(kube.as_user or GROUP_MEMBER, kube.as_groups, impersonated=True), how)
     tok = load_local_token(kube, values, required=False)
     if tok is None:
         raise NetssoError(
             "no identity for an offline check: not logged in",
-            hint="pass --as USER [--as-group GROUP ...], or run kubectl netsso login first",
+            hint="pass --as USER and/or --as-group GROUP, or run kubectl netsso login first",
         )
     mapped = map_claims(tok.claims, mapping, tok.issuer or None)
     if mapped.username is None:
@@ -358,7 +384,26 @@ def _offline_identity(kube: KubeOptions, values: dict[str, object], mapping: Cla
         log.warn("the cached ID token has expired; using its claims anyway for this offline check")
     if mapped.distributed_groups:
         log.warn("the token's groups are a distributed claim (overage): checked without groups")
-    return identity(mapped.username, mapped.groups), "cached token"
+    return OfflineIdentity(identity(mapped.username, mapped.groups), "cached token", tok, mapping)
+
+
+def report_near_misses(who: OfflineIdentity, model: Any, namespaces: Sequence[str] | None) -> list[dict[str, Any]]:
+    """Warn about bindings that name the cached token's user or groups with another prefix (the hint names the flag
+    to pass); returns them for JSON. Nothing for --as/--as-group, where the user named the identity."""
+    if who.token is None or who.mapping is None:
+        return []
+    from ..rbac.nearmiss import near_misses
+
+    found = near_misses(model, who.token.claims, who.mapping, who.token.issuer or None, namespaces)
+    shown = 3
+    for miss in found[:shown]:
+        log.warn(miss.message)
+    if len(found) > shown:
+        log.warn(f"... and {len(found) - shown} more binding subject(s) like these")
+    for flag in dict.fromkeys(m.flag for m in found):
+        log.info(f"hint: pass {flag} if the API server maps your token that way (kubectl netsso whoami shows how the "
+                 "cluster sees you)")  # fmt: skip
+    return [m.to_dict() for m in found]
 
 
 def _namespace(kube: KubeOptions) -> str:
@@ -487,9 +532,12 @@ def can_i(
     """
     mapping = _mapping(kw)
     values = _provider_values(kw)
-    if kube.as_groups and not kube.as_user:
-        # kubectl: "requesting uid, groups or user-extra for  without impersonating a user"
-        raise NetssoError("--as-group needs --as USER (like kubectl)", exit_code=EXIT_USAGE)
+    if kube.as_groups and not kube.as_user and not manifests:
+        # kubectl: "requesting uid, groups or user-extra for  without impersonating a user"; offline a group alone
+        # is any member of it, as in reach, audit and report
+        raise NetssoError("--as-group needs --as USER on a live cluster (the API server impersonates no group without "
+                          "a user)", hint="offline (--manifests) a group alone means any member of it",
+                          exit_code=EXIT_USAGE)  # fmt: skip
     if list_:
         # cani.go Validate: "--list" rejects arguments, -q, -A and --subresource
         if args or quiet or kube.all_namespaces or subresource:
@@ -509,14 +557,16 @@ def can_i(
     req = parsed.request
     data: dict[str, Any] = {"request": _request_dict(req), "evaluated": req.describe()}
     if snapshot is not None:
-        ident, how = _offline_identity(kube, values, mapping)
+        who = _offline_identity(kube, values, mapping)
         az = Authorizer(snapshot)
         for w in az.model.warnings:
             log.warn(w)
-        decision = az.decide(ident, req)
+        decision = az.decide(who.identity, req)
         data.update(decision.to_dict())
-        data["identity"] = {"user": ident.user, "groups": list(ident.groups), "from": how}
+        data["identity"] = who.to_dict()
         data["source"] = snapshot.source or "manifests"
+        if who.token is not None:
+            data["nearMisses"] = report_near_misses(who, az.model, [req.namespace] if req.namespace else [])
         allowed: bool = decision.allowed
         reason = decision.reason
     else:
@@ -533,8 +583,8 @@ def can_i(
     if not render(data, output):
         answer = style("yes", "green") if allowed else style("no", "red")
         lines = [answer, f"  request: {req.describe()}"]
-        if "identity" in data:
-            lines.append(f"  as:      {data['identity']['user']} {_list_text(data['identity']['groups'])}")
+        if snapshot is not None:
+            lines.append(f"  as:      {who.text}")
         lines.append(f"  reason:  {reason}")
         emit("\n".join(lines))
     return EXIT_OK if allowed else EXIT_NO
@@ -598,13 +648,15 @@ def _can_i_list(
     data: dict[str, Any] = {"namespace": namespace}
     if manifests:
         snapshot = _offline_snapshot(manifests, with_default_roles)
-        ident, how = _offline_identity(kube, values, mapping)
+        who = _offline_identity(kube, values, mapping)
         az = Authorizer(snapshot)
-        grants, errors = az.rules_for(ident, namespace)
+        grants, errors = az.rules_for(who.identity, namespace)
         for e in errors:
             log.warn(e)
         pairs = [(g.rule.rule, g.describe()) for g in grants]
-        data["identity"] = {"user": ident.user, "groups": list(ident.groups), "from": how}
+        data["identity"] = who.to_dict()
+        if who.token is not None:
+            data["nearMisses"] = report_near_misses(who, az.model, [namespace])
         data["rules"] = [g.to_dict() for g in grants]
         data["errors"] = errors
         data["source"] = snapshot.source or "manifests"
@@ -669,16 +721,18 @@ def permissions(
     decide: Callable[[Request], bool | None]
     if manifests:
         own, snapshot = _offline_snapshots(manifests, with_default_roles)
-        ident, how = _offline_identity(kube, values, mapping)
+        who = _offline_identity(kube, values, mapping)
         az = Authorizer(snapshot)
         index = _index_for(own)
 
         def decide(req: Request) -> bool | None:
-            return az.decide(ident, req).allowed
+            return az.decide(who.identity, req).allowed
 
         rows = _offline_rows(own, index)
-        data["identity"] = {"user": ident.user, "groups": list(ident.groups), "from": how}
+        data["identity"] = who.to_dict()
         data["source"] = snapshot.source or "manifests"
+        if who.token is not None:
+            data["nearMisses"] = report_near_misses(who, az.model, [namespace] if namespace else None)
     else:
         client = _live_client(kube)
         ns_review = client.rules_review(namespace or "default") if namespace else client.rules_review("")
@@ -714,9 +768,8 @@ def permissions(
     headers = ["Name", *MATRIX_VERBS, "Risky"]
     body = [[r.resource.ref, *(glyph[c] for c in r.cells), style(",".join(r.risky), "red") if r.risky else ""] for r in matrix]
     lines = []
-    if "identity" in data:
-        lines.append(f"# {data['identity']['user']} {_list_text(data['identity']['groups'])}"
-                     f" in {'all namespaces' if not namespace else 'namespace ' + namespace} ({data['source']})")  # fmt: skip
+    if manifests:
+        lines.append(f"# {who.text} in {'all namespaces' if not namespace else 'namespace ' + namespace} ({data['source']})")
     lines.append(table(headers, body))
     shown = {(r.check.resource, r.check.group) for r in risky if r.allowed and any(m.resource.resource == r.check.resource
              and m.resource.group == r.check.group for m in matrix)}  # fmt: skip
