@@ -260,3 +260,40 @@ def test_can_i_accepts_a_group_alone_offline_like_reach(env: dict[str, str]) -> 
     assert listed.returncode == 0 and "networkpolicies.networking.k8s.io" in listed.stdout
     live = run(env, "can-i", "get", "pods", "--as-group", "g")  # the API server impersonates no group without a user
     assert live.returncode == 2 and live.stderr.startswith("error: --as-group needs --as USER on a live cluster")
+
+
+def _kubeconfig(path: Path) -> Path:
+    import yaml
+
+    path.write_text(yaml.safe_dump({
+        "apiVersion": "v1", "kind": "Config", "current-context": "dev",
+        "clusters": [{"name": "c", "cluster": {"server": "https://127.0.0.1:9"}}],
+        "users": [{"name": "u", "user": {"token": "not-a-real-token"}}],
+        "contexts": [{"name": "dev", "context": {"cluster": "c", "user": "u", "namespace": "frontend"}}],
+    }))  # fmt: skip
+    return path
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["can-i", "get", "pods", "--as", "a"], ["can-i", "get", "pods", "-n", "shop", "--as", "a"],
+     ["can-i", "--list", "--as", "a"], ["permissions", "--as", "a"], ["reach", "--as", "a"], ["audit"],
+     ["report", "--html", "-", "--as", "a"], ["paths"], ["can-reach", "frontend/web", "shop/api", "--port", "8080"],
+     ["can-i", "get", "pods"]],
+)  # fmt: skip
+def test_unknown_context_offline_is_a_usage_error(env: dict[str, str], tmp_path: Path, args: list[str]) -> None:
+    env["KUBECONFIG"] = str(_kubeconfig(tmp_path / "kubeconfig"))
+    p = run(env, *args, "--manifests", SHOP, "--context", "nope")
+    assert p.returncode == 2, (p.stdout, p.stderr)
+    assert p.stderr.startswith(f'error: context "nope" not found in {tmp_path / "kubeconfig"} (known: dev)')
+    assert p.stdout == ""
+    ok = run(env, *args, "--manifests", SHOP, "--context", "dev")
+    assert ok.returncode != 2 and "not found" not in ok.stderr, ok.stderr
+
+
+def test_known_context_gives_the_offline_namespace(env: dict[str, str], tmp_path: Path) -> None:
+    env["KUBECONFIG"] = str(_kubeconfig(tmp_path / "kubeconfig"))
+    p = run(env, *offline("can-i", "get", "pods", "--as", "a", "--context", "dev"))
+    assert "in namespace frontend" in p.stdout
+    live = run(env, "can-i", "get", "pods", "--context", "nope")
+    assert live.returncode == 2 and live.stderr.startswith('error: context "nope" not found')

@@ -58,15 +58,11 @@ def load_snapshot(
 
 
 def current_namespace(kube: KubeOptions) -> str:
-    """-n, else the kubeconfig context's namespace, else "default" (kubectl's rule)."""
-    if kube.namespace:
-        return kube.namespace
-    from ..cluster.kubeconfig import effective_namespace, resolve_context
+    """-n, else the kubeconfig context's namespace, else "default" (kubectl's rule); an unknown --context is a usage
+    error."""
+    from ..cluster.kubeconfig import offline_namespace
 
-    try:
-        return effective_namespace(None, resolve_context(kube.kubeconfig, kube.context))
-    except (NetssoError, OSError):
-        return "default"
+    return offline_namespace(kube)
 
 
 def _usage(message: str, hint: str | None = None) -> NetssoError:
@@ -303,16 +299,17 @@ def build_context(
     from ..access.reach import ReachEngine
 
     live = not manifests
+    default_ns = current_namespace(kube)  # first: an unknown --context is a usage error, before any loading
     snap = load_snapshot(kube, manifests, {"network", "rbac"}, with_default_roles)
     engine = ReachEngine(snap)
     if kube.all_namespaces or (not live and not kube.namespace):
         scope = namespaces_in(snap)
         if live:
             # what the identity could not list still belongs in scope; the context's namespace at least
-            known = set(scope) | {g.namespace for g in snap.gaps if g.namespace} | {current_namespace(kube)}
+            known = set(scope) | {g.namespace for g in snap.gaps if g.namespace} | {default_ns}
             scope = sorted(known)
     else:
-        scope = [current_namespace(kube)]
+        scope = [default_ns]
         if not live and scope[0] not in namespaces_in(snap):
             # a typo (-n shpo) would otherwise audit an empty namespace and look clean (or report RBAC alone)
             log.warn(f"namespace {scope[0]} is not in the manifests: only what RBAC grants there is known")

@@ -105,7 +105,9 @@ def _settings(kube: KubeOptions, values: dict[str, object]) -> Any:
 
         try:
             ctx = resolve_context(kube.kubeconfig, kube.context)
-        except NetssoError:
+        except NetssoError as exc:
+            if kube.context:  # a --context that names nothing is never silently ignored
+                raise NetssoError(exc.message, hint=exc.hint, exit_code=EXIT_USAGE) from None
             return None
         if ctx.exec is None or not ctx.exec.is_netsso:
             return None
@@ -407,14 +409,9 @@ def report_near_misses(who: OfflineIdentity, model: Any, namespaces: Sequence[st
 
 
 def _namespace(kube: KubeOptions) -> str:
-    if kube.namespace:
-        return kube.namespace
-    from ..cluster.kubeconfig import effective_namespace, resolve_context
+    from ..cluster.kubeconfig import offline_namespace
 
-    try:
-        return effective_namespace(None, resolve_context(kube.kubeconfig, kube.context))
-    except NetssoError:
-        return "default"
+    return offline_namespace(kube)
 
 
 def _index_for(snapshot: Snapshot | None) -> ResourceIndex:
