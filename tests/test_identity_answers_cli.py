@@ -297,3 +297,79 @@ def test_known_context_gives_the_offline_namespace(env: dict[str, str], tmp_path
     assert "in namespace frontend" in p.stdout
     live = run(env, "can-i", "get", "pods", "--context", "nope")
     assert live.returncode == 2 and live.stderr.startswith('error: context "nope" not found')
+
+
+@pytest.mark.parametrize("flag", [["-A"], ["-n", "shop"], ["--as", "bob"], ["--as-group", "dev"]])
+def test_whoami_does_not_offer_flags_it_would_ignore(env: dict[str, str], tmp_path: Path, flag: list[str]) -> None:
+    flags = cache_token(tmp_path / "cache", claims())
+    p = run(env, "whoami", "--local", *flags, *flag)
+    assert p.returncode == 2 and "No such option" in p.stderr, p.stderr
+    assert flag[0] not in run(env, "whoami", "--help").stdout.replace("--local", "")
+
+
+def test_scope_commands_say_what_no_n_means(env: dict[str, str]) -> None:
+    for command in ("reach", "audit", "report"):
+        text = " ".join(run(env, command, "--help").stdout.split())
+        assert ("Namespace in scope (default: offline every namespace of the manifests; live the context's, else "
+                "'default')") in text
+    # and it is what they do: offline without -n, every namespace of the folder
+    j = json.loads(run(env, *offline("reach", "--as-group", "oidc:contractors", "-o", "json")).stdout)
+    assert j["namespaces"] == ["db", "frontend", "kube-system", "payments", "shop"]
+
+
+def test_permissions_wide_adds_scope_and_the_granting_bindings(env: dict[str, str]) -> None:
+    args = offline("perms", "-n", "frontend", "--as", "carol", "--as-group", "oidc:contractors")
+    table = run(env, *args).stdout.splitlines()
+    wide = run(env, *args, "-o", "wide").stdout.splitlines()
+    assert wide[1].split()[-4:] == ["RISKY", "SCOPE", "GRANTED", "BY"] and table[1].split()[-1] == "RISKY"
+    pods = next(ln for ln in wide if ln.startswith("pods "))
+    assert pods.rstrip().endswith("frontend  RoleBinding frontend/contractors -> Role frontend/contractor")
+    nodes = run(env, *args, "-o", "wide", "--resource", "nodes").stdout.splitlines()[2]
+    assert "cluster-wide" in nodes  # a cluster-scoped row is asked cluster-wide
+
+
+def test_can_i_wide_shows_the_rule_and_the_bindings_offline_and_is_refused_live(env: dict[str, str]) -> None:
+    yes = run(env, *offline("can-i", "create", "pods", "--subresource", "exec", "-n", "frontend", "--as", "bob",
+                            "--as-group", "oidc:shop-devs", "-o", "wide"))  # fmt: skip
+    assert yes.returncode == 0
+    assert "  rule:    verbs [create], apiGroups [''], resources [pods/exec]" in yes.stdout.splitlines()
+    assert "RoleBinding frontend/shop-devs-exec -> ClusterRole pod-exec" in yes.stdout.splitlines()[-1]
+    nobody = run(env, "can-i", "get", "pods", "-n", "x", "--manifests", SHOP, "--as", "a", "-o", "wide")
+    assert nobody.stdout.splitlines()[-1] == "  bound:   (no binding applies to this identity here)"
+    live = run(env, "can-i", "get", "pods", "-o", "wide")
+    assert live.returncode == 2 and live.stderr.startswith("error: -o wide is for offline checks (--manifests)")
+
+
+def test_login_output_is_table_like_everywhere_with_text_kept_as_a_hidden_alias(env: dict[str, str]) -> None:
+    help_text = run(env, "login", "--help").stdout
+    assert "[table|json|yaml]" in help_text and "text" not in help_text.split("-o, --output", 1)[1].split("\n")[0]
+    provider = ["--oidc-issuer-url", "https://127.0.0.1:1", "--oidc-client-id", "x", "--token-cache-dir", str(Path(env["HOME"]))]
+    for fmt in ("table", "text"):  # accepted: the login then fails on the unreachable issuer, not on -o
+        p = run(env, "login", *provider, "-o", fmt)
+        assert p.returncode == 3 and p.stderr.startswith("error:") and "Invalid value" not in p.stderr, p.stderr
+    bad = run(env, "login", *provider, "-o", "wide")
+    assert bad.returncode == 2 and "'wide' is not one of 'table', 'json', 'yaml'" in bad.stderr
+
+
+@pytest.mark.parametrize("encoding", ["ascii", "latin-1"])
+def test_a_console_that_cannot_print_the_symbols_gets_ascii(env: dict[str, str], encoding: str) -> None:
+    env["PYTHONIOENCODING"] = encoding
+    p = run(env, *offline("perms", "-n", "frontend", "--as", "carol", "--as-group", "oidc:contractors"))
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.splitlines()[2].split()[:8] == ["pods", "yes", "yes", "yes", "yes", "no", "no", "yes"]
+    html = subprocess.run([EXE, *offline("report", "--html", "-", "--as-group", "oidc:contractors")], env=env,
+                          capture_output=True, timeout=60)  # fmt: skip
+    # the page says charset=utf-8: its bytes are UTF-8 whatever the console's encoding
+    assert html.returncode == 0 and "identity × network" in html.stdout.decode("utf-8")
+    assert run(env, *offline("perms", "-n", "frontend", "--as", "carol")).returncode == 0  # no traceback anywhere
+
+
+def test_names_a_narrow_console_cannot_print_are_escaped_not_a_crash(env: dict[str, str], tmp_path: Path) -> None:
+    env["PYTHONIOENCODING"] = "ascii"
+    rbac = tmp_path / "rbac.yaml"
+    rbac.write_text(
+        "apiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata: {name: zoë, namespace: shop}\n"
+        "subjects: [{kind: User, name: zoë, apiGroup: rbac.authorization.k8s.io}]\n"
+        "roleRef: {kind: ClusterRole, name: view, apiGroup: rbac.authorization.k8s.io}\n", encoding="utf-8")
+    p = run(env, "can-i", "get", "pods", "-n", "shop", "--manifests", str(rbac), "--with-default-roles", "--as", "zoë")
+    assert p.returncode == 0 and "RoleBinding shop/zo\\xeb" in p.stdout, (p.stdout, p.stderr)

@@ -13,7 +13,7 @@ from .. import log
 from ..errors import EXIT_ERROR, EXIT_NO, EXIT_OK, EXIT_USAGE, NetssoError
 from ..output import emit, render, style, table
 from .identity import GROUP_MEMBER
-from .options import KubeOptions, kube_options, manifests_option, output_option
+from .options import SCOPE_NAMESPACE_HELP, KubeOptions, kube_options, kube_options_for, manifests_option, output_option
 
 if TYPE_CHECKING:
     from ..access.model import Finding, Reach
@@ -420,7 +420,7 @@ def reach_data(ctx: AccessContext, reaches: Sequence[Reach]) -> dict[str, Any]:
 @click.option("--with-default-roles", is_flag=True, help="Offline: add the upstream default ClusterRoles (admin, edit, view...).")
 @_identity_options
 @output_option("table", "wide", "json", "yaml")
-@kube_options
+@kube_options_for(namespace_help=SCOPE_NAMESPACE_HELP)
 def reach(kube: KubeOptions, manifests: tuple[str, ...], with_default_roles: bool, output: str, **kw: Any) -> int:
     """What an identity can reach inside the cluster network, and from where (its footholds).
 
@@ -579,7 +579,7 @@ def run_audit(ctx: AccessContext, expect_paths: Sequence[str]) -> tuple[list[Fin
     help="Exit 1 when a finding is at least this severe.",
 )
 @output_option("table", "wide", "json", "yaml")
-@kube_options
+@kube_options_for(namespace_help=SCOPE_NAMESPACE_HELP)
 def audit(
     kube: KubeOptions,
     manifests: tuple[str, ...],
@@ -674,7 +674,7 @@ def _audit_text(ctx: AccessContext, findings: Sequence[Finding], results: Sequen
 @click.option("--with-default-roles", is_flag=True, help="Offline: add the upstream default ClusterRoles (admin, edit, view...).")
 @click.option("--expect", "expect_paths", metavar="FILE", multiple=True, help="Also check these --expect assertions.")
 @_identity_options
-@kube_options
+@kube_options_for(namespace_help=SCOPE_NAMESPACE_HELP)
 def report(
     kube: KubeOptions,
     html_path: str,
@@ -713,7 +713,16 @@ def report(
     )
     html = render_html(data)
     if html_path == "-":
-        emit(html)
+        import sys
+
+        buffer = getattr(sys.stdout, "buffer", None)
+        if buffer is None:  # a text-only stream (tests capturing output)
+            emit(html)
+        else:
+            # the page declares charset=utf-8, so it is UTF-8 bytes whatever the console's encoding (often > FILE)
+            sys.stdout.flush()
+            buffer.write(html.encode("utf-8") + (b"" if html.endswith("\n") else b"\n"))
+            buffer.flush()
         return EXIT_OK
     try:
         with open(html_path, "w", encoding="utf-8") as fh:

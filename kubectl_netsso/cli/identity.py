@@ -12,13 +12,13 @@ import click
 from .. import log
 from ..cluster.snapshot import PolicyRule, Snapshot
 from ..errors import EXIT_ERROR, EXIT_NO, EXIT_OK, EXIT_USAGE, NetssoError
-from ..output import emit, render, style, table
-from ..rbac.authorize import Authorizer, Identity, identity
+from ..output import emit, render, style, symbol, table
+from ..rbac.authorize import Authorizer, Identity, binding_ref, bindings_of, identity, role_ref
 from ..rbac.claims import ClaimMapping, MappedIdentity, map_claims
 from ..rbac.matrix import MATRIX_VERBS, build_matrix
 from ..rbac.resources import BUILTIN, COMMON, ResourceIndex, ResourceType
 from ..rbac.rules import NON_RESOURCE_VERBS, RESOURCE_VERBS, Request, rule_allows, rule_from_dict, rule_to_dict
-from .options import KubeOptions, kube_options, manifests_option, output_option
+from .options import KubeOptions, kube_options, kube_options_for, manifests_option, output_option
 
 # ------------------------------------------------------------------------------------------------ shared options
 
@@ -188,7 +188,7 @@ def _live_client(kube: KubeOptions) -> Any:
 @mapping_options
 @click.option("--local", is_flag=True, help="Only the cached token; do not ask the cluster.")
 @output_option("table", "json", "yaml")
-@kube_options
+@kube_options_for(namespace=False, all_namespaces=False, impersonation=False)  # whoami has no namespace; it shows you
 def whoami(kube: KubeOptions, local: bool, output: str, **kw: Any) -> int:
     """Who am I: the cached SSO token (local view), the cluster's view (SelfSubjectReview), and what differs.
 
@@ -535,6 +535,10 @@ def can_i(
         raise NetssoError("--as-group needs --as USER on a live cluster (the API server impersonates no group without "
                           "a user)", hint="offline (--manifests) a group alone means any member of it",
                           exit_code=EXIT_USAGE)  # fmt: skip
+    if output == "wide" and not manifests:
+        # wide adds the granting rule and the identity's bindings, which only the offline evaluator knows
+        raise NetssoError("-o wide is for offline checks (--manifests): the API server does not say which binding or "
+                          "rule decided", exit_code=EXIT_USAGE)  # fmt: skip
     if list_:
         # cani.go Validate: "--list" rejects arguments, -q, -A and --subresource
         if args or quiet or kube.all_namespaces or subresource:
@@ -583,6 +587,13 @@ def can_i(
         if snapshot is not None:
             lines.append(f"  as:      {who.text}")
         lines.append(f"  reason:  {reason}")
+        if output == "wide" and snapshot is not None:
+            if decision.grant is not None:
+                lines.append("  rule:    " + ", ".join(f"{k} {_list_text([repr('') if v == '' else v for v in vals])}"
+                                                      for k, vals in rule_to_dict(decision.grant.rule.rule).items()))
+            bound = bindings_of(az.model, who.identity, [req.namespace] if req.namespace else [])
+            lines.append("  bound:   " + ("; ".join(f"{binding_ref(b)} -> {role_ref(b)}" for b in bound) or
+                                          "(no binding applies to this identity here)"))  # fmt: skip
         emit("\n".join(lines))
     return EXIT_OK if allowed else EXIT_NO
 
@@ -722,8 +733,17 @@ def permissions(
         az = Authorizer(snapshot)
         index = _index_for(own)
 
+        granted: dict[tuple[str, str, str], list[str]] = {}
+
         def decide(req: Request) -> bool | None:
-            return az.decide(who.identity, req).allowed
+            decision = az.decide(who.identity, req)
+            if decision.allowed:
+                via = (f"{binding_ref(decision.grant.binding)} -> {role_ref(decision.grant.binding)}" if decision.grant
+                       else "group system:masters (superuser)")  # fmt: skip
+                found = granted.setdefault((req.resource, req.api_group, req.subresource), [])
+                if via not in found:
+                    found.append(via)
+            return decision.allowed
 
         rows = _offline_rows(own, index)
         data["identity"] = who.to_dict()
@@ -761,9 +781,19 @@ def permissions(
     data["risky"] = [r.to_dict() for r in risky if r.allowed]
     if render(data, output):
         return EXIT_OK
-    glyph = {True: style("✔", "green"), False: style("✖", "red"), None: style("?", "yellow")}
+    glyph = {True: style(symbol("✔", "yes"), "green"), False: style(symbol("✖", "no"), "red"), None: style("?", "yellow")}
     headers = ["Name", *MATRIX_VERBS, "Risky"]
     body = [[r.resource.ref, *(glyph[c] for c in r.cells), style(",".join(r.risky), "red") if r.risky else ""] for r in matrix]
+    if output == "wide":
+        # wide: where each row was asked (cluster-scoped resources are asked cluster-wide) and, offline, which
+        # bindings grant its allowed cells
+        headers.append("Scope")
+        for r, row in zip(matrix, body, strict=True):
+            row.append(namespace if namespace and r.resource.namespaced else "cluster-wide")
+        if manifests:
+            headers.append("Granted by")
+            for r, row in zip(matrix, body, strict=True):
+                row.append("; ".join(granted.get((r.resource.resource, r.resource.group, r.resource.subresource), [])))
     lines = []
     if manifests:
         lines.append(f"# {who.text} in {'all namespaces' if not namespace else 'namespace ' + namespace} ({data['source']})")
