@@ -18,6 +18,8 @@ Checks (id: severity):
                                          info for the built-in system:masters group)
     cni-not-enforcing            high    live cluster whose CNI is not known to enforce NetworkPolicy
     expectation-failed           per entry (default high)   an --expect assertion does not hold
+    invalid-manifest             high    offline: an object the API server would reject (left out of every verdict;
+                                         applying its file fails)
 
 System namespaces (kube-system, kube-public, kube-node-lease) are left out of the default-deny checks.
 """
@@ -27,7 +29,7 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Iterable, Mapping, Sequence
 
-from ..cluster.snapshot import ContainerPort, Workload
+from ..cluster.snapshot import ContainerPort, Snapshot, Workload
 from ..netpol.compile import CompiledPolicy, CompiledRule, PeerMatcher
 from ..netpol.evaluate import evaluate_flow
 from ..netpol.match import namespace_selected, selects
@@ -50,7 +52,7 @@ CHECKS = (
     "no-network-policy", "no-default-deny-ingress", "no-default-deny-egress", "dns-egress-denied",
     "policy-selects-nothing", "peer-matches-nothing", "rule-shadowed", "named-port-undefined",
     "create-pods-cross-namespace", "edit-networkpolicies", "wildcard-exec", "cluster-admin", "cni-not-enforcing",
-    "expectation-failed",
+    "expectation-failed", "invalid-manifest",
 )  # fmt: skip
 SYSTEM_NAMESPACES = frozenset({"kube-system", "kube-public", "kube-node-lease"})
 DNS_NAMESPACE = "kube-system"
@@ -70,6 +72,7 @@ def audit(
     findings += check_default_deny(engine, scope)
     findings += check_dns_egress(engine, scope)
     findings += check_policies(engine, scope)
+    findings += check_invalid_objects(engine.snapshot)
     if authorizer is not None:
         findings += check_identities(engine, authorizer, scope)
     if cni_warning:
@@ -83,6 +86,33 @@ def audit(
             )
         )
     return sort_findings(findings)
+
+
+# --- input ------------------------------------------------------------------------------------------------------
+
+
+def check_invalid_objects(snapshot: Snapshot) -> list[Finding]:
+    """Manifests the API server would reject: every verdict was computed without them, and `kubectl apply` of their
+    file fails. Reported whatever the namespace scope: a broken input file is never out of scope."""
+    out = []
+    for inv in snapshot.invalid:
+        if inv.kind and inv.name:
+            obj = "/".join(p for p in (inv.kind.lower(), inv.namespace, inv.name) if p)
+        else:
+            obj = inv.location
+        out.append(
+            Finding(
+                "high",
+                "invalid-manifest",
+                obj,
+                f"{inv.location}: {inv.reason}: the API server rejects this object (applying the file fails), "
+                "so every answer here was computed without it",
+                inv.hint or "fix the field named in the reason; kubectl apply --dry-run=server -f FILE shows the API "
+                "server's own message",
+                details={"location": inv.location},
+            )
+        )
+    return out
 
 
 # --- namespaces -------------------------------------------------------------------------------------------------

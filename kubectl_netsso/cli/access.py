@@ -12,7 +12,8 @@ import click
 from .. import log
 from ..errors import EXIT_ERROR, EXIT_NO, EXIT_OK, EXIT_USAGE, NetssoError
 from ..output import emit, render, style, table
-from .options import KubeOptions, kube_options, manifests_option, output_option
+from .identity import GROUP_MEMBER
+from .options import SCOPE_NAMESPACE_HELP, KubeOptions, kube_options, kube_options_for, manifests_option, output_option
 
 if TYPE_CHECKING:
     from ..access.model import Finding, Reach
@@ -20,12 +21,11 @@ if TYPE_CHECKING:
     from ..cluster.snapshot import Snapshot
     from ..netpol.endpoints import Endpoint
     from ..rbac.rules import Request
+    from .identity import OfflineIdentity
 
 
 # --- shared helpers ----------------------------------------------------------------------------------------------
 
-# Offline identity without a user name: a member of the --as-group groups (matches no User subject).
-GROUP_MEMBER = "netsso:member-of-groups"
 
 
 def load_snapshot(
@@ -58,15 +58,11 @@ def load_snapshot(
 
 
 def current_namespace(kube: KubeOptions) -> str:
-    """-n, else the kubeconfig context's namespace, else "default" (kubectl's rule)."""
-    if kube.namespace:
-        return kube.namespace
-    from ..cluster.kubeconfig import effective_namespace, resolve_context
+    """-n, else the kubeconfig context's namespace, else "default" (kubectl's rule); an unknown --context is a usage
+    error."""
+    from ..cluster.kubeconfig import offline_namespace
 
-    try:
-        return effective_namespace(None, resolve_context(kube.kubeconfig, kube.context))
-    except (NetssoError, OSError):
-        return "default"
+    return offline_namespace(kube)
 
 
 def _usage(message: str, hint: str | None = None) -> NetssoError:
@@ -303,16 +299,17 @@ def build_context(
     from ..access.reach import ReachEngine
 
     live = not manifests
+    default_ns = current_namespace(kube)  # first: an unknown --context is a usage error, before any loading
     snap = load_snapshot(kube, manifests, {"network", "rbac"}, with_default_roles)
     engine = ReachEngine(snap)
     if kube.all_namespaces or (not live and not kube.namespace):
         scope = namespaces_in(snap)
         if live:
             # what the identity could not list still belongs in scope; the context's namespace at least
-            known = set(scope) | {g.namespace for g in snap.gaps if g.namespace} | {current_namespace(kube)}
+            known = set(scope) | {g.namespace for g in snap.gaps if g.namespace} | {default_ns}
             scope = sorted(known)
     else:
-        scope = [current_namespace(kube)]
+        scope = [default_ns]
         if not live and scope[0] not in namespaces_in(snap):
             # a typo (-n shpo) would otherwise audit an empty namespace and look clean (or report RBAC alone)
             log.warn(f"namespace {scope[0]} is not in the manifests: only what RBAC grants there is known")
@@ -343,39 +340,38 @@ def build_context(
         return ctx
     if identity == "none":
         return ctx
-    user, groups, how = _offline_identity(kube, kw, required=identity == "required")
-    if user is not None:
+    who = _offline_identity(kube, kw, required=identity == "required")
+    if who is not None:
         from ..access.footholds import RbacPermissions
         from ..rbac.authorize import Authorizer
+        from .identity import report_near_misses
 
         if ctx.authorizer is None:
             ctx.authorizer = Authorizer(snap)
-        ctx.user, ctx.groups, ctx.identity_from = user, groups, how
+        user, groups = who.identity.user, who.identity.groups
+        ctx.user, ctx.groups, ctx.identity_from = user, groups, who.how
         ctx.perms = RbacPermissions(ctx.authorizer, user, groups, complete=True)
+        report_near_misses(who, ctx.authorizer.model, None if kube.all_namespaces or not kube.namespace else scope)
     return ctx
 
 
-def _offline_identity(kube: KubeOptions, kw: dict[str, Any], required: bool) -> tuple[str | None, tuple[str, ...], str]:
-    """--as/--as-group (a group alone = any member of it), else the cached SSO identity mapped like the API server."""
-    from ..rbac.authorize import identity
+def _offline_identity(kube: KubeOptions, kw: dict[str, Any], required: bool) -> OfflineIdentity | None:
+    """--as/--as-group (a group alone = any member of it), else the cached SSO identity mapped like the API server;
+    None when there is none and it is optional."""
     from .identity import _mapping, _provider_values
     from .identity import _offline_identity as identity_offline
 
     mapping = _mapping(kw)
     values = _provider_values(kw)
-    if kube.as_user or kube.as_groups:
-        ident = identity(kube.as_user or GROUP_MEMBER, kube.as_groups, impersonated=True)
-        return ident.user, ident.groups, "--as" if kube.as_user else "--as-group"
     try:
-        ident, how = identity_offline(kube, values, mapping)
+        return identity_offline(kube, values, mapping)
     except NetssoError:
         if required:
             raise NetssoError(
                 "no identity for an offline check: pass --as USER and/or --as-group GROUP, or log in first",
                 hint="e.g. kubectl netsso reach -A --manifests examples/shop --with-default-roles --as-group oidc:contractors",
             ) from None
-        return None, (), ""
-    return ident.user, ident.groups, how
+        return None
 
 
 def _reaches(ctx: AccessContext, perms: Any = None) -> list[Reach]:
@@ -424,7 +420,7 @@ def reach_data(ctx: AccessContext, reaches: Sequence[Reach]) -> dict[str, Any]:
 @click.option("--with-default-roles", is_flag=True, help="Offline: add the upstream default ClusterRoles (admin, edit, view...).")
 @_identity_options
 @output_option("table", "wide", "json", "yaml")
-@kube_options
+@kube_options_for(namespace_help=SCOPE_NAMESPACE_HELP)
 def reach(kube: KubeOptions, manifests: tuple[str, ...], with_default_roles: bool, output: str, **kw: Any) -> int:
     """What an identity can reach inside the cluster network, and from where (its footholds).
 
@@ -583,7 +579,7 @@ def run_audit(ctx: AccessContext, expect_paths: Sequence[str]) -> tuple[list[Fin
     help="Exit 1 when a finding is at least this severe.",
 )
 @output_option("table", "wide", "json", "yaml")
-@kube_options
+@kube_options_for(namespace_help=SCOPE_NAMESPACE_HELP)
 def audit(
     kube: KubeOptions,
     manifests: tuple[str, ...],
@@ -678,7 +674,7 @@ def _audit_text(ctx: AccessContext, findings: Sequence[Finding], results: Sequen
 @click.option("--with-default-roles", is_flag=True, help="Offline: add the upstream default ClusterRoles (admin, edit, view...).")
 @click.option("--expect", "expect_paths", metavar="FILE", multiple=True, help="Also check these --expect assertions.")
 @_identity_options
-@kube_options
+@kube_options_for(namespace_help=SCOPE_NAMESPACE_HELP)
 def report(
     kube: KubeOptions,
     html_path: str,
@@ -717,7 +713,16 @@ def report(
     )
     html = render_html(data)
     if html_path == "-":
-        emit(html)
+        import sys
+
+        buffer = getattr(sys.stdout, "buffer", None)
+        if buffer is None:  # a text-only stream (tests capturing output)
+            emit(html)
+        else:
+            # the page declares charset=utf-8, so it is UTF-8 bytes whatever the console's encoding (often > FILE)
+            sys.stdout.flush()
+            buffer.write(html.encode("utf-8") + (b"" if html.endswith("\n") else b"\n"))
+            buffer.flush()
         return EXIT_OK
     try:
         with open(html_path, "w", encoding="utf-8") as fh:

@@ -68,14 +68,9 @@ def _load(kube: KubeOptions, manifests: Sequence[str], namespaces: Callable[[str
 def _offline_namespace(kube: KubeOptions) -> str:
     """-n, else the kubeconfig context's namespace, else "default" -- as can-i, reach and audit do offline (a
     kubeconfig that cannot be read does not stop an offline command)."""
-    if kube.namespace:
-        return kube.namespace
     from ..cluster import kubeconfig
 
-    try:
-        return kubeconfig.current_namespace(kube)
-    except (NetssoError, OSError):
-        return "default"
+    return kubeconfig.offline_namespace(kube)
 
 
 def _print_warnings(loaded: Loaded, compiled: Any) -> list[str]:

@@ -156,7 +156,7 @@ class LiveClient:
             raise NetssoError(f'context "{ctx.name}": cluster "{ctx.cluster_name}" has no server')
         user_override = None
         if ctx.user_is_netsso:
-            token = _netsso_token(ctx, self.interactive)
+            token = _netsso_token(ctx, self.interactive, self.kube.command or None)
             log.register_secret(token)
             user_override = {k: v for k, v in ctx.user.items() if k not in ("exec", "auth-provider", "token", "tokenFile")}
             user_override["token"] = token
@@ -624,17 +624,13 @@ def _snapshot_from_live(
     gaps: Sequence[Gap],
     source: str,
 ) -> Snapshot:
-    """The manifests loader's checks and records, applied to API objects; plus pod owners. Bad objects are skipped."""
-    builder = _Builder()
+    """The manifests loader's checks and records, applied to API objects; plus pod owners. Bad objects are skipped
+    with a warning (the builder's live mode)."""
+    builder = _Builder(live=True)
     pod_owner: dict[tuple[str, str], str] = {}
-    warnings: list[str] = []
     for where, obj in objects:
         meta = _dict(obj.get("metadata"))
-        try:
-            builder.add_document(where, obj)
-        except NetssoError as exc:
-            warnings.append(f"skipped an object the loader could not read: {exc.message}")
-            continue
+        builder.add_document(where, obj)
         if obj.get("kind") == "Pod":
             kind, name = _controller(obj)
             if kind:
@@ -642,7 +638,7 @@ def _snapshot_from_live(
                 pod_owner[(str(meta.get("namespace")), str(meta.get("name")))] = owner
     snap = builder.build(source)
     workloads = tuple(_with_owner(w, pod_owner) for w in snap.workloads)
-    return replace(snap, workloads=workloads, gaps=tuple(gaps), warnings=snap.warnings + tuple(warnings))
+    return replace(snap, workloads=workloads, gaps=tuple(gaps))
 
 
 # A pod's controller -> (the resource to list it, the kind that controls it in turn): pods are grouped by the workload
@@ -718,7 +714,7 @@ def cni_warning_from_daemonsets(daemonsets: Iterable[Mapping[str, Any]]) -> str 
 # small helpers
 
 
-def _netsso_token(ctx: KubeContext, interactive: bool) -> str:
+def _netsso_token(ctx: KubeContext, interactive: bool, caller: str | None = None) -> str:
     """The ID token from this plugin's own cache/refresh/login (kubectl_netsso.auth), without a second process."""
     from ..auth.credentials import get_token
     from ..auth.settings import ProviderSettings, SettingsError
@@ -728,7 +724,8 @@ def _netsso_token(ctx: KubeContext, interactive: bool) -> str:
         settings = ProviderSettings.from_exec_args(list(ctx.exec.netsso_args), ctx.exec.process_env())
     except SettingsError as exc:
         raise NetssoError(f'kubeconfig user "{ctx.user_name}": kubectl-netsso get-token arguments: {exc}') from None
-    tokens = get_token(settings, interactive=interactive)
+    # caller: the hint for a login that needs a terminal names the command the user ran, not kubectl
+    tokens = get_token(settings, interactive=interactive, caller=caller)
     return str(tokens.id_token)
 
 

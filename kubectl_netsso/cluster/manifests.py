@@ -1,7 +1,8 @@
 """A Snapshot from manifests: files, folders (recursive) or stdin of YAML (multi-document) and JSON.
 
-Every object is checked field by field before it reaches a record, so the engines never see garbage; a bad
-object gives one NetssoError line naming the file and the document (``x.yaml document 3: ...``).
+Every object is checked field by field before it reaches a record, so the engines never see garbage. An object
+the API server would reject is left out with a warning naming the file, the document and the reason (it can never
+exist in a cluster, so no answer may depend on it); only files that cannot be read or parsed are errors.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from .snapshot import (
     WORKLOAD_KINDS,
     AdminNetworkPolicy,
     ContainerPort,
+    InvalidObject,
     Namespace,
     NetworkPolicy,
     PolicyRule,
@@ -69,11 +71,15 @@ _SELECTOR_OPERATORS = ("In", "NotIn", "Exists", "DoesNotExist")
 
 
 class _Bad(Exception):
-    """A malformed field; becomes a NetssoError with the document's location prepended."""
+    """A malformed field; the object is rejected (an InvalidObject) with the document's location and what could be read
+    of its kind, namespace and name."""
 
     def __init__(self, message: str, hint: str | None = None) -> None:
         super().__init__(message)
         self.hint = hint
+        self.kind = ""
+        self.namespace: str | None = None
+        self.name: str | None = None
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -92,9 +98,9 @@ def load_snapshot(paths: Sequence[str], stdin: TextIO | None = None) -> Snapshot
     with the automatic ``kubernetes.io/metadata.name`` label. Unknown kinds are skipped (debug log).
 
     Warnings (object without namespace placed in ``default``, duplicates: last wins, documents that are not
-    Kubernetes objects at all, e.g. a Helm values.yaml: skipped) are in ``Snapshot.warnings``; the caller prints them.
-    Raises NetssoError (one line naming file and document) on unreadable paths, malformed YAML/JSON or malformed
-    objects.
+    Kubernetes objects at all, e.g. a Helm values.yaml: skipped, objects the API server would reject: left out and
+    listed in ``Snapshot.invalid``) are in ``Snapshot.warnings``; the caller prints them.
+    Raises NetssoError (one line naming file and document) on unreadable paths and malformed YAML/JSON.
     """
     if not paths:
         raise NetssoError("no manifests given", hint="pass --manifests FILE|DIR|-")
@@ -705,12 +711,17 @@ def _subjects(value: Any, binding_namespace: str | None) -> tuple[Subject, ...]:
 
 
 class _Builder:
-    def __init__(self) -> None:
+    """Collects records from documents. live=True: the objects come from the API server, which stored them, so one
+    this decoder rejects is only "could not be read" (a warning), not a manifest that will fail to apply."""
+
+    def __init__(self, live: bool = False) -> None:
+        self.live = live
         self.namespaces: dict[str, tuple[dict[str, str], str]] = {}  # explicit Namespace manifests
         self.referenced: dict[str, None] = {}  # namespaces seen in metadata.namespace, in order
         self.objects: dict[tuple[str, str | None, str], tuple[str, Any]] = {}  # key -> (where, record)
         self.warnings: list[str] = []
         self.defaulted: dict[str, list[str]] = {}  # file -> objects placed in "default"
+        self.invalid: list[InvalidObject] = []
 
     # -- documents ---------------------------------------------------------------------------------------------
     def add_document(self, where: str, doc: Any, depth: int = 0) -> None:
@@ -721,6 +732,7 @@ class _Builder:
             # are not Kubernetes objects at all are skipped with a warning (kubectl apply would refuse them).
             self.warnings.append(f"{where}: not a Kubernetes object (no apiVersion and kind); skipped")
             return
+        kind: str | None = ""
         try:
             if not isinstance(doc, dict):
                 raise _Bad(f"must be a mapping with apiVersion and kind, not {_type_name(doc)}")
@@ -746,28 +758,55 @@ class _Builder:
                 return
             self._add_object(where, kind, doc)
         except _Bad as exc:
-            raise NetssoError(_one_line(f"{where}: {exc}"), hint=exc.hint) from None
+            self._reject(where, exc.kind or kind or "", exc.namespace, exc.name, str(exc), exc.hint)
         except RecursionError:
-            raise NetssoError(f"{where}: object nested too deeply") from None
+            self._reject(where, kind if isinstance(kind, str) else "", None, None, "object nested too deeply", None)
+
+    def _reject(self, where: str, kind: str, namespace: str | None, name: str | None, reason: str, hint: str | None) -> None:
+        """Leave the object out: the API server refuses to store it ("the answer comes from the rest")."""
+        invalid = InvalidObject(
+            location=_one_line(where, 300),
+            kind=_one_line(kind, 100),
+            namespace=None if namespace is None else _one_line(namespace, 100),
+            name=None if name is None else _one_line(name, 100),
+            reason=_one_line(reason),
+            hint=hint,
+        )
+        if self.live:
+            self.warnings.append(f"skipped an object the loader could not read: {invalid.message}")
+            return
+        self.invalid.append(invalid)
+        self.warnings.append(f"{invalid.message}; left out: the API server would reject this object"
+                             + (f" (hint: {hint})" if hint else ""))  # fmt: skip
 
     def _add_object(self, where: str, kind: str, doc: dict[str, Any]) -> None:
-        meta = _mapping(doc.get("metadata"), "metadata", required=True)
-        name = _str(meta.get("name"), "metadata.name") or _str(meta.get("generateName"), "metadata.generateName")
-        if not name:
-            raise _Bad("metadata.name is required")
-        namespace: str | None = None
-        if kind not in _CLUSTER_SCOPED:
-            namespace = _str(meta.get("namespace"), "metadata.namespace") or None
-            if namespace is None:
-                namespace = "default"
-                self.defaulted.setdefault(where.split(" document ")[0], []).append(f"{kind} {name}")
-            self.referenced.setdefault(namespace, None)
+        bad_kind = kind
+        try:
+            meta = _mapping(doc.get("metadata"), "metadata", required=True)
+            name = _str(meta.get("name"), "metadata.name") or _str(meta.get("generateName"), "metadata.generateName")
+            if not name:
+                raise _Bad("metadata.name is required")
+            namespace: str | None = None
+            if kind not in _CLUSTER_SCOPED:
+                namespace = _str(meta.get("namespace"), "metadata.namespace") or None
+        except _Bad as exc:
+            exc.kind = bad_kind
+            raise
+        defaulted = kind not in _CLUSTER_SCOPED and namespace is None
+        if defaulted:
+            namespace = "default"
         label = f"{kind} {namespace}/{name}" if namespace else f"{kind} {name}"
         try:
             labels = _labels(meta.get("labels"), "metadata.labels")
             record = self._record(where, kind, name, namespace, labels, doc)
         except _Bad as exc:
-            raise _Bad(f"{label}: {exc}", hint=exc.hint) from None
+            exc.kind, exc.namespace, exc.name = kind, namespace, name
+            raise
+        # Only an object that is kept places its namespace (a rejected one never reaches the cluster).
+        if defaulted:
+            self.defaulted.setdefault(where.split(" document ")[0], []).append(f"{kind} {name}")
+        if namespace is not None:
+            self.referenced.setdefault(namespace, None)
         if record is None:
             return
         family = "Workload" if isinstance(record, Workload) else kind
@@ -876,6 +915,7 @@ class _Builder:
             roles=tuple(r for r in records if isinstance(r, Role)),
             bindings=tuple(r for r in records if isinstance(r, RoleBinding)),
             warnings=tuple(warnings),
+            invalid=tuple(self.invalid),
             source=source,
         )
 

@@ -172,6 +172,36 @@ class Gap:
 
 
 @dataclass(frozen=True, slots=True)
+class InvalidObject:
+    """An object the API server would reject, left out of the snapshot: such an object never exists in a cluster,
+    so no verdict may depend on it (offline, ``kubectl apply`` of its file fails).
+
+    location is "FILE document N" (or "... item M" inside a List); kind/namespace/name are what could be read.
+    """
+
+    location: str
+    kind: str
+    namespace: str | None
+    name: str | None
+    reason: str  # what is wrong, naming the field: "roleRef.kind must be ClusterRole, not 'Role'"
+    hint: str | None = None
+
+    @property
+    def label(self) -> str:
+        """'ClusterRoleBinding crb', 'NetworkPolicy shop/np', or '' when not even the kind could be read."""
+        if not self.kind:
+            return ""
+        if not self.name:
+            return self.kind
+        return f"{self.kind} {self.namespace}/{self.name}" if self.namespace else f"{self.kind} {self.name}"
+
+    @property
+    def message(self) -> str:
+        """One line: where, what and why (``x.yaml document 3: ClusterRoleBinding crb: roleRef.kind must be ...``)."""
+        return f"{self.location}: {self.label}: {self.reason}" if self.label else f"{self.location}: {self.reason}"
+
+
+@dataclass(frozen=True, slots=True)
 class Snapshot:
     namespaces: tuple[Namespace, ...] = ()
     workloads: tuple[Workload, ...] = ()
@@ -182,6 +212,7 @@ class Snapshot:
     bindings: tuple[RoleBinding, ...] = ()
     gaps: tuple[Gap, ...] = ()
     warnings: tuple[str, ...] = ()
+    invalid: tuple[InvalidObject, ...] = ()  # objects left out because the API server would reject them
     source: str = ""  # "manifests: examples/shop" or "live: context kind-dev"
 
     def namespace(self, name: str) -> Namespace | None:
