@@ -477,10 +477,11 @@ def paths(
     Scope: -n NS (flows into and out of NS; default: the context's namespace) or -A (all).
     Output: table grouped by source workload (default), -o wide (adds the deciding policies), -o matrix (a truth
     table per port/protocol: rows from, columns to; '.' allowed, 'X' denied, '?' unknown), -o json|yaml:
-      {"paths": [{"from": "NS/NAME", "to": "NS/NAME", "port": 80, "protocol": "TCP", "allowed": true|false|null,
+      {"paths": [{"from": "NS/kind/NAME", "to": "NS/NAME", "port": 80, "protocol": "TCP", "allowed": true|false|null,
                   "egress": {"allowed": ...}, "ingress": {"allowed": ...}}, ...],
-       "workloads": {"NS/NAME": {"kind": ..., "egress": [policies], "ingress": [policies]}}, "warnings": [...]}
-    With --port and --protocol every pair in scope appears exactly once. Why a flow is denied: can-reach.
+       "workloads": {"NS/kind/NAME": {"kind": ..., "egress": [policies], "ingress": [policies]}}, "warnings": [...]}
+    Names as in the table: NS/NAME for a pod, NS/kind/NAME for a workload. With --port and --protocol every pair
+    in scope appears exactly once. Why a flow is denied: can-reach.
 
     \b
     Examples:
@@ -638,11 +639,6 @@ def _compute_paths(
     return _Block(result, sources, destinations)
 
 
-def _name(w: Workload) -> str:
-    """NS/NAME as the JSON contract names a pod or workload."""
-    return f"{w.namespace}/{w.name}"
-
-
 def _iter_rows(run: PathsRun) -> Iterable[tuple[int, int, PortKey, _Block]]:
     """(source index, destination index in block, port, block) for every pair in scope: by source, destination, port."""
     for s_i, s in enumerate(run.sources):
@@ -692,16 +688,9 @@ _LOOPBACK_CODE = 1 | 4 | 16  # allowed, egress and ingress allowed: "a pod canno
 
 
 def _row_name(run: PathsRun) -> Callable[[Workload], str]:
-    """NS/NAME per the JSON contract; NS/kind/NAME only when two objects of different kinds share NS/NAME."""
-    seen: dict[str, set[str]] = {}
-    for w in (*run.sources, *run.destinations):
-        seen.setdefault(_name(w), set()).add(w.kind)
-
-    def name(w: Workload) -> str:
-        n = _name(w)
-        return n if len(seen[n]) == 1 else f"{w.namespace}/{w.kind.lower()}/{w.name}"
-
-    return name
+    """How JSON/YAML name a pod or workload: exactly as the table and can-reach do (NS/NAME for a pod, NS/kind/NAME
+    for a workload), so a name from any output can be given back as an endpoint."""
+    return _ref
 
 
 def _workloads_json(run: PathsRun, name: Callable[[Workload], str]) -> dict[str, Any]:

@@ -52,10 +52,8 @@ class PathRow:
 
 
 def _name(peer: Peer) -> str:
-    """NS/NAME (pod name or workload name), ip:ADDR for external peers."""
-    if isinstance(peer, ExternalPeer):
-        return peer.ref
-    return f"{peer.namespace}/{peer.name}"
+    """NS/NAME for a pod, NS/kind/NAME for a workload (as can-reach and the paths table name them), ip:ADDR."""
+    return peer.ref
 
 
 @dataclass
