@@ -204,16 +204,21 @@ def test_can_reach_from_stdin() -> None:
     [
         (["frontend/web", "shop/nope"], 3, ("destination nope not found in namespace shop",)),
         (["web", "api", "-n", "frontend"], 3, ("not found in namespace frontend", "exists in namespace shop")),
-        (["frontend/foo/web", "shop/api"], 3, ("unknown resource type 'foo'",)),
-        (["frontend/web", "shop/svc/api", "--port", "8080"], 3, ("has no port 8080", "--port is the Service port")),
-        (["frontend/web", "shop/api", "--port", "70000"], 3, ("invalid port 70000",)),
-        (["shop/svc/api", "frontend/web"], 3, ("cannot be a source",)),
-        (["ip:1.2.3.4", "ip:5.6.7.8"], 3, ("both FROM and TO are outside the cluster",)),
-        (["ip:999.1.1.1", "frontend/web"], 3, ("invalid IP address",)),
+        # usage errors (the arguments are wrong, whatever the cluster holds) exit 2, as click's own do
+        (["frontend/foo/web", "shop/api"], 2, ("unknown resource type 'foo'",)),
+        (["frontend/web", "shop/svc/api", "--port", "8080"], 2, ("has no port 8080", "--port is the Service port")),
+        (["frontend/web", "shop/svc/api", "--port", "abc"], 2, ("has no port abc", "--port is the Service port")),
+        (["frontend/web", "kube-system/svc/kube-dns"], 2, ("has 2 port(s)", "say which with --port")),
+        (["frontend/web", "shop/api", "--port", "70000"], 2, ("invalid port 70000",)),
+        (["frontend/web", "shop/api", "--port", "99999"], 2, ("invalid port 99999",)),
+        (["frontend/web", "shop/api", "--port", "no_such!"], 2, ("invalid port",)),
+        (["shop/svc/api", "frontend/web"], 2, ("cannot be a source",)),
+        (["ip:1.2.3.4", "ip:5.6.7.8"], 2, ("both FROM and TO are outside the cluster",)),
+        (["ip:999.1.1.1", "frontend/web"], 2, ("invalid IP address",)),
         (["frontend/web"], 2, ("missing TO",)),
         (["frontend/web", "shop/api", "--from-selector", "app=x"], 2, ("exactly one source",)),
-        (["--from-selector", "app", "shop/api"], 3, ("invalid label selector",)),
-        (["a//b", "shop/api"], 3, ("cannot parse source",)),
+        (["--from-selector", "app", "shop/api"], 2, ("invalid label selector",)),
+        (["a//b", "shop/api"], 2, ("cannot parse source",)),
     ],
 )
 def test_can_reach_bad_input_one_line_error(args: list[str], code: int, needles: tuple[str, ...]) -> None:
@@ -246,7 +251,7 @@ def test_can_reach_ambiguous_bare_name(tmp_path: Path) -> None:
     ]  # fmt: skip
     folder = write(tmp_path, "c.yaml", docs)
     assert_one_line_error(
-        netsso("can-reach", "a/x", "a/deploy/x", "--manifests", folder), 3, "ambiguous", "cronjob/x", "deployment/x"
+        netsso("can-reach", "a/x", "a/deploy/x", "--manifests", folder), 2, "ambiguous", "cronjob/x", "deployment/x"
     )
     assert netsso("can-reach", "a/cj/x", "a/deploy/x", "--manifests", folder).returncode == 0
 
@@ -409,7 +414,7 @@ def test_paths_filters_from_to_with_service() -> None:
         ("frontend/deployment/web", "shop/deployment/api", False, 8080)
     ]
     assert_one_line_error(
-        netsso("paths", "-A", "--to", "shop/svc/api", "--port", "8080", "--manifests", SHOP), 3, "has no port 8080"
+        netsso("paths", "-A", "--to", "shop/svc/api", "--port", "8080", "--manifests", SHOP), 2, "has no port 8080"
     )
 
 
@@ -459,8 +464,9 @@ def test_paths_yaml() -> None:
 
 def test_paths_bad_input() -> None:
     assert_one_line_error(netsso("paths", "-n", "nope", "--manifests", SHOP), 3, "namespace nope not found")
-    assert_one_line_error(netsso("paths", "-A", "--from", "ip:1.2.3.4", "--manifests", SHOP), 3, "--from must be in the cluster")
-    assert_one_line_error(netsso("paths", "-A", "--port", "0", "--manifests", SHOP), 3, "invalid port")
+    assert_one_line_error(netsso("paths", "-A", "--from", "ip:1.2.3.4", "--manifests", SHOP), 2, "--from must be in the cluster")
+    assert_one_line_error(netsso("paths", "-A", "--port", "0", "--manifests", SHOP), 2, "invalid port")
+    assert_one_line_error(netsso("paths", "-A", "--port", "99999", "--manifests", SHOP), 2, "invalid port")
     assert netsso("paths", "-A", "-o", "graph", "--manifests", SHOP).returncode == 2
 
 

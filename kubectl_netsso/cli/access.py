@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from .. import log
-from ..errors import EXIT_ERROR, EXIT_NO, EXIT_OK, EXIT_USAGE, NetssoError
+from ..errors import EXIT_NO, EXIT_OK, EXIT_USAGE, NetssoError
 from ..output import emit, render, style, table
 from .options import KubeOptions, kube_options, manifests_option, output_option
 
@@ -70,7 +70,7 @@ def current_namespace(kube: KubeOptions) -> str:
 
 
 def _usage(message: str, hint: str | None = None) -> NetssoError:
-    return NetssoError(message, hint=hint, exit_code=EXIT_ERROR)
+    return NetssoError(message, hint=hint, exit_code=EXIT_USAGE)
 
 
 # --- policy ------------------------------------------------------------------------------------------------------

@@ -176,7 +176,7 @@ def can_reach(
     even one that does not exist yet. A Service as TO means its backing pods on the Service port's targetPort.
 
     \b
-    Exit status: 0 allowed, 1 denied, 3 unknown or error.
+    Exit status: 0 allowed, 1 denied, 2 usage error, 3 unknown or error.
     Example:
       kubectl netsso can-reach frontend/deploy/web shop/svc/api --port 80 --manifests examples/shop
     """
@@ -224,7 +224,9 @@ def can_reach(
     )
     if src.is_external and dst.is_external:
         raise NetssoError(
-            "both FROM and TO are outside the cluster: no NetworkPolicy applies", hint="one end must be in the cluster"
+            "both FROM and TO are outside the cluster: no NetworkPolicy applies",
+            hint="one end must be in the cluster",
+            exit_code=EXIT_USAGE,
         )
     if port is None and dst.service is None:
         port_note = "any port"
@@ -504,14 +506,20 @@ def paths(
         src = endpoints.resolve_endpoint(snap, from_text, loaded.namespace, role="source")
         if src.is_external:
             raise NetssoError(
-                "--from must be in the cluster: paths lists pod-to-pod flows", hint="use can-reach for ip: endpoints"
+                "--from must be in the cluster: paths lists pod-to-pod flows",
+                hint="use can-reach for ip: endpoints",
+                exit_code=EXIT_USAGE,
             )
         keep = {id(w) for w in src.workloads}
         sources = [w for w in pods if id(w) in keep]
     if to_text:
         dst = endpoints.resolve_endpoint(snap, to_text, loaded.namespace, role="destination")
         if dst.is_external:
-            raise NetssoError("--to must be in the cluster: paths lists pod-to-pod flows", hint="use can-reach for ip: endpoints")
+            raise NetssoError(
+                "--to must be in the cluster: paths lists pod-to-pod flows",
+                hint="use can-reach for ip: endpoints",
+                exit_code=EXIT_USAGE,
+            )
         keep = {id(w) for w in dst.workloads}
         if dst.service is not None and port is not None:
             # as in can-reach, --port with a Service is the Service port: evaluate its targetPort (a name is resolved
