@@ -134,7 +134,7 @@ def allow_cmd(
 ) -> None:
     """Minimal NetworkPolicies that allow FROM -> TO on one port (endpoint syntax as in can-reach).
 
-    FROM/TO: NAME, TYPE/NAME, NS/NAME, NS/TYPE/NAME (TYPE: pod, deploy, sts, ds, job, cronjob, svc) or ip:ADDRESS.
+    FROM/TO: NAME, TYPE/NAME, NS/NAME, NS/TYPE/NAME (TYPE: pod, deploy, sts, ds, job, cronjob, svc), ip:ADDRESS or ip:CIDR.
     A Service as TO stands for its backing pods on the Service port's targetPort.
 
     \b

@@ -112,31 +112,6 @@ def _evaluate(compiled: Any, flow: Any, explain: bool) -> Any:
 # --- can-reach ---------------------------------------------------------------------------------------------------
 
 
-@dataclass
-class PairResult:
-    """One source pod/workload -> one destination pod/workload: the engine's Verdict, or a problem found before it."""
-
-    source: str
-    destination: str
-    port: int | str | None
-    verdict: Any | None = None
-    problem: str | None = None
-
-    @property
-    def allowed(self) -> bool | None:
-        if self.problem is not None:
-            return False
-        return self.verdict.allowed if self.verdict is not None else None
-
-    def to_dict(self) -> dict[str, Any]:
-        if self.verdict is not None:
-            d: dict[str, Any] = dict(self.verdict.to_dict())
-        else:
-            d = {"from": self.source, "to": self.destination, "port": self.port, "allowed": False}
-        d["problem"] = self.problem
-        return d
-
-
 @click.command("can-reach")
 @click.argument("source", metavar="FROM", required=False)
 @click.argument("destination", metavar="TO", required=False)
@@ -172,6 +147,7 @@ def can_reach(
       TYPE/NAME      TYPE: pod|po, deploy, sts, ds, rs, job, cronjob|cj, svc (TO only)
       NS/NAME        NS/TYPE/NAME
       ip:ADDRESS     a host outside the cluster
+      ip:CIDR        every address of a range: ALLOWED only when all of them are
     --from-selector/--to-selector (with --from-namespace/--to-namespace) stand for a pod with those labels,
     even one that does not exist yet. A Service as TO means its backing pods on the Service port's targetPort.
 
@@ -234,8 +210,11 @@ def can_reach(
         port_note = ""
     compiled = _compile(snap, ipblock_pods)
     warnings = _print_warnings(loaded, compiled)
-    results, service_info = _evaluate_endpoints(compiled, src, dst, port, protocol)
-    overall = _overall([r.allowed for r in results])
+    from ..netpol.pairs import evaluate_endpoints
+
+    answer = evaluate_endpoints(compiled, src, dst, port, protocol)
+    results = list(answer.pairs)
+    overall = answer.allowed
     fix = _fix(results) if overall is False else []
     data = {
         "status": STATUS[overall],
@@ -243,8 +222,8 @@ def can_reach(
         "from": src.ref,
         "to": dst.ref,
         "port": port,
-        "protocol": protocol,
-        "service": service_info,
+        "protocol": answer.protocol,
+        "service": answer.service,
         "flows": [r.to_dict() for r in results],
         "fix": fix,
         "warnings": warnings,
@@ -257,66 +236,7 @@ def can_reach(
     return {True: EXIT_OK, False: EXIT_NO, None: EXIT_ERROR}[overall]
 
 
-def _peers(compiled: Any, ep: Endpoint) -> list[tuple[Any, Workload | None]]:
-    from ..netpol.model import ExternalPeer
-
-    if ep.ip is not None:
-        return [(ExternalPeer(ep.ip), None)]
-    if ep.kind == "selector":
-        w = ep.workloads[0]
-        return [(compiled.selector_peer(w.namespace, w.labels, (), name=w.name), w)]
-    return [(compiled.peer(w), w) for w in ep.workloads]
-
-
-def _evaluate_endpoints(
-    compiled: Any, src: Endpoint, dst: Endpoint, port: int | str | None, protocol: str
-) -> tuple[list[PairResult], dict[str, Any] | None]:
-    from ..netpol import endpoints
-    from ..netpol.model import Flow
-
-    service_info: dict[str, Any] | None = None
-    dst_targets: list[tuple[Any, int | str | None, str | None]] = []
-    if dst.service is not None:
-        tgts, sp = endpoints.targets(dst, port, protocol)
-        assert sp is not None
-        protocol = sp.protocol.upper()
-        service_info = {
-            "namespace": dst.service.namespace,
-            "name": dst.service.name,
-            "port": sp.port,
-            "portName": sp.name,
-            "targetPort": sp.target_port,
-            "protocol": protocol,
-            "backends": [t.workload.ref for t in tgts],
-            # selected by the Service but without its named targetPort: not endpoints of this Service port
-            "notServing": sorted({w.ref for w in dst.workloads} - {t.workload.ref for t in tgts}),
-        }
-        for t in tgts:
-            dst_targets.append((compiled.peer(t.workload), t.port, t.problem))
-    else:
-        for peer, _w in _peers(compiled, dst):
-            dst_targets.append((peer, port, None))
-    results: list[PairResult] = []
-    for speer, _sw in _peers(compiled, src):
-        for dpeer, dport, problem in dst_targets:
-            if problem is not None:
-                results.append(PairResult(speer.ref, dpeer.ref, dport, problem=problem))
-                continue
-            verdict = _evaluate(compiled, Flow(speer, dpeer, dport, protocol), explain=True)
-            results.append(PairResult(speer.ref, dpeer.ref, dport, verdict=verdict))
-    return results, service_info
-
-
-def _overall(values: Sequence[bool | None]) -> bool | None:
-    """All pairs allowed -> allowed; any denied -> denied; otherwise unknown (never a silent 'allowed')."""
-    if values and all(v is True for v in values):
-        return True
-    if any(v is False for v in values):
-        return False
-    return None
-
-
-def _fix(results: Sequence[PairResult]) -> list[dict[str, Any]]:
+def _fix(results: Sequence[Any]) -> list[dict[str, Any]]:
     """The minimal allowing policies from the engine's explanation of the first denied pair.
 
     Empty when no NetworkPolicy can fix it (e.g. an AdminNetworkPolicy Deny: the verdict carries a note instead).
@@ -328,7 +248,7 @@ def _fix(results: Sequence[PairResult]) -> list[dict[str, Any]]:
 
 
 def _print_can_reach(
-    data: Mapping[str, Any], results: Sequence[PairResult], src: Endpoint, dst: Endpoint, port_note: str, wide: bool
+    data: Mapping[str, Any], results: Sequence[Any], src: Endpoint, dst: Endpoint, port_note: str, wide: bool
 ) -> None:
     from ..output import emit, style
 
@@ -341,14 +261,39 @@ def _print_can_reach(
         numbers = sorted({r.port for r in results if isinstance(r.port, int)})
         resolved = f" = {'/'.join(map(str, numbers))}" if numbers and isinstance(svc["targetPort"], str) else ""
         what += f" -> targetPort {svc['targetPort']}{resolved})"
+    if port is None and not svc:
+        # "any port" asks whether SOME port is allowed: say so, and which ports were found
+        found = sorted({r.verdict.resolved_port for r in results if r.allowed is True and r.verdict.resolved_port})
+        what = "some port (any port was asked)"
+        if found:
+            what += ": " + ", ".join(f"{p}/{data['protocol']}" for p in found)
+        elif overall is False:
+            what += f": no {data['protocol']} port is allowed"
+        elif overall is None:
+            what += f": no {data['protocol']} port is known to be allowed"
     lines = [f"{style(STATUS[overall], COLOUR[overall], 'bold')}  {src.ref} -> {dst.ref} on {what}"]
     if svc and svc.get("notServing"):
         lines.append(
             f"not endpoints of this Service port (no container port named {svc['targetPort']}): "
             + ", ".join(svc["notServing"])
         )
-    if len(results) > 1:
-        n_ok = sum(1 for r in results if r.allowed is True)
+    n_ok = sum(1 for r in results if r.allowed is True)
+    ranged = next((e for e in (dst, src) if e.is_range), None)
+    if ranged is not None:
+        # an ip:CIDR end means every address in it: say how much of it is allowed
+        if overall is True:
+            lines.append(f"every address in {ranged.ref} is allowed")
+        elif n_ok == 0:
+            lines.append(f"no address in {ranged.ref} is allowed" if overall is False else "no address known to be allowed")
+        else:
+            ok_ranges = [r.destination if ranged is dst else r.source for r in results if r.allowed is True]
+            lines.append(
+                f"not every address in {ranged.ref} is allowed: {n_ok} of {len(results)} ranges are ("
+                + ", ".join(x.removeprefix("ip:") for x in ok_ranges[:5])
+                + (", ..." if len(ok_ranges) > 5 else "")
+                + ")"
+            )
+    elif len(results) > 1:
         lines.append(f"{n_ok} of {len(results)} pod pairs allowed")
     shown = results if wide else _representatives(results)
     for r in shown:
@@ -381,9 +326,9 @@ def _print_can_reach(
     emit("\n".join(lines))
 
 
-def _representatives(results: Sequence[PairResult]) -> list[PairResult]:
+def _representatives(results: Sequence[Any]) -> list[Any]:
     """One pair per distinct outcome (first denied, first unknown, first allowed), to keep the answer short."""
-    out: list[PairResult] = []
+    out: list[Any] = []
     seen: set[Any] = set()
     for want in (False, None, True):
         for r in results:

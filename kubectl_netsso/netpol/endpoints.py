@@ -8,6 +8,8 @@ Forms (kubectl's resource/name conventions, "kubectl get TYPE/NAME"):
     NS/NAME         when the first part is not a kind word
     NS/TYPE/NAME    always explicit
     ip:ADDRESS      an endpoint outside the cluster (IPv4 or IPv6)
+    ip:CIDR         the addresses of a range outside the cluster (ip:203.0.113.0/24): allowed when every address in
+                    it is allowed, denied when some is not (pairs.py evaluates one address per distinct sub-range)
 
 A Service is a destination: it stands for its backing pods/workloads, and the requested (Service) port maps to the
 Service port's targetPort on each backing pod (a named targetPort resolves per pod). A selector endpoint
@@ -67,6 +69,7 @@ class Endpoint:
     ref: how output names it: NS/NAME for pods, NS/kind/NAME for workloads, NS/svc/NAME, ip:ADDR, NS/{labels}.
     workloads: the pods/workloads it stands for (a selector endpoint holds one synthetic Workload).
     namespace_labels: labels of the endpoint's namespace (empty for ip endpoints).
+    ip: the address, or for ip:CIDR the network in CIDR form (``is_range``).
     """
 
     kind: str
@@ -80,6 +83,11 @@ class Endpoint:
     @property
     def is_external(self) -> bool:
         return self.kind == "ip"
+
+    @property
+    def is_range(self) -> bool:
+        """ip:CIDR with more than one address."""
+        return self.ip is not None and "/" in self.ip
 
 
 def parse_labels(text: str) -> dict[str, str]:
@@ -195,14 +203,26 @@ def split_endpoint(text: str, default_namespace: str, *, role: str = "endpoint")
 
 
 def ip_endpoint(address: str) -> Endpoint:
-    """`ip:ADDRESS`: a host outside the cluster. A CIDR is refused: a flow has one address."""
+    """`ip:ADDRESS` (a host outside the cluster) or `ip:CIDR` (every address of a range; a /32 or /128 is one host).
+
+    Host bits of a CIDR are dropped (203.0.113.9/24 is 203.0.113.0/24): whoever writes it means the range.
+    """
+    text = address.strip()
     try:
-        ip = ipaddress.ip_address(address.strip().strip("[]"))
+        if "/" in text:
+            net = ipaddress.ip_network(text, strict=False)
+            if net.num_addresses > 1:
+                return Endpoint(kind="ip", ref=f"ip:{net}", ip=str(net))
+            ip = str(net.network_address)
+        else:
+            ip = str(ipaddress.ip_address(text.strip("[]")))
     except ValueError:
         raise NetssoError(
-            f"invalid IP address {address!r}", hint="e.g. ip:203.0.113.7 or ip:2001:db8::1", exit_code=EXIT_USAGE
+            f"invalid IP address or CIDR {address!r}",
+            hint="e.g. ip:203.0.113.7, ip:203.0.113.0/24 or ip:2001:db8::1",
+            exit_code=EXIT_USAGE,
         ) from None
-    return Endpoint(kind="ip", ref=f"ip:{ip}", ip=str(ip))
+    return Endpoint(kind="ip", ref=f"ip:{ip}", ip=ip)
 
 
 def _workload_endpoint(
