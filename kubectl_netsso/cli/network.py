@@ -806,6 +806,8 @@ def _decider(d: Any) -> str:
         return "unknown: " + d.unknown_reason
     if d.decided_by is not None:
         return d.decided_by.describe()
+    if d.allowed and "always allowed" in (d.reason or ""):
+        return d.reason  # a pod to itself, a pod and its own node: no policy decides
     if not d.selecting:
         return "not isolated (no policy)" if d.allowed else d.reason
     if d.allowed is False:

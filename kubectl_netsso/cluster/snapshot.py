@@ -50,6 +50,9 @@ class Workload:
     owner: str | None = None
     service_account: str | None = None
     source: str = ""
+    # Pods only: where it runs (spec.nodeName) and that node's addresses as the pod sees them (status.hostIPs).
+    node: str | None = None
+    host_ips: tuple[str, ...] = ()
 
     @property
     def ref(self) -> str:
@@ -57,6 +60,20 @@ class Workload:
         if self.kind == "Pod":
             return f"{self.namespace}/{self.name}"
         return f"{self.namespace}/{self.kind.lower()}/{self.name}"
+
+
+@dataclass(frozen=True, slots=True)
+class Node:
+    """A Node: its name and IP addresses (status.addresses of type InternalIP / ExternalIP).
+
+    "Traffic to and from the node where a Pod is running is always allowed, regardless of the IP address of the Pod
+    or the node" (kubernetes.io, Network Policies): the engines need to know which addresses are a pod's node.
+    """
+
+    name: str
+    addresses: tuple[str, ...] = ()
+    labels: Mapping[str, str] = field(default_factory=dict)
+    source: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,6 +200,7 @@ class Snapshot:
     gaps: tuple[Gap, ...] = ()
     warnings: tuple[str, ...] = ()
     source: str = ""  # "manifests: examples/shop" or "live: context kind-dev"
+    nodes: tuple[Node, ...] = ()
 
     def namespace(self, name: str) -> Namespace | None:
         for ns in self.namespaces:

@@ -125,6 +125,7 @@ class CompiledSnapshot:
     banp_gap: str | None = None
     label_gaps: dict[str | None, str] = field(default_factory=dict)  # namespaces whose labels are unknown
     warnings: list[str] = field(default_factory=list)
+    node_ips: dict[str, tuple[str, ...]] = field(default_factory=dict)  # node name -> its addresses
 
     def labels_of(self, namespace: str) -> Mapping[str, str]:
         """A namespace's labels; unknown namespaces still carry the automatic kubernetes.io/metadata.name label."""
@@ -134,8 +135,9 @@ class CompiledSnapshot:
         return labels
 
     def peer(self, workload: Workload) -> PodPeer:
-        """The PodPeer of a snapshot pod/workload, with its namespace's labels."""
-        return PodPeer.from_workload(workload, self.labels_of(workload.namespace))
+        """The PodPeer of a snapshot pod/workload, with its namespace's labels and its node's addresses."""
+        node_ips = self.node_ips.get(workload.node, ()) if workload.node else ()
+        return PodPeer.from_workload(workload, self.labels_of(workload.namespace), node_ips)
 
     def selector_peer(self, namespace: str, labels: Mapping[str, str], ports: Sequence[Any] = (), name: str = "") -> PodPeer:
         """A hypothetical pod with these labels in namespace (for --from-selector / --to-selector)."""
@@ -212,7 +214,22 @@ def compile_snapshot(snapshot: Snapshot, *, ipblock_pods: IpBlockPods = "match")
         warnings=warnings,
     )
     _index_gaps(compiled, snapshot.gaps)
+    compiled.node_ips = node_addresses(snapshot)
     return compiled
+
+
+def node_addresses(snapshot: Snapshot) -> dict[str, tuple[str, ...]]:
+    """node name -> its IP addresses: the Node objects' and every pod's status.hostIPs on that node (offline
+    manifests often hold only the latter; a hostNetwork pod's IPs are its node's too)."""
+    out: dict[str, dict[str, None]] = {}
+    for node in snapshot.nodes:
+        out.setdefault(node.name, {}).update(dict.fromkeys(node.addresses))
+    for w in snapshot.workloads:
+        if w.node:
+            out.setdefault(w.node, {}).update(dict.fromkeys(w.host_ips))
+            if w.host_network:
+                out[w.node].update(dict.fromkeys(w.ips))
+    return {name: tuple(ips) for name, ips in out.items()}
 
 
 def _index_gaps(compiled: CompiledSnapshot, gaps: Sequence[Gap]) -> None:
