@@ -138,7 +138,7 @@ WORKLOADS = [
 SERVICES = ["shop/svc/api", "payments/svc/payments", "db/svc/postgres", "frontend/svc/web", "kube-system/svc/kube-dns"]
 ADDRESSES = ["ip:8.8.8.8", "ip:10.0.0.5", "ip:203.0.113.9", "ip:198.51.100.7", "ip:2001:db8::1"]
 CIDRS = ["ip:203.0.113.0/24", "ip:203.0.113.0/25", "ip:0.0.0.0/0", "ip:10.0.0.0/8", "ip:198.51.100.0/24", "ip:203.0.0.0/16"]
-NAMESPACES = ["shop", "payments", "frontend", "db", "kube-system"]
+NAMESPACES = ["shop", "payments", "frontend", "db", "kube-system", "newns"]  # newns: labels unknown
 LABELS = st.dictionaries(
     st.sampled_from(["app", "tier", "k8s-app"]),
     st.sampled_from(["api", "web", "payments", "postgres", "frontend", "backend", "kube-dns", "x"]),
@@ -183,6 +183,9 @@ def _labels(labels: dict[str, str]) -> str:
 @example(src=("text", "payments/deploy/payments"), dst=("text", "ip:0.0.0.0/0"), port=443, protocol="TCP", must_reach=True)
 @example(src=("text", "ip:8.8.8.8"), dst=("text", "ip:203.0.113.0/24"), port=None, protocol="TCP", must_reach=True)
 @example(src=("text", "shop/deploy/api"), dst=("text", "kube-system/svc/kube-dns"), port=None, protocol="TCP", must_reach=True)
+# a new pod in a namespace the input does not define: api-ingress selects on its labels, so UNKNOWN
+@example(src=("selector", "newns", {"app": "web"}), dst=("text", "shop/deploy/api"), port=8080, protocol="TCP", must_reach=True)
+@example(src=("selector", "newns", {"app": "web"}), dst=("text", "shop/svc/api"), port=80, protocol="TCP", must_reach=False)
 def test_expectation_verdict_is_can_reachs(workdir: Path, src: Any, dst: Any, port: Any, protocol: str, must_reach: bool) -> None:
     argv = ["can-reach", "--manifests", SHOP, "-o", "json", "--protocol", protocol]
     entry: dict[str, Any] = {"protocol": protocol}

@@ -396,3 +396,25 @@ def test_a_pod_and_its_own_node_always_talk_other_nodes_stay_policed(snapshot: S
                 assert result.allowed(0, i, j) is True, (src.ref, dst.ref)
             else:
                 assert result.allowed(0, i, j) is reference.allowed(0, i, j), (src.ref, dst.ref)
+
+
+@SETTINGS
+@given(clusters(with_gaps=False), ports_strategy)
+def test_namespaces_missing_from_the_input_make_verdicts_unknown_never_flipped(snapshot: Snapshot, port: tuple[Any, str]):
+    """A partial folder (issue 10 item 6): without the Namespace objects, a verdict either stays what it was or becomes
+    unknown -- never allowed for denied or the reverse -- and it stays decided when no policy looks at a namespace
+    label other than kubernetes.io/metadata.name (which the API server sets on every namespace)."""
+    from dataclasses import replace
+
+    full = compile_snapshot(snapshot)
+    partial = compile_snapshot(replace(snapshot, namespaces=tuple(replace(n, defined=False) for n in snapshot.namespaces)))
+    peers = [full.peer(w) for w in snapshot.workloads]
+    partial_peers = [partial.peer(w) for w in snapshot.workloads]
+    result = compute_paths(partial, partial_peers, partial_peers, [port])
+    for i, src in enumerate(peers):
+        for j, dst in enumerate(peers):
+            before = compute_paths(full, [src], [dst], [port]).allowed(0, 0, 0)
+            after = result.allowed(0, i, j)
+            assert after is before or after is None, (src.ref, dst.ref, before, after)
+            if not partial.label_sensitive:
+                assert after is before

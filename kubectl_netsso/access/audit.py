@@ -285,6 +285,9 @@ def _dead_peers(
 ) -> list[Finding]:
     out: list[Finding] = []
     side = "from" if direction == "ingress" else "to"
+    # Namespaces named by objects but not defined: the folder holds part of a cluster, and a peer matching nothing
+    # in it may match pods that are not in it.
+    partial = sorted(ns.name for ns in engine.snapshot.namespaces if not ns.defined)
     for rule in rules:
         for pm in rule.peers:
             if pm.kind != "pods":
@@ -310,7 +313,15 @@ def _dead_peers(
             else:
                 reason = f"{pm.describe()} matches no pod: the entry allows nothing"
                 hint = "check the selectors against the pod template labels and namespace labels"
-            out.append(Finding("medium", "peer-matches-nothing", obj, reason, hint))
+            severity = "medium"
+            if partial and pm.namespace is None:
+                severity = "low"
+                reason += (
+                    f" in the input; it defines no Namespace object for {', '.join(partial)}, so it looks partial and "
+                    "pods outside it may match"
+                )
+                hint = "add the missing Namespace objects and workloads to the input, or " + hint
+            out.append(Finding(severity, "peer-matches-nothing", obj, reason, hint))
     return out
 
 

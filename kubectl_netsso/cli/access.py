@@ -305,6 +305,8 @@ def build_context(
     live = not manifests
     snap = load_snapshot(kube, manifests, {"network", "rbac"}, with_default_roles)
     engine = ReachEngine(snap)
+    for w in engine.compiled.warnings[len(snap.warnings) :]:
+        log.warn(w)  # what compiling the policies found (e.g. namespaces whose labels verdicts depend on are unknown)
     if kube.all_namespaces or (not live and not kube.namespace):
         scope = namespaces_in(snap)
         if live:

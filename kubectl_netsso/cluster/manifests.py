@@ -875,7 +875,7 @@ class _Builder:
         namespaces = []
         for name in names:
             labels = dict(self.namespaces[name][0]) if name in self.namespaces else {NAMESPACE_NAME_LABEL: name}
-            namespaces.append(Namespace(name=name, labels=labels))
+            namespaces.append(Namespace(name=name, labels=labels, defined=name in self.namespaces))
         records = [record for _, record in self.objects.values()]
         return Snapshot(
             namespaces=tuple(namespaces),

@@ -19,8 +19,12 @@ WORKLOAD_KINDS = ("Pod", "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet",
 
 @dataclass(frozen=True, slots=True)
 class Namespace:
+    """A namespace. defined False: only named by other objects' metadata.namespace (no Namespace object in the
+    input), so only its automatic kubernetes.io/metadata.name label is known."""
+
     name: str
     labels: Mapping[str, str] = field(default_factory=dict)
+    defined: bool = True
 
 
 @dataclass(frozen=True, slots=True)

@@ -507,6 +507,10 @@ def _tainted(compiled: CompiledSnapshot, u: _Universe) -> int:
     out = 0
     for ns in set(compiled.np_gaps) | set(compiled.label_gaps):
         out |= u.by_ns.get(ns or "", 0)
+    if compiled.label_sensitive:
+        for ns, members in u.by_ns.items():
+            if compiled.label_gap(ns):  # e.g. not defined in the manifests: labels unknown
+                out |= members
     return out
 
 
