@@ -30,9 +30,9 @@ def test_default_deny_with_dns(tmp_path: Path) -> None:
     assert docs[0]["spec"] == {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}
 
 
-def test_default_deny_bad_namespace_is_one_line_error(tmp_path: Path) -> None:
+def test_default_deny_bad_namespace_is_one_line_usage_error(tmp_path: Path) -> None:
     r = netsso("policy", "default-deny", "-n", "Not_Valid", home=tmp_path)
-    assert r.returncode == 3
+    assert r.returncode == 2
     assert r.stderr.startswith("error: ") and "Traceback" not in r.stderr
 
 

@@ -82,31 +82,86 @@ def policy() -> None:
 
     \b
     kubectl netsso policy default-deny -n shop --allow-dns | kubectl apply -f -
+    kubectl netsso policy default-deny -n shop --ingress-only | kubectl apply -f -
+    kubectl netsso policy allow-dns -n shop | kubectl apply -f -
     kubectl netsso policy allow frontend/deploy/web shop/svc/api --port 80 --manifests examples/shop
     """
 
 
 @policy.command("default-deny")
 @click.option("-n", "--namespace", metavar="NS", help="Namespace of the policies (default: the context's, else 'default').")
+@click.option("--ingress-only", is_flag=True, help="Deny only ingress (policyTypes [Ingress]); egress stays as it is.")
+@click.option("--egress-only", is_flag=True, help="Deny only egress (policyTypes [Egress]); ingress stays as it is.")
 @click.option(
     "--allow-dns", is_flag=True, help="Also allow egress to the cluster DNS (kube-system k8s-app=kube-dns, 53/UDP+TCP)."
 )
 @click.option("--context", metavar="NAME", hidden=True)
 @click.option("--kubeconfig", metavar="PATH", hidden=True)
-def default_deny_cmd(namespace: str | None, allow_dns: bool, context: str | None, kubeconfig: str | None) -> None:
-    """Deny all ingress and egress for every pod of a namespace.
+def default_deny_cmd(
+    namespace: str | None,
+    ingress_only: bool,
+    egress_only: bool,
+    allow_dns: bool,
+    context: str | None,
+    kubeconfig: str | None,
+) -> None:
+    """Deny all ingress and egress (or one of them) for every pod of a namespace.
+
+    \b
+    Examples:
+      kubectl netsso policy default-deny -n payments --allow-dns | kubectl apply -f -
+      kubectl netsso policy default-deny -n payments --ingress-only | kubectl apply -f -
+    """
+    from ..netpol import generate
+
+    if ingress_only and egress_only:
+        raise _usage("--ingress-only and --egress-only exclude each other", hint="give neither to deny both directions")
+    if allow_dns and ingress_only:
+        raise _usage("--allow-dns goes with an egress deny, not with --ingress-only", hint="leave out --allow-dns")
+    ns = _policy_namespace(namespace, context, kubeconfig)
+    objs = generate.default_deny(ns, allow_dns=allow_dns, ingress=not egress_only, egress=not ingress_only)
+    click.echo(generate.to_yaml(objs), nl=False)
+
+
+@policy.command("allow-dns")
+@click.option("-n", "--namespace", metavar="NS", help="Namespace of the policy (default: the context's, else 'default').")
+@click.option(
+    "--pod-selector",
+    metavar="LABELS",
+    help="Only pods with these labels (k=v,...), e.g. the egress-isolated ones; default: every pod of the namespace.",
+)
+@click.option("--context", metavar="NAME", hidden=True)
+@click.option("--kubeconfig", metavar="PATH", hidden=True)
+def allow_dns_cmd(namespace: str | None, pod_selector: str | None, context: str | None, kubeconfig: str | None) -> None:
+    """Allow DNS lookups and nothing else: egress to kube-system k8s-app=kube-dns on 53/UDP and 53/TCP.
+
+    The policy isolates the pods it selects for egress: pods that could connect anywhere until now keep only DNS.
+    Select with --pod-selector the pods that are already egress-isolated when others in the namespace are not (the
+    hint of audit's dns-egress-denied finding does).
 
     \b
     Example:
-      kubectl netsso policy default-deny -n payments --allow-dns | kubectl apply -f -
+      kubectl netsso policy allow-dns -n payments --pod-selector app=payments | kubectl apply -f -
     """
-    from ..netpol import generate
+    from ..netpol import endpoints, generate
+
+    labels = endpoints.parse_labels(pod_selector) if pod_selector is not None else None
+    ns = _policy_namespace(namespace, context, kubeconfig)
+    click.echo(generate.to_yaml(generate.allow_dns_egress(ns, labels)), nl=False)
+
+
+def _policy_namespace(namespace: str | None, context: str | None, kubeconfig: str | None) -> str:
+    from ..netpol.generate import PolicyInputError, _check_name
 
     kube = KubeOptions(
         kubeconfig=kubeconfig, context=context, namespace=namespace, all_namespaces=False, as_user=None, as_groups=()
     )
     ns = current_namespace(kube)
-    click.echo(generate.to_yaml(generate.default_deny(ns, allow_dns=allow_dns)), nl=False)
+    try:
+        _check_name(ns, "namespace")
+    except PolicyInputError as err:
+        raise _usage(err.message) from None
+    return ns
 
 
 @policy.command("allow")

@@ -5,9 +5,11 @@ Pure: builds plain dicts (the API object shape); ``to_yaml`` only formats them.
 
 Public API
 ----------
-``default_deny(namespace, allow_dns=False) -> list[dict]``
-    A policy selecting every pod of the namespace with ``policyTypes: [Ingress, Egress]`` and no rules, plus (with
-    ``allow_dns``) a second policy allowing egress to the kube-dns pods in kube-system on 53/UDP and 53/TCP.
+``default_deny(namespace, allow_dns=False, *, ingress=True, egress=True) -> list[dict]``
+    A policy selecting every pod of the namespace with ``policyTypes`` [Ingress, Egress] (or only the one direction
+    asked for) and no rules, plus (with ``allow_dns``, egress only) the ``allow_dns_egress`` policy.
+``allow_dns_egress(namespace, pod_labels=None) -> list[dict]``
+    Only DNS: egress from those pods (every pod without labels) to the kube-dns pods in kube-system on 53/UDP+TCP.
 ``allow_flow(src_namespace, src_labels, dst_namespace, dst_labels, port, protocol, src_external_cidr=None,
 sides=("ingress", "egress"), dst_external_cidr=None) -> list[dict]``
     The minimal policies that open one flow on top of a default deny: an Ingress policy in the destination
@@ -51,51 +53,74 @@ class PolicyInputError(NetssoError, ValueError):
 _NON_NAME = re.compile(r"[^a-z0-9-]+")
 
 
-def default_deny(namespace: str, allow_dns: bool = False) -> list[dict[str, Any]]:
-    """Deny all ingress and egress for every pod in ``namespace``; with ``allow_dns`` keep DNS lookups working.
+def default_deny(
+    namespace: str, allow_dns: bool = False, *, ingress: bool = True, egress: bool = True
+) -> list[dict[str, Any]]:
+    """Deny all ingress and/or egress for every pod in ``namespace``; with ``allow_dns`` keep DNS lookups working.
 
     "You can create a 'default' policy for a namespace which prevents all ingress AND egress traffic by creating
     the following NetworkPolicy in that namespace" (podSelector: {}, policyTypes: [Ingress, Egress]) -- Kubernetes
-    docs, Network Policies, "Default deny all ingress and all egress traffic".
+    docs, Network Policies, "Default deny all ingress and all egress traffic"; one direction alone is the "Default
+    deny all ingress traffic" / "... egress traffic" policy (policyTypes [Ingress] / [Egress]), which leaves the
+    other direction as it is. Names: default-deny-all, default-deny-ingress, default-deny-egress.
     """
     _check_name(namespace, "namespace")
+    if not (ingress or egress):
+        raise PolicyInputError("a default deny needs a direction: ingress, egress or both")
+    if allow_dns and not egress:
+        raise PolicyInputError("DNS needs an egress allow only where egress is denied: --allow-dns goes with egress")
+    types = [t for t, on in (("Ingress", ingress), ("Egress", egress)) if on]
+    name = "default-deny-all" if len(types) == 2 else f"default-deny-{types[0].lower()}"
+    what = " and ".join(t.lower() for t in types)
     objs: list[dict[str, Any]] = [
-        _policy(
-            "default-deny-all",
-            namespace,
-            {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]},
-            "deny all ingress and egress for every pod in the namespace",
-        )
+        _policy(name, namespace, {"podSelector": {}, "policyTypes": types}, f"deny all {what} for every pod in the namespace")
     ]
     if allow_dns:
-        # One peer with namespaceSelector AND podSelector: "the kube-dns pods in kube-system", not "any pod in
-        # kube-system or any kube-dns pod anywhere" (docs, "Behavior of to and from selectors").
-        objs.append(
-            _policy(
-                "allow-dns-egress",
-                namespace,
-                {
-                    "podSelector": {},
-                    "policyTypes": ["Egress"],
-                    "egress": [
-                        {
-                            "to": [
-                                {
-                                    "namespaceSelector": {"matchLabels": {NAMESPACE_NAME_LABEL: DNS_NAMESPACE}},
-                                    "podSelector": {"matchLabels": dict(DNS_POD_LABELS)},
-                                }
-                            ],
-                            "ports": [
-                                {"protocol": "UDP", "port": DNS_PORT},
-                                {"protocol": "TCP", "port": DNS_PORT},
-                            ],
-                        }
-                    ],
-                },
-                f"allow DNS lookups: egress to {DNS_NAMESPACE} pods {_labels_text(DNS_POD_LABELS)} on 53/UDP and 53/TCP",
-            )
-        )
+        objs += allow_dns_egress(namespace)
     return objs
+
+
+def allow_dns_egress(namespace: str, pod_labels: Mapping[str, str] | None = None) -> list[dict[str, Any]]:
+    """Only DNS: egress from the pods with ``pod_labels`` (None/empty: every pod) in ``namespace`` to the kube-dns pods
+    in kube-system on 53/UDP and 53/TCP.
+
+    Mind what it selects: a policy with Egress in policyTypes isolates the pods it selects for egress, so pods that
+    were open for egress until now would keep only DNS ("a pod is isolated for egress if there is any NetworkPolicy
+    that both selects the pod and has Egress in its policyTypes", kubernetes.io, Network Policies). Give the labels of
+    the pods that are already egress-isolated when others in the namespace are not.
+    """
+    _check_name(namespace, "namespace")
+    labels = dict(pod_labels or {})
+    key = ",".join(f"{k}={v}" for k, v in sorted(labels.items()))
+    name = _label_name(f"allow-dns-egress-{_labels_slug(labels)}", f"dns|{key}") if labels else "allow-dns-egress"
+    # One peer with namespaceSelector AND podSelector: "the kube-dns pods in kube-system", not "any pod in
+    # kube-system or any kube-dns pod anywhere" (docs, "Behavior of to and from selectors").
+    who = f" from pods {_labels_text(labels)}" if labels else ""
+    return [
+        _policy(
+            name,
+            namespace,
+            {
+                "podSelector": _selector(labels),
+                "policyTypes": ["Egress"],
+                "egress": [
+                    {
+                        "to": [
+                            {
+                                "namespaceSelector": {"matchLabels": {NAMESPACE_NAME_LABEL: DNS_NAMESPACE}},
+                                "podSelector": {"matchLabels": dict(DNS_POD_LABELS)},
+                            }
+                        ],
+                        "ports": [
+                            {"protocol": "UDP", "port": DNS_PORT},
+                            {"protocol": "TCP", "port": DNS_PORT},
+                        ],
+                    }
+                ],
+            },
+            f"allow DNS lookups{who}: egress to {DNS_NAMESPACE} pods {_labels_text(DNS_POD_LABELS)} on 53/UDP and 53/TCP",
+        )
+    ]
 
 
 def allow_flow(
@@ -247,7 +272,12 @@ def _name(prefix: str, slug: str, port: int | str | None, protocol: str, key: st
     suffix = str(port) if port is not None else "all"
     if protocol != "TCP":
         suffix += "-" + protocol.lower()
-    raw = f"{prefix}-{slug}-{suffix}".lower()
+    return _label_name(f"{prefix}-{slug}-{suffix}", key)
+
+
+def _label_name(text: str, key: str) -> str:
+    """text as a DNS-1123 label; a stable hash of key keeps it unique when characters were dropped or it was cut."""
+    raw = text.lower()
     name = _NON_NAME.sub("-", raw.replace(".", "-").replace("/", "-"))
     name = re.sub(r"-{2,}", "-", name).strip("-")
     digest = hashlib.sha256(key.encode()).hexdigest()[:8]
