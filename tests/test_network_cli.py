@@ -68,7 +68,8 @@ def test_can_reach_service_denied_by_the_deliberate_namespace_label_bug() -> Non
     assert [d["kind"] for d in fix] == ["NetworkPolicy"]
     assert fix[0]["metadata"]["namespace"] == "shop"
     assert fix[0]["spec"]["policyTypes"] == ["Ingress"]
-    assert fix[0]["spec"]["ingress"][0]["ports"] == [{"protocol": "TCP", "port": 8080}]
+    # the Service's targetPort as written, as `policy allow` prints it (one generator, one name)
+    assert fix[0]["spec"]["ingress"][0]["ports"] == [{"protocol": "TCP", "port": "http"}]
 
 
 def test_can_reach_allowed_on_named_port_through_service() -> None:

@@ -18,7 +18,6 @@ if TYPE_CHECKING:
     from ..access.model import Finding, Reach
     from ..access.reach import ReachEngine
     from ..cluster.snapshot import Snapshot
-    from ..netpol.endpoints import Endpoint
     from ..rbac.rules import Request
 
 
@@ -177,7 +176,7 @@ def _policy_namespace(namespace: str | None, context: str | None, kubeconfig: st
     help="Which policies to print: the destination's ingress, the source's egress, or both.",
 )
 @manifests_option
-@kube_options
+@kube_options(all_namespaces=False, impersonation=False)
 def allow_cmd(
     kube: KubeOptions,
     manifests: tuple[str, ...],
@@ -200,8 +199,13 @@ def allow_cmd(
 
     port = endpoints.parse_port(port_text)
     protocol = protocol.upper()
-    snap = load_snapshot(kube, manifests, parts={"network"})
     ns = current_namespace(kube)
+    if manifests:
+        snap = load_snapshot(kube, manifests, parts={"network"})
+    else:
+        # read the namespaces of both ends (and the context's), nothing more
+        wanted = {ns} | {endpoints.split_endpoint(t, ns)[0] for t in (source, destination) if not t.lower().startswith("ip:")}
+        snap = _live_snapshot(kube, sorted(wanted))
     src = endpoints.resolve_endpoint(snap, source, ns, role="source")
     dst = endpoints.resolve_endpoint(snap, destination, ns, role="destination")
     if src.is_external and dst.is_external:
@@ -209,67 +213,20 @@ def allow_cmd(
             "both FROM and TO are outside the cluster: no NetworkPolicy applies",
             hint="one end must be a pod, workload or Service",
         )
-    dst_port: int | str | None = port
-    if dst.service is not None:
-        sp = endpoints.service_port(dst.service, port, protocol)
-        # Policies see the pod port after the Service DNAT: the targetPort (a name is resolved on each pod by the API).
-        dst_port = sp.target_port if not (isinstance(sp.target_port, str) and sp.target_port.isdigit()) else int(sp.target_port)
-        protocol = sp.protocol.upper()
     sides = ("ingress", "egress") if side == "both" else (side,)
-    objs = generate.allow_flow(
-        src.namespace,
-        selector_labels(snap, src),
-        dst.namespace,
-        selector_labels(snap, dst),
-        dst_port,
-        protocol,
-        src_external_cidr=src.ip if src.is_external else None,
-        sides=sides,
-        dst_external_cidr=dst.ip if dst.is_external else None,
-    )
+    objs = generate.allow_endpoints(snap, src, dst, port, protocol, sides)
     if not objs:
         raise _usage(f"no policy to print for --side {side} with {src.ref} -> {dst.ref}")
     click.echo(generate.to_yaml(objs), nl=False)
 
 
-# Labels that identify an app, in the order kubectl/helm conventions use them; hashes are per-revision noise.
-_PREFERRED_KEYS = ("app.kubernetes.io/name", "app", "k8s-app", "name", "app.kubernetes.io/instance", "component")
-_NOISE_KEYS = (
-    "pod-template-hash",
-    "controller-revision-hash",
-    "statefulset.kubernetes.io/pod-name",
-    "batch.kubernetes.io/controller-uid",
-    "controller-uid",
-    "job-name",
-    "batch.kubernetes.io/job-name",
-)
+def _live_snapshot(kube: KubeOptions, namespaces: list[str]) -> Snapshot:
+    from ..cluster import live
 
-
-def selector_labels(snapshot: Snapshot, endpoint: Endpoint) -> dict[str, str] | None:
-    """The smallest label set that selects exactly the endpoint's pods in its namespace (for a generated policy).
-
-    Services use their selector; hypothetical pods their labels; workloads the labels all their pods share,
-    reduced to one identifying label when one is unique in the namespace.
-    """
-    if endpoint.is_external:
-        return None
-    if endpoint.service is not None and endpoint.service.selector:
-        return dict(endpoint.service.selector)
-    pods = endpoint.workloads
-    if not pods:
-        return {}
-    common: dict[str, str] = {k: v for k, v in pods[0].labels.items() if k not in _NOISE_KEYS}
-    for w in pods[1:]:
-        common = {k: v for k, v in common.items() if w.labels.get(k) == v}
-    if endpoint.kind == "selector" or not common:
-        return common
-    mine = {id(w) for w in pods}
-    others = [w for w in snapshot.workloads if w.namespace == endpoint.namespace and id(w) not in mine]
-    keys = [k for k in _PREFERRED_KEYS if k in common] + sorted(k for k in common if k not in _PREFERRED_KEYS)
-    for key in keys:
-        if not any(o.labels.get(key) == common[key] for o in others):
-            return {key: common[key]}
-    return common
+    snap = live.load_snapshot(kube, namespaces, parts={"network"})
+    for w in snap.warnings:
+        log.warn(w)
+    return snap
 
 
 def _labels_text(labels: Mapping[str, str]) -> str:

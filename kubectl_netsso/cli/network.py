@@ -122,13 +122,19 @@ def _evaluate(compiled: Any, flow: Any, explain: bool) -> Any:
 @click.option("--to-selector", metavar="LABELS", help="Destination is a (hypothetical) pod with these labels.")
 @click.option("--to-namespace", metavar="NS", help="Namespace of --to-selector (default: -n).")
 @click.option("--ipblock-pods", type=IPBLOCK_PODS, default="match", show_default=True, help=IPBLOCK_HELP)
-@output_option("table", "wide", "json", "yaml")
+@output_option("table", "json", "yaml")
+@click.option(
+    "--detail",
+    is_flag=True,
+    help="Every pod pair (not one per outcome), every closest rule, and the ANP -> NP -> BANP walkthrough.",
+)
 @manifests_option
-@kube_options
+@kube_options(all_namespaces=False)
 def can_reach(
     kube: KubeOptions,
     manifests: tuple[str, ...],
     output: str,
+    detail: bool,
     source: str | None,
     destination: str | None,
     port_text: str | None,
@@ -216,6 +222,12 @@ def can_reach(
     results = list(answer.pairs)
     overall = answer.allowed
     fix = _fix(results) if overall is False else []
+    fix_command = None
+    if fix:
+        from ..netpol.pairs import fix_command as command_for
+
+        sides = [str(o["spec"]["policyTypes"][0]).lower() for o in fix]
+        fix_command = command_for(src, dst, port, protocol, sides)
     data = {
         "status": STATUS[overall],
         "allowed": overall,
@@ -226,13 +238,14 @@ def can_reach(
         "service": answer.service,
         "flows": [r.to_dict() for r in results],
         "fix": fix,
+        "fixCommand": fix_command,
         "warnings": warnings,
         "source": snap.source,
     }
     from ..output import render
 
     if not render(data, output):
-        _print_can_reach(data, results, src, dst, port_note, wide=output == "wide")
+        _print_can_reach(data, results, src, dst, port_note, wide=detail)
     return {True: EXIT_OK, False: EXIT_NO, None: EXIT_ERROR}[overall]
 
 
@@ -322,6 +335,8 @@ def _print_can_reach(
 
         lines.append("")
         lines.append("A minimal NetworkPolicy that would allow it (review before applying):")
+        if data.get("fixCommand"):
+            lines.append(f"# {data['fixCommand']} prints the same")
         lines.append(generate.to_yaml(data["fix"]).rstrip("\n"))
     emit("\n".join(lines))
 

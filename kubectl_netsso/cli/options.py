@@ -21,28 +21,37 @@ class KubeOptions:
     as_groups: tuple[str, ...]
 
 
-def kube_options(func: F) -> F:
+def kube_options(func: F | None = None, *, all_namespaces: bool = True, impersonation: bool = True) -> Any:
     """--kubeconfig, --context, -n/--namespace, -A/--all-namespaces, --as, --as-group (kubectl's meanings).
 
-    The command receives one ``kube: KubeOptions`` argument.
+    The command receives one ``kube: KubeOptions`` argument. A command that would ignore -A (one flow has no
+    namespace scope) or --as/--as-group (it only prints) leaves them out with ``all_namespaces=False`` /
+    ``impersonation=False``, so they are not offered at all rather than silently ignored.
+    Use as ``@kube_options`` or ``@kube_options(all_namespaces=False)``.
     """
+    if func is None:
+        return lambda f: kube_options(f, all_namespaces=all_namespaces, impersonation=impersonation)
     opts = [
         click.option("--kubeconfig", metavar="PATH", help="Path to the kubeconfig file (default: $KUBECONFIG, ~/.kube/config)."),
         click.option("--context", metavar="NAME", help="The kubeconfig context to use."),
         click.option("-n", "--namespace", metavar="NS", help="Namespace (default: the context's, else 'default')."),
-        click.option("-A", "--all-namespaces", is_flag=True, help="All namespaces."),
-        click.option("--as", "as_user", metavar="USER", help="Act as this user (impersonation live; the identity offline)."),
-        click.option("--as-group", "as_groups", metavar="GROUP", multiple=True, help="Act as this group (repeatable)."),
     ]
+    if all_namespaces:
+        opts.append(click.option("-A", "--all-namespaces", is_flag=True, help="All namespaces."))
+    if impersonation:
+        opts += [
+            click.option("--as", "as_user", metavar="USER", help="Act as this user (impersonation live; the identity offline)."),
+            click.option("--as-group", "as_groups", metavar="GROUP", multiple=True, help="Act as this group (repeatable)."),
+        ]
 
     def wrapper(**kwargs: Any) -> Any:
         kube = KubeOptions(
             kubeconfig=kwargs.pop("kubeconfig"),
             context=kwargs.pop("context"),
             namespace=kwargs.pop("namespace"),
-            all_namespaces=kwargs.pop("all_namespaces"),
-            as_user=kwargs.pop("as_user"),
-            as_groups=tuple(kwargs.pop("as_groups")),
+            all_namespaces=kwargs.pop("all_namespaces", False),
+            as_user=kwargs.pop("as_user", None),
+            as_groups=tuple(kwargs.pop("as_groups", ())),
         )
         return func(kube=kube, **kwargs)
 

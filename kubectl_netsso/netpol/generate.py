@@ -16,6 +16,9 @@ sides=("ingress", "egress"), dst_external_cidr=None) -> list[dict]``
     namespace selecting the destination labels, and an Egress policy in the source namespace selecting the source
     labels. An external source (``src_external_cidr``) gets only the ingress side; an external destination
     (``dst_external_cidr``) only the egress side.
+``allow_endpoints(snapshot, src, dst, port, protocol, sides) -> list[dict]``
+    ``allow_flow`` for FROM/TO endpoints as can-reach resolves them: what ``policy allow`` prints and what can-reach
+    (and audit --expect) suggest as the fix, so one flow always gets one policy, with one name.
 ``to_yaml(objs) -> str``
     Multi-document YAML (``---`` between documents), keys in API order, deterministic.
 
@@ -31,8 +34,9 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from ..cluster.snapshot import NAMESPACE_NAME_LABEL
+from ..cluster.snapshot import NAMESPACE_NAME_LABEL, Snapshot
 from ..errors import NetssoError
+from .endpoints import Endpoint, service_port
 
 API_VERSION = "networking.k8s.io/v1"
 MANAGED_BY = {"app.kubernetes.io/managed-by": "kubectl-netsso"}
@@ -224,6 +228,103 @@ def allow_flow(
             )
         )
     return objs
+
+
+def allow_endpoints(
+    snapshot: Snapshot,
+    src: Endpoint,
+    dst: Endpoint,
+    port: int | str | None,
+    protocol: str = "TCP",
+    sides: Sequence[str] = ("ingress", "egress"),
+) -> list[dict[str, Any]]:
+    """The policies that allow FROM -> TO as can-reach resolves them: ``policy allow`` prints these, and can-reach's
+    fix is the same call (one generator, so one flow always gets one policy name).
+
+    A Service destination becomes its selector and the Service port's targetPort as written (a name stays a name:
+    policies see pod ports, and a named targetPort resolves per pod as the API does); a workload its identifying
+    labels (``endpoint_labels``); ip:ADDRESS / ip:CIDR an ipBlock; a hostNetwork workload its IP as an ipBlock
+    (selectors do not match hostNetwork pods). Raises PolicyInputError when a hostNetwork pod's IP is unknown.
+    """
+    protocol = (protocol or "TCP").upper()
+    dst_port: int | str | None = port
+    if dst.service is not None:
+        sp = service_port(dst.service, port, protocol)
+        target = sp.target_port
+        dst_port = int(target) if isinstance(target, str) and target.isdigit() else target
+        protocol = sp.protocol.upper()
+    cidrs = [_endpoint_cidr(e) for e in (src, dst)]
+    return allow_flow(
+        src.namespace,
+        None if cidrs[0] else endpoint_labels(snapshot, src),
+        dst.namespace,
+        None if cidrs[1] else endpoint_labels(snapshot, dst),
+        dst_port,
+        protocol,
+        src_external_cidr=cidrs[0],
+        sides=sides,
+        dst_external_cidr=cidrs[1],
+    )
+
+
+def _endpoint_cidr(ep: Endpoint) -> str | None:
+    if ep.is_external:
+        return ep.ip
+    hostnet = [w for w in ep.workloads if w.host_network]
+    if not hostnet or len(hostnet) != len(ep.workloads):
+        return None
+    # "most plugins ignore them in podSelector/namespaceSelector and treat them as the node IP" (kubernetes.io,
+    # NetworkPolicy and hostNetwork pods): only an ipBlock of their address matches them
+    ips = [ip for w in hostnet for ip in w.ips]
+    if not ips:
+        raise PolicyInputError(
+            f"{ep.ref} is a hostNetwork pod: pod and namespace selectors do not match it; allow its node's IP with an "
+            "ipBlock instead (the IP is not known here)"
+        )
+    addr = ipaddress.ip_address(ips[0])
+    return f"{addr}/{32 if addr.version == 4 else 128}"
+
+
+# Labels that identify an app, in the order kubectl/helm conventions use them; hashes are per-revision noise.
+_PREFERRED_KEYS = ("app.kubernetes.io/name", "app", "k8s-app", "name", "app.kubernetes.io/instance", "component")
+_NOISE_KEYS = (
+    "pod-template-hash",
+    "controller-revision-hash",
+    "statefulset.kubernetes.io/pod-name",
+    "batch.kubernetes.io/controller-uid",
+    "controller-uid",
+    "job-name",
+    "batch.kubernetes.io/job-name",
+    "pod-template-generation",
+    "apps.kubernetes.io/pod-index",
+)
+
+
+def endpoint_labels(snapshot: Snapshot, endpoint: Endpoint) -> dict[str, str] | None:
+    """The smallest label set that selects exactly the endpoint's pods in its namespace (for a generated policy).
+
+    Services use their selector; hypothetical pods their labels; workloads the labels all their pods share,
+    reduced to one identifying label when one is unique in the namespace.
+    """
+    if endpoint.is_external:
+        return None
+    if endpoint.service is not None and endpoint.service.selector:
+        return dict(endpoint.service.selector)
+    pods = endpoint.workloads
+    if not pods:
+        return {}
+    common: dict[str, str] = {k: v for k, v in pods[0].labels.items() if k not in _NOISE_KEYS}
+    for w in pods[1:]:
+        common = {k: v for k, v in common.items() if w.labels.get(k) == v}
+    if endpoint.kind == "selector" or not common:
+        return common
+    mine = {id(w) for w in pods}
+    others = [w for w in snapshot.workloads if w.namespace == endpoint.namespace and id(w) not in mine]
+    keys = [k for k in _PREFERRED_KEYS if k in common] + sorted(k for k in common if k not in _PREFERRED_KEYS)
+    for key in keys:
+        if not any(o.labels.get(key) == common[key] for o in others):
+            return {key: common[key]}
+    return common
 
 
 def to_yaml(objs: Iterable[Mapping[str, Any]]) -> str:

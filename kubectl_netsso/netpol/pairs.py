@@ -11,13 +11,16 @@ piece decides it. Pure: no I/O.
 from __future__ import annotations
 
 import ipaddress
+import shlex
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
+from ..errors import NetssoError
 from .compile import CompiledSnapshot
 from .endpoints import Endpoint, targets
 from .evaluate import evaluate_flow
+from .generate import allow_endpoints
 from .model import ExternalPeer, Flow, Peer, PodPeer, Verdict
 
 IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -88,7 +91,7 @@ def evaluate_endpoints(
     compiled: CompiledSnapshot, src: Endpoint, dst: Endpoint, port: int | str | None, protocol: str, *, explain: bool = True
 ) -> EndpointsResult:
     """Every (source, destination) pair of the endpoints on port/protocol (port None: some port of the protocol)."""
-    protocol = protocol.upper()
+    protocol = asked_protocol = protocol.upper()
     service: dict[str, Any] | None = None
     dst_targets: list[tuple[Peer, str, int | str | None, str | None]] = []  # peer, shown name, port, problem
     if dst.service is not None:
@@ -120,8 +123,42 @@ def evaluate_endpoints(
                 pairs.append(PairResult(sshown, dshown, dport, problem=problem))
                 continue
             verdict = evaluate_flow(compiled, Flow(speer, dpeer, dport, protocol), explain=explain)
+            if verdict.fix:
+                verdict = _endpoint_fix(compiled, verdict, src, dst, port, asked_protocol)
             pairs.append(PairResult(sshown, dshown, dport, verdict=verdict))
     return EndpointsResult(src, dst, port, protocol, tuple(pairs), service, ranges=src.is_range or dst.is_range)
+
+
+def _endpoint_fix(
+    compiled: CompiledSnapshot, verdict: Verdict, src: Endpoint, dst: Endpoint, port: int | str | None, protocol: str
+) -> Verdict:
+    """The engine's fix for a denied pair, generated from the endpoints as `policy allow` would (same labels, same
+    port, same name); the engine decided which sides need one (an ANP deny or an undefined named port: none)."""
+    sides = tuple(d.direction for d in (verdict.egress, verdict.ingress) if d.allowed is False)
+    if port is None and dst.service is None:
+        port = verdict.resolved_port
+        if port is None and isinstance(verdict.flow.destination, PodPeer):
+            declared = [cp.port for cp in verdict.flow.destination.ports if cp.protocol.upper() == protocol]
+            port = declared[0] if declared else None
+    try:
+        objs = allow_endpoints(compiled.snapshot, src, dst, port, protocol, sides)
+    except NetssoError:
+        return verdict  # the engine's own (per pod) policy stands
+    return replace(verdict, fix=tuple(objs))
+
+
+def fix_command(src: Endpoint, dst: Endpoint, port: int | str | None, protocol: str, sides: Sequence[str]) -> str | None:
+    """The `kubectl netsso policy allow ...` line that prints the same policies (None for selector endpoints)."""
+    if "selector" in (src.kind, dst.kind):
+        return None
+    args = ["kubectl", "netsso", "policy", "allow", src.ref, dst.ref]
+    if port is not None:
+        args += ["--port", str(port)]
+    if protocol.upper() != "TCP":
+        args += ["--protocol", protocol.upper()]
+    if len(set(sides)) == 1:
+        args += ["--side", sides[0]]
+    return " ".join(shlex.quote(a) for a in args)
 
 
 def _peers_of(compiled: CompiledSnapshot, ep: Endpoint) -> list[Peer]:
@@ -208,4 +245,12 @@ def node_addresses(peer: Peer) -> tuple[str, ...]:
     return ()
 
 
-__all__ = ["EndpointsResult", "PairResult", "address_pieces", "endpoint_peers", "evaluate_endpoints", "overall"]
+__all__ = [
+    "EndpointsResult",
+    "PairResult",
+    "address_pieces",
+    "endpoint_peers",
+    "evaluate_endpoints",
+    "fix_command",
+    "overall",
+]
