@@ -226,3 +226,15 @@ def test_live_pod_and_its_own_node_always_talk(shop_live: Any, run_netsso: Any) 
     p = run_netsso("can-reach", "ip:10.1.0.1", f"frontend/{web}", "--port", "8080")
     assert p.returncode == 0, p.stdout + p.stderr
     assert "warning: cannot see nodes" in p.stderr and "Traceback" not in p.stderr
+
+
+def test_live_policy_allow_reads_both_ends_namespaces_and_matches_can_reach(shop_live: Any, run_netsso: Any) -> None:
+    """policy allow live read only the context's namespace (with -A, which it no longer offers, all of them): it reads
+    the namespaces of FROM and TO, and prints what can-reach suggests for the same flow (issue 10 item 10)."""
+    p = run_netsso("policy", "allow", "frontend/deploy/web", "shop/svc/api", "--port", "80", "--side", "ingress")
+    assert p.returncode == 0, p.stdout + p.stderr
+    (policy,) = yaml.safe_load_all(p.stdout)
+    assert policy["metadata"]["name"] == "allow-api-from-frontend-web-http"
+    r = run_netsso("can-reach", "frontend/deploy/web", "shop/svc/api", "--port", "80", "-o", "json")
+    data = json.loads(r.stdout)
+    assert data["fix"] == [policy]
