@@ -87,6 +87,7 @@ class _HTTPStatus(Exception):
 # resource -> (API path prefix, kind, apiVersion, namespaced)
 _RESOURCES: dict[str, tuple[str, str, str, bool]] = {
     "namespaces": ("/api/v1", "Namespace", "v1", False),
+    "nodes": ("/api/v1", "Node", "v1", False),
     "pods": ("/api/v1", "Pod", "v1", True),
     "services": ("/api/v1", "Service", "v1", True),
     "replicasets": ("/apis/apps/v1", "ReplicaSet", "apps/v1", True),
@@ -513,6 +514,18 @@ class LiveClient:
             gaps.append(Gap(resource=resource, namespace=None, reason=_reason(exc)))
             return []
 
+    def _nodes(self, gaps: list[Gap]) -> list[dict[str, Any]]:
+        """Node objects; 403 is a gap (the node rule then knows only the pods' hostIPs), 404 means none served."""
+        try:
+            return self._list("nodes", None)
+        except _HTTPStatus as exc:
+            if exc.status == 404:
+                return []
+            if exc.status != 403:
+                raise NetssoError(f"{self.server}: listing nodes failed: {exc.status} {exc.message}") from None
+            gaps.append(Gap(resource="nodes", namespace=None, reason=_reason(exc)))
+            return []
+
     def _namespaces(self, namespaces: Sequence[str] | None, gaps: list[Gap]) -> list[dict[str, Any]]:
         try:
             items = self._list("namespaces", None)
@@ -554,6 +567,8 @@ class LiveClient:
             objects += [("live pods", p) for p in pods]
             objects += [("live services", s) for s in self._collect("services", namespaces, known, gaps)]
             objects += [("live networkpolicies", p) for p in self._collect("networkpolicies", namespaces, known, gaps)]
+            # node addresses: a pod and its own node always talk; a 403 is a gap (pods' hostIPs still say much)
+            objects += [("live nodes", n) for n in self._nodes(gaps)]
             if self._anp_available(gaps):
                 for resource in ("adminnetworkpolicies", "baselineadminnetworkpolicies"):
                     objects += [(f"live {resource}", p) for p in self._cluster_scoped(resource, gaps)]
@@ -602,7 +617,8 @@ def load_snapshot(
 
     ``namespaces``: None = all namespaces, else only objects of these namespaces (Namespaces themselves are always
     listed cluster-wide when allowed, for namespaceSelectors). ``parts``: "network" = Pods (Succeeded/Failed pods
-    left out: they hold no IP), Services, NetworkPolicies, AdminNetworkPolicies/BaselineAdminNetworkPolicies when
+    left out: they hold no IP), Services, NetworkPolicies, Nodes (for their addresses), AdminNetworkPolicies and
+    BaselineAdminNetworkPolicies when
     policy.networking.k8s.io/v1alpha1 is served; "rbac" = Roles, RoleBindings, ClusterRoles, ClusterRoleBindings.
 
     A list the user may not read (403) becomes a ``Gap(resource, namespace, reason)`` (cluster-wide list tried first,

@@ -27,6 +27,7 @@ from .snapshot import (
     InvalidObject,
     Namespace,
     NetworkPolicy,
+    Node,
     PolicyRule,
     Role,
     RoleBinding,
@@ -51,6 +52,7 @@ _GROUPS: dict[str, tuple[str, ...]] = {
     "ReplicationController": ("",),
     "Service": ("",),
     "Namespace": ("",),
+    "Node": ("",),
     "Deployment": ("apps", "extensions"),
     "StatefulSet": ("apps",),
     "DaemonSet": ("apps", "extensions"),
@@ -65,7 +67,7 @@ _GROUPS: dict[str, tuple[str, ...]] = {
     "RoleBinding": ("rbac.authorization.k8s.io",),
     "ClusterRoleBinding": ("rbac.authorization.k8s.io",),
 }
-_CLUSTER_SCOPED = {"Namespace", "AdminNetworkPolicy", "BaselineAdminNetworkPolicy", "ClusterRole", "ClusterRoleBinding"}
+_CLUSTER_SCOPED = {"Namespace", "Node", "AdminNetworkPolicy", "BaselineAdminNetworkPolicy", "ClusterRole", "ClusterRoleBinding"}
 _PROTOCOLS = ("TCP", "UDP", "SCTP")
 _SELECTOR_OPERATORS = ("In", "NotIn", "Exists", "DoesNotExist")
 
@@ -840,8 +842,12 @@ class _Builder:
                 pod_spec.get("serviceAccount"), base + ".serviceAccount"
             )
             ips: tuple[str, ...] = ()
+            node: str | None = None
+            host_ips: tuple[str, ...] = ()
             if kind == "Pod":
                 ips = _pod_ips(doc.get("status"))
+                node = _str(pod_spec.get("nodeName"), "spec.nodeName") or None
+                host_ips = _pod_ips(doc.get("status"), "host")
             return Workload(
                 namespace=namespace,
                 name=name,
@@ -853,7 +859,11 @@ class _Builder:
                 owner=None,
                 service_account=sa or "default",
                 source=where,
+                node=node,
+                host_ips=host_ips,
             )
+        if kind == "Node":
+            return _node(name, labels, doc, where)
         if kind == "Service":
             assert namespace is not None
             return _service(where, namespace, name, doc)
@@ -904,7 +914,7 @@ class _Builder:
         namespaces = []
         for name in names:
             labels = dict(self.namespaces[name][0]) if name in self.namespaces else {NAMESPACE_NAME_LABEL: name}
-            namespaces.append(Namespace(name=name, labels=labels))
+            namespaces.append(Namespace(name=name, labels=labels, defined=name in self.namespaces))
         records = [record for _, record in self.objects.values()]
         return Snapshot(
             namespaces=tuple(namespaces),
@@ -917,25 +927,45 @@ class _Builder:
             warnings=tuple(warnings),
             invalid=tuple(self.invalid),
             source=source,
+            nodes=tuple(r for r in records if isinstance(r, Node)),
         )
 
 
-def _pod_ips(status: Any) -> tuple[str, ...]:
-    """status.podIPs / podIP of a Pod manifest (e.g. saved with kubectl get -o yaml); invalid ones are errors."""
+def _pod_ips(status: Any, which: str = "pod") -> tuple[str, ...]:
+    """status.podIPs / podIP (or hostIPs / hostIP) of a Pod manifest (e.g. saved with kubectl get -o yaml), in
+    canonical form; invalid ones are errors."""
     st = _mapping(status, "status")
+    many, one = f"{which}IPs", f"{which}IP"
     ips: list[str] = []
-    for i, entry in enumerate(_list(st.get("podIPs"), "status.podIPs")):
-        entry = _mapping(entry, f"status.podIPs[{i}]", required=True)
-        ip = _req_str(entry.get("ip"), f"status.podIPs[{i}].ip")
+    for i, entry in enumerate(_list(st.get(many), f"status.{many}")):
+        entry = _mapping(entry, f"status.{many}[{i}]", required=True)
+        ip = _req_str(entry.get("ip"), f"status.{many}[{i}].ip")
         ips.append(ip)
-    if not ips and st.get("podIP") is not None:
-        ips.append(_req_str(st.get("podIP"), "status.podIP"))
+    if not ips and st.get(one) is not None:
+        ips.append(_req_str(st.get(one), f"status.{one}"))
+    out = []
     for ip in ips:
         try:
-            ipaddress.ip_address(ip)
+            out.append(str(ipaddress.ip_address(ip)))
         except ValueError:
-            raise _Bad(f"status.podIPs: {ip!r} is not an IP address") from None
-    return tuple(dict.fromkeys(ips))
+            raise _Bad(f"status.{many}: {ip!r} is not an IP address") from None
+    return tuple(dict.fromkeys(out))
+
+
+def _node(name: str, labels: dict[str, str], doc: dict[str, Any], where: str) -> Node:
+    """A Node's IP addresses: status.addresses of type InternalIP and ExternalIP (Hostname and InternalDNS are names)."""
+    st = _mapping(doc.get("status"), "status")
+    addresses: list[str] = []
+    for i, entry in enumerate(_list(st.get("addresses"), "status.addresses")):
+        entry = _mapping(entry, f"status.addresses[{i}]", required=True)
+        if _str(entry.get("type"), f"status.addresses[{i}].type") not in ("InternalIP", "ExternalIP"):
+            continue
+        text = _req_str(entry.get("address"), f"status.addresses[{i}].address")
+        try:
+            addresses.append(str(ipaddress.ip_address(text)))
+        except ValueError:
+            raise _Bad(f"status.addresses[{i}].address: {text!r} is not an IP address") from None
+    return Node(name=name, addresses=tuple(dict.fromkeys(addresses)), labels=labels, source=where)
 
 
 def _service(where: str, namespace: str, name: str, doc: dict[str, Any]) -> Service:

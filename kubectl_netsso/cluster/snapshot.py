@@ -19,8 +19,12 @@ WORKLOAD_KINDS = ("Pod", "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet",
 
 @dataclass(frozen=True, slots=True)
 class Namespace:
+    """A namespace. defined False: only named by other objects' metadata.namespace (no Namespace object in the
+    input), so only its automatic kubernetes.io/metadata.name label is known."""
+
     name: str
     labels: Mapping[str, str] = field(default_factory=dict)
+    defined: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +54,9 @@ class Workload:
     owner: str | None = None
     service_account: str | None = None
     source: str = ""
+    # Pods only: where it runs (spec.nodeName) and that node's addresses as the pod sees them (status.hostIPs).
+    node: str | None = None
+    host_ips: tuple[str, ...] = ()
 
     @property
     def ref(self) -> str:
@@ -57,6 +64,20 @@ class Workload:
         if self.kind == "Pod":
             return f"{self.namespace}/{self.name}"
         return f"{self.namespace}/{self.kind.lower()}/{self.name}"
+
+
+@dataclass(frozen=True, slots=True)
+class Node:
+    """A Node: its name and IP addresses (status.addresses of type InternalIP / ExternalIP).
+
+    "Traffic to and from the node where a Pod is running is always allowed, regardless of the IP address of the Pod
+    or the node" (kubernetes.io, Network Policies): the engines need to know which addresses are a pod's node.
+    """
+
+    name: str
+    addresses: tuple[str, ...] = ()
+    labels: Mapping[str, str] = field(default_factory=dict)
+    source: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -214,6 +235,7 @@ class Snapshot:
     warnings: tuple[str, ...] = ()
     invalid: tuple[InvalidObject, ...] = ()  # objects left out because the API server would reject them
     source: str = ""  # "manifests: examples/shop" or "live: context kind-dev"
+    nodes: tuple[Node, ...] = ()
 
     def namespace(self, name: str) -> Namespace | None:
         for ns in self.namespaces:
