@@ -68,7 +68,7 @@ class FakeOP:
         self.revoked: list[str] = []
         self.rotate = True
         self.refresh_returns_id_token = True
-        self.device_script: list[str] = []  # errors to return on successive polls before success
+        self.device_script: list[str] = []  # errors to return on successive polls before success; "drop": no answer
         self.device_interval: int | None = None
         self.auth_error: tuple[str, str] | None = None
         self.extra_config: dict[str, Any] = {}
@@ -251,7 +251,11 @@ class FakeOP:
                     if dev is None:
                         return self._json(400, {"error": "invalid_grant"})
                     if op.device_script:
-                        return self._json(400, {"error": op.device_script.pop(0)})
+                        step = op.device_script.pop(0)
+                        if step == "drop":  # the connection closes with no answer (an idle keep-alive timed out)
+                            self.close_connection = True
+                            return None
+                        return self._json(400, {"error": step})
                     del op.devices[form["device_code"]]
                     return self._json(200, op._issue("alice", None))
                 return self._json(400, {"error": "unsupported_grant_type"})

@@ -95,6 +95,7 @@ def addresses(compiled: Any) -> list[ExternalPeer]:
     for a in address_atoms(compiled):
         out.add(str(ipaddress.ip_address(a.end) if a.version == 4 else ipaddress.IPv6Address(a.end)))
     out.update(FIXED_ADDRESSES)
+    out.update(props.NODE_IPS.values())  # a pod's own node is always allowed: its address is not like its neighbours
     return [ExternalPeer(ip) for ip in sorted(out)]
 
 
@@ -230,3 +231,31 @@ def test_address_blocks_are_the_shorter_of_list_and_except() -> None:
     assert describe(outside) == "0.0.0.0/0 except (10.0.0.0/8, 192.168.0.0/16)"
     inside = [a for a in v4 if a.peer.ip == "10.0.0.0"]
     assert [b.cidr for b in blocks(inside)] == ["10.0.0.0/8"]
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(props.clusters(), props.ports_strategy)
+def test_external_rows_split_the_address_space_and_agree_with_the_per_pair_verdict(snapshot: Snapshot, port: Any) -> None:
+    """Per pod and port the rows' blocks hold every address exactly once, with the verdict that address gets."""
+    from kubectl_netsso.netpol.evaluate import evaluate_flow
+    from kubectl_netsso.netpol.external import external_egress, external_ingress
+    from kubectl_netsso.netpol.model import Flow
+
+    compiled = compile_snapshot(snapshot)
+    peers = [compiled.peer(w) for w in snapshot.workloads]
+    probes = addresses(compiled)
+    for flows, outward in ((external_egress(compiled, peers, [port]), True), (external_ingress(compiled, peers, [port]), False)):
+        by_pod: dict[int, list[Any]] = {}
+        for f in flows:
+            by_pod.setdefault(f.index, []).append(f)
+        assert sorted(by_pod) == list(range(len(peers)))
+        for i, rows in by_pod.items():
+            for probe in probes:
+                holding = [f for f in rows if side_matches({"ipBlocks": [b.to_dict() for b in f.blocks]}, probe)]
+                assert len(holding) == 1, (peers[i].ref, probe.ip, [f.ref for f in rows])
+                src, dst = (peers[i], probe) if outward else (probe, peers[i])
+                if port[0] is None:
+                    want = evaluate_flow(compiled, Flow(src, dst, None, port[1]), explain=False).allowed
+                else:
+                    want = allowed_pair(compiled, src, dst, port[0], port[1])
+                assert holding[0].allowed is want, (src.ref, dst.ref, port, holding[0].ref)

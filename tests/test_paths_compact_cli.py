@@ -40,11 +40,12 @@ def per_pair(*args: str) -> dict[str, Any]:
 
 
 def peers_by_name(folder: str) -> dict[str, PodPeer]:
-    """What the rows name (NS/NAME) -> the labels and ports the rules select on, read with the manifest loader."""
+    """What the rows name (NS/NAME for a pod, NS/kind/NAME for a workload) -> the labels and ports the rules select
+    on, read with the manifest loader."""
     snap = load_snapshot([folder])
     out = {}
     for w in snap.workloads:
-        out[f"{w.namespace}/{w.name}"] = PodPeer(w.namespace, dict(w.labels), {}, tuple(w.ports), (), False, w.name, w.kind)
+        out[w.ref] = PodPeer(w.namespace, dict(w.labels), {}, tuple(w.ports), (), False, w.name, w.kind)
     return out
 
 

@@ -33,6 +33,16 @@ class OAuthProblem(NetssoError):
         super().__init__(text)
 
 
+class ProviderUnreachable(NetssoError):
+    """No answer from the provider (connection refused, reset or closed, timeout)."""
+
+
+# Device polling: this many polls in a row without an answer end the login. One lost poll is normal: a provider whose
+# keep-alive timeout equals the poll interval (Node's http server: 5 s; RFC 8628's default interval: 5 s) closes the
+# idle connection just as the next poll is sent on it.
+DEVICE_POLL_FAILURES = 3
+
+
 class RefreshFailed(NetssoError):
     """The refresh token could not be used (expired, revoked, rotated elsewhere, no ID token returned)."""
 
@@ -68,7 +78,7 @@ def _token_call(settings: ProviderSettings, what: str, fn: Callable[..., Any], *
         raise NetssoError(f"{what}: the provider returned HTTP {status}",
                           hint="the provider (or a proxy in front of it) is failing; try again in a moment") from None
     except requests.exceptions.RequestException as exc:
-        raise NetssoError(f"{what}: the provider is unreachable ({type(exc).__name__})",
+        raise ProviderUnreachable(f"{what}: the provider is unreachable ({type(exc).__name__})",
                           hint="check --oidc-issuer-url or your network/VPN") from None
     except ValueError:
         raise NetssoError(f"{what}: the provider's answer is not a token response") from None
@@ -223,6 +233,7 @@ def login_device(settings: ProviderSettings, provider: ProviderMetadata) -> Toke
             _tell(f"(opened {_clean(str(complete))} in a browser)")
     sess = _session(settings)
     deadline = time.monotonic() + expires_in
+    unanswered = 0
     while True:
         _sleep(interval)
         if time.monotonic() > deadline:
@@ -230,7 +241,14 @@ def login_device(settings: ProviderSettings, provider: ProviderMetadata) -> Toke
         try:
             token = _token_call(settings, "device login failed", sess.fetch_token, provider.token_endpoint,
                                 grant_type=DEVICE_GRANT, device_code=device_code)
+        except ProviderUnreachable as exc:
+            unanswered += 1
+            if unanswered >= DEVICE_POLL_FAILURES:
+                raise
+            log.debug(f"device poll got no answer ({exc.message}); polling again")
+            continue
         except OAuthProblem as exc:
+            unanswered = 0
             # RFC 8628 3.5: authorization_pending -> keep polling; slow_down -> "the interval MUST be increased by
             # 5 seconds for this and all subsequent requests"; access_denied / expired_token -> stop.
             if exc.error == "authorization_pending":

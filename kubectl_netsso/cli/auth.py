@@ -19,6 +19,7 @@ from ..auth.settings import ProviderSettings
 from ..auth.tokens import TokenSet
 from ..errors import EXIT_USAGE, NetssoError
 from ..output import emit, render, style
+from .options import output_option
 from .provider_options import build_settings, provider_options
 
 EXEC_API = "client.authentication.k8s.io/v1"
@@ -52,8 +53,7 @@ def _identity(tokens: TokenSet) -> dict[str, Any]:
 
 @click.command("login")
 @provider_options
-@click.option("-o", "--output", type=click.Choice(["text", "json", "yaml"]), default="text", show_default=True,
-              help="Output format of the identity summary.")
+@output_option("table", "json", "yaml", aliases={"text": "table"}, help="Output format of the identity summary.")
 def login(provider_values: dict[str, Any], output: str) -> None:
     """Log in to the OpenID Provider and cache the tokens; print who you are.
 

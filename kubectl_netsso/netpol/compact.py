@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .compile import CompiledPolicy, CompiledSnapshot
-from .external import AddressAtom, IpBlockText, address_atoms, blocks
+from .external import AddressAtom, IpBlockText, address_atoms, blocks, node_addresses
 from .match import dest_ports_of, ports_match
 from .model import PROTOCOLS, ExternalPeer, Peer, PodPeer
 from .paths import PathsResult, compute_paths
@@ -760,7 +760,7 @@ def compact_paths(
 ) -> CompactResult:
     """The rules for sources -> destinations (plus addresses outside the cluster as sources of ingress and
     destinations of egress, unless turned off), on all ports of the protocols or only ``port``."""
-    atoms = address_atoms(compiled)
+    atoms = address_atoms(compiled, node_addresses([*sources, *destinations]))
     ext = [a.peer for a in atoms]
     srcs: list[Peer] = list(sources) + (ext if external_sources else [])
     dsts: list[Peer] = list(destinations) + (ext if external_destinations else [])

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .compile import CompiledPolicy, CompiledSnapshot
-from .model import ExternalPeer, Peer
+from .model import ExternalPeer, Peer, PodPeer
 from .paths import compute_paths
 
 _SPACE = {4: 1 << 32, 6: 1 << 128}
@@ -63,13 +63,21 @@ def _policies(compiled: CompiledSnapshot) -> list[CompiledPolicy]:
     return out
 
 
-def address_atoms(compiled: CompiledSnapshot) -> list[AddressAtom]:
+def address_atoms(compiled: CompiledSnapshot, singles: Iterable[str] = ()) -> list[AddressAtom]:
     """Both families (IPv4 first), each cut at the first address and one past the last of every CIDR and except.
 
+    singles: addresses that are atoms of their own -- the nodes pods run on, since "traffic to and from the node
+    where a Pod is running is always allowed" makes a node's address unlike its neighbours for those pods.
     A family no policy mentions is one atom (all of it): traffic there is decided by isolation and "all peers"
     rules alone, which still makes it allowed or denied as a whole.
     """
     cuts: dict[int, set[int]] = {4: {0}, 6: {0}}
+    for text in singles:
+        try:
+            ip = ipaddress.ip_address(text)
+        except ValueError:
+            continue
+        cuts[ip.version].update((int(ip), int(ip) + 1))
     for p in _policies(compiled):
         for rules in (p.ingress or (), p.egress or ()):
             for rule in rules:
@@ -86,6 +94,11 @@ def address_atoms(compiled: CompiledSnapshot) -> list[AddressAtom]:
         points.append(_SPACE[version])
         atoms.extend(AddressAtom(version, a, b - 1) for a, b in zip(points, points[1:], strict=False))
     return atoms
+
+
+def node_addresses(peers: Iterable[Peer]) -> set[str]:
+    """The addresses of the nodes the pods run on (as far as known)."""
+    return {ip for p in peers if isinstance(p, PodPeer) for ip in p.node_ips}
 
 
 def _merge(intervals: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
@@ -185,7 +198,7 @@ def external_egress(
 ) -> Iterator[ExternalFlow]:
     """Per source (input order) and port: the address space split into allowed / unknown / denied parts, one flow
     per non-empty part. Computed per class of sources, so it costs a few bitsets, not sources x addresses."""
-    atoms = address_atoms(compiled)
+    atoms = address_atoms(compiled, node_addresses(sources))
     if not sources or not ports:
         return
     res = compute_paths(compiled, list(sources), [a.peer for a in atoms], list(ports))
@@ -208,7 +221,7 @@ def external_ingress(
     compiled: CompiledSnapshot, destinations: Sequence[Peer], ports: Sequence[tuple[int | str | None, str]]
 ) -> Iterator[ExternalFlow]:
     """Per destination (input order) and port: which addresses outside the cluster may open connections to it."""
-    atoms = address_atoms(compiled)
+    atoms = address_atoms(compiled, node_addresses(destinations))
     if not destinations or not ports:
         return
     res = compute_paths(compiled, [a.peer for a in atoms], list(destinations), list(ports))
