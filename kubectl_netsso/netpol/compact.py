@@ -271,7 +271,6 @@ class Connectivity:
     allowed: list[dict[int, int]]
     unknown: list[dict[int, int]]
     conns: list[PortSet]
-    named: dict[int, str] = field(default_factory=dict)
 
 
 def connectivity(
