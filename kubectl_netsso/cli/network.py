@@ -403,6 +403,7 @@ class PathsRun:
     in_scope: Callable[[Workload, Workload], bool] = lambda a, b: True
     scope_ns: str | None = None  # -n NS: only flows into or out of NS
     warnings: list[str] = field(default_factory=list)
+    external: list[Any] = field(default_factory=list)  # (direction, workload, ExternalFlow): addresses outside
 
 
 @click.command("paths")
@@ -415,6 +416,17 @@ class PathsRun:
 )
 @click.option("--protocol", type=PROTOCOL, help="Only this protocol (default TCP with --port, else every declared one).")
 @click.option("--ipblock-pods", type=IPBLOCK_PODS, default="match", show_default=True, help=IPBLOCK_HELP)
+@click.option(
+    "--compact",
+    is_flag=True,
+    help="All ports, as grouped rules (namespaces and label selectors -> ... : port ranges) instead of pairs.",
+)
+@click.option(
+    "--external/--no-external",
+    default=True,
+    show_default=True,
+    help="Include flows to and from addresses outside the cluster (as ipBlock ranges).",
+)
 @output_option("table", "wide", "matrix", "json", "yaml")
 @manifests_option
 @kube_options
@@ -427,6 +439,8 @@ def paths(
     port_text: str | None,
     protocol: str | None,
     ipblock_pods: str,
+    compact: bool,
+    external: bool,
 ) -> int:
     """Every pod-to-pod flow in scope and whether NetworkPolicy allows it.
 
@@ -438,12 +452,16 @@ def paths(
                   "egress": {"allowed": ...}, "ingress": {"allowed": ...}}, ...],
        "workloads": {"NS/kind/NAME": {"kind": ..., "egress": [policies], "ingress": [policies]}}, "warnings": [...]}
     Names as in the table: NS/NAME for a pod, NS/kind/NAME for a workload. With --port and --protocol every pair
-    in scope appears exactly once. Why a flow is denied: can-reach.
+    in scope appears exactly once. Rows with "ip:0.0.0.0/0 except ..." as from/to are addresses outside the
+    cluster (--no-external leaves them out).
+    --compact: all ports and protocols as grouped rules, {"rules": [{"from", "to", "ports", "allowed"}, ...]}.
+    Why a flow is denied: can-reach.
 
     \b
     Examples:
       kubectl netsso paths -n shop --manifests examples/shop
       kubectl netsso paths -A --port 8080 -o matrix --manifests examples/shop
+      kubectl netsso paths -A --compact --manifests examples/shop
     """
     from ..netpol import endpoints
 
@@ -496,6 +514,24 @@ def paths(
         text = f"named port {port} ({proto or 'TCP'}) is not a container port of any destination in scope"
         log.warn(text)
         warnings.append(text)
+    if compact:
+        if output == "matrix":
+            raise NetssoError("--compact prints rules: use -o table, json or yaml", exit_code=EXIT_USAGE)
+        from .paths_compact import run_compact
+
+        return run_compact(
+            compiled,
+            pods,
+            sources,
+            destinations,
+            port=port,
+            protocol=proto,
+            scope_ns=scope_ns,
+            external_sources=external and not from_text,
+            external_destinations=external and not to_text,
+            warnings=warnings,
+            output=output,
+        )
     run = PathsRun(sources=sources, destinations=destinations, warnings=warnings)
     if scope_ns is not None:
         # -n NS: "flows into and out of that namespace"; rows only for sources with a flow in scope
@@ -507,6 +543,13 @@ def paths(
         dsts = [run.destinations[i] for i in dst_idx]
         result = _compute_paths(compiled, run.sources, dsts, key.port, key.protocol)
         run.blocks.append((key, dst_idx, result))
+    from . import paths_compact
+
+    if external and output != "matrix":
+        run.external = paths_compact.external_flows(
+            compiled, sources, run.destinations, run.blocks, scope_ns=scope_ns, egress=not to_text, ingress=not from_text
+        )
+    paths_compact.warn_if_big(run)
     if output == "json":
         _stream_json(run, sys.stdout)
     elif output == "yaml":
@@ -515,6 +558,7 @@ def paths(
         _print_matrix(run)
     else:
         _print_paths_table(run, wide=output == "wide")
+        paths_compact.print_external_table(run, _group)
     return EXIT_OK
 
 
@@ -751,6 +795,11 @@ def _stream_json(run: PathsRun, out: Any) -> None:
                 parts[0] = parts[0][1:]  # no comma before the first path
                 first = False
             write(b"".join(parts))
+    from .paths_compact import external_json
+
+    for piece in external_json(run, name):
+        write((b"\n  " if first else b",\n  ") + piece)
+        first = False
     write(b"\n" if not first else b"")
     workloads = _workloads_json(run, name)
     entries = ",\n  ".join(json.dumps(k) + ": " + json.dumps(v, separators=(",", ":")) for k, v in workloads.items())
@@ -793,6 +842,13 @@ def _stream_yaml(run: PathsRun, out: Any) -> None:
             empty = False
         row = _row_dict(name, run.sources[s_i], block.destinations[j], key, block, s_i, j)
         out.write(yaml.safe_dump([row], sort_keys=False, default_flow_style=False))
+    from .paths_compact import external_row
+
+    for direction, w, flow in run.external:
+        if empty:
+            out.write("paths:\n")
+            empty = False
+        out.write(yaml.safe_dump([external_row(direction, w, flow, name)], sort_keys=False, default_flow_style=False))
     if empty:
         out.write("paths: []\n")
     rest = {"workloads": _workloads_json(run, name), "warnings": run.warnings}
