@@ -256,8 +256,8 @@ def _whoami_text(
     cluster_error: str | None,
     now: float,
     local: bool,
-) -> str:
-    parts: list[str] = []
+) -> list[str]:
+    parts: list[list[str]] = []  # sections of lines (emit escapes each line: a claim cannot start a line of its own)
     if tok is not None:
         c = tok.claims
         groups = c.get("groups")
@@ -284,9 +284,9 @@ def _whoami_text(
         rows.append(["Cache", tok.cache])
         if mapped is not None and mapped.username:
             rows.append(["Maps to", f"{mapped.username} {_list_text(list(mapped.groups))} (API server claim mapping)"])
-        parts.append(style("Local view (cached ID token)", "bold") + "\n" + table(["attribute", "value"], rows))
+        parts.append([style("Local view (cached ID token)", "bold"), *table(["attribute", "value"], rows).splitlines()])
     elif not local:
-        parts.append(style("Local view", "bold") + "\n(the kubeconfig user is not kubectl netsso: no cached SSO token)")
+        parts.append([style("Local view", "bold"), "(the kubeconfig user is not kubectl netsso: no cached SSO token)"])
     if cluster is not None:
         rows = [["Username", str(cluster.get("username", ""))]]
         if cluster.get("uid"):
@@ -294,19 +294,19 @@ def _whoami_text(
         rows.append(["Groups", _list_text([str(g) for g in cluster.get("groups") or ()])])
         for key, value in sorted((cluster.get("extra") or {}).items()):
             rows.append([f"Extra: {key}", _list_text([str(v) for v in value]) if isinstance(value, list) else str(value)])
-        parts.append(style("Cluster view (SelfSubjectReview)", "bold") + "\n" + table(["attribute", "value"], rows))
+        parts.append([style("Cluster view (SelfSubjectReview)", "bold"), *table(["attribute", "value"], rows).splitlines()])
     elif cluster_error:
-        parts.append(style("Cluster view", "bold") + "\n" + style("error: " + cluster_error, "red"))
+        parts.append([style("Cluster view", "bold"), style("error: " + cluster_error, "red")])
     if findings:
         lines = [style("Findings", "bold")]
         colour = {"error": "red", "warning": "yellow", "info": "cyan"}
         for f in findings:
             lines.append(f"{style(f.severity.upper(), colour.get(f.severity, 'bold'))} {f.code}: {f.message}")
             lines.append(f"  hint: {f.hint}")
-        parts.append("\n".join(lines))
+        parts.append(lines)
     elif tok is not None or cluster is not None:
-        parts.append(style("Findings", "bold") + "\nnone: the token and the cluster's view agree")
-    return "\n\n".join(parts)
+        parts.append([style("Findings", "bold"), "none: the token and the cluster's view agree"])
+    return [text for i, part in enumerate(parts) for text in ([""] if i else []) + part]
 
 
 # ------------------------------------------------------------------------------------------------ offline sources
@@ -525,7 +525,7 @@ def can_i(
         if "identity" in data:
             lines.append(f"  as:      {data['identity']['user']} {_list_text(data['identity']['groups'])}")
         lines.append(f"  reason:  {reason}")
-        emit("\n".join(lines))
+        emit(lines)
     return EXIT_OK if allowed else EXIT_NO
 
 
@@ -703,14 +703,14 @@ def permissions(
     if "identity" in data:
         lines.append(f"# {data['identity']['user']} {_list_text(data['identity']['groups'])}"
                      f" in {'all namespaces' if not namespace else 'namespace ' + namespace} ({data['source']})")  # fmt: skip
-    lines.append(table(headers, body))
+    lines.extend(table(headers, body).splitlines())
     shown = {(r.check.resource, r.check.group) for r in risky if r.allowed and any(m.resource.resource == r.check.resource
              and m.resource.group == r.check.group for m in matrix)}  # fmt: skip
     others = [r for r in risky if r.allowed and (r.check.resource, r.check.group) not in shown]
     if others:
         lines.append("")
         lines.append("Also risky: " + ", ".join(f"{r.name} ({r.check.why})" for r in others))
-    emit("\n".join(lines))
+    emit(lines)
     return EXIT_OK
 
 

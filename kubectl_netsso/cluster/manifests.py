@@ -19,6 +19,7 @@ from yaml.nodes import MappingNode, ScalarNode, SequenceNode
 
 from .. import log
 from ..errors import NetssoError
+from ..output.text import escape
 from .snapshot import (
     NAMESPACE_NAME_LABEL,
     WORKLOAD_KINDS,
@@ -443,8 +444,7 @@ def _yaml_documents(text: str) -> Iterator[Any]:
 
 def _one_line(text: str, limit: int = 400) -> str:
     """Errors are one line: control characters from names or keys are escaped, very long values cut."""
-    if any(c < " " or c == "\x7f" for c in text):
-        text = "".join(c if c >= " " and c != "\x7f" else repr(c)[1:-1] for c in text)
+    text = escape(text)
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
