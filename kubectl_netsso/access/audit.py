@@ -25,6 +25,7 @@ System namespaces (kube-system, kube-public, kube-node-lease) are left out of th
 from __future__ import annotations
 
 import ipaddress
+import shlex
 from collections.abc import Iterable, Mapping, Sequence
 
 from ..cluster.snapshot import ContainerPort, Workload
@@ -164,7 +165,7 @@ def check_default_deny(engine: ReachEngine, scope: Sequence[str]) -> list[Findin
                     "no-network-policy",
                     f"namespace/{ns}",
                     f"no NetworkPolicy: its {n} workload(s) accept traffic from anywhere and may connect anywhere",
-                    f"start with: kubectl netsso policy default-deny -n {ns} --allow-dns",
+                    f"start with: kubectl netsso policy default-deny -n {shlex.quote(ns)} --allow-dns",
                 )
             )
             continue
@@ -184,7 +185,8 @@ def check_default_deny(engine: ReachEngine, scope: Sequence[str]) -> list[Findin
                     f"namespace/{ns}",
                     f"no default-deny {direction} policy (podSelector {{}}, policyTypes [{direction.capitalize()}], no rules): "
                     f"{effect}",
-                    f"kubectl netsso policy default-deny -n {ns}" + (" --allow-dns" if direction == "egress" else ""),
+                    f"kubectl netsso policy default-deny -n {shlex.quote(ns)}"
+                    + (" --allow-dns" if direction == "egress" else ""),
                 )
             )
     return out
@@ -225,8 +227,8 @@ def check_dns_egress(engine: ReachEngine, scope: Sequence[str]) -> list[Finding]
                     w.ref,
                     f"egress-isolated (by {selecting}) but DNS to {DNS_NAMESPACE} pods k8s-app=kube-dns on 53/UDP is denied: "
                     "name lookups will fail",
-                    f"allow egress to kube-dns on 53/UDP and 53/TCP (kubectl netsso policy default-deny -n {w.namespace} "
-                    "--allow-dns prints such a policy)",
+                    "allow egress to kube-dns on 53/UDP and 53/TCP (kubectl netsso policy default-deny "
+                    f"-n {shlex.quote(w.namespace)} --allow-dns prints such a policy)",
                 )
             )
     return out
