@@ -166,11 +166,15 @@ def test_reach(env: dict[str, str], folder: str, output: str) -> None:
     assert_escaped(p.stdout + p.stderr, esc(EVIL_NS))
 
 
-def test_can_i_reason_names_the_binding_escaped(env: dict[str, str], folder: str) -> None:
-    p = run(env, "can-i", "create", "pods", "-n", EVIL_NS, "--as", "alice", "--manifests", folder)
+@pytest.mark.parametrize("output", ["table", "wide"])
+def test_can_i_reason_names_the_binding_escaped(env: dict[str, str], folder: str, output: str) -> None:
+    p = run(env, "can-i", "create", "pods", "-n", EVIL_NS, "--as", "alice", "-o", output, "--manifests", folder)
     assert p.returncode == 0, p.stdout + p.stderr
     assert_escaped(p.stdout + p.stderr, esc(BINDING), esc(ROLE), esc(EVIL_NS))
     assert not any(ln.startswith("HIGH") for ln in p.stdout.splitlines())
+    if output == "wide":  # the rule and the bindings that apply, one line each
+        bound = [ln for ln in p.stdout.splitlines() if ln.startswith("  bound:")]
+        assert len(bound) == 1 and esc(f"{EVIL_NS}/{BINDING}") in bound[0] and esc(ROLE) in bound[0], p.stdout
 
 
 @pytest.mark.parametrize("extra", [[], ["-o", "wide"]])
@@ -185,6 +189,9 @@ def test_permissions(env: dict[str, str], folder: str, output: str) -> None:
     p = run(env, "permissions", "-n", EVIL_NS, "--as", "alice", "--as-group", "devs" + OSC8, "-o", output, "--manifests", folder)
     assert p.returncode == 0, p.stderr
     assert_escaped(p.stdout + p.stderr, esc("widgets" + OSC52), esc("devs" + OSC8), esc(EVIL_NS))
+    if output == "wide":  # the "granted by" column names the binding and the role
+        assert esc(f"RoleBinding {EVIL_NS}/{BINDING} -> Role {EVIL_NS}/{ROLE}") in p.stdout, p.stdout
+    assert not any(ln.startswith("HIGH") for ln in p.stdout.splitlines())
 
 
 def fake_jwt(claims: dict[str, Any]) -> str:
@@ -235,6 +242,60 @@ def test_can_i_with_the_cached_identity(env: dict[str, str], tmp_path: Path, fol
     p = run(env, "can-i", "create", "pods", "-n", EVIL_NS, "--manifests", folder, *flags)
     assert_escaped(p.stdout + p.stderr, esc(CLAIMS["sub"]), esc("ops" + NEWLINE))
     assert not any(ln.startswith("HIGH") for ln in p.stdout.splitlines())
+
+
+def test_near_miss_warning_and_its_flag(env: dict[str, str], tmp_path: Path, folder: str) -> None:
+    """A binding naming the token's group with another prefix: the warning shows the names escaped, and the flag
+    it suggests has the prefix shell-quoted."""
+    prefix = QUOTE_NS + OSC52 + ":"
+    rbac = "rbac.authorization.k8s.io"
+    near = {"apiVersion": f"{rbac}/v1", "kind": "RoleBinding", "metadata": {"name": "near" + HIDE, "namespace": EVIL_NS},
+            "roleRef": {"apiGroup": rbac, "kind": "Role", "name": ROLE},
+            "subjects": [{"kind": "Group", "name": prefix + "devs" + OSC8}]}  # fmt: skip
+    path = tmp_path / "near.yaml"
+    path.write_text(yaml.safe_dump_all([*manifests(), near], sort_keys=False))
+    flags = cache_token(tmp_path / "cache")
+    p = run(env, "can-i", "create", "pods", "-n", EVIL_NS, "--manifests", str(path), *flags)
+    assert_escaped(p.stdout + p.stderr, esc(f"{EVIL_NS}/near{HIDE}"))
+    assert f"hint: pass --groups-prefix {esc(shlex.quote(prefix))} if" in p.stderr, p.stderr
+    assert not any(ln.startswith("HIGH") for ln in (p.stdout + p.stderr).splitlines())
+    # json keeps the flag exact: it parses back to the prefix
+    (miss,) = json.loads(run(env, "can-i", "create", "pods", "-n", EVIL_NS, "-o", "json", "--manifests", str(path),
+                             *flags).stdout)["nearMisses"]  # fmt: skip
+    assert shlex.split(miss["flag"]) == ["--groups-prefix", prefix]
+
+
+def test_policy_commands_print_hostile_labels_as_yaml_escapes(env: dict[str, str], tmp_path: Path) -> None:
+    """policy allow selects pods by their labels: a label value with OSC 52 and a bidi override is written with
+    YAML's own escapes (kubectl apply gets the exact value), never raw."""
+    label = "x" + OSC52 + BIDI
+    evil = {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "evil", "namespace": "front"},
+            "spec": {"template": {"metadata": {"labels": {"app": label}},
+                                  "spec": {"containers": [{"name": "c", "ports": [{"containerPort": 8080}]}]}}}}  # fmt: skip
+    path = tmp_path / "evil.yaml"
+    path.write_text(yaml.safe_dump_all([*manifests(), evil], sort_keys=False))
+    p = run(env, "policy", "allow", "front/deploy/evil", "other/deploy/api", "--port", "8080", "--manifests", str(path))
+    assert p.returncode == 0, p.stderr
+    assert_escaped(p.stdout + p.stderr)
+    selectors = [d["spec"]["podSelector"]["matchLabels"] for d in yaml.safe_load_all(p.stdout)]
+    assert {"app": label} in selectors, selectors
+    # and can-reach's text shows the same policy, its fix command parsing back to the endpoints
+    p = run(env, "can-reach", "front/deploy/evil", "other/deploy/api", "--port", "8080", "--manifests", str(path))
+    assert p.returncode == 1, p.stdout + p.stderr
+    assert_escaped(p.stdout + p.stderr)
+    fix = list(yaml.safe_load_all(p.stdout.split("(review before applying):", 1)[1]))
+    assert {"app": label} in [d["spec"]["podSelector"]["matchLabels"] for d in fix if d]
+
+
+def test_a_console_that_cannot_print_unicode(env: dict[str, str], folder: str) -> None:
+    """PYTHONIOENCODING=ascii (ASCII symbols instead of the check marks): names are still escaped, nothing raw."""
+    ascii_env = {**env, "PYTHONIOENCODING": "ascii"}
+    for args in (["audit"], ["permissions", "-n", EVIL_NS, "--as", "alice"], ["paths", "-A", "-o", "wide"]):
+        p = subprocess.run([EXE, *args, "--manifests", folder], env=ascii_env, capture_output=True, timeout=120)
+        assert b"Traceback" not in p.stderr, p.stderr
+        out = (p.stdout + p.stderr).decode("ascii")  # every byte ASCII
+        assert_escaped(out, esc(EVIL_NS))
+        assert not any(ln.startswith("HIGH  fake-finding") for ln in out.splitlines())
 
 
 def test_warnings_and_errors(env: dict[str, str], tmp_path: Path) -> None:
