@@ -451,3 +451,30 @@ def test_table_columns_align_with_colours(env: dict[str, str], folder: str) -> N
     header = rows[0]
     at = header.index("RISKY")
     assert all(len(r) <= at or r[at - 2 : at] == "  " for r in rows[1:]), rows
+
+
+# --- text from the provider ---------------------------------------------------------------------------------------
+
+
+def test_device_login_prints_the_providers_user_code_escaped(tmp_path: Path) -> None:
+    """The device flow shows the provider's user_code and verification URI: escaped by the same function as the rest
+    (visibly, not as '?'), one line, through log's writer."""
+    from test_auth_support import FakeOP, PluginRunner
+
+    code = "ABCD" + OSC52 + NEWLINE
+    with FakeOP() as op:
+        op.device_interval = 1
+        original = op._handler()
+
+        class Hostile(original):  # type: ignore[misc, valid-type]
+            def _json(self, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
+                if isinstance(body, dict) and "device_code" in body:
+                    body = dict(body, user_code=code)
+                    body.pop("verification_uri_complete")
+                super()._json(status, body, headers)
+
+        op.server.RequestHandlerClass = Hostile
+        p = PluginRunner(op, tmp_path).run("login", env={"NETSSO_GRANT_TYPE": "device-code"})
+    assert p.returncode == 0, p.stderr
+    assert_escaped(p.stdout + p.stderr, f"and enter the user code: {esc(code)}")
+    assert not any(ln.startswith("HIGH") for ln in p.stderr.splitlines())
