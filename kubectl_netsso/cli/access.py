@@ -463,7 +463,7 @@ def reach(kube: KubeOptions, manifests: tuple[str, ...], with_default_roles: boo
     lines = [f"# {ctx.identity_text} in {_scope_text(ctx)} ({ctx.source})"]
     if not reaches:
         lines.append("no footholds: this identity can neither exec into, create nor re-police anything in scope")
-        emit("\n".join(lines))
+        emit(lines)
         return EXIT_OK
     headers = ["Foothold", "Access", "Obtained via", "Reaches", "Top destinations", "Risk"]
     if output == "wide":
@@ -485,14 +485,14 @@ def reach(kube: KubeOptions, manifests: tuple[str, ...], with_default_roles: boo
         if output == "wide":
             row.append(r.risk_reason)
         rows.append(row)
-    lines.append(table(headers, rows))
+    lines.extend(table(headers, rows).splitlines())
     summary = data["summary"]["byRisk"]
     lines.append("")
     lines.append(f"{len(reaches)} foothold(s): " + ", ".join(f"{n} {k}" for k, n in summary.items()))
     top = reaches[0]
     if top.risk in ("critical", "high"):
         lines.append(f"riskiest: {top.foothold.display}: {top.risk_reason}")
-    emit("\n".join(lines))
+    emit(lines)
     for n in ctx.notes:
         log.warn(n)
     return EXIT_OK
@@ -652,11 +652,11 @@ def _severity_counts(findings: Sequence[Finding]) -> dict[str, int]:
 
 
 def _audit_text(ctx: AccessContext, findings: Sequence[Finding], results: Sequence[Any], fail_on: str,
-                failing: Sequence[Finding], wide: bool) -> str:  # fmt: skip
+                failing: Sequence[Finding], wide: bool) -> list[str]:  # fmt: skip
     lines = [f"# audit of {_scope_text(ctx)} ({ctx.source})"]
     if wide:
         rows = [[_risk(f.severity.upper()), f.check, f.object, f.reason, f.hint] for f in findings]
-        lines.append(table(["Severity", "Check", "Object", "Reason", "Hint"], rows))
+        lines.extend(table(["Severity", "Check", "Object", "Reason", "Hint"], rows).splitlines())
     else:
         for f in findings:
             lines.append("")
@@ -676,7 +676,7 @@ def _audit_text(ctx: AccessContext, findings: Sequence[Finding], results: Sequen
     verdict = style("FAIL", "red", "bold") if failing else style("PASS", "green", "bold")
     total = f"{len(findings)} finding(s)" + (": " + ", ".join(f"{n} {s}" for s, n in counts.items()) if counts else "")
     lines.append(f"{total}; --fail-on {fail_on}: {verdict}")
-    return "\n".join(lines)
+    return lines
 
 
 # --- report ------------------------------------------------------------------------------------------------------

@@ -260,8 +260,8 @@ def _whoami_text(
     cluster_error: str | None,
     now: float,
     local: bool,
-) -> str:
-    parts: list[str] = []
+) -> list[str]:
+    parts: list[list[str]] = []  # sections of lines (emit escapes each line: a claim cannot start a line of its own)
     if tok is not None:
         c = tok.claims
         groups = c.get("groups")
@@ -288,9 +288,9 @@ def _whoami_text(
         rows.append(["Cache", tok.cache])
         if mapped is not None and mapped.username:
             rows.append(["Maps to", f"{mapped.username} {_list_text(list(mapped.groups))} (API server claim mapping)"])
-        parts.append(style("Local view (cached ID token)", "bold") + "\n" + table(["attribute", "value"], rows))
+        parts.append([style("Local view (cached ID token)", "bold"), *table(["attribute", "value"], rows).splitlines()])
     elif not local:
-        parts.append(style("Local view", "bold") + "\n(the kubeconfig user is not kubectl netsso: no cached SSO token)")
+        parts.append([style("Local view", "bold"), "(the kubeconfig user is not kubectl netsso: no cached SSO token)"])
     if cluster is not None:
         rows = [["Username", str(cluster.get("username", ""))]]
         if cluster.get("uid"):
@@ -298,9 +298,9 @@ def _whoami_text(
         rows.append(["Groups", _list_text([str(g) for g in cluster.get("groups") or ()])])
         for key, value in sorted((cluster.get("extra") or {}).items()):
             rows.append([f"Extra: {key}", _list_text([str(v) for v in value]) if isinstance(value, list) else str(value)])
-        parts.append(style("Cluster view (SelfSubjectReview)", "bold") + "\n" + table(["attribute", "value"], rows))
+        parts.append([style("Cluster view (SelfSubjectReview)", "bold"), *table(["attribute", "value"], rows).splitlines()])
     elif cluster_error:
-        parts.append(style("Cluster view", "bold") + "\n" + style("error: " + cluster_error, "red"))
+        parts.append([style("Cluster view", "bold"), style("error: " + cluster_error, "red")])
     lines = [style("Findings", "bold")]
     colour = {"error": "red", "warning": "yellow", "info": "cyan"}
     for f in findings:
@@ -318,8 +318,8 @@ def _whoami_text(
     elif not findings and tok is not None and cluster is not None:
         lines.append("none: the token and the cluster's view agree")
     if len(lines) > 1:
-        parts.append("\n".join(lines))
-    return "\n\n".join(parts)
+        parts.append(lines)
+    return [text for i, part in enumerate(parts) for text in ([""] if i else []) + part]
 
 
 # ------------------------------------------------------------------------------------------------ offline sources
@@ -594,7 +594,7 @@ def can_i(
             bound = bindings_of(az.model, who.identity, [req.namespace] if req.namespace else [])
             lines.append("  bound:   " + ("; ".join(f"{binding_ref(b)} -> {role_ref(b)}" for b in bound) or
                                           "(no binding applies to this identity here)"))  # fmt: skip
-        emit("\n".join(lines))
+        emit(lines)
     return EXIT_OK if allowed else EXIT_NO
 
 
@@ -797,14 +797,14 @@ def permissions(
     lines = []
     if manifests:
         lines.append(f"# {who.text} in {'all namespaces' if not namespace else 'namespace ' + namespace} ({data['source']})")
-    lines.append(table(headers, body))
+    lines.extend(table(headers, body).splitlines())
     shown = {(r.check.resource, r.check.group) for r in risky if r.allowed and any(m.resource.resource == r.check.resource
              and m.resource.group == r.check.group for m in matrix)}  # fmt: skip
     others = [r for r in risky if r.allowed and (r.check.resource, r.check.group) not in shown]
     if others:
         lines.append("")
         lines.append("Also risky: " + ", ".join(f"{r.name} ({r.check.why})" for r in others))
-    emit("\n".join(lines))
+    emit(lines)
     return EXIT_OK
 
 

@@ -132,7 +132,7 @@ def run(args: list[str]) -> int:
         if log.level() >= 3:
             import traceback
 
-            log.info(traceback.format_exc())
+            log.debug(traceback.format_exc(), at=3)
         log.info(f"error: internal error: {type(exc).__name__}: {exc}")
         log.info("hint: run again with -vvv for details and report it")
         return EXIT_ERROR

@@ -332,8 +332,8 @@ def _print_can_reach(
         lines.append("A minimal NetworkPolicy that would allow it (review before applying):")
         if data.get("fixCommand"):
             lines.append(f"# {data['fixCommand']} prints the same")
-        lines.append(generate.to_yaml(data["fix"]).rstrip("\n"))
-    emit("\n".join(lines))
+        lines.extend(generate.to_yaml(data["fix"]).splitlines())
+    emit(lines)
 
 
 def _representatives(results: Sequence[Any]) -> list[Any]:
@@ -866,6 +866,13 @@ def _ref(w: Workload) -> str:
     return w.ref
 
 
+def _shown(w: Workload) -> str:
+    """The name as a text renderer shows it (escaped), for a width computed before the writer escapes it."""
+    from ..output import escape
+
+    return escape(w.ref)
+
+
 def _decider(d: Any) -> str:
     """Short text for -o wide: the deciding rule, or why there is none."""
     if d.unknown_reason:
@@ -895,9 +902,9 @@ def _print_paths_table(run: PathsRun, wide: bool) -> None:
     Streamed one source workload at a time with column widths computed up front, so a million-row table needs no
     more memory than a small one.
     """
-    from ..output import style
+    from ..output import TerminalWriter, escape, style
 
-    out = sys.stdout
+    out = TerminalWriter(sys.stdout)
     src_groups: dict[str, list[int]] = {}
     for i, s in enumerate(run.sources):
         src_groups.setdefault(_group(s), []).append(i)
@@ -919,9 +926,11 @@ def _print_paths_table(run: PathsRun, wide: bool) -> None:
         out.write("no flows in scope\n")
         return
     max_pairs = max(len(m) for m in src_groups.values()) * max(dst_groups.values())
-    w_from = max(len("FROM"), *(len(g) for g in src_groups))
-    w_to = max(len("TO"), *(len(g) for g in dst_groups))
-    w_port = max(len("PORT"), *(len(p) for ports in block_port for p in ports)) if any(block_port) else 4
+    # names as shown (escaped): rows are still grouped by the names themselves, which escaping could confuse
+    shown_as = {g: escape(g) for g in (*src_groups, *dst_groups, *(p for ports in block_port for p in ports))}
+    w_from = max(len("FROM"), *(len(shown_as[g]) for g in src_groups))
+    w_to = max(len("TO"), *(len(shown_as[g]) for g in dst_groups))
+    w_port = max(len("PORT"), *(len(shown_as[p]) for ports in block_port for p in ports)) if any(block_port) else 4
     w_verdict = max(len("VERDICT"), len("UNKNOWN"), (len(f"PARTLY {max_pairs}/{max_pairs}") if max_pairs > 1 else 0))
     header = ["FROM".ljust(w_from), "TO".ljust(w_to), "PORT".ljust(w_port), "VERDICT".ljust(w_verdict) if wide else "VERDICT"]
     if not wide:
@@ -960,12 +969,14 @@ def _print_paths_table(run: PathsRun, wide: bool) -> None:
             else:  # some pod pairs allowed, some not: say how many
                 verdict, state = f"PARTLY {ok}/{n}", None
             totals[state] += 1
-            cells = [(sg if first else "").ljust(w_from), dg.ljust(w_to), port.ljust(w_port)]
+            cells = [(shown_as[sg] if first else "").ljust(w_from), shown_as[dg].ljust(w_to), shown_as[port].ljust(w_port)]
             shown = style(verdict, COLOUR[state] if not verdict.startswith("PARTLY") else "yellow")
             if wide:
                 s_i, j, block = member
                 v = block.evidence(s_i, j)
-                wide_rows.append((cells, shown + " " * (w_verdict - len(verdict)), _decider(v.egress), _decider(v.ingress)))
+                wide_rows.append(
+                    (cells, shown + " " * (w_verdict - len(verdict)), escape(_decider(v.egress)), escape(_decider(v.ingress)))
+                )
             else:
                 lines.append(("  ".join(cells) + "  " + shown).rstrip())
             first = False
@@ -1002,17 +1013,17 @@ def _print_matrix(run: PathsRun) -> None:
         if not dsts:
             continue
         width = max(len(str(number[id(d)])) for _, d in dsts)
-        label_w = max(len(f"{number[id(s)]} {_ref(s)}") for s in run.sources)
+        label_w = max(len(f"{number[id(s)]} {_shown(s)}") for s in run.sources)
         out.append(f"{key.text}   (rows: from, columns: to; '.' allowed, 'X' denied, '?' unknown, ' ' not in scope)")
         out.append(" " * label_w + "  " + " ".join(str(number[id(d)]).rjust(width) for _, d in dsts))
         for s_i, s in enumerate(run.sources):
             cells = []
             for j, d in dsts:
                 cells.append((CELL[result.allowed(s_i, j)] if run.in_scope(s, d) else " ").rjust(width))
-            out.append(f"{number[id(s)]} {_ref(s)}".ljust(label_w) + "  " + " ".join(cells))
+            out.append(f"{number[id(s)]} {_shown(s)}".ljust(label_w) + "  " + " ".join(cells))
         out.append("")
-    out.append("columns: " + ", ".join(f"{number[id(w)]}={_ref(w)}" for w in everyone))
-    emit("\n".join(out))
+    out.append("columns: " + ", ".join(f"{number[id(w)]}={_shown(w)}" for w in everyone))
+    emit(out)
 
 
 __all__ = ["can_reach", "paths"]
