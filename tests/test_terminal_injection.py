@@ -137,6 +137,14 @@ def test_paths(env: dict[str, str], folder: str, output: str) -> None:
         assert esc(POLICY) in p.stdout
 
 
+def test_paths_compact_and_external_rows(env: dict[str, str], folder: str) -> None:
+    # the compact view and the rows for addresses outside the cluster have renderers of their own
+    for args in (["paths", "-A", "--compact"], ["paths", "-A", "--compact", "--no-external"], ["paths", "-A"]):
+        p = run(env, *args, "--manifests", folder)
+        assert p.returncode == 0, (args, p.stderr)
+        assert_escaped(p.stdout + p.stderr, esc(EVIL_NS))
+
+
 @pytest.mark.parametrize("output", ["table", "wide"])
 def test_audit_keeps_the_high_finding_of_a_namespace_that_erases_its_line(env: dict[str, str], folder: str, output: str) -> None:
     p = run(env, "audit", "-o", output, "--manifests", folder)

@@ -6,7 +6,6 @@ JSON `{"rules": [...], "warnings": [...]}` or YAML; per-pair rows for addresses 
 from __future__ import annotations
 
 import json
-import re
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
@@ -22,12 +21,11 @@ if TYPE_CHECKING:
 # "about a million rows": past this a per-pair answer is for machines; people want the grouped rules
 BIG_OUTPUT_ROWS = 1_000_000
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
-
-
 def _safe(text: str) -> str:
-    """Names and labels come from manifests or the cluster: no terminal control characters in a table."""
-    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+    """Names and labels come from manifests or the cluster: escaped as every other text output escapes them."""
+    from ..output.text import escape
+
+    return escape(text)
 
 
 # --- --compact ---------------------------------------------------------------------------------------------------
@@ -83,8 +81,9 @@ def run_compact(
 
 def print_compact(result: CompactResult) -> None:
     from ..netpol.compact import describe_ports
+    from ..output import TerminalWriter
 
-    out = sys.stdout
+    out = TerminalWriter(sys.stdout)
     if not result.rules:
         out.write("no flows in scope are allowed\n")
         return
@@ -196,7 +195,10 @@ def print_external_table(run: Any, group: Callable[[Workload], str]) -> None:
     w_from = max(len("FROM"), *(len(x[0]) for x in lines))
     w_to = max(len("TO"), *(len(x[1]) for x in lines))
     w_port = max(len("PORTS"), *(len(x[2]) for x in lines))
-    out = sys.stdout
+    from ..output import TerminalWriter
+
+    # the writer turns the colour marks of style() into SGR codes (and escapes anything else)
+    out = TerminalWriter(sys.stdout)
     out.write("\n" + "  ".join(["FROM".ljust(w_from), "TO".ljust(w_to), "PORTS".ljust(w_port), "VERDICT"]) + "\n")
     colour = {True: "green", False: "red", None: "yellow"}
     for a, b, ports, text, v in lines:
