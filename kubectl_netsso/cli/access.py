@@ -82,7 +82,7 @@ def policy() -> None:
 
     \b
     kubectl netsso policy default-deny -n shop --allow-dns | kubectl apply -f -
-    kubectl netsso policy allow frontend/deploy/web shop/svc/api --port 80 --manifests examples/shop
+    kubectl netsso policy allow frontend/deploy/web shop/svc/api --port 80 --manifests example:shop
     """
 
 
@@ -139,7 +139,7 @@ def allow_cmd(
 
     \b
     Example:
-      kubectl netsso policy allow frontend/deploy/web shop/svc/api --port 80 --side ingress --manifests examples/shop
+      kubectl netsso policy allow frontend/deploy/web shop/svc/api --port 80 --side ingress --manifests example:shop
     """
     from ..netpol import endpoints, generate
 
@@ -372,7 +372,7 @@ def _offline_identity(kube: KubeOptions, kw: dict[str, Any], required: bool) -> 
         if required:
             raise NetssoError(
                 "no identity for an offline check: pass --as USER and/or --as-group GROUP, or log in first",
-                hint="e.g. kubectl netsso reach -A --manifests examples/shop --with-default-roles --as-group oidc:contractors",
+                hint="e.g. kubectl netsso reach -A --manifests example:shop --with-default-roles --as-group oidc:contractors",
             ) from None
         return None, (), ""
     return ident.user, ident.groups, how
@@ -438,7 +438,7 @@ def reach(kube: KubeOptions, manifests: tuple[str, ...], with_default_roles: boo
 
     \b
     Example:
-      kubectl netsso reach -A --manifests examples/shop --with-default-roles --as-group oidc:contractors
+      kubectl netsso reach -A --manifests example:shop --with-default-roles --as-group oidc:contractors
     """
     started = time.perf_counter()
     ctx = build_context(kube, manifests, with_default_roles, kw, identity="required")
@@ -523,11 +523,12 @@ def _load_expect(paths: Sequence[str]) -> list[Any]:
     import yaml
 
     from ..access.expect import load_expectations
+    from ..cluster.examples import resolve
 
     out: list[Any] = []
     for path in paths:
         try:
-            with open(path, encoding="utf-8") as fh:
+            with open(resolve(path), encoding="utf-8") as fh:
                 data = yaml.safe_load(fh)
         except OSError as exc:
             raise NetssoError(f"cannot read --expect file {path}: {exc.strerror or exc}") from None
@@ -605,7 +606,7 @@ def audit(
 
     \b
     Example:
-      kubectl netsso audit --manifests examples/shop --with-default-roles --expect examples/shop/expect.yaml
+      kubectl netsso audit --manifests example:shop --with-default-roles --expect example:shop-expect.yaml
     """
     from ..access.audit import CHECKS
     from ..access.model import severity_rank
@@ -696,7 +697,7 @@ def report(
 
     \b
     Example:
-      kubectl netsso report --html shop.html --manifests examples/shop --with-default-roles --as-group oidc:contractors
+      kubectl netsso report --html shop.html --manifests example:shop --with-default-roles --as-group oidc:contractors
     """
     from ..access.report import build_report, render_html
 

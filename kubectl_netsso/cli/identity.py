@@ -469,7 +469,7 @@ def can_i(
     \b
     Examples:
       kubectl netsso can-i create deployments.apps -n shop --as alice --as-group oidc:shop-devs \\
-          --manifests examples/shop --with-default-roles
+          --manifests example:shop --with-default-roles
       kubectl netsso can-i create pods --subresource exec -n payments
       kubectl netsso can-i get /healthz
       kubectl netsso can-i --list -n shop
@@ -647,7 +647,7 @@ def permissions(
 
     \b
     Example:
-      kubectl netsso permissions -n frontend --manifests examples/shop --with-default-roles --as carol --as-group oidc:contractors
+      kubectl netsso permissions -n frontend --manifests example:shop --with-default-roles --as carol --as-group oidc:contractors
     """
     mapping = _mapping(kw)
     values = _provider_values(kw)

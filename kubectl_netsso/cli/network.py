@@ -178,7 +178,7 @@ def can_reach(
     \b
     Exit status: 0 allowed, 1 denied, 3 unknown or error.
     Example:
-      kubectl netsso can-reach frontend/deploy/web shop/svc/api --port 80 --manifests examples/shop
+      kubectl netsso can-reach frontend/deploy/web shop/svc/api --port 80 --manifests example:shop
     """
     from ..netpol import endpoints
 
@@ -484,8 +484,8 @@ def paths(
 
     \b
     Examples:
-      kubectl netsso paths -n shop --manifests examples/shop
-      kubectl netsso paths -A --port 8080 -o matrix --manifests examples/shop
+      kubectl netsso paths -n shop --manifests example:shop
+      kubectl netsso paths -A --port 8080 -o matrix --manifests example:shop
     """
     from ..netpol import endpoints
 

@@ -75,5 +75,5 @@ def manifests_option(func: F) -> F:
         "manifests",
         metavar="PATH",
         multiple=True,
-        help="Work offline on manifests: a file, a folder (recursive) or '-' for stdin. Repeatable.",
+        help="Work offline on manifests: a file, a folder (recursive), '-' for stdin, or example:shop (shipped). Repeatable.",
     )(func)
