@@ -12,6 +12,7 @@ import click
 from .. import log
 from ..errors import EXIT_ERROR, EXIT_NO, EXIT_OK, EXIT_USAGE, NetssoError
 from ..output import emit, render, style, table
+from . import completion
 from .options import KubeOptions, kube_options, manifests_option, output_option
 
 if TYPE_CHECKING:
@@ -92,7 +93,7 @@ def policy() -> None:
     "--allow-dns", is_flag=True, help="Also allow egress to the cluster DNS (kube-system k8s-app=kube-dns, 53/UDP+TCP)."
 )
 @click.option("--context", metavar="NAME", hidden=True)
-@click.option("--kubeconfig", metavar="PATH", hidden=True)
+@click.option("--kubeconfig", metavar="PATH", type=click.Path(), hidden=True)
 def default_deny_cmd(namespace: str | None, allow_dns: bool, context: str | None, kubeconfig: str | None) -> None:
     """Deny all ingress and egress for every pod of a namespace.
 
@@ -110,8 +111,8 @@ def default_deny_cmd(namespace: str | None, allow_dns: bool, context: str | None
 
 
 @policy.command("allow")
-@click.argument("source", metavar="FROM")
-@click.argument("destination", metavar="TO")
+@click.argument("source", metavar="FROM", shell_complete=completion.source_endpoints)
+@click.argument("destination", metavar="TO", shell_complete=completion.destination_endpoints)
 @click.option("--port", "port_text", metavar="PORT", help="Port number or name (the Service port when TO is a Service).")
 @click.option("--protocol", type=click.Choice(["TCP", "UDP", "SCTP"], case_sensitive=False), default="TCP", show_default=True)
 @click.option(
@@ -566,6 +567,8 @@ def run_audit(ctx: AccessContext, expect_paths: Sequence[str]) -> tuple[list[Fin
     "expect_paths",
     metavar="FILE",
     multiple=True,
+    type=click.Path(),
+    shell_complete=completion.expect_files,
     help="YAML reachability assertions to check too (repeatable; schema in README / access/expect.py).",
 )
 @click.option(
@@ -573,9 +576,11 @@ def run_audit(ctx: AccessContext, expect_paths: Sequence[str]) -> tuple[list[Fin
     "only",
     metavar="CHECK",
     multiple=True,
+    shell_complete=completion.audit_checks,
     help="Report only these checks (repeatable), e.g. expectation-failed, edit-networkpolicies.",
 )
-@click.option("--skip", "skip", metavar="CHECK", multiple=True, help="Leave out these checks (repeatable), e.g. accepted risks.")
+@click.option("--skip", "skip", metavar="CHECK", multiple=True, shell_complete=completion.audit_checks,
+              help="Leave out these checks (repeatable), e.g. accepted risks.")
 @click.option(
     "--fail-on",
     type=click.Choice(["info", "low", "medium", "high", "critical", "never"]),
@@ -674,10 +679,12 @@ def _audit_text(ctx: AccessContext, findings: Sequence[Finding], results: Sequen
 
 
 @click.command("report")
-@click.option("--html", "html_path", metavar="FILE", required=True, help="Write the report to FILE ('-' for stdout).")
+@click.option("--html", "html_path", metavar="FILE", required=True, type=click.Path(),
+              help="Write the report to FILE ('-' for stdout).")
 @manifests_option
 @click.option("--with-default-roles", is_flag=True, help="Offline: add the upstream default ClusterRoles (admin, edit, view...).")
-@click.option("--expect", "expect_paths", metavar="FILE", multiple=True, help="Also check these --expect assertions.")
+@click.option("--expect", "expect_paths", metavar="FILE", multiple=True, type=click.Path(),
+              shell_complete=completion.expect_files, help="Also check these --expect assertions.")
 @_identity_options
 @kube_options
 def report(

@@ -17,6 +17,7 @@ import click
 
 from .. import log
 from ..errors import EXIT_ERROR, EXIT_NO, EXIT_OK, EXIT_USAGE, NetssoError
+from . import completion
 from .options import KubeOptions, kube_options, manifests_option, output_option
 
 if TYPE_CHECKING:
@@ -138,8 +139,8 @@ class PairResult:
 
 
 @click.command("can-reach")
-@click.argument("source", metavar="FROM", required=False)
-@click.argument("destination", metavar="TO", required=False)
+@click.argument("source", metavar="FROM", required=False, shell_complete=completion.source_endpoints)
+@click.argument("destination", metavar="TO", required=False, shell_complete=completion.destination_endpoints)
 @click.option("--port", "port_text", metavar="PORT", help="Port number or name (the Service port when TO is a Service).")
 @click.option("--protocol", type=PROTOCOL, default="TCP", show_default=True)
 @click.option("--from-selector", metavar="LABELS", help="Source is a (hypothetical) pod with these labels, e.g. app=web.")

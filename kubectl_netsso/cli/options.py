@@ -8,6 +8,8 @@ from typing import Any, TypeVar
 
 import click
 
+from . import completion
+
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -27,7 +29,8 @@ def kube_options(func: F) -> F:
     The command receives one ``kube: KubeOptions`` argument.
     """
     opts = [
-        click.option("--kubeconfig", metavar="PATH", help="Path to the kubeconfig file (default: $KUBECONFIG, ~/.kube/config)."),
+        click.option("--kubeconfig", metavar="PATH", type=click.Path(),
+                     help="Path to the kubeconfig file (default: $KUBECONFIG, ~/.kube/config)."),
         click.option("--context", metavar="NAME", help="The kubeconfig context to use."),
         click.option("-n", "--namespace", metavar="NS", help="Namespace (default: the context's, else 'default')."),
         click.option("-A", "--all-namespaces", is_flag=True, help="All namespaces."),
@@ -75,5 +78,7 @@ def manifests_option(func: F) -> F:
         "manifests",
         metavar="PATH",
         multiple=True,
+        type=click.Path(),
+        shell_complete=completion.manifests,
         help="Work offline on manifests: a file, a folder (recursive), '-' for stdin, or example:shop (shipped). Repeatable.",
     )(func)
