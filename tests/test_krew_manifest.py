@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
+import io
 import re
 import subprocess
 import sys
 import tarfile
+import zipfile
 from pathlib import Path
 
 import yaml
@@ -59,17 +62,62 @@ def test_platforms() -> None:
         assert p["bin"] == "kubectl-netsso"
 
 
-def test_archive_ships_executable_bin_and_license(tmp_path: Path) -> None:
+def build(out: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, str(ROOT / "scripts" / "krew" / "build_archive.py"), str(out)],
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_archive_ships_executable_bin_license_and_a_wheel(tmp_path: Path) -> None:
     out = tmp_path / "netsso.tar.gz"
-    subprocess.run([sys.executable, str(ROOT / "scripts" / "krew" / "build_archive.py"), str(out)], check=True,
-                   capture_output=True)
+    assert build(out).returncode == 0
     with tarfile.open(out) as tar:
         members = {m.name: m for m in tar.getmembers()}
     assert members["kubectl-netsso"].mode & 0o111, "krew keeps tar mode bits: bin must be executable"
-    assert "LICENSE" in members
-    assert "src/kubectl_netsso/__main__.py" in members and "src/pyproject.toml" in members
-    # Deterministic: building twice gives the same digest (so the manifest's sha256 can be checked at release).
+    assert set(members) == {"kubectl-netsso", "install.py", "LICENSE", "VERSION", "kubectl_netsso-0.1.0-py3-none-any.whl"}
+    # Deterministic: building twice gives the same bytes (so the manifest's sha256 can be checked).
     out2 = tmp_path / "again.tar.gz"
-    subprocess.run([sys.executable, str(ROOT / "scripts" / "krew" / "build_archive.py"), str(out2)], check=True,
-                   capture_output=True)
+    assert build(out2).returncode == 0
     assert out.read_bytes() == out2.read_bytes()
+
+
+def test_manifest_sha256_is_the_archive_built_from_this_tree(tmp_path: Path) -> None:
+    out = tmp_path / "netsso.tar.gz"
+    assert build(out).returncode == 0
+    digest = hashlib.sha256(out.read_bytes()).hexdigest()
+    for platform in load()["spec"]["platforms"]:
+        assert platform["sha256"] == digest, (
+            "plugin-manifest/netsso.yaml is stale: run python scripts/krew/build_archive.py OUT.tar.gz --update-manifest"
+        )
+
+
+def test_the_wheel_holds_what_setuptools_installs(tmp_path: Path) -> None:
+    out = tmp_path / "netsso.tar.gz"
+    assert build(out).returncode == 0
+    with tarfile.open(out) as tar:
+        member = tar.extractfile("kubectl_netsso-0.1.0-py3-none-any.whl")
+        assert member is not None
+        wheel = zipfile.ZipFile(io.BytesIO(member.read()))
+    names = set(wheel.namelist())
+    package = {n for n in names if n.startswith("kubectl_netsso/")}
+    # the same rules setuptools applies: every module, plus pyproject's package-data globs
+    expected = {p.relative_to(ROOT).as_posix() for p in (ROOT / "kubectl_netsso").rglob("*.py") if "__pycache__" not in p.parts}
+    expected |= {"kubectl_netsso/py.typed"}
+    expected |= {f"kubectl_netsso/data/{p.name}" for p in (ROOT / "kubectl_netsso" / "data").iterdir()}
+    expected |= {f"kubectl_netsso/examples/{p.relative_to(ROOT / 'examples').as_posix()}"
+                 for p in (ROOT / "examples").rglob("*") if p.is_file()}
+    assert package == expected
+    meta = wheel.read("kubectl_netsso-0.1.0.dist-info/METADATA").decode()
+    import tomllib
+
+    deps = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+    assert [ln.split(": ", 1)[1] for ln in meta.splitlines() if ln.startswith("Requires-Dist: ")] == deps
+    assert "kubectl_complete-netsso = kubectl_netsso.cli.complete:main" in wheel.read(
+        "kubectl_netsso-0.1.0.dist-info/entry_points.txt").decode()
+
+
+def test_build_script_creates_its_folder_and_errors_in_one_line(tmp_path: Path) -> None:
+    assert build(tmp_path / "a" / "b" / "netsso.tar.gz").returncode == 0
+    (tmp_path / "file").write_text("")
+    r = build(tmp_path / "file" / "netsso.tar.gz")
+    assert r.returncode == 3 and "Traceback" not in r.stderr
+    assert r.stderr.startswith("error: cannot build the krew archive: ") and len(r.stderr.splitlines()) == 1, r.stderr
