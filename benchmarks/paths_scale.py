@@ -228,6 +228,12 @@ def parse_nca(path: str, port: int, protocol: str) -> set[tuple[str, str]]:
     return allowed
 
 
+def _short(name: str) -> str:
+    """Our NS/kind/NAME (a workload) as NCA names it, NS/NAME; pods are NS/NAME already."""
+    parts = name.split("/")
+    return f"{parts[0]}/{parts[-1]}"
+
+
 def parse_ours(path: str) -> tuple[set[tuple[str, str]], int, int, int]:
     """(allowed pairs, number of paths, distinct (from, to) pairs, unknown count) from our JSON, line by line."""
     allowed: set[tuple[str, str]] = set()
@@ -240,7 +246,7 @@ def parse_ours(path: str) -> tuple[set[tuple[str, str]], int, int, int]:
                 continue
             row = json.loads(line)
             total += 1
-            key = (row["from"], row["to"])
+            key = (_short(row["from"]), _short(row["to"]))
             if pairs is not None:
                 pairs.add(key)
                 if len(pairs) > 3_000_000:

@@ -26,17 +26,22 @@ def level() -> int:
     return _level
 
 
-def register_secret(value: str | None) -> None:
-    """Remember a secret value (e.g. an opaque access or refresh token) so it is redacted wherever it appears."""
-    if value and len(value) >= 8:
-        _secrets.add(value)
+def register_secret(value: str | None, min_length: int = 8) -> None:
+    """Remember a secret value (an opaque token, a code, the client secret) so it is redacted wherever it appears,
+    also in the percent-encoded forms a provider echoing a request body would show. Short values are left alone
+    (replacing every "abc" in a message would garble it); a client secret is registered with min_length=6."""
+    if not isinstance(value, str) or len(value) < min_length:
+        return
+    from urllib.parse import quote, quote_plus
+
+    _secrets.update({value, quote(value, safe=""), quote_plus(value)})
 
 
 def redact(text: str) -> str:
-    """Replace every token-looking string in text by a short, harmless prefix."""
-    for secret in _secrets:
+    """Replace every token-looking string in text by a short, harmless prefix (registered secrets: nothing of them)."""
+    for secret in sorted(_secrets, key=len, reverse=True):  # longest first: one secret may contain another
         if secret in text:
-            text = text.replace(secret, secret[:4] + "...[redacted]")
+            text = text.replace(secret, "[redacted]")
     text = _JWT.sub(lambda m: m.group(0)[:8] + "...[redacted]", text)
     text = _BEARER.sub(r"\1[redacted]", text)
     text = _SECRET_FIELDS.sub(r"\1[redacted]", text)

@@ -30,9 +30,9 @@ def test_default_deny_with_dns(tmp_path: Path) -> None:
     assert docs[0]["spec"] == {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}
 
 
-def test_default_deny_bad_namespace_is_one_line_error(tmp_path: Path) -> None:
+def test_default_deny_bad_namespace_is_one_line_usage_error(tmp_path: Path) -> None:
     r = netsso("policy", "default-deny", "-n", "Not_Valid", home=tmp_path)
-    assert r.returncode == 3
+    assert r.returncode == 2
     assert r.stderr.startswith("error: ") and "Traceback" not in r.stderr
 
 
@@ -77,7 +77,7 @@ def test_allow_unknown_endpoint_is_error_3(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("port", ["0", "99999", "Bad_Name"])
-def test_allow_bad_port_is_error(tmp_path: Path, port: str) -> None:
+def test_allow_bad_port_is_usage_error(tmp_path: Path, port: str) -> None:
     r = netsso("policy", "allow", "frontend/web", "shop/api", "--port", port, "--manifests", SHOP, home=tmp_path)
-    assert r.returncode == 3, r.stderr
+    assert r.returncode == 2, r.stderr
     assert "Traceback" not in r.stderr

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime
 import ipaddress
 import json
+import os
 import ssl
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -42,6 +43,9 @@ def _self_signed(directory: Path, cn: str = "netsso unit test") -> tuple[Path, P
     return cert_path, key_path
 
 
+HTTPS_OP_EXTRA: dict[str, str] = {}  # discovery fields the https_op fixture adds or overrides (monkeypatch.setitem)
+
+
 @pytest.fixture()
 def https_op(tmp_path: Path) -> Any:
     """A discovery document served over HTTPS with a self-signed certificate."""
@@ -54,7 +58,8 @@ def https_op(tmp_path: Path) -> Any:
 
         def do_GET(self) -> None:  # noqa: N802
             body = json.dumps({"issuer": box["issuer"], "authorization_endpoint": box["issuer"] + "/auth",
-                               "token_endpoint": box["issuer"] + "/token", "jwks_uri": box["issuer"] + "/jwks"}).encode()
+                               "token_endpoint": box["issuer"] + "/token", "jwks_uri": box["issuer"] + "/jwks",
+                               **HTTPS_OP_EXTRA}).encode()
             self.send_response(200)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(body)))
@@ -147,3 +152,27 @@ def test_keyboard_grant_accepts_pasted_redirect(tmp_path: Path, monkeypatch: pyt
         assert "redirect_uri=urn%3Aietf%3Awg%3Aoauth%3A2.0%3Aoob" in urls[0]
         with pytest.raises(NetssoError, match="state mismatch"):
             flows.login_keyboard(s, discovery.discover(s), read_line=lambda: "urn:x?code=abc&state=forged")
+
+
+def test_a_ca_bundle_planted_in_the_cache_is_never_trusted(https_op: tuple[str, Path], tmp_path: Path,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 9 item 3: several --certificate-authority files used to be combined into <cache>/ca/<sha>.pem and reused;
+    whoever wrote that file first decided which servers the plugin trusts. Trust material is no longer cached."""
+    import hashlib
+
+    monkeypatch.delenv("REQUESTS_CA_BUNDLE", raising=False)
+    monkeypatch.delenv("CURL_CA_BUNDLE", raising=False)
+    issuer, attacker_cert = https_op  # the attacker's server: its certificate is in none of the user's CA files
+    mine_a, _ = _self_signed(tmp_path / "a", cn="my CA a")
+    mine_b, _ = _self_signed(tmp_path / "b", cn="my CA b")
+    cache = tmp_path / "c"
+    s = ProviderSettings(issuer, "kube", certificate_authorities=(str(mine_a), str(mine_b)), token_cache_dir=str(cache))
+    blob = b"".join(Path(p).read_bytes().strip() + b"\n" for p in s.certificate_authorities)
+    planted = cache / "ca" / (hashlib.sha256(blob).hexdigest() + ".pem")
+    planted.parent.mkdir(parents=True)
+    planted.write_bytes(attacker_cert.read_bytes())
+    os.chmod(planted, 0o600)
+    with pytest.raises(NetssoError, match="certificate verify failed"):
+        discovery.discover(s, use_cache=False)
+    assert planted.read_bytes() == attacker_cert.read_bytes()  # not used, not rewritten
+    assert not [p for p in cache.rglob("*.pem") if p != planted]  # and nothing new cached

@@ -91,6 +91,25 @@ def test_device_flow_polls_with_slow_down(op: FakeOP, settings: ProviderSettings
     assert waits == [5, 5, 10, 10]
 
 
+def test_device_flow_survives_a_dropped_poll(op: FakeOP, settings: ProviderSettings, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A provider whose keep-alive timeout equals the poll interval (Node's default is 5 s, RFC 8628's default interval
+    # is 5 s) closes the reused connection just as the next poll is sent: that poll gets no answer. The device code is
+    # still good, so polling goes on.
+    monkeypatch.setattr(flows, "_sleep", lambda s: None)
+    op.device_script = ["authorization_pending", "drop", "authorization_pending", "drop", "drop"]
+    tokens = flows.login_device(settings.replace(skip_open_browser=True), discover(settings))
+    assert tokens.claims["sub"] == "alice"
+
+
+def test_device_flow_gives_up_when_the_provider_stays_unreachable(op: FakeOP, settings: ProviderSettings,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(flows, "_sleep", lambda s: None)
+    op.device_script = ["drop"] * flows.DEVICE_POLL_FAILURES
+    with pytest.raises(NetssoError, match="unreachable"):
+        flows.login_device(settings.replace(skip_open_browser=True), discover(settings))
+    assert op.device_script == []
+
+
 @pytest.mark.parametrize(("error", "message"), [("access_denied", "denied"), ("expired_token", "expired")])
 def test_device_flow_stops_on_terminal_errors(op: FakeOP, settings: ProviderSettings, monkeypatch: pytest.MonkeyPatch,
                                               error: str, message: str) -> None:

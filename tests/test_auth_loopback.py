@@ -34,7 +34,7 @@ def wait_async(listener: LoopbackListener, timeout: float) -> dict[str, Any]:
         except NetssoError as exc:
             box["error"] = exc
 
-    box["thread"] = threading.Thread(target=run)
+    box["thread"] = threading.Thread(target=run, daemon=True)  # a hung listener must not hang pytest
     box["thread"].start()
     return box
 
@@ -128,3 +128,119 @@ def test_non_loopback_addresses_refused(addr: str) -> None:
 def test_loopback_address_forms() -> None:
     assert parse_listen_address("localhost:8000") == ("127.0.0.1", 8000)
     assert parse_listen_address("[::1]:0") == ("::1", 0)
+
+
+# -- issue 9 item 1: idle connections ---------------------------------------------------------------------------
+
+def _idle(port: int, n: int) -> list[socket.socket]:
+    """Local processes that connect to the listener and send nothing."""
+    return [socket.create_connection(("127.0.0.1", port), timeout=5) for _ in range(n)]
+
+
+def test_idle_connections_do_not_block_the_redirect(listener: LoopbackListener) -> None:
+    idle = _idle(listener.port, 5)
+    try:
+        box = wait_async(listener, 8)
+        status, body = get(f"http://127.0.0.1:{listener.port}/callback?code=c-1&state=good-state&iss={ISS}")
+        assert status == 200 and "Authenticated" in body
+        box["thread"].join(10)
+        assert box.get("code") == "c-1"
+    finally:
+        for s in idle:
+            s.close()
+
+
+def test_timeout_ends_within_bounds_while_idle_connections_are_open() -> None:
+    lst = LoopbackListener(["127.0.0.1:0"], "/callback", issuer=ISS)
+    lst.start("s")
+    idle = _idle(lst.port, 5)
+    try:
+        box = wait_async(lst, 1)
+        box["thread"].join(6)
+        assert not box["thread"].is_alive(), "wait()/close() hung on an idle connection"
+        assert "no login response from the browser within 1 s" in box["error"].message
+    finally:
+        for s in idle:
+            s.close()
+
+
+def test_a_flood_of_idle_connections_is_survived(listener: LoopbackListener) -> None:
+    """More idle connections than handler slots: the extra ones are closed at once, the listener keeps serving."""
+    from kubectl_netsso.auth import loopback
+
+    box = wait_async(listener, 15)
+    idle = []
+    for _ in range(loopback.MAX_CONNECTIONS + 20):
+        idle += _idle(listener.port, 1)
+        time.sleep(0.002)
+    try:
+        extra = idle[-1]
+        extra.settimeout(5)
+        assert extra.recv(10) == b""  # over the limit: hung up on
+    finally:
+        for s in idle:
+            s.close()
+    status, _body = get(f"http://127.0.0.1:{listener.port}/callback?code=c-2&state=good-state")
+    box["thread"].join(10)
+    assert status == 200 and box.get("code") == "c-2"
+
+
+def test_idle_connection_is_dropped_after_the_connection_timeout(monkeypatch: pytest.MonkeyPatch) -> None:
+    from kubectl_netsso.auth import loopback
+
+    monkeypatch.setattr(loopback._Handler, "timeout", 0.5)
+    lst = LoopbackListener(["127.0.0.1:0"], "/callback")
+    lst.start("s")
+    try:
+        (s,) = _idle(lst.port, 1)
+        s.settimeout(5)
+        started = time.monotonic()
+        assert s.recv(100) == b""  # the listener hung up on us
+        assert time.monotonic() - started < 4
+        s.close()
+    finally:
+        lst.close()
+
+
+# -- issue 9 item 10: RFC 9207 ------------------------------------------------------------------------------------
+
+def test_missing_iss_is_rejected_when_the_provider_promises_it() -> None:
+    lst = LoopbackListener(["127.0.0.1:0"], "/callback", issuer=ISS, require_iss=True)
+    lst.start("st")
+    box = wait_async(lst, 10)
+    status, body = get(f"http://127.0.0.1:{lst.port}/callback?code=c&state=st")
+    box["thread"].join(5)
+    assert status == 400 and "issuer" in body
+    assert "has no iss parameter" in box["error"].message and "RFC 9207" in box["error"].message
+
+
+def test_missing_iss_is_accepted_when_the_provider_does_not_promise_it(listener: LoopbackListener) -> None:
+    box = wait_async(listener, 10)
+    assert get(f"http://127.0.0.1:{listener.port}/callback?code=c&state=good-state")[0] == 200
+    box["thread"].join(5)
+    assert box["code"] == "c"
+
+
+@pytest.mark.parametrize("query", ["code=c&state=good-state", "error=access_denied&state=good-state",
+                                   "code=c&state=good-state&iss=https%3A%2F%2Fevil.test"])
+def test_the_page_is_written_before_the_login_ends(listener: LoopbackListener, monkeypatch: pytest.MonkeyPatch,
+                                                   query: str) -> None:
+    """Handler threads are daemons: once wait() returns the process may exit and end them, so the browser's page
+    must be complete by then (it used to be written after the login was finished: a cut-off page, seen in e2e)."""
+    from kubectl_netsso.auth import loopback
+
+    written = threading.Event()
+    page = loopback._Handler._page
+
+    def slow_page(self: Any, *args: Any) -> None:
+        time.sleep(0.3)  # widen the window in which the old order let wait() return first
+        page(self, *args)
+        written.set()
+
+    monkeypatch.setattr(loopback._Handler, "_page", slow_page)
+    box = wait_async(listener, 10)
+    client = threading.Thread(target=get, args=(f"http://127.0.0.1:{listener.port}/callback?{query}",), daemon=True)
+    client.start()
+    box["thread"].join(10)
+    assert written.is_set(), "the login ended before its page was written"
+    client.join(5)

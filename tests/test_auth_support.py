@@ -68,10 +68,14 @@ class FakeOP:
         self.revoked: list[str] = []
         self.rotate = True
         self.refresh_returns_id_token = True
-        self.device_script: list[str] = []  # errors to return on successive polls before success
+        self.device_script: list[str] = []  # errors to return on successive polls before success; "drop": no answer
         self.device_interval: int | None = None
         self.auth_error: tuple[str, str] | None = None
         self.extra_config: dict[str, Any] = {}
+        self.send_iss = True  # RFC 9207 iss in the authorization response
+        self.id_claims: dict[str, Any] = {}  # claims added to (or overriding) every issued ID token
+        self.token_reply: tuple[int, str, bytes] | None = None  # (status, content type, body) for every /token POST
+        self.token_echo = False  # answer /token with invalid_grant echoing the secrets it received (a leaky provider)
         self.lock = threading.Lock()
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.issuer = f"http://127.0.0.1:{self.server.server_address[1]}"
@@ -93,6 +97,7 @@ class FakeOP:
                   "groups": ["dev", "ops"], "email": "alice@example.test", "email_verified": True}
         if nonce:
             claims["nonce"] = nonce
+        claims.update(self.id_claims)
         claims.update(extra)
         return sign(claims, self.key)
 
@@ -162,7 +167,9 @@ class FakeOP:
                     else:
                         code = "code-" + secrets.token_urlsafe(16)
                         op.codes[code] = q
-                        params = {"code": code, "state": q.get("state", ""), "iss": op.issuer}
+                        params = {"code": code, "state": q.get("state", "")}
+                        if op.send_iss:
+                            params["iss"] = op.issuer
                     self.send_response(302)
                     self.send_header("Location", redirect + "?" + urlencode(params))
                     self.send_header("Content-Length", "0")
@@ -193,6 +200,21 @@ class FakeOP:
                 return self._json(404, {"error": "not_found"})
 
             def _token(self, form: dict[str, str]) -> None:
+                if op.token_echo:
+                    auth = self.headers.get("Authorization") or ""
+                    basic = base64.b64decode(auth[6:]).decode() if auth.startswith("Basic ") else ":"
+                    secret = basic.split(":", 1)[1]
+                    echoed = (f"refresh token {form.get('refresh_token')} (or {urlencode({'rt': form.get('refresh_token', '')})})"
+                              f" revoked; code {form.get('code')} used; client secret {secret} is wrong")
+                    return self._json(400, {"error": "invalid_grant", "error_description": echoed})
+                if op.token_reply is not None:
+                    status, ctype, data = op.token_reply
+                    self.send_response(status)
+                    self.send_header("Content-Type", ctype)
+                    self.send_header("Content-Length", str(len(data)))
+                    self.end_headers()
+                    self.wfile.write(data)
+                    return None
                 grant = form.get("grant_type")
                 if grant == "authorization_code":
                     req = op.codes.pop(form.get("code", ""), None)
@@ -229,7 +251,11 @@ class FakeOP:
                     if dev is None:
                         return self._json(400, {"error": "invalid_grant"})
                     if op.device_script:
-                        return self._json(400, {"error": op.device_script.pop(0)})
+                        step = op.device_script.pop(0)
+                        if step == "drop":  # the connection closes with no answer (an idle keep-alive timed out)
+                            self.close_connection = True
+                            return None
+                        return self._json(400, {"error": step})
                     del op.devices[form["device_code"]]
                     return self._json(200, op._issue("alice", None))
                 return self._json(400, {"error": "unsupported_grant_type"})
@@ -255,3 +281,71 @@ def follow_opened_urls(op: FakeOP, monkeypatch: Any) -> list[str]:
 
     monkeypatch.setattr(browser, "open_url", open_url)
     return opened
+
+
+# -- the installed executable against a FakeOP ------------------------------------------------------------------------
+
+_BROWSE = '''import sys, urllib.error, urllib.request
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+try:
+    urllib.request.build_opener(NoRedirect).open(sys.argv[-1], timeout=10)
+except urllib.error.HTTPError as err:
+    location = err.headers.get("Location")
+    if location:
+        try:
+            urllib.request.urlopen(location, timeout=10).read()
+        except urllib.error.HTTPError:
+            pass
+'''
+
+
+def plugin_exe() -> str:
+    import os
+    import shutil
+    import sysconfig
+
+    import pytest
+
+    path = os.path.join(sysconfig.get_path("scripts"), "kubectl-netsso")
+    if not os.path.exists(path):
+        found = shutil.which("kubectl-netsso")
+        if not found:
+            pytest.skip("kubectl-netsso is not installed (pip install -e .)")
+        path = found
+    return path
+
+
+class PluginRunner:
+    """Runs the installed ``kubectl-netsso`` with a private HOME against a FakeOP; the "browser" is a tiny script that
+    does what a browser does with the URL (GET it, follow the redirect to the loopback listener)."""
+
+    def __init__(self, op: FakeOP, root: Any, client_id: str = "netsso") -> None:
+        import os
+        import sys
+
+        self.op = op
+        self.home = root / "home"
+        self.home.mkdir(parents=True, exist_ok=True)
+        self.browse = root / "browse.py"
+        self.browse.write_text(_BROWSE)
+        self.cache_dir = self.home / ".kube" / "cache" / "netsso"
+        self.env = {k: v for k, v in os.environ.items()
+                    if not k.startswith("NETSSO_") and k not in ("KUBECACHEDIR", "KUBERNETES_EXEC_INFO", "DISPLAY",
+                                                                  "WAYLAND_DISPLAY", "BROWSER", "KUBECONFIG")}
+        self.env.update(HOME=str(self.home), KUBECACHEDIR=str(self.home / ".kube" / "cache"),
+                        KUBECONFIG=str(self.home / ".kube" / "config"),
+                        NETSSO_OIDC_ISSUER_URL=op.issuer, NETSSO_OIDC_CLIENT_ID=client_id,
+                        NETSSO_LISTEN_ADDRESS="127.0.0.1:0", NETSSO_GRANT_TYPE="authcode",
+                        NETSSO_BROWSER_COMMAND=f"{sys.executable} {self.browse}")
+
+    def run(self, *args: str, env: dict[str, str] | None = None, timeout: float = 60) -> Any:
+        import subprocess
+
+        return subprocess.run([plugin_exe(), *args], env={**self.env, **(env or {})}, capture_output=True, text=True,
+                              timeout=timeout, stdin=subprocess.DEVNULL)
+
+
+NONINTERACTIVE_EXEC_INFO = json.dumps({"kind": "ExecCredential", "apiVersion": "client.authentication.k8s.io/v1",
+                                       "spec": {"interactive": False}})

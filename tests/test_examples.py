@@ -63,7 +63,7 @@ def test_examples_never_overwrites(tmp_path: Path) -> None:
 def test_example_paths_work_from_any_folder(tmp_path: Path) -> None:
     r = run("paths", "-A", "--port", "443", "--manifests", "example:shop", "-o", "json", cwd=tmp_path)
     assert r.returncode == 0, r.stderr
-    assert '"from":"shop/api","to":"payments/payments","port":443' in r.stdout.replace(" ", "")
+    assert '"from":"shop/deployment/api","to":"payments/deployment/payments","port":443' in r.stdout.replace(" ", "")
     sub = run("paths", "-A", "--manifests", "example:shop/db", "--port", "5432", cwd=tmp_path)
     assert sub.returncode == 0 and "db/statefulset/postgres" in sub.stdout
 

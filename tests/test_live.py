@@ -518,3 +518,22 @@ def test_unknown_context(kube: KubeOptions) -> None:
 def test_namespace_defaults(kube: KubeOptions) -> None:
     assert live.LiveClient(kube).namespace == "shop"  # the context's
     assert live.LiveClient(KubeOptions(kube.kubeconfig, None, "other", False, None, ())).namespace == "other"
+
+
+def _node(name: str, ip: str) -> dict[str, Any]:
+    return {"apiVersion": "v1", "kind": "Node", "metadata": {"name": name},
+            "status": {"addresses": [{"type": "InternalIP", "address": ip}, {"type": "Hostname", "address": name}]}}  # fmt: skip
+
+
+def test_nodes_give_their_addresses_and_a_403_is_a_gap(kube: KubeOptions, apiserver: FakeAPIServer) -> None:
+    """A pod and its own node always talk (issue 10 item 5): live, the node addresses come from the Node objects;
+    a user who may not list nodes gets a gap (the pods' hostIPs still name their nodes), not an error."""
+    apiserver.add_objects([_node("node-a", "10.1.0.1")])
+    snap = live.load_snapshot(kube, ["shop"], parts={"network"})
+    assert [(n.name, n.addresses) for n in snap.nodes] == [("node-a", ("10.1.0.1",))]
+    assert not [g for g in snap.gaps if g.resource == "nodes"]
+    apiserver.forbid("nodes", None)
+    snap = live.load_snapshot(kube, ["shop"], parts={"network"})
+    assert snap.nodes == ()
+    (gap,) = [g for g in snap.gaps if g.resource == "nodes"]
+    assert gap.namespace is None and "forbidden" in gap.reason

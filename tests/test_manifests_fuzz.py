@@ -93,6 +93,8 @@ def check_types(snap: Snapshot) -> None:
             assert all(isinstance(v, str) for v in rule.verbs + rule.api_groups + rule.resources)
     for b in snap.bindings:
         assert b.role_kind in ("Role", "ClusterRole") and all(s.kind in ("User", "Group", "ServiceAccount") for s in b.subjects)
+    for inv in snap.invalid:  # rejected objects: one line each, and a warning for each
+        assert "\n" not in inv.message and any(w.startswith(inv.message) for w in snap.warnings)
 
 
 def _load(docs: list[Any]) -> None:

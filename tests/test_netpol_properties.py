@@ -19,11 +19,12 @@ from kubectl_netsso.cluster.snapshot import (
     Gap,
     Namespace,
     NetworkPolicy,
+    Node,
     Snapshot,
     Workload,
 )
 from kubectl_netsso.netpol.compile import compile_snapshot
-from kubectl_netsso.netpol.evaluate import allowed_pair, evaluate_flow
+from kubectl_netsso.netpol.evaluate import allowed_pair, evaluate_flow, own_node
 from kubectl_netsso.netpol.match import selects
 from kubectl_netsso.netpol.model import ExternalPeer, Flow
 from kubectl_netsso.netpol.paths import compute_paths
@@ -184,7 +185,16 @@ def clusters(draw: Any, with_anp: bool = True, with_gaps: bool = True) -> Snapsh
         )
         ips = (ip_for(i),) if draw(st.booleans()) else ()
         kind = draw(st.sampled_from(["Pod", "Pod", "Deployment"]))
-        workloads.append(Workload(ns, f"w{i}", kind, draw(labels), ports, ips, host_network=draw(st.integers(0, 9)) == 0))
+        host_network = draw(st.integers(0, 9)) == 0
+        # pods run on one of two nodes (known by name, by status.hostIP, or both); a hostNetwork pod has its node's IP
+        node = draw(st.sampled_from([None, "n1", "n2"])) if kind == "Pod" else None
+        host_ips = (NODE_IPS[node],) if node and draw(st.booleans()) else ()
+        if host_network and node:
+            ips = (NODE_IPS[node],)
+        workloads.append(
+            Workload(ns, f"w{i}", kind, draw(labels), ports, ips, host_network=host_network, node=node, host_ips=host_ips)
+        )
+    nodes = tuple(Node(n, (ip,)) for n, ip in NODE_IPS.items() if draw(st.booleans()))
     nps = tuple(
         NetworkPolicy(draw(st.sampled_from([n.name for n in namespaces])), f"np{i}", draw(np_spec()))
         for i in range(draw(st.integers(0, 4)))
@@ -199,8 +209,16 @@ def clusters(draw: Any, with_anp: bool = True, with_gaps: bool = True) -> Snapsh
     if with_gaps and draw(st.integers(0, 4)) == 0:
         gaps = (Gap(draw(st.sampled_from(["networkpolicies", "namespaces"])), draw(st.sampled_from([None, *NS_NAMES])), "403"),)
     return Snapshot(
-        namespaces=namespaces, workloads=tuple(workloads), network_policies=nps, admin_network_policies=tuple(anps), gaps=gaps
+        namespaces=namespaces,
+        workloads=tuple(workloads),
+        network_policies=nps,
+        admin_network_policies=tuple(anps),
+        gaps=gaps,
+        nodes=nodes,
     )
+
+
+NODE_IPS = {"n1": "10.9.0.1", "n2": "10.9.0.2"}
 
 
 ports_strategy = st.sampled_from([(80, "TCP"), (443, "TCP"), (8080, "UDP"), ("http", "TCP"), ("dns", "UDP"), (None, "TCP")])
@@ -213,7 +231,7 @@ def test_class_engine_equals_brute_force(snapshot: Snapshot, port: tuple[Any, st
     compiled = compile_snapshot(snapshot, ipblock_pods=ipblock_pods)  # type: ignore[arg-type]
     peers: list[Any] = [compiled.peer(w) for w in snapshot.workloads]
     if externals:
-        peers += [ExternalPeer("203.0.113.9"), ExternalPeer("10.0.0.2")]
+        peers += [ExternalPeer("203.0.113.9"), ExternalPeer("10.0.0.2"), ExternalPeer(NODE_IPS["n1"])]
     result = compute_paths(compiled, peers, peers, [port])
     naive = compute_paths(compiled, peers, peers, [port], engine="naive")
     for i, src in enumerate(peers):
@@ -353,3 +371,50 @@ def test_random_policy_specs_never_crash(np_raw: Any, anp_raw: Any, port: Any):
         v.to_dict()
         evaluate_flow(compiled, Flow(peer, other, port, "TCP")).to_dict()
     compute_paths(compiled, [peer], [peer], [(port, "TCP")])
+
+
+@SETTINGS
+@given(clusters(), ports_strategy)
+def test_a_pod_and_its_own_node_always_talk_other_nodes_stay_policed(snapshot: Snapshot, port: tuple[Any, str]):
+    """"Traffic to and from the node where a Pod is running is always allowed" -- its node's address, or a hostNetwork
+    pod on that node -- and that is all the node rule changes: every other pair (another node's address included)
+    gets the verdict it has when nothing is known about nodes."""
+    from dataclasses import replace
+
+    compiled = compile_snapshot(snapshot)
+    blind = compile_snapshot(
+        replace(snapshot, nodes=(), workloads=tuple(replace(w, node=None, host_ips=()) for w in snapshot.workloads))
+    )
+    externals = [ExternalPeer(ip) for ip in NODE_IPS.values()]
+    peers: list[Any] = [compiled.peer(w) for w in snapshot.workloads] + externals
+    blind_peers: list[Any] = [blind.peer(w) for w in snapshot.workloads] + externals
+    result = compute_paths(compiled, peers, peers, [port])
+    reference = compute_paths(blind, blind_peers, blind_peers, [port])
+    for i, src in enumerate(peers):
+        for j, dst in enumerate(peers):
+            if own_node(src, dst) or own_node(dst, src):
+                assert result.allowed(0, i, j) is True, (src.ref, dst.ref)
+            else:
+                assert result.allowed(0, i, j) is reference.allowed(0, i, j), (src.ref, dst.ref)
+
+
+@SETTINGS
+@given(clusters(with_gaps=False), ports_strategy)
+def test_namespaces_missing_from_the_input_make_verdicts_unknown_never_flipped(snapshot: Snapshot, port: tuple[Any, str]):
+    """A partial folder (issue 10 item 6): without the Namespace objects, a verdict either stays what it was or becomes
+    unknown -- never allowed for denied or the reverse -- and it stays decided when no policy looks at a namespace
+    label other than kubernetes.io/metadata.name (which the API server sets on every namespace)."""
+    from dataclasses import replace
+
+    full = compile_snapshot(snapshot)
+    partial = compile_snapshot(replace(snapshot, namespaces=tuple(replace(n, defined=False) for n in snapshot.namespaces)))
+    peers = [full.peer(w) for w in snapshot.workloads]
+    partial_peers = [partial.peer(w) for w in snapshot.workloads]
+    result = compute_paths(partial, partial_peers, partial_peers, [port])
+    for i, src in enumerate(peers):
+        for j, dst in enumerate(peers):
+            before = compute_paths(full, [src], [dst], [port]).allowed(0, 0, 0)
+            after = result.allowed(0, i, j)
+            assert after is before or after is None, (src.ref, dst.ref, before, after)
+            if not partial.label_sensitive:
+                assert after is before

@@ -68,7 +68,8 @@ def test_can_reach_service_denied_by_the_deliberate_namespace_label_bug() -> Non
     assert [d["kind"] for d in fix] == ["NetworkPolicy"]
     assert fix[0]["metadata"]["namespace"] == "shop"
     assert fix[0]["spec"]["policyTypes"] == ["Ingress"]
-    assert fix[0]["spec"]["ingress"][0]["ports"] == [{"protocol": "TCP", "port": 8080}]
+    # the Service's targetPort as written, as `policy allow` prints it (one generator, one name)
+    assert fix[0]["spec"]["ingress"][0]["ports"] == [{"protocol": "TCP", "port": "http"}]
 
 
 def test_can_reach_allowed_on_named_port_through_service() -> None:
@@ -185,7 +186,7 @@ def test_offline_default_namespace_is_the_kubeconfig_contexts(tmp_path: Path) ->
     p = netsso("can-reach", "web", "svc/web", "--port", "80", "--manifests", SHOP, env={"KUBECONFIG": str(kc)})
     assert p.stdout.startswith("DENIED  frontend/deployment/web -> frontend/svc/web"), p.stderr
     p = netsso("paths", "--manifests", SHOP, "-o", "json", env={"KUBECONFIG": str(kc)})
-    assert p.returncode == 0 and any(r["to"] == "frontend/web" for r in json.loads(p.stdout)["paths"])
+    assert p.returncode == 0 and any(r["to"] == "frontend/deployment/web" for r in json.loads(p.stdout)["paths"])
     p = netsso("paths", "--manifests", SHOP)  # no kubeconfig: "default", which the shop does not have
     assert_one_line_error(p, 3, "namespace default not found")
 
@@ -204,16 +205,21 @@ def test_can_reach_from_stdin() -> None:
     [
         (["frontend/web", "shop/nope"], 3, ("destination nope not found in namespace shop",)),
         (["web", "api", "-n", "frontend"], 3, ("not found in namespace frontend", "exists in namespace shop")),
-        (["frontend/foo/web", "shop/api"], 3, ("unknown resource type 'foo'",)),
-        (["frontend/web", "shop/svc/api", "--port", "8080"], 3, ("has no port 8080", "--port is the Service port")),
-        (["frontend/web", "shop/api", "--port", "70000"], 3, ("invalid port 70000",)),
-        (["shop/svc/api", "frontend/web"], 3, ("cannot be a source",)),
-        (["ip:1.2.3.4", "ip:5.6.7.8"], 3, ("both FROM and TO are outside the cluster",)),
-        (["ip:999.1.1.1", "frontend/web"], 3, ("invalid IP address",)),
+        # usage errors (the arguments are wrong, whatever the cluster holds) exit 2, as click's own do
+        (["frontend/foo/web", "shop/api"], 2, ("unknown resource type 'foo'",)),
+        (["frontend/web", "shop/svc/api", "--port", "8080"], 2, ("has no port 8080", "--port is the Service port")),
+        (["frontend/web", "shop/svc/api", "--port", "abc"], 2, ("has no port abc", "--port is the Service port")),
+        (["frontend/web", "kube-system/svc/kube-dns"], 2, ("has 2 port(s)", "say which with --port")),
+        (["frontend/web", "shop/api", "--port", "70000"], 2, ("invalid port 70000",)),
+        (["frontend/web", "shop/api", "--port", "99999"], 2, ("invalid port 99999",)),
+        (["frontend/web", "shop/api", "--port", "no_such!"], 2, ("invalid port",)),
+        (["shop/svc/api", "frontend/web"], 2, ("cannot be a source",)),
+        (["ip:1.2.3.4", "ip:5.6.7.8"], 2, ("both FROM and TO are outside the cluster",)),
+        (["ip:999.1.1.1", "frontend/web"], 2, ("invalid IP address",)),
         (["frontend/web"], 2, ("missing TO",)),
         (["frontend/web", "shop/api", "--from-selector", "app=x"], 2, ("exactly one source",)),
-        (["--from-selector", "app", "shop/api"], 3, ("invalid label selector",)),
-        (["a//b", "shop/api"], 3, ("cannot parse source",)),
+        (["--from-selector", "app", "shop/api"], 2, ("invalid label selector",)),
+        (["a//b", "shop/api"], 2, ("cannot parse source",)),
     ],
 )
 def test_can_reach_bad_input_one_line_error(args: list[str], code: int, needles: tuple[str, ...]) -> None:
@@ -246,7 +252,7 @@ def test_can_reach_ambiguous_bare_name(tmp_path: Path) -> None:
     ]  # fmt: skip
     folder = write(tmp_path, "c.yaml", docs)
     assert_one_line_error(
-        netsso("can-reach", "a/x", "a/deploy/x", "--manifests", folder), 3, "ambiguous", "cronjob/x", "deployment/x"
+        netsso("can-reach", "a/x", "a/deploy/x", "--manifests", folder), 2, "ambiguous", "cronjob/x", "deployment/x"
     )
     assert netsso("can-reach", "a/cj/x", "a/deploy/x", "--manifests", folder).returncode == 0
 
@@ -326,7 +332,14 @@ def test_can_reach_ipblock_pods_match_or_ignore(tmp_path: Path) -> None:
 
 # --- paths -------------------------------------------------------------------------------------------------------
 
-SHOP_WORKLOADS = ["db/postgres", "frontend/web", "kube-system/coredns", "payments/payments", "shop/api", "shop/sales-report"]
+SHOP_WORKLOADS = [
+    "db/statefulset/postgres",
+    "frontend/deployment/web",
+    "kube-system/deployment/coredns",
+    "payments/deployment/payments",
+    "shop/deployment/api",
+    "shop/cronjob/sales-report",
+]
 
 
 def paths_json(*args: str) -> dict[str, Any]:
@@ -349,11 +362,11 @@ def test_paths_json_contract_every_pair_exactly_once() -> None:
     allowed = {(r["from"], r["to"]) for r in rows if r["allowed"]}
     # kube-system has no policies and coredns has no 8080 ingress restriction; everything else is default-deny,
     # and the one intended 8080 flow (frontend/web -> shop/api) is broken by the namespace-label bug
-    assert allowed == {("kube-system/coredns", "kube-system/coredns")}
-    web_api = next(r for r in rows if (r["from"], r["to"]) == ("frontend/web", "shop/api"))
+    assert allowed == {("kube-system/deployment/coredns", "kube-system/deployment/coredns")}
+    web_api = next(r for r in rows if (r["from"], r["to"]) == ("frontend/deployment/web", "shop/deployment/api"))
     assert web_api["egress"]["allowed"] is True and web_api["ingress"]["allowed"] is False
-    assert data["workloads"]["shop/api"]["kind"] == "Deployment"
-    assert "NP shop/api-ingress" in data["workloads"]["shop/api"]["ingress"]
+    assert data["workloads"]["shop/deployment/api"]["kind"] == "Deployment"
+    assert "NP shop/api-ingress" in data["workloads"]["shop/deployment/api"]["ingress"]
     assert data["warnings"] == []
 
 
@@ -361,9 +374,9 @@ def test_paths_named_port_resolves_per_destination() -> None:
     data = paths_json("-A", "--port", "https", "--manifests", SHOP)
     rows = {(r["from"], r["to"]): r for r in data["paths"]}
     assert len(rows) == 36
-    assert rows[("shop/api", "payments/payments")]["allowed"] is True
-    assert rows[("shop/api", "payments/payments")]["resolvedPort"] == 8443
-    assert "resolvedPort" not in rows[("shop/api", "shop/api")]  # no container port named https on the api
+    assert rows[("shop/deployment/api", "payments/deployment/payments")]["allowed"] is True
+    assert rows[("shop/deployment/api", "payments/deployment/payments")]["resolvedPort"] == 8443
+    assert "resolvedPort" not in rows[("shop/deployment/api", "shop/deployment/api")]  # no container port named https on the api
     assert data["warnings"] == []
 
 
@@ -377,13 +390,13 @@ def test_paths_warns_when_no_destination_has_the_named_port() -> None:
 def test_paths_default_ports_are_the_declared_container_ports() -> None:
     data = paths_json("-A", "--manifests", SHOP)
     ports = {(r["to"], r["port"], r["protocol"]) for r in data["paths"]}
-    assert ("kube-system/coredns", 53, "UDP") in ports and ("kube-system/coredns", 53, "TCP") in ports
-    assert ("db/postgres", 5432, "TCP") in ports
-    assert not any(to == "shop/sales-report" for to, _p, _pr in ports)  # declares no port
+    assert ("kube-system/deployment/coredns", 53, "UDP") in ports and ("kube-system/deployment/coredns", 53, "TCP") in ports
+    assert ("db/statefulset/postgres", 5432, "TCP") in ports
+    assert not any(to == "shop/cronjob/sales-report" for to, _p, _pr in ports)  # declares no port
     allowed = {(r["from"], r["to"], r["port"]) for r in data["paths"] if r["allowed"]}
-    assert ("payments/payments", "db/postgres", 5432) in allowed
-    assert ("shop/api", "payments/payments", 8443) in allowed
-    assert ("shop/sales-report", "db/postgres", 5432) not in allowed
+    assert ("payments/deployment/payments", "db/statefulset/postgres", 5432) in allowed
+    assert ("shop/deployment/api", "payments/deployment/payments", 8443) in allowed
+    assert ("shop/cronjob/sales-report", "db/statefulset/postgres", 5432) not in allowed
 
 
 def test_paths_namespace_scope_is_flows_into_and_out_of_it() -> None:
@@ -391,24 +404,25 @@ def test_paths_namespace_scope_is_flows_into_and_out_of_it() -> None:
     pairs = {(r["from"], r["to"]) for r in data["paths"]}
     assert all("payments/" in a or "payments/" in b for a, b in pairs)
     assert len(pairs) == 6 + 6 - 1  # 6 sources into payments/payments + payments to 6 destinations, self once
-    assert [(r["from"], r["to"]) for r in data["paths"] if r["allowed"]] == [("shop/api", "payments/payments")]
+    allowed = [(r["from"], r["to"]) for r in data["paths"] if r["allowed"]]
+    assert allowed == [("shop/deployment/api", "payments/deployment/payments")]
 
 
 def test_paths_filters_from_to_with_service() -> None:
     # --port with a Service is the Service port, as in can-reach (80 -> targetPort http = 8080 on the api pods)
     data = paths_json("-A", "--from", "frontend/web", "--to", "shop/svc/api", "--port", "80", "--manifests", SHOP)
     assert [(r["from"], r["to"], r["allowed"], r["resolvedPort"]) for r in data["paths"]] == [
-        ("frontend/web", "shop/api", False, 8080)
+        ("frontend/deployment/web", "shop/deployment/api", False, 8080)
     ]
     assert_one_line_error(
-        netsso("paths", "-A", "--to", "shop/svc/api", "--port", "8080", "--manifests", SHOP), 3, "has no port 8080"
+        netsso("paths", "-A", "--to", "shop/svc/api", "--port", "8080", "--manifests", SHOP), 2, "has no port 8080"
     )
 
 
 def test_paths_to_a_service_agrees_with_can_reach() -> None:
     data = paths_json("-A", "--to", "payments/svc/payments", "--port", "443", "--manifests", SHOP)
     verdicts = {r["from"]: r["allowed"] for r in data["paths"]}
-    assert verdicts["shop/api"] is True and verdicts["frontend/web"] is False
+    assert verdicts["shop/deployment/api"] is True and verdicts["frontend/deployment/web"] is False
     for src, allowed in (("shop/deploy/api", True), ("frontend/deploy/web", False)):
         p = netsso("can-reach", src, "payments/svc/payments", "--port", "443", "--manifests", SHOP, "-o", "json")
         assert json.loads(p.stdout)["allowed"] is allowed
@@ -451,8 +465,9 @@ def test_paths_yaml() -> None:
 
 def test_paths_bad_input() -> None:
     assert_one_line_error(netsso("paths", "-n", "nope", "--manifests", SHOP), 3, "namespace nope not found")
-    assert_one_line_error(netsso("paths", "-A", "--from", "ip:1.2.3.4", "--manifests", SHOP), 3, "--from must be in the cluster")
-    assert_one_line_error(netsso("paths", "-A", "--port", "0", "--manifests", SHOP), 3, "invalid port")
+    assert_one_line_error(netsso("paths", "-A", "--from", "ip:1.2.3.4", "--manifests", SHOP), 2, "--from must be in the cluster")
+    assert_one_line_error(netsso("paths", "-A", "--port", "0", "--manifests", SHOP), 2, "invalid port")
+    assert_one_line_error(netsso("paths", "-A", "--port", "99999", "--manifests", SHOP), 2, "invalid port")
     assert netsso("paths", "-A", "-o", "graph", "--manifests", SHOP).returncode == 2
 
 
@@ -467,14 +482,11 @@ def test_paths_agrees_with_can_reach_on_a_generated_cluster(tmp_path: Path) -> N
     rows = data["paths"]
     assert len(rows) == counts["workloads"] ** 2
     assert len({(r["from"], r["to"]) for r in rows}) == len(rows)
-    kinds = {name: w["kind"].lower() for name, w in data["workloads"].items()}
     sample = rows[:: max(1, len(rows) // 12)]
     assert {r["allowed"] for r in sample} == {True, False}, "the sample should hold both verdicts"
     for r in sample:
-        src_ns, src = r["from"].split("/")
-        dst_ns, dst = r["to"].split("/")
-        p = netsso("can-reach", f"{src_ns}/{kinds[r['from']]}/{src}", f"{dst_ns}/{kinds[r['to']]}/{dst}",
-                   "--port", "80", "--manifests", str(folder), "-o", "json")  # fmt: skip
+        # the JSON names are endpoints can-reach accepts as they are
+        p = netsso("can-reach", r["from"], r["to"], "--port", "80", "--manifests", str(folder), "-o", "json")
         assert json.loads(p.stdout)["allowed"] is r["allowed"], (r, p.stdout[:2000])
 
 
@@ -507,8 +519,8 @@ def test_admin_network_policy_deny_is_explained_and_not_fixable_by_a_networkpoli
     assert "NetworkPolicy that would allow it" not in p.stdout  # no misleading fix
     p = netsso("paths", "-A", "--to", "db/postgres", *base, "-o", "json")
     allowed = [r["from"] for r in json.loads(p.stdout)["paths"] if r["allowed"]]
-    assert allowed == ["payments/payments"]
-    assert json.loads(p.stdout)["workloads"]["db/postgres"]["ingress"][0] == "ANP data-only-from-payments"
+    assert allowed == ["payments/deployment/payments"]
+    assert json.loads(p.stdout)["workloads"]["db/statefulset/postgres"]["ingress"][0] == "ANP data-only-from-payments"
 
 
 def test_every_paths_format_agrees_on_a_generated_cluster(tmp_path: Path) -> None:
@@ -522,16 +534,12 @@ def test_every_paths_format_agrees_on_a_generated_cluster(tmp_path: Path) -> Non
     data = paths_json(*base[1:])
     n = counts["workloads"]
     assert len(data["paths"]) == n * n
-    kinds = {name: w["kind"].lower() for name, w in data["workloads"].items()}
-
-    def ref(name: str) -> str:  # as the table prints it: NS/NAME for a pod, NS/kind/NAME for a workload
-        ns, short = name.split("/")
-        return name if kinds[name] == "pod" else f"{ns}/{kinds[name]}/{short}"
-
-    truth = {(ref(r["from"]), ref(r["to"])): r["allowed"] for r in data["paths"]}
+    # JSON, YAML and the table name a pod NS/NAME and a workload NS/kind/NAME alike
+    truth = {(r["from"], r["to"]): r["allowed"] for r in data["paths"]}
     assert set(truth.values()) == {True, False}
+    assert {name.count("/") for name in data["workloads"]} == {1, 2}  # bare Pods and workloads
     as_yaml = yaml.safe_load(netsso(*base, "-o", "yaml").stdout)
-    assert {(ref(r["from"]), ref(r["to"])): r["allowed"] for r in as_yaml["paths"]} == truth
+    assert {(r["from"], r["to"]): r["allowed"] for r in as_yaml["paths"]} == truth
     for fmt in ("table", "wide"):
         out = netsso(*base, "-o", fmt).stdout.splitlines()
         rows, src = {}, ""

@@ -140,8 +140,14 @@ def test_service_errors() -> None:
 
 def test_ip_and_selector_endpoints() -> None:
     assert ep.resolve_endpoint(SNAP, "ip:2001:DB8::1", "x").ref == "ip:2001:db8::1"
-    with pytest.raises(NetssoError, match="invalid IP address"):
-        ep.resolve_endpoint(SNAP, "ip:10.0.0.0/8", "x")
+    cidr = ep.resolve_endpoint(SNAP, "ip:10.9.8.7/8", "x")  # a range: host bits dropped
+    assert (cidr.ref, cidr.ip, cidr.is_range) == ("ip:10.0.0.0/8", "10.0.0.0/8", True)
+    one = ep.resolve_endpoint(SNAP, "ip:10.1.2.3/32", "x")  # a /32 is one host
+    assert (one.ref, one.is_range) == ("ip:10.1.2.3", False)
+    for bad in ("ip:10.0.0.0/33", "ip:10.0.0", "ip:"):
+        with pytest.raises(NetssoError, match="invalid IP address or CIDR") as err:
+            ep.resolve_endpoint(SNAP, bad, "x")
+        assert err.value.exit_code == 2
     e = ep.selector_endpoint(SNAP, ep.parse_labels("tier=b, app==a"), "newns")
     assert e.ref == "newns/{app=a,tier=b}" and e.workloads[0].labels == {"app": "a", "tier": "b"}
     assert e.namespace_labels == {"kubernetes.io/metadata.name": "newns"}

@@ -6,11 +6,19 @@ from typing import Any
 
 import pytest
 
+from kubectl_netsso.cluster.manifests import snapshot_from_objects as decode
 from kubectl_netsso.cluster.snapshot import PolicyRule, Role, RoleBinding, Snapshot, Subject
 from kubectl_netsso.rbac.authorize import Authorizer, compile_rbac, identity, selector_matches, subjects_for
 from kubectl_netsso.rbac.defaults import default_roles_snapshot
-from kubectl_netsso.rbac.objects import merge, snapshot_from_objects
+from kubectl_netsso.rbac.objects import merge
 from kubectl_netsso.rbac.rules import Request
+
+
+def snapshot_from_objects(objs: Any) -> Snapshot:
+    """The project's one decoder (manifests, live and the default roles all use it), on plain dicts."""
+    snap = decode([(f"t.yaml document {i}", o) for i, o in enumerate(objs, 1)])
+    assert not snap.invalid, snap.invalid
+    return snap
 
 
 def cr(name: str, rules: list[dict[str, Any]] | None, labels: dict[str, str] | None = None, agg: list[dict] | None = None):

@@ -10,9 +10,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from kubectl_netsso.cluster.manifests import snapshot_from_objects as load_docs
+from kubectl_netsso.cluster.snapshot import Snapshot
 from kubectl_netsso.rbac.authorize import Authorizer, identity
-from kubectl_netsso.rbac.objects import snapshot_from_objects
 from kubectl_netsso.rbac.rules import Request, rule_allows
+
+
+def snapshot_from_objects(objs: list[dict[str, Any]]) -> Snapshot:
+    return load_docs([(f"o document {i}", o) for i, o in enumerate(objs, 1)])
 
 NAMESPACES = ["a", "b"]
 VERBS = ["get", "list", "create", "*"]

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from kubectl_netsso.cluster.snapshot import PolicyRule
 from kubectl_netsso.errors import NetssoError
 from kubectl_netsso.rbac.matrix import MATRIX_VERBS, build_matrix
-from kubectl_netsso.rbac.resources import BUILTIN, ResourceIndex
+from kubectl_netsso.rbac.resources import BUILTIN, SPECIAL, ResourceIndex
 from kubectl_netsso.rbac.rules import Request, rule_allows
 
 INDEX = ResourceIndex()
@@ -38,10 +40,61 @@ def test_every_builtin_resolves_by_all_its_names() -> None:
                 assert (got.group, got.resource) == (t.group, t.resource), name
 
 
-def test_unknown_resource_is_a_one_line_error() -> None:
+def test_unknown_resource_is_taken_literally_with_kubectls_warning() -> None:
+    # RBAC rules may name any string: kubectl warns and asks anyway (issue 10 item 3)
+    warnings: list[str] = []
+    rt = ResourceIndex(offline=True).resolve("Foobar", warnings)
+    assert (rt.resource, rt.group, rt.namespaced) == ("foobar", "", True)
+    assert warnings == ["the server doesn't have a resource type 'foobar' (offline: not a built-in type, and no RBAC "
+                        "rule in the manifests names it); checked as written"]  # fmt: skip
+    live: list[str] = []
+    assert INDEX.resolve("widgets.example.com", live).group == "example.com"
+    assert live == ["the server doesn't have a resource type 'widgets.example.com'; checked as written"]
+    assert INDEX.resolve("frobnicators").resource == "frobnicators"  # no list given: no warnings collected
+
+
+@pytest.mark.parametrize(
+    "arg, ref, warned",
+    [("pod", "pods", True), ("Pod", "pods", True), ("Deployment", "deployments.apps", True),
+     ("deployment.apps", "deployments.apps", True), ("pods", "pods", False), ("deployments", "deployments.apps", False),
+     ("po", "pods", False), ("deploy", "deployments.apps", False), ("NetworkPolicy", "networkpolicies.networking.k8s.io", True)],
+)  # fmt: skip
+def test_singular_and_kind_forms_map_to_the_plural_with_a_warning(arg: str, ref: str, warned: bool) -> None:
+    warnings: list[str] = []
+    assert INDEX.resolve(arg, warnings).ref == ref
+    assert warnings == ([f"resource type {arg!r} checked as {ref!r} (RBAC rules name the plural)"] if warned else [])
+
+
+@given(st.text(alphabet=st.sampled_from("abcdefgijklmnoprstuvwxyzPD.-*"), min_size=1, max_size=16))
+def test_resolve_never_fails_and_warns_at_most_once(name: str) -> None:
+    warnings: list[str] = []
+    rt = INDEX.resolve(name, warnings)
+    assert len(warnings) <= 1
+    base, dot, group = name.partition(".")
+    hits = INDEX.lookup(base, group if dot else None)
+    if name == "*" or name.lower() in SPECIAL:
+        assert not warnings
+    elif not hits:
+        assert rt.resource == base.lower() and warnings[0].startswith(f"the server doesn't have a resource type {name.lower()!r}")
+    elif base.lower() == hits[0].resource:
+        assert rt == hits[0] and not warnings
+
+
+@pytest.mark.parametrize(
+    "arg, ref, sub",
+    [("pods/exec", "pods/exec", "exec"), ("deployments.apps/scale", "deployments.apps/scale", "scale"),
+     ("pod/log", "pods/log", "log"), ("pods", "pods", "")],
+)  # fmt: skip
+def test_subresource_rows(arg: str, ref: str, sub: str) -> None:
+    rt = INDEX.resolve_with_subresource(arg)
+    assert (rt.ref, rt.subresource) == (ref, sub)
+
+
+@pytest.mark.parametrize("arg", ["pods/", "pods/exec/x", "/exec"])
+def test_bad_subresource_rows_are_usage_errors(arg: str) -> None:
     with pytest.raises(NetssoError) as exc:
-        INDEX.resolve("frobnicators")
-    assert "not known" in exc.value.message and "\n" not in exc.value.message
+        INDEX.resolve_with_subresource(arg)
+    assert exc.value.exit_code == 2
 
 
 def test_extra_resources_from_rules() -> None:
@@ -66,6 +119,21 @@ def test_matrix_cells_and_risky() -> None:
         "create pods/exec", "create networkpolicies.networking.k8s.io", "update networkpolicies.networking.k8s.io",
         "patch networkpolicies.networking.k8s.io", "delete networkpolicies.networking.k8s.io",
     }  # fmt: skip
+
+
+def test_matrix_subresource_row_asks_the_subresource() -> None:
+    rules = [PolicyRule(("create", "get"), ("",), ("pods/exec",)), PolicyRule(("create",), ("",), ("pods/portforward",))]
+
+    def decide(req: Request) -> bool | None:
+        return any(rule_allows(r, req) for r in rules)
+
+    rows, _ = build_matrix([INDEX.resolve_with_subresource("pods/exec"), INDEX.resolve("pods")], "shop", decide)
+    exec_row, pods_row = rows
+    assert dict(zip(MATRIX_VERBS, exec_row.cells, strict=True)) == {
+        "get": True, "list": False, "watch": False, "create": True, "update": False, "patch": False, "delete": False}
+    assert exec_row.risky == ("exec",) and pods_row.risky == ("exec", "portforward")
+    assert not any(pods_row.cells)
+    assert exec_row.to_dict()["subresource"] == "exec" and exec_row.to_dict()["name"] == "pods/exec"
 
 
 def test_matrix_asks_cluster_scoped_resources_cluster_wide() -> None:

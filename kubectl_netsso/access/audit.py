@@ -18,6 +18,8 @@ Checks (id: severity):
                                          info for the built-in system:masters group)
     cni-not-enforcing            high    live cluster whose CNI is not known to enforce NetworkPolicy
     expectation-failed           per entry (default high)   an --expect assertion does not hold
+    invalid-manifest             high    offline: an object the API server would reject (left out of every verdict;
+                                         applying its file fails)
 
 System namespaces (kube-system, kube-public, kube-node-lease) are left out of the default-deny checks.
 """
@@ -25,11 +27,13 @@ System namespaces (kube-system, kube-public, kube-node-lease) are left out of th
 from __future__ import annotations
 
 import ipaddress
+import shlex
 from collections.abc import Iterable, Mapping, Sequence
 
-from ..cluster.snapshot import ContainerPort, Workload
+from ..cluster.snapshot import ContainerPort, Snapshot, Workload
 from ..netpol.compile import CompiledPolicy, CompiledRule, PeerMatcher
-from ..netpol.evaluate import evaluate_flow
+from ..netpol.evaluate import evaluate_flow, selecting_policies
+from ..netpol.explain import selection_labels, stable_labels
 from ..netpol.match import namespace_selected, selects
 from ..netpol.model import KIND_BANP, KIND_NP, Flow, PodPeer
 from ..netpol.ports import PortMatcher
@@ -50,7 +54,7 @@ CHECKS = (
     "no-network-policy", "no-default-deny-ingress", "no-default-deny-egress", "dns-egress-denied",
     "policy-selects-nothing", "peer-matches-nothing", "rule-shadowed", "named-port-undefined",
     "create-pods-cross-namespace", "edit-networkpolicies", "wildcard-exec", "cluster-admin", "cni-not-enforcing",
-    "expectation-failed",
+    "expectation-failed", "invalid-manifest",
 )  # fmt: skip
 SYSTEM_NAMESPACES = frozenset({"kube-system", "kube-public", "kube-node-lease"})
 DNS_NAMESPACE = "kube-system"
@@ -70,6 +74,7 @@ def audit(
     findings += check_default_deny(engine, scope)
     findings += check_dns_egress(engine, scope)
     findings += check_policies(engine, scope)
+    findings += check_invalid_objects(engine.snapshot)
     if authorizer is not None:
         findings += check_identities(engine, authorizer, scope)
     if cni_warning:
@@ -83,6 +88,33 @@ def audit(
             )
         )
     return sort_findings(findings)
+
+
+# --- input ------------------------------------------------------------------------------------------------------
+
+
+def check_invalid_objects(snapshot: Snapshot) -> list[Finding]:
+    """Manifests the API server would reject: every verdict was computed without them, and `kubectl apply` of their
+    file fails. Reported whatever the namespace scope: a broken input file is never out of scope."""
+    out = []
+    for inv in snapshot.invalid:
+        if inv.kind and inv.name:
+            obj = "/".join(p for p in (inv.kind.lower(), inv.namespace, inv.name) if p)
+        else:
+            obj = inv.location
+        out.append(
+            Finding(
+                "high",
+                "invalid-manifest",
+                obj,
+                f"{inv.location}: {inv.reason}: the API server rejects this object (applying the file fails), "
+                "so every answer here was computed without it",
+                inv.hint or "fix the field named in the reason; kubectl apply --dry-run=server -f FILE shows the API "
+                "server's own message",
+                details={"location": inv.location},
+            )
+        )
+    return out
 
 
 # --- namespaces -------------------------------------------------------------------------------------------------
@@ -158,13 +190,15 @@ def check_default_deny(engine: ReachEngine, scope: Sequence[str]) -> list[Findin
         if not policies and not n:
             continue  # an empty namespace: nothing to protect yet
         if not policies and n and not _baseline_denies_all(engine, ns, "ingress"):
+            command = policy_command("default-deny", "-n", ns, "--allow-dns")
             out.append(
                 Finding(
                     "high",
                     "no-network-policy",
                     f"namespace/{ns}",
                     f"no NetworkPolicy: its {n} workload(s) accept traffic from anywhere and may connect anywhere",
-                    f"start with: kubectl netsso policy default-deny -n {ns} --allow-dns",
+                    f"start with a default deny of both directions that keeps DNS working: {command}",
+                    {"command": command},
                 )
             )
             continue
@@ -177,6 +211,11 @@ def check_default_deny(engine: ReachEngine, scope: Sequence[str]) -> list[Findin
                 if isolating
                 else f"new pods are open for {direction}"
             )
+            # exactly the missing policy: one direction, and (egress) the DNS allow only for pods it would cut off
+            args = ["default-deny", "-n", ns, f"--{direction}-only"]
+            if direction == "egress" and _default_deny_cuts_dns(engine, ns, workloads.get(ns, [])):
+                args.append("--allow-dns")
+            command = policy_command(*args)
             out.append(
                 Finding(
                     sev,
@@ -184,10 +223,50 @@ def check_default_deny(engine: ReachEngine, scope: Sequence[str]) -> list[Findin
                     f"namespace/{ns}",
                     f"no default-deny {direction} policy (podSelector {{}}, policyTypes [{direction.capitalize()}], no rules): "
                     f"{effect}",
-                    f"kubectl netsso policy default-deny -n {ns}" + (" --allow-dns" if direction == "egress" else ""),
+                    command,
+                    {"command": command},
                 )
             )
     return out
+
+
+def policy_command(*args: str) -> str:
+    """A `kubectl netsso policy ...` command line, every argument shell-quoted (names come from manifests)."""
+    return "kubectl netsso policy " + " ".join(shlex.quote(a) for a in args)
+
+
+def _egress_isolated(engine: ReachEngine, peer: PodPeer) -> bool:
+    return bool(selecting_policies(engine.compiled, "egress", peer))
+
+
+def _default_deny_cuts_dns(engine: ReachEngine, ns: str, workloads: Sequence[Workload]) -> bool:
+    """Whether a default-deny egress would take DNS from a pod that has it now: one not egress-isolated yet (a new
+    pod with no labels included), whose egress the deny makes empty."""
+    dns = _dns_peers(engine)[0]
+    peers = [engine.compiled.selector_peer(ns, {})] + [engine.compiled.peer(w) for w in workloads if not w.host_network]
+    for peer in peers:
+        if _egress_isolated(engine, peer):
+            continue  # its egress (DNS or not) is what its policies say already; the deny adds nothing to it
+        if evaluate_flow(engine.compiled, Flow(peer, dns, 53, "UDP"), explain=False).egress.allowed is not False:
+            return True
+    return False
+
+
+def _dns_fix_labels(engine: ReachEngine, w: Workload, workloads: Sequence[Workload]) -> dict[str, str] | None:
+    """The podSelector for a DNS-only allow that fixes w without isolating anyone new: {} (None) when every pod of
+    the namespace, a new one included, is egress-isolated already; else labels of w that select only such pods."""
+    compiled = engine.compiled
+    same_ns = [x for x in workloads if x.namespace == w.namespace and not x.host_network]
+    if _egress_isolated(engine, compiled.selector_peer(w.namespace, {})) and all(
+        _egress_isolated(engine, compiled.peer(x)) for x in same_ns
+    ):
+        return None
+    for labels in (selection_labels(w.labels), stable_labels(w.labels), dict(w.labels)):
+        if labels and all(
+            _egress_isolated(engine, compiled.peer(x)) for x in same_ns if all(x.labels.get(k) == v for k, v in labels.items())
+        ):
+            return labels
+    return dict(w.labels)
 
 
 def _dns_peers(engine: ReachEngine) -> list[PodPeer]:
@@ -218,6 +297,11 @@ def check_dns_egress(engine: ReachEngine, scope: Sequence[str]) -> list[Finding]
             cache[key] = (v.egress.allowed, ", ".join(v.egress.selecting))
         allowed, selecting = cache[key]
         if allowed is False:
+            labels = _dns_fix_labels(engine, w, engine.snapshot.workloads)
+            args = ["allow-dns", "-n", w.namespace]
+            if labels:
+                args += ["--pod-selector", ",".join(f"{k}={v}" for k, v in sorted(labels.items()))]
+            command = policy_command(*args)
             out.append(
                 Finding(
                     "medium",
@@ -225,8 +309,9 @@ def check_dns_egress(engine: ReachEngine, scope: Sequence[str]) -> list[Finding]
                     w.ref,
                     f"egress-isolated (by {selecting}) but DNS to {DNS_NAMESPACE} pods k8s-app=kube-dns on 53/UDP is denied: "
                     "name lookups will fail",
-                    f"allow egress to kube-dns on 53/UDP and 53/TCP (kubectl netsso policy default-deny -n {w.namespace} "
-                    "--allow-dns prints such a policy)",
+                    f"allow DNS only (egress to kube-dns on 53/UDP and 53/TCP), for pods that are egress-isolated already: "
+                    f"{command}",
+                    {"command": command},
                 )
             )
     return out
@@ -285,6 +370,9 @@ def _dead_peers(
 ) -> list[Finding]:
     out: list[Finding] = []
     side = "from" if direction == "ingress" else "to"
+    # Namespaces named by objects but not defined: the folder holds part of a cluster, and a peer matching nothing
+    # in it may match pods that are not in it.
+    partial = sorted(ns.name for ns in engine.snapshot.namespaces if not ns.defined)
     for rule in rules:
         for pm in rule.peers:
             if pm.kind != "pods":
@@ -310,7 +398,15 @@ def _dead_peers(
             else:
                 reason = f"{pm.describe()} matches no pod: the entry allows nothing"
                 hint = "check the selectors against the pod template labels and namespace labels"
-            out.append(Finding("medium", "peer-matches-nothing", obj, reason, hint))
+            severity = "medium"
+            if partial and pm.namespace is None:
+                severity = "low"
+                reason += (
+                    f" in the input; it defines no Namespace object for {', '.join(partial)}, so it looks partial and "
+                    "pods outside it may match"
+                )
+                hint = "add the missing Namespace objects and workloads to the input, or " + hint
+            out.append(Finding(severity, "peer-matches-nothing", obj, reason, hint))
     return out
 
 

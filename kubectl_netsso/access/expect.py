@@ -6,22 +6,29 @@ Schema (YAML; the top level is a mapping with ``expect:`` or just the list)::
       - name: storefront calls the api        # optional, shown in the output
         from: frontend/deploy/web             # source, one of:
                                               #   from: ENDPOINT            can-reach syntax (NAME, TYPE/NAME, NS/NAME,
-                                              #                             NS/TYPE/NAME); every pod of it must comply
+                                              #                             NS/TYPE/NAME, ip:ADDRESS, ip:CIDR)
                                               #   namespace: NS             any workload of the namespace (with
-                                              #                             `labels: {k: v}`: a new pod with those labels)
+                                              #                             `labels: {k: v}`: a new pod with those labels,
+                                              #                             as can-reach --from-selector)
                                               #   group: G | user: U | serviceAccount: NS/NAME
                                               #                             an identity: what its footholds reach
                                               #                             (exec/attach into pods, create pods, ...)
-        mustReach: shop/svc/api               # or mustNotReach: ENDPOINT (a Service means its backing pods)
+        mustReach: shop/svc/api               # or mustNotReach; an endpoint in can-reach syntax (a Service means its
+                                              # backing pods; ip:ADDRESS, ip:CIDR) or {namespace: NS, labels: {k: v}}
+                                              # (a pod with those labels, as can-reach --to-selector)
         port: 80                              # optional: number or name (the Service port for a Service);
-                                              # omitted = any port
+                                              # omitted = some port
         protocol: TCP                         # optional, default TCP
         severity: high                        # optional: severity of the finding when it fails (default high)
 
-Semantics: ``mustReach`` holds when (for ``from``) every source pod, or (for ``namespace`` and identities) at least
-one source, reaches at least one destination pod; ``mustNotReach`` holds when no source reaches any destination pod.
-An unknown verdict (a 403 gap) makes the assertion fail as unknown. A failure is an audit finding
-(``expectation-failed``) whose details explain the deciding flow.
+Semantics: for a ``from`` endpoint and for ``namespace`` + ``labels`` the verdict is can-reach's for the same
+endpoints (netpol/pairs.py): ``mustReach`` passes when can-reach says ALLOWED (every pod pair allowed; for an
+ip:CIDR destination every address in it), fails when it says DENIED; ``mustNotReach`` passes when no pair is
+allowed (for an ip:CIDR: no address in it) and fails when one is. For ``namespace`` alone and for identities a
+``mustReach`` needs one source (a workload of the namespace, a foothold) that can-reach would call ALLOWED; a
+``mustNotReach`` fails on any allowed flow from any of them. An unknown verdict (a 403 gap, a namespace whose labels
+are not known) makes the assertion UNKNOWN. A failure is an audit finding (``expectation-failed``) whose details
+explain the deciding flow.
 """
 
 from __future__ import annotations
@@ -32,11 +39,12 @@ from typing import Any
 
 from ..cluster.snapshot import Workload
 from ..errors import NetssoError
-from ..netpol.endpoints import Endpoint, Target, parse_labels, resolve_endpoint, targets
+from ..netpol.endpoints import Endpoint, Target, parse_labels, resolve_endpoint, selector_endpoint, targets
 from ..netpol.evaluate import evaluate_flow
 from ..netpol.explain import explain_text
-from ..netpol.model import Flow, PodPeer, Verdict
-from .model import SEVERITIES, Finding, Reach
+from ..netpol.model import Flow, PodPeer
+from ..netpol.pairs import EndpointsResult, PairResult, evaluate_endpoints
+from .model import CREATE, POD, SEVERITIES, Finding, Reach
 
 SOURCE_KEYS = ("from", "namespace", "group", "user", "serviceAccount", "as")
 KNOWN_KEYS = {*SOURCE_KEYS, "name", "mustReach", "mustNotReach", "port", "protocol", "severity", "labels"}
@@ -47,7 +55,7 @@ class Expectation:
     index: int
     source_kind: str  # "from" | "namespace" | "identity"
     source: str  # endpoint text, namespace, or the identity text
-    destination: str
+    destination: str  # endpoint text; the namespace when destination_labels is set
     must_reach: bool
     port: int | str | None = None
     protocol: str = "TCP"
@@ -56,17 +64,36 @@ class Expectation:
     labels: Mapping[str, str] | None = None
     user: str = ""
     groups: tuple[str, ...] = ()
+    destination_labels: Mapping[str, str] | None = None  # a pod with these labels in namespace `destination`
+
+    @property
+    def destination_text(self) -> str:
+        if self.destination_labels is not None:
+            return f"{self.destination}/{_labels_text(self.destination_labels)}"
+        return self.destination
 
     def describe(self) -> str:
         verb = "must reach" if self.must_reach else "must not reach"
         port = f" on {self.port}/{self.protocol}" if self.port is not None else ""
         src = {"from": self.source, "namespace": f"namespace {self.source}", "identity": self.source}[self.source_kind]
         if self.labels:
-            src += " {" + ",".join(f"{k}={v}" for k, v in sorted(self.labels.items())) + "}"
-        return f"{src} {verb} {self.destination}{port}"
+            src += " " + _labels_text(self.labels)
+        dst = self.destination_text
+        if _is_cidr(dst):
+            # say which reading of a range holds: every address of it, or none of them
+            dst = f"every address in {dst}" if self.must_reach else f"any address in {dst}"
+        return f"{src} {verb} {dst}{port}"
 
     def to_dict(self) -> dict[str, Any]:
         return {"index": self.index, "name": self.name or None, "assertion": self.describe(), "severity": self.severity}
+
+
+def _labels_text(labels: Mapping[str, str]) -> str:
+    return "{" + ",".join(f"{k}={v}" for k, v in sorted(labels.items())) + "}"
+
+
+def _is_cidr(text: str) -> bool:
+    return text.lower().startswith("ip:") and "/" in text and not text.endswith(("/32", "/128"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +130,17 @@ class ExpectResult:
         )
 
 
+def _label_map(value: Any, at: str) -> dict[str, str]:
+    if isinstance(value, str):
+        try:
+            return parse_labels(value)
+        except NetssoError as err:
+            raise NetssoError(f"{at}: {err.message}") from None
+    if not isinstance(value, Mapping) or not value:
+        raise NetssoError(f"{at}: labels must be a non-empty mapping or k=v,k=v")
+    return {str(k): str(v) for k, v in value.items()}
+
+
 def load_expectations(data: Any, where: str) -> list[Expectation]:
     """Validate parsed YAML; errors name the file and the entry (NetssoError, exit 3)."""
     items = data.get("expect") if isinstance(data, Mapping) else data
@@ -125,6 +163,15 @@ def load_expectations(data: Any, where: str) -> list[Expectation]:
         if len(dests) != 1:
             raise NetssoError(f"{at}: give exactly one of mustReach / mustNotReach")
         dest = raw[dests[0]]
+        dest_labels: dict[str, str] | None = None
+        if isinstance(dest, Mapping):
+            # {namespace: NS, labels: {...}}: a (hypothetical) pod, as can-reach --to-selector/--to-namespace
+            extra = sorted(set(map(str, dest)) - {"namespace", "labels"})
+            ns = dest.get("namespace")
+            if extra or not isinstance(ns, str) or not ns.strip() or dest.get("labels") is None:
+                raise NetssoError(f"{at}: {dests[0]} as a mapping needs exactly namespace and labels")
+            dest_labels = _label_map(dest["labels"], f"{at}: {dests[0]}")
+            dest = ns
         if not isinstance(dest, str) or not dest.strip():
             raise NetssoError(f"{at}: {dests[0]} must be an endpoint such as shop/svc/api")
         port = raw.get("port")
@@ -143,11 +190,9 @@ def load_expectations(data: Any, where: str) -> list[Expectation]:
             raise NetssoError(f"{at}: severity must be one of {', '.join(SEVERITIES)}")
         labels = raw.get("labels")
         if labels is not None:
-            if isinstance(labels, str):
-                labels = parse_labels(labels)
-            elif not isinstance(labels, Mapping):
+            if not isinstance(labels, (str, Mapping)):
                 raise NetssoError(f"{at}: labels must be a mapping or k=v,k=v")
-            labels = {str(k): str(v) for k, v in labels.items()}
+            labels = _label_map(labels, at)
         kind = sources[0]
         value = raw[kind]
         user: str = ""
@@ -191,6 +236,7 @@ def load_expectations(data: Any, where: str) -> list[Expectation]:
                 labels=labels,
                 user=user,
                 groups=groups,
+                destination_labels=dest_labels,
             )
         )
     return out
@@ -204,89 +250,55 @@ class ExpectationChecker:
         self.reach_of_identity = reach_of_identity  # (user, groups) -> list[Reach]
         self.default_namespace = default_namespace
 
-    def check(self, exp: Expectation) -> ExpectResult:
+    def _endpoint(self, text: str, labels: Mapping[str, str] | None, role: str) -> Endpoint:
         snap = self.engine.snapshot
-        try:
-            dst = resolve_endpoint(snap, exp.destination, self.default_namespace, role="destination")
-            dst_targets, _ = targets(dst, exp.port, exp.protocol)
-        except NetssoError as err:
-            return ExpectResult(exp, None, f"cannot check: {err.message}")
-        if exp.source_kind == "identity":
-            return self._check_identity(exp, dst, dst_targets)
-        try:
-            sources = self._sources(exp)
-        except NetssoError as err:
-            return ExpectResult(exp, None, f"cannot check: {err.message}")
-        if not sources:
-            return ExpectResult(exp, None, f"no source pods for {exp.source}")
-        return self._check_flows(exp, sources, dst, dst_targets)
+        if labels is not None:
+            return selector_endpoint(snap, labels, text)
+        return resolve_endpoint(snap, text, self.default_namespace, role=role)
 
-    def _sources(self, exp: Expectation) -> list[PodPeer]:
+    def check(self, exp: Expectation) -> ExpectResult:
+        try:
+            dst = self._endpoint(exp.destination, exp.destination_labels, "destination")
+            if exp.source_kind == "identity":
+                return self._check_identity(exp, dst)
+            if exp.source_kind == "namespace" and exp.labels is None:
+                sources = self._namespace_sources(exp.source)
+                if not sources:
+                    return ExpectResult(exp, None, f"no source pods for namespace {exp.source}")
+            else:
+                sources = [self._endpoint(exp.source, exp.labels if exp.source_kind == "namespace" else None, "source")]
+            if sources[0].is_external and dst.is_external:
+                return ExpectResult(exp, None, "cannot check: both ends are outside the cluster: no NetworkPolicy applies")
+            answers = [evaluate_endpoints(self.engine.compiled, s, dst, exp.port, exp.protocol) for s in sources]
+        except NetssoError as err:
+            return ExpectResult(exp, None, f"cannot check: {err.message}")
+        return _judge(exp, answers, every_source=exp.source_kind == "from" or exp.labels is not None)
+
+    def _namespace_sources(self, namespace: str) -> list[Endpoint]:
         compiled = self.engine.compiled
-        if exp.source_kind == "namespace":
-            if exp.labels is not None:
-                return [compiled.selector_peer(exp.source, exp.labels, name="{new pod}")]
-            return [compiled.peer(w) for w in self.engine.snapshot.workloads if w.namespace == exp.source]
-        src: Endpoint = resolve_endpoint(self.engine.snapshot, exp.source, self.default_namespace, role="source")
-        if src.is_external:
-            raise NetssoError("an ip: source is outside the cluster: policies only police its ingress side")
-        return [compiled.peer(w) for w in src.workloads]
+        out = []
+        for w in self.engine.snapshot.workloads:
+            if w.namespace == namespace:
+                out.append(
+                    Endpoint(
+                        kind="workload",
+                        ref=w.ref,
+                        namespace=namespace,
+                        workloads=(w,),
+                        namespace_labels=compiled.labels_of(namespace),
+                    )
+                )
+        return out
 
-    def _verdict(self, src: PodPeer, t: Target, protocol: str) -> Verdict | None:
-        if t.problem:
-            return None
-        dst_peer = self.engine.compiled.peer(t.workload)
-        return evaluate_flow(self.engine.compiled, Flow(src, dst_peer, t.port, protocol), explain=True)
-
-    def _check_flows(
-        self, exp: Expectation, sources: Sequence[PodPeer], dst: Endpoint, dst_targets: Sequence[Target]
-    ) -> ExpectResult:
-        per_source: list[tuple[PodPeer, Verdict | None, list[Verdict]]] = []
-        for src in sources:
-            allowed: Verdict | None = None
-            others: list[Verdict] = []
-            for t in dst_targets:
-                v = self._verdict(src, t, exp.protocol)
-                if v is None:
-                    continue
-                if v.allowed is True:
-                    allowed = v
-                    break
-                others.append(v)
-            per_source.append((src, allowed, others))
-        reaching = [(s, v) for s, v, _ in per_source if v is not None]
-        not_reaching = [(s, o) for s, v, o in per_source if v is None]
-        unknown = any(any(x.allowed is None for x in o) for _, o in not_reaching)
-        if exp.must_reach:
-            need_all = exp.source_kind == "from"
-            ok = (not not_reaching) if need_all else bool(reaching)
-            if ok:
-                v = reaching[0][1]
-                return ExpectResult(exp, True, f"allowed ({v.flow.describe()})", tuple(explain_text(v)))
-            src, others = not_reaching[0]
-            if not others:
-                return ExpectResult(exp, None, f"no destination pod of {dst.ref} serves the port")
-            lines = explain_text(others[0])
-            if others[0].fix:
-                from ..netpol.generate import to_yaml
-
-                lines.append("  a policy that would allow it:")
-                lines.extend("    " + ln for ln in to_yaml(others[0].fix).splitlines())
-            status: bool | None = None if unknown and not any(x.allowed is False for x in others) else False
-            what = "unknown" if status is None else "denied"
-            return ExpectResult(exp, status, f"{what}: {others[0].flow.describe()}", tuple(lines))
-        if reaching:
-            v = reaching[0][1]
-            extra = f" (and {len(reaching) - 1} more source(s))" if len(reaching) > 1 else ""
-            return ExpectResult(exp, False, f"allowed: {v.flow.describe()}{extra}", tuple(explain_text(v)))
-        if unknown:
-            return ExpectResult(exp, None, "unknown: some verdicts depend on data the source could not read")
-        return ExpectResult(exp, True, f"denied for all {len(sources)} source(s)")
-
-    def _check_identity(self, exp: Expectation, dst: Endpoint, dst_targets: Sequence[Target]) -> ExpectResult:
+    def _check_identity(self, exp: Expectation, dst: Endpoint) -> ExpectResult:
         if self.reach_of_identity is None:
             return ExpectResult(exp, None, "cannot check identities without RBAC data")
         reaches: list[Reach] = self.reach_of_identity(exp.user, exp.groups)
+        if dst.is_external or dst.kind == "selector":
+            # Reach lists existing workloads; an address or a pod-to-be is checked flow by flow from the footholds
+            # that send traffic themselves (exec/attach into pods, created pods wearing any trusted labels).
+            return self._check_identity_flows(exp, dst, reaches)
+        dst_targets, _ = targets(dst, exp.port, exp.protocol)
         wanted = _target_refs(dst_targets)
         hits: list[tuple[Reach, str, tuple[str, ...]]] = []
         for r in reaches:
@@ -324,6 +336,44 @@ class ExpectationChecker:
         more = f" (and {len(hits) - 1} more foothold(s))" if len(hits) > 1 else ""
         return ExpectResult(exp, False, f"reachable from {_foothold_text(r)}{more}", tuple(lines))
 
+    def _foothold_sources(self, r: Reach) -> list[Endpoint]:
+        """The pods a foothold sends from: its pods (exec/attach), or a new pod per candidate label set (create)."""
+        compiled = self.engine.compiled
+        fh = r.foothold
+        if fh.kind == POD and set(fh.actions) & {"exec", "attach"}:
+            return [
+                Endpoint("workload", w.ref, w.namespace, (w,), compiled.labels_of(w.namespace)) for w in fh.workloads
+            ]
+        if fh.kind == CREATE:
+            snap = self.engine.snapshot
+            return [selector_endpoint(snap, labels, fh.namespace) for labels in self.engine.candidate_label_sets(fh.namespace)]
+        return []
+
+    def _check_identity_flows(self, exp: Expectation, dst: Endpoint, reaches: Sequence[Reach]) -> ExpectResult:
+        per_foothold: list[tuple[Reach, list[EndpointsResult]]] = []
+        for r in reaches:
+            sources = self._foothold_sources(r)
+            if sources:
+                answers = [evaluate_endpoints(self.engine.compiled, s, dst, exp.port, exp.protocol) for s in sources]
+                per_foothold.append((r, answers))
+        if not per_foothold:
+            what = "no footholds" if not reaches else "no foothold sends traffic (exec/attach into pods, create pods)"
+            if exp.must_reach:
+                return ExpectResult(exp, False, f"{what}: nothing reaches {dst.ref}")
+            return ExpectResult(exp, True, f"{what}: nothing reaches {dst.ref}")
+        answers = [a for _, fa in per_foothold for a in fa]
+        result = _judge(exp, answers, every_source=False)
+        hit = _deciding(exp, per_foothold)
+        if hit is None:
+            if result.ok is True and not exp.must_reach:
+                n = len(answers)
+                return ExpectResult(
+                    exp, True, f"none of {len(reaches)} foothold(s) reaches {dst.ref} ({n} source pod(s) checked)"
+                )
+            return result
+        return ExpectResult(exp, result.ok, f"{result.summary} (from {_foothold_text(hit)})", result.explanation)
+
+
     def _flow_evidence(self, r: Reach, ref: str, exp: Expectation) -> list[str]:
         """The flow verdict behind an identity hit (pod or create-pod footholds)."""
         compiled = self.engine.compiled
@@ -344,6 +394,101 @@ class ExpectationChecker:
             port = int(first) if first.isdigit() else None
         v = evaluate_flow(compiled, Flow(src, compiled.peer(dest), port, exp.protocol), explain=False)
         return explain_text(v)
+
+
+def _deciding(exp: Expectation, per_foothold: Sequence[tuple[Reach, list[EndpointsResult]]]) -> Reach | None:
+    """The foothold the summary is about: the first that reaches (mustNotReach) or that reaches fully (mustReach)."""
+    for r, answers in per_foothold:
+        if exp.must_reach and any(a.allowed is True for a in answers):
+            return r
+        if not exp.must_reach and any(p.allowed is True for a in answers for p in a.pairs):
+            return r
+    return None
+
+
+def _pair_text(pair: PairResult, protocol: str) -> str:
+    """FROM -> TO on PORT/PROTO as the flow was evaluated (an address range by its range, a named port resolved)."""
+    v = pair.verdict
+    if v is None:
+        return f"{pair.source} -> {pair.destination}"
+    if v.flow.port is None:
+        port = f"some port ({v.resolved_port}/{protocol})" if v.allowed and v.resolved_port else f"any {protocol} port"
+    else:
+        port = f"{v.resolved_port or v.flow.port}/{protocol}"
+    return f"{pair.source} -> {pair.destination} on {port}"
+
+
+def _explain(pair: PairResult, protocol: str, with_fix: bool = False) -> list[str]:
+    if pair.verdict is None:
+        return [f"DENIED: {pair.source} -> {pair.destination}: {pair.problem}"]
+    lines = explain_text(pair.verdict)
+    lines[0] = f"{pair.verdict.status}: {_pair_text(pair, protocol)}"
+    if with_fix and pair.verdict.fix:
+        from ..netpol.generate import to_yaml
+
+        lines.append("  a policy that would allow it:")
+        lines.extend("    " + ln for ln in to_yaml(pair.verdict.fix).splitlines())
+    return lines
+
+
+def _judge(exp: Expectation, answers: Sequence[EndpointsResult], *, every_source: bool) -> ExpectResult:
+    """PASS / FAIL / UNKNOWN from can-reach's answers (one per source endpoint), with the deciding flow explained.
+
+    every_source: one endpoint whose every pair must be allowed (can-reach's ALLOWED); else one of the answers
+    being ALLOWED is enough for mustReach.
+    """
+    protocol = answers[0].protocol if answers else exp.protocol
+    pairs = [p for a in answers for p in a.pairs]
+    ranged = any(a.ranges for a in answers)
+    dst = answers[0].destination.ref if answers else exp.destination_text
+    allowed = [p for p in pairs if p.allowed is True]
+    denied = [p for p in pairs if p.allowed is False]
+    if exp.must_reach:
+        verdicts = [a.allowed for a in answers]
+        ok: bool | None
+        if every_source:
+            ok = answers[0].allowed if len(answers) == 1 else None
+        elif any(v is True for v in verdicts):
+            ok = True
+        elif verdicts and all(v is False for v in verdicts):
+            ok = False
+        else:
+            ok = None
+        if ok is True:
+            good = next(a for a in answers if a.allowed is True)
+            first = good.pairs[0]
+            if ranged and good.ranges:
+                summary = f"every address in {dst} is allowed ({len(good.pairs)} range(s) checked)"
+            else:
+                summary = f"allowed ({_pair_text(first, protocol)})"
+            return ExpectResult(exp, True, summary, tuple(_explain(first, protocol)))
+        if ok is False:
+            first = denied[0]
+            what = f"denied: {_pair_text(first, protocol)}"
+            if ranged:
+                lead = "not every address in" if allowed else "no address in"
+                what = f"{lead} {dst} is allowed: {what}"
+            return ExpectResult(exp, False, what, tuple(_explain(first, protocol, with_fix=True)))
+        unknown = next((p for p in pairs if p.allowed is None), None)
+        lines = tuple(_explain(unknown, protocol)) if unknown is not None else ()
+        reason = ""
+        if unknown is not None and unknown.verdict is not None:
+            reason = next((d.unknown_reason for d in (unknown.verdict.egress, unknown.verdict.ingress) if d.unknown_reason), "")
+        return ExpectResult(exp, None, "unknown: " + (reason or "some verdicts depend on data the source could not read"), lines)
+    if allowed:
+        first = allowed[0]
+        n_sources = len({p.source for p in allowed})
+        extra = f" (and {n_sources - 1} more source(s))" if n_sources > 1 else ""
+        head = f"some address in {dst} is allowed" if ranged else "allowed"
+        return ExpectResult(exp, False, f"{head}: {_pair_text(first, protocol)}{extra}", tuple(_explain(first, protocol)))
+    if len(denied) == len(pairs) and pairs:
+        n = len({p.source for p in pairs})
+        if ranged:
+            return ExpectResult(exp, True, f"no address in {dst} is allowed (from {n} source(s))")
+        return ExpectResult(exp, True, f"denied for all {n} source(s)")
+    unknown = next((p for p in pairs if p.allowed is None), None)
+    lines = tuple(_explain(unknown, protocol)) if unknown is not None else ()
+    return ExpectResult(exp, None, "unknown: some verdicts depend on data the source could not read", lines)
 
 
 def _target_refs(dst_targets: Sequence[Target]) -> dict[str, set[int | str | None]]:

@@ -50,7 +50,7 @@ def applicable(compiled: CompiledSnapshot, peers: Sequence[PodPeer]) -> bool:
     """The bitset engine covers NetworkPolicy v1 without ANP/BANP, gaps or hostNetwork pods."""
     if compiled.admin_policies or compiled.baseline is not None:
         return False
-    if compiled.np_gaps or compiled.label_gaps or compiled.anp_gap or compiled.banp_gap:
+    if compiled.np_gaps or compiled.label_gaps or compiled.anp_gap or compiled.banp_gap or compiled.undefined_namespaces:
         return False
     return not any(p.host_network for p in peers)
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from ..cluster.snapshot import Snapshot, Workload
 from ..netpol.compile import CompiledPolicy, CompiledSnapshot, compile_snapshot
@@ -87,6 +87,9 @@ class ReachEngine:
 
     def _destination_classes(self) -> list[_DestClass]:
         with_ips = self._uses_pod_ips()
+        # "traffic to and from the node where a Pod is running is always allowed": with hostNetwork pods (which are
+        # their node) in the snapshot, pods on different nodes answer differently
+        with_nodes = any(w.host_network for w in self.snapshot.workloads)
         by_key: dict[tuple[object, ...], list[Workload]] = {}
         for w in self.snapshot.workloads:
             key = (
@@ -95,22 +98,14 @@ class ReachEngine:
                 tuple(sorted((p.port, p.protocol, p.name or "") for p in w.ports)),
                 w.host_network,
                 tuple(w.ips) if with_ips else (),
+                (w.node, self.compiled.peer(w).node_ips) if with_nodes else (),
             )
             by_key.setdefault(key, []).append(w)
         out = []
         for ws in by_key.values():
             peer = self.compiled.peer(ws[0])
             # A class stands for several objects: never the "pod to itself" case.
-            peer = PodPeer(
-                peer.namespace,
-                peer.labels,
-                peer.namespace_labels,
-                peer.ports,
-                peer.ips,
-                peer.host_network,
-                f"class:{ws[0].ref}",
-                "Class",
-            )
+            peer = replace(peer, name=f"class:{ws[0].ref}", kind="Class")
             groups = tuple((ref, tuple(pods)) for ref, pods in workload_groups(ws))
             out.append(_DestClass(peer, groups))
         out.sort(key=lambda c: c.groups[0][0])
@@ -141,7 +136,7 @@ class ReachEngine:
         """
         fast = self._fast_index() if not src.host_network else None
         allowed: dict[int, list[str]] = fast.allowed(src) if fast is not None else {}
-        src_key = (src.namespace, frozenset(src.labels.items()), src.host_network, tuple(src.ips))
+        src_key = (src.namespace, frozenset(src.labels.items()), src.host_network, tuple(src.ips), src.node, src.node_ips)
         out: list[Destination] = []
         unknown = 0
         if fast is not None:
@@ -314,7 +309,7 @@ class ReachEngine:
         if actions & {"exec", "attach"}:
             seen: set[tuple[object, ...]] = set()
             for w in fh.workloads:
-                key = (frozenset(w.labels.items()), w.host_network, tuple(w.ips))
+                key = (frozenset(w.labels.items()), w.host_network, tuple(w.ips), w.node, tuple(w.host_ips))
                 if key in seen:
                     continue
                 seen.add(key)

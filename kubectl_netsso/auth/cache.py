@@ -18,6 +18,7 @@ from typing import Any
 
 from .. import log
 from ..errors import NetssoError
+from . import safefs
 from .settings import DATA_SUFFIX, ProviderSettings
 from .tokens import TokenError, TokenSet
 
@@ -27,18 +28,33 @@ _UNWRITABLE_HINT = "use --token-cache-dir with a writable directory, or --token-
 
 
 def ensure_dir(path: str) -> None:
-    """Create the cache dir with mode 0700 (and tighten it if we own it and it is looser)."""
+    """Create the cache dir (and missing parents) 0700 whatever the umask, and refuse one that others could write to
+    or redirect (safefs.check_dir); a dir of ours that others can only read is tightened to 0700."""
     try:
-        os.makedirs(path, mode=0o700, exist_ok=True)
-        st = os.stat(path)
-        if st.st_uid == os.getuid() and st.st_mode & 0o077:
-            os.chmod(path, 0o700)
+        safefs.ensure_private_dir(path)
+    except safefs.UnsafePath as exc:
+        raise NetssoError(exc.message, hint=exc.hint) from None
     except OSError as exc:
         raise NetssoError(f"token cache dir {path} is not usable: {exc.strerror or exc}", hint=_UNWRITABLE_HINT) from None
 
 
+def check_existing_dir(path: str) -> bool:
+    """False when path does not exist yet; NetssoError when it exists but is not safe to read from."""
+    try:
+        safefs.check_dir(path)
+    except FileNotFoundError:
+        return False
+    except safefs.UnsafePath as exc:
+        raise NetssoError(exc.message, hint=exc.hint) from None
+    except OSError as exc:
+        raise NetssoError(f"token cache dir {path} is not usable: {exc.strerror or exc}", hint=_UNWRITABLE_HINT) from None
+    return True
+
+
 def atomic_write(path: str, data: bytes) -> None:
-    """Write data to a 0600 temp file in the same dir, fsync, and rename over path (readers never see half a file)."""
+    """Write data to a 0600 temp file in the same dir, fsync, and rename over path (readers never see half a file).
+
+    mkstemp creates with O_EXCL and O_NOFOLLOW, and rename replaces a symlink at path rather than writing through it."""
     import tempfile
 
     directory = os.path.dirname(path)
@@ -48,10 +64,11 @@ def atomic_write(path: str, data: bytes) -> None:
         raise NetssoError(f"cannot write to token cache dir {directory}: {exc.strerror or exc}", hint=_UNWRITABLE_HINT) from None
     try:
         with os.fdopen(fd, "wb") as fh:
+            if hasattr(os, "fchmod"):
+                os.fchmod(fh.fileno(), 0o600)
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
-        os.chmod(tmp, 0o600)
         os.replace(tmp, path)
     except OSError as exc:
         try:
@@ -61,45 +78,91 @@ def atomic_write(path: str, data: bytes) -> None:
         raise NetssoError(f"cannot write token cache file {path}: {exc.strerror or exc}", hint=_UNWRITABLE_HINT) from None
 
 
+def set_aside(path: str, why: str) -> None:
+    """Move a bad cache file (or a symlink, FIFO, ... in its place) out of the way, so that it is rebuilt."""
+    aside = path + ".corrupt"
+    try:
+        os.replace(path, aside)
+        log.warn(f"token cache entry {path} {why}; moved it to {aside}")
+    except OSError:
+        log.warn(f"token cache entry {path} {why}; ignoring it")
+
+
+def read_bounded(path: str) -> bytes | None:
+    """The bytes of the user's own regular cache file at path (no symlink followed, size bounded); None when absent,
+    unreadable or not such a file (then it is set aside)."""
+    try:
+        return safefs.read_private(path)
+    except FileNotFoundError:
+        return None
+    except safefs.UnsafeFile as exc:
+        set_aside(path, str(exc))
+        return None
+    except OSError as exc:
+        set_aside(path, f"is unreadable ({exc.strerror or exc})")
+        return None
+
+
 class LockTimeout(NetssoError):
     pass
 
 
+def _open_lock(path: str) -> int:
+    """The lock file's descriptor; a symlink, FIFO or foreign file in its place is set aside (never followed)."""
+    for attempt in (0, 1):
+        try:
+            return safefs.open_lock_file(path)
+        except (safefs.UnsafeFile, OSError) as exc:
+            bad = isinstance(exc, safefs.UnsafeFile) or (exc.errno == errno.ELOOP or os.path.islink(path))
+            if bad and attempt == 0:
+                why = str(exc) if isinstance(exc, safefs.UnsafeFile) else "is a symbolic link"
+                set_aside(path, why)
+                continue
+            detail = str(exc) if isinstance(exc, safefs.UnsafeFile) else (exc.strerror or str(exc))
+            raise NetssoError(f"cannot create lock file {path}: {detail}", hint=_UNWRITABLE_HINT) from None
+    raise AssertionError("unreachable")
+
+
 @contextmanager
 def file_lock(path: str, timeout: float) -> Iterator[None]:
-    """Hold an exclusive flock on path (created 0600) for the block; wait at most timeout seconds."""
-    import fcntl
+    """Hold an exclusive lock on path (created 0600, never through a symlink) for the block; wait at most timeout s.
 
-    try:
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-    except OSError as exc:
-        raise NetssoError(f"cannot create lock file {path}: {exc.strerror or exc}", hint=_UNWRITABLE_HINT) from None
+    filelock's descriptor lock is the portable primitive (flock on POSIX, LockFileEx on Windows); the descriptor is
+    ours, so that the no-follow open and the file checks stay in safefs. Imported here, not at module level: it costs
+    ~40 ms and the cached get-token path never locks."""
+    from filelock import lock_descriptor, unlock_descriptor
+
+    fd = _open_lock(path)
+    locked = False
     try:
         started = time.monotonic()
         deadline = started + timeout
         told = False
         while True:
             try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
+                locked = lock_descriptor(fd, blocking=False)
             except OSError as exc:
-                if exc.errno not in (errno.EAGAIN, errno.EACCES, errno.EWOULDBLOCK):
-                    raise
-                if not told and time.monotonic() - started >= 1.0:
-                    # A login in another process can hold the lock for minutes: say why we are silent.
-                    from .. import log
-
-                    log.info("waiting for another kubectl-netsso process that is logging in or refreshing for this provider...")
-                    told = True
-                if time.monotonic() >= deadline:
-                    raise LockTimeout(
-                        "another kubectl-netsso process is still logging in or refreshing for this provider",
-                        hint="finish that login, or try again in a moment",
-                    ) from None
-                time.sleep(0.05)
+                raise NetssoError(f"cannot lock {path}: {exc.strerror or exc}", hint=_UNWRITABLE_HINT) from None
+            if locked:
+                break
+            if not told and time.monotonic() - started >= 1.0:
+                # A login in another process can hold the lock for minutes: say why we are silent.
+                log.info("waiting for another kubectl-netsso process that is logging in or refreshing for this provider...")
+                told = True
+            if time.monotonic() >= deadline:
+                raise LockTimeout(
+                    "another kubectl-netsso process is still logging in or refreshing for this provider",
+                    hint="finish that login, or try again in a moment",
+                ) from None
+            time.sleep(0.05)
         yield
     finally:
-        os.close(fd)  # closing the descriptor releases the flock
+        if locked:
+            try:
+                unlock_descriptor(fd)
+            except OSError:
+                pass  # closing the descriptor releases it anyway
+        os.close(fd)
 
 
 class _FileStorage:
@@ -109,27 +172,16 @@ class _FileStorage:
         self.path = os.path.join(directory, key + DATA_SUFFIX)
 
     def read(self) -> TokenSet | None:
-        try:
-            with open(self.path, "rb") as fh:
-                raw = fh.read()
-        except FileNotFoundError:
-            return None
-        except OSError as exc:
-            self._set_aside(f"unreadable ({exc.strerror or exc})")
+        raw = read_bounded(self.path)
+        if raw is None:
             return None
         try:
-            return TokenSet.from_dict(json.loads(raw))
-        except (ValueError, TokenError):
-            self._set_aside("corrupt")
+            tokens = TokenSet.from_dict(json.loads(raw))
+        except (ValueError, TokenError, RecursionError):
+            set_aside(self.path, "is corrupt")
             return None
-
-    def _set_aside(self, why: str) -> None:
-        aside = self.path + ".corrupt"
-        try:
-            os.replace(self.path, aside)
-            log.warn(f"token cache entry {self.path} is {why}; moved it to {aside} and will log in again")
-        except OSError:
-            log.warn(f"token cache entry {self.path} is {why}; ignoring it")
+        _register(tokens)
+        return tokens
 
     def write(self, tokens: TokenSet) -> None:
         atomic_write(self.path, json.dumps(tokens.to_dict(), separators=(",", ":")).encode("utf-8"))
@@ -180,11 +232,13 @@ class _KeyringStorage:
         if raw is None:
             return None
         try:
-            return TokenSet.from_dict(json.loads(raw))
-        except (ValueError, TokenError):
+            tokens = TokenSet.from_dict(json.loads(raw))
+        except (ValueError, TokenError, RecursionError):
             log.warn("keyring token entry is corrupt; removing it and logging in again")
             self.delete()
             return None
+        _register(tokens)
+        return tokens
 
     def write(self, tokens: TokenSet) -> None:
         kr = _keyring()
@@ -216,11 +270,20 @@ class _NoStorage:
 
 
 def _read_json(path: str) -> Any:
-    try:
-        with open(path, "rb") as fh:
-            return json.loads(fh.read())
-    except (OSError, ValueError):
+    raw = read_bounded(path)
+    if raw is None:
         return None
+    try:
+        return json.loads(raw)
+    except (ValueError, RecursionError):
+        return None
+
+
+def _register(tokens: TokenSet) -> None:
+    """The cached tokens are secrets of this process from now on: redact them in every message (a provider that
+    echoes the refresh token in an error must not print it)."""
+    log.register_secret(tokens.refresh_token)
+    log.register_secret(tokens.id_token)
 
 
 def _update_keyring_index(directory: str, add: str | None = None, remove: str | None = None) -> None:
@@ -270,7 +333,10 @@ class TokenCache:
         return "no storage (--token-cache-storage none)"
 
     def load(self) -> TokenSet | None:
-        """The cached token set, or None (missing; a corrupt entry is moved aside with a warning)."""
+        """The cached token set, or None (missing; a corrupt entry is moved aside with a warning). NetssoError when the
+        cache dir exists but others could write to it (its content cannot be trusted)."""
+        if self.storage_name == "file" and not check_existing_dir(self.directory):
+            return None
         return self._storage.read()
 
     def save(self, tokens: TokenSet) -> None:
@@ -301,6 +367,8 @@ class TokenCache:
     # -- browser login throttle for non-interactive callers ------------------------------------------------------
 
     def read_login_state(self) -> dict[str, Any]:
+        if not check_existing_dir(self.directory):
+            return {}
         data = _read_json(self.state_path)
         return data if isinstance(data, dict) else {}
 

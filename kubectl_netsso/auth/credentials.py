@@ -73,13 +73,14 @@ def _try_refresh(settings: ProviderSettings, cache: TokenCache, cached: TokenSet
     return fresh
 
 
-def get_token(settings: ProviderSettings, interactive: bool = False) -> TokenSet:
+def get_token(settings: ProviderSettings, interactive: bool = False, caller: str | None = None) -> TokenSet:
     """A token set whose ID token is valid for more than settings.expiry_margin seconds.
 
     Order: valid cached token -> refresh token (under the per-key lock, cache re-read after locking) -> login.
     ``interactive=False`` (the default for in-process use by other commands) allows only the browser authcode flow,
     at most one pending login per cache key across processes and none within 5 minutes of an abandoned or failed one;
-    otherwise raises NetssoError("login required: run kubectl netsso login ...", exit 3).
+    otherwise raises NetssoError("login required: run kubectl netsso login ...", exit 3). ``caller`` names the
+    command the user ran (e.g. "kubectl netsso whoami") when it is not kubectl running get-token, for the hint.
     """
     cache = open_cache(settings)
     margin = settings.expiry_margin
@@ -97,10 +98,10 @@ def get_token(settings: ProviderSettings, interactive: bool = False) -> TokenSet
             fresh = _try_refresh(settings, cache, cached)
             if fresh is not None:
                 return fresh
-        return _login_locked(settings, cache, interactive)
+        return _login_locked(settings, cache, interactive, caller)
 
 
-def _login_locked(settings: ProviderSettings, cache: TokenCache, interactive: bool) -> TokenSet:
+def _login_locked(settings: ProviderSettings, cache: TokenCache, interactive: bool, caller: str | None = None) -> TokenSet:
     grant = resolve_grant(settings)
     if interactive:
         tokens = run_login(settings, grant)
@@ -109,7 +110,9 @@ def _login_locked(settings: ProviderSettings, cache: TokenCache, interactive: bo
         return tokens
     # Not interactive (IDEs, Lens, k9s, CI): only the browser flow may run, since it needs no terminal.
     if grant != "authcode":
-        raise login_required(settings, f"the {grant} login needs a terminal; kubectl called get-token non-interactively")
+        who = f"{caller} is not running in one (stdin is not a terminal)" if caller else \
+            "kubectl called get-token non-interactively"
+        raise login_required(settings, f"the {grant} login needs a terminal; {who}")
     if settings.skip_open_browser:
         raise login_required(settings, "--skip-open-browser is set, so no browser login can start without a terminal")
     state = cache.read_login_state()

@@ -49,21 +49,91 @@ def tls_verify(settings: ProviderSettings) -> bool | str:
     return _combined_bundle(settings)
 
 
+_bundles: dict[tuple[str, ...], str] = {}
+
+
 def _combined_bundle(settings: ProviderSettings) -> str:
-    """requests takes one CA file: concatenate several into one file under the cache dir (0600)."""
-    from .cache import atomic_write, ensure_dir
+    """requests takes one CA file: concatenate several into a private temp file for this process only.
+
+    Trust material is never kept in the cache: a CA file planted there by another user would make the plugin trust
+    their server. mkstemp creates the file 0600 with O_EXCL, and it is removed when the process exits."""
+    key = settings.certificate_authorities
+    if key in _bundles:
+        return _bundles[key]
+    import atexit
+    import tempfile
 
     parts = []
-    for path in settings.certificate_authorities:
-        with open(path, "rb") as fh:
-            parts.append(fh.read().strip() + b"\n")
-    blob = b"".join(parts)
-    directory = os.path.join(settings.token_cache_dir, "ca")
-    ensure_dir(directory)
-    target = os.path.join(directory, hashlib.sha256(blob).hexdigest() + ".pem")
-    if not os.path.exists(target):
-        atomic_write(target, blob)
+    for path in key:
+        try:
+            with open(path, "rb") as fh:
+                parts.append(fh.read().strip() + b"\n")
+        except OSError as exc:
+            raise NetssoError(f"cannot read certificate authority file {path}: {exc.strerror or exc}",
+                              hint="check --certificate-authority") from None
+    fd, target = tempfile.mkstemp(prefix="kubectl-netsso-ca-", suffix=".pem")
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(b"".join(parts))
+    atexit.register(_remove, target)
+    _bundles[key] = target
     return target
+
+
+def _remove(path: str) -> None:
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
+
+
+# Every URL of the provider that the plugin calls or hands to a browser (OIDC Discovery 3; RFC 8414; RFC 8628; RFC 7009).
+ENDPOINTS = ("authorization_endpoint", "token_endpoint", "jwks_uri", "device_authorization_endpoint", "revocation_endpoint")
+_warned_http: set[str] = set()
+
+
+def is_loopback_host(host: str | None) -> bool:
+    if not host:
+        return False
+    if host.lower() == "localhost":
+        return True
+    import ipaddress
+
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def check_url(url: object, what: str) -> str:
+    """An https:// URL (plain http:// only on a loopback host, with a warning), or NetssoError naming what it is.
+
+    The provider decides these URLs, and they end up in a browser's argv (a value starting with "-" is a browser
+    flag: --renderer-cmd-prefix runs a program) or receive the client secret, codes and refresh tokens; file:,
+    javascript: and every other scheme are refused, and so are spaces and control characters."""
+    from urllib.parse import urlsplit
+
+    shown = repr(url)[:200] if isinstance(url, str) else type(url).__name__
+    hint = "the OpenID Provider must publish https URLs; http is accepted only on 127.0.0.1/[::1]/localhost, for testing"
+    if not isinstance(url, str) or not url or any(ord(c) <= 0x20 or ord(c) == 0x7F for c in url):
+        raise NetssoError(f"{what} {shown} is not a URL", hint=hint)
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+        parts.port  # noqa: B018 - raises ValueError on a bad port
+    except ValueError:
+        raise NetssoError(f"{what} {shown} is not a URL", hint=hint) from None
+    scheme = parts.scheme.lower()
+    if scheme == "https" and host and url[:8].lower() == "https://":
+        return url
+    if scheme == "http" and url[:7].lower() == "http://" and is_loopback_host(host):
+        origin = f"http://{parts.netloc}"
+        if origin not in _warned_http:
+            _warned_http.add(origin)
+            log.warn(f"the OpenID Provider at {origin} uses plain http (accepted on a loopback address only, for testing)")
+        return url
+    if scheme == "http":
+        raise NetssoError(f"{what} {shown} uses plain http: it would carry secrets and tokens unencrypted", hint=hint)
+    raise NetssoError(f"{what} {shown} is not an https URL", hint=hint)
 
 
 def _ssl_reason(exc: BaseException) -> str:
@@ -79,6 +149,7 @@ def http_request(settings: ProviderSettings, method: str, url: str, what: str, *
     """One HTTP call to the provider with TLS settings applied; network/TLS failures become a one-line NetssoError."""
     import requests
 
+    log.register_secret(settings.client_secret, min_length=6)  # before any request: an error may echo it
     kwargs.setdefault("timeout", HTTP_TIMEOUT)
     kwargs["verify"] = tls_verify(settings)
     log.debug(f"{method} {url}", at=2)
@@ -106,6 +177,10 @@ class ProviderMetadata:
     """The provider's discovery document and JWKS (JWKS loaded lazily, refetched once on an unknown kid)."""
 
     def __init__(self, settings: ProviderSettings, config: dict[str, Any], jwks: dict[str, Any] | None = None) -> None:
+        # Checked here, not only when fetched: a cached document goes through the same rules.
+        for name in ENDPOINTS:
+            if config.get(name) is not None:
+                check_url(config[name], f"the provider's {name}")
         self.settings = settings
         self.config = config
         self._jwks = jwks
@@ -134,6 +209,11 @@ class ProviderMetadata:
         return value
 
     @property
+    def iss_parameter_supported(self) -> bool:
+        """RFC 9207 3: the provider says every authorization response carries iss."""
+        return self.config.get("authorization_response_iss_parameter_supported") is True
+
+    @property
     def signing_algs(self) -> list[str]:
         algs = self.config.get("id_token_signing_alg_values_supported")
         return [a for a in algs if isinstance(a, str)] if isinstance(algs, list) else ["RS256"]
@@ -157,13 +237,24 @@ def _load_cached(settings: ProviderSettings) -> tuple[dict[str, Any], dict[str, 
     path = _cache_file(settings)
     if path is None:
         return None
+    from .cache import check_existing_dir, read_bounded
+
+    if not check_existing_dir(settings.token_cache_dir):
+        return None
+    raw = read_bounded(path)
+    if raw is None:
+        return None
     try:
-        with open(path, "rb") as fh:
-            data = json.loads(fh.read())
-        if time.time() - float(data["fetched_at"]) > DISCOVERY_TTL or data["config"].get("issuer") != settings.issuer_url:
+        data = json.loads(raw)
+        age = time.time() - float(data["fetched_at"])
+        config, jwks = data["config"], data.get("jwks")
+        # A fetched_at in the future would make the entry fresh forever: only an age within [0, TTL] counts.
+        if not 0 <= age <= DISCOVERY_TTL or not isinstance(config, dict) or config.get("issuer") != settings.issuer_url:
             return None
-        return data["config"], data.get("jwks")
-    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        if jwks is not None and not isinstance(jwks, dict):
+            return None
+        return config, jwks
+    except (ValueError, KeyError, TypeError, AttributeError, RecursionError):
         return None
 
 
@@ -174,17 +265,25 @@ def _store(settings: ProviderSettings, config: dict[str, Any], jwks: dict[str, A
     from .cache import atomic_write, ensure_dir
 
     try:
+        ensure_dir(settings.token_cache_dir)
         ensure_dir(os.path.dirname(path))
         atomic_write(path, json.dumps({"fetched_at": time.time(), "config": config, "jwks": jwks}).encode())
     except NetssoError as err:
         log.debug(f"not caching discovery: {err.message}")
 
 
+def check_issuer(issuer: str) -> None:
+    try:
+        check_url(issuer, "issuer URL")
+    except NetssoError as err:
+        # The API server only accepts https issuers (--oidc-issuer-url "must use the https scheme").
+        raise NetssoError(err.message, hint="check --oidc-issuer-url: it must be the provider's https:// issuer") from None
+
+
 def fetch_config(settings: ProviderSettings) -> dict[str, Any]:
     """GET <issuer>/.well-known/openid-configuration and check it describes this issuer (OIDC Discovery 4.3)."""
     issuer = settings.issuer_url
-    if not re.match(r"^https?://[^/?#]+", issuer):
-        raise NetssoError(f"issuer URL {issuer!r} is not an http(s) URL", hint="check --oidc-issuer-url")
+    check_issuer(issuer)
     url = issuer.rstrip("/") + "/.well-known/openid-configuration"
     response = http_request(settings, "GET", url, "issuer", headers={"Accept": "application/json"})
     not_op = f"{issuer} is not an OpenID Provider"
@@ -223,11 +322,18 @@ def fetch_jwks(settings: ProviderSettings, url: str) -> dict[str, Any]:
 
 def discover(settings: ProviderSettings, use_cache: bool = True) -> ProviderMetadata:
     """Provider metadata from the on-disk cache (if fresh and use_cache) or the network."""
+    check_issuer(settings.issuer_url)
     if use_cache:
         cached = _load_cached(settings)
         if cached is not None:
-            log.debug("using cached discovery document")
-            return ProviderMetadata(settings, cached[0], cached[1])
+            try:
+                metadata = ProviderMetadata(settings, cached[0], cached[1])
+            except NetssoError as err:
+                log.debug(f"not using the cached discovery document: {err.message}")
+            else:
+                log.debug("using cached discovery document")
+                return metadata
     config = fetch_config(settings)
+    metadata = ProviderMetadata(settings, config)  # checks the endpoints before anything is cached or called
     _store(settings, config, None)
-    return ProviderMetadata(settings, config)
+    return metadata

@@ -11,12 +11,14 @@ import os
 import sys
 import time
 
-from .settings import DATA_SUFFIX, ProviderSettings, SettingsError, parse_args
-from .tokens import TokenError, TokenSet
+from . import safefs
+from .settings import DATA_SUFFIX, ProviderSettings, parse_args
+from .tokens import TokenSet
 
 API_V1 = "client.authentication.k8s.io/v1"
 API_V1BETA1 = "client.authentication.k8s.io/v1beta1"
 API_VERSIONS = (API_V1, API_V1BETA1)
+MAX_TIMESTAMP = 253402300799  # 9999-12-31T23:59:59Z
 
 
 class ExecInfoError(ValueError):
@@ -67,8 +69,11 @@ def parse_exec_info(raw: str | None) -> ExecInfo:
 
 
 def format_timestamp(ts: float) -> str:
-    """RFC 3339 in UTC, second precision (what client-go parses for expirationTimestamp)."""
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(int(ts)))
+    """RFC 3339 in UTC, second precision (what client-go parses for expirationTimestamp). A provider's absurd exp
+    (1e20, negative) is clamped to years 1970..9999, which RFC 3339 can write, instead of overflowing gmtime."""
+    if not ts == ts:  # NaN
+        ts = 0.0
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(int(min(max(ts, 0.0), MAX_TIMESTAMP))))
 
 
 def exec_credential(token: str, expires_at: float | None, api_version: str, margin: float) -> str:
@@ -101,33 +106,37 @@ def fast_path(args: list[str]) -> int | None:
     """Serve ``get-token`` from a valid file-cache entry without importing click & co.
 
     Returns 0 after printing the ExecCredential, or None for anything else (miss, expired, keyring/none storage,
-    --force-refresh, -h, bad flags, malformed exec info, unreadable entry) so that the full click path runs and
-    handles it, including the one-line errors.
+    --force-refresh, -h, bad flags, malformed exec info, an untrusted cache dir, an unreadable or hostile entry) so
+    that the full click path runs and handles it, including the one-line errors. It runs outside the CLI's error
+    handler, so whatever the cache holds it never raises: any surprise falls back to the full path.
     """
     try:
-        values, rest = parse_args(args)
-    except SettingsError:
+        credential = _cached_credential(args)
+    except Exception:
         return None
+    if credential is None:
+        return None
+    try:
+        _write_stdout(credential)
+    except (OSError, ValueError):
+        return 3  # kubectl closed our stdout: nobody is left to read an error
+    return 0
+
+
+def _cached_credential(args: list[str]) -> str | None:
+    values, rest = parse_args(args)
     if rest:
         return None  # help, unknown flags, positional args: let click deal with them (same answer hit or miss)
-    try:
-        settings = ProviderSettings.from_values(values, os.environ)
-    except SettingsError:
-        return None
+    settings = ProviderSettings.from_values(values, os.environ)
     if settings.token_cache_storage != "file" or settings.force_refresh:
         return None
-    try:
-        info = parse_exec_info(os.environ.get("KUBERNETES_EXEC_INFO"))
-    except ExecInfoError:
-        return None
+    info = parse_exec_info(os.environ.get("KUBERNETES_EXEC_INFO"))
+    # The same trust rules as the full path (safefs): a cache dir others can write to, or an entry that is a symlink,
+    # a FIFO or someone else's file, is left to the full path, which refuses or sets it aside with a message.
+    safefs.check_dir(settings.token_cache_dir, tighten=False)
     path = os.path.join(settings.token_cache_dir, settings.cache_key() + DATA_SUFFIX)
-    try:
-        with open(path, "rb") as fh:
-            tokens = TokenSet.from_dict(json.loads(fh.read()))
-    except (OSError, ValueError, TokenError):
-        return None
+    tokens = TokenSet.from_dict(json.loads(safefs.read_private(path)))
     if not tokens.is_valid(settings.expiry_margin):
         return None
     margin = tokens.effective_margin(settings.expiry_margin)
-    _write_stdout(exec_credential(tokens.id_token, tokens.expires_at, info.api_version, margin))
-    return 0
+    return exec_credential(tokens.id_token, tokens.expires_at, info.api_version, margin)

@@ -12,7 +12,7 @@ from urllib.parse import parse_qs, urlsplit
 from .. import log
 from ..errors import NetssoError
 from . import browser, pkce
-from .discovery import TLS_HINT, ProviderMetadata, http_request, tls_verify
+from .discovery import TLS_HINT, ProviderMetadata, check_url, http_request, tls_verify
 from .loopback import LoopbackListener, _clean
 from .settings import ProviderSettings
 from .tokens import TokenSet, decode_claims
@@ -33,6 +33,16 @@ class OAuthProblem(NetssoError):
         super().__init__(text)
 
 
+class ProviderUnreachable(NetssoError):
+    """No answer from the provider (connection refused, reset or closed, timeout)."""
+
+
+# Device polling: this many polls in a row without an answer end the login. One lost poll is normal: a provider whose
+# keep-alive timeout equals the poll interval (Node's http server: 5 s; RFC 8628's default interval: 5 s) closes the
+# idle connection just as the next poll is sent on it.
+DEVICE_POLL_FAILURES = 3
+
+
 class RefreshFailed(NetssoError):
     """The refresh token could not be used (expired, revoked, rotated elsewhere, no ID token returned)."""
 
@@ -40,6 +50,7 @@ class RefreshFailed(NetssoError):
 def _session(settings: ProviderSettings, **kwargs: Any) -> Any:
     from authlib.integrations.requests_client import OAuth2Session
 
+    log.register_secret(settings.client_secret, min_length=6)  # before any request: an error may echo it
     auth_method = "client_secret_basic" if settings.client_secret else "none"
     sess = OAuth2Session(client_id=settings.client_id, client_secret=settings.client_secret,
                          token_endpoint_auth_method=auth_method, **kwargs)
@@ -61,8 +72,13 @@ def _token_call(settings: ProviderSettings, what: str, fn: Callable[..., Any], *
         raise OAuthProblem(what, str(exc.error or "error"), exc.description) from None
     except requests.exceptions.SSLError:
         raise NetssoError(f"{what}: TLS verification of the provider failed", hint=TLS_HINT) from None
+    except requests.exceptions.HTTPError as exc:
+        # authlib raises this for a 5xx, or a non-JSON error page: the provider answered, so it is not "unreachable"
+        status = exc.response.status_code if exc.response is not None else "error"
+        raise NetssoError(f"{what}: the provider returned HTTP {status}",
+                          hint="the provider (or a proxy in front of it) is failing; try again in a moment") from None
     except requests.exceptions.RequestException as exc:
-        raise NetssoError(f"{what}: the provider is unreachable ({type(exc).__name__})",
+        raise ProviderUnreachable(f"{what}: the provider is unreachable ({type(exc).__name__})",
                           hint="check --oidc-issuer-url or your network/VPN") from None
     except ValueError:
         raise NetssoError(f"{what}: the provider's answer is not a token response") from None
@@ -106,7 +122,8 @@ def login_authcode(settings: ProviderSettings, provider: ProviderMetadata, requi
     """
     verifier, state, nonce = pkce.new_verifier(), pkce.new_state(), pkce.new_state()
     log.register_secret(verifier)
-    listener = LoopbackListener(settings.listen_addresses, settings.redirect_path, issuer=provider.issuer)
+    listener = LoopbackListener(settings.listen_addresses, settings.redirect_path, issuer=provider.issuer,
+                                require_iss=provider.iss_parameter_supported)
     try:
         redirect_uri = listener.redirect_uri
         sess = _session(settings, scope=" ".join(settings.scopes), redirect_uri=redirect_uri)
@@ -157,6 +174,10 @@ def login_keyboard(settings: ProviderSettings, provider: ProviderMetadata,
         if query.get("state", [state])[0] != state:
             raise NetssoError("the pasted response belongs to another login (state mismatch)")
         iss = query.get("iss", [None])[0]
+        if iss is None and provider.iss_parameter_supported:
+            # RFC 9207 2.4, as for the loopback listener (a bare pasted code carries no response parameters at all).
+            raise NetssoError("the pasted response has no iss parameter, though the provider says it always sends one "
+                              "(RFC 9207)", hint="paste the whole redirect URL of this login")
         if iss is not None and iss != provider.issuer:
             # RFC 9207 2.4: "clients MUST compare the iss parameter ... to the issuer identifier" (mix-up defence),
             # for a pasted redirect URL as for the loopback listener.
@@ -195,6 +216,8 @@ def login_device(settings: ProviderSettings, provider: ProviderMetadata) -> Toke
     verification_uri = body.get("verification_uri") or body.get("verification_url")
     if not device_code or not user_code or not verification_uri:
         raise NetssoError("device authorization failed: the answer lacks device_code, user_code or verification_uri")
+    # Shown to the user and opened in a browser: the same rules as the discovery endpoints (https, never a flag).
+    verification_uri = check_url(verification_uri, "the device authorization answer's verification_uri")
     log.register_secret(device_code)
     # RFC 8628 3.2: "interval ... If no value is provided, clients MUST use 5 as the default."
     interval = _number(body.get("interval"), 5)
@@ -203,11 +226,14 @@ def login_device(settings: ProviderSettings, provider: ProviderMetadata) -> Toke
     # it only works together with the user's own login at the provider, for a few minutes.
     _tell(f"To log in, visit {_clean(str(verification_uri))} and enter the user code: {_clean(str(user_code))}")
     complete = body.get("verification_uri_complete")
+    if complete is not None:
+        complete = check_url(complete, "the device authorization answer's verification_uri_complete")
     if complete and not settings.skip_open_browser and browser.can_open_browser(settings.browser_command):
         if browser.open_url(str(complete), settings.browser_command):
             _tell(f"(opened {_clean(str(complete))} in a browser)")
     sess = _session(settings)
     deadline = time.monotonic() + expires_in
+    unanswered = 0
     while True:
         _sleep(interval)
         if time.monotonic() > deadline:
@@ -215,7 +241,14 @@ def login_device(settings: ProviderSettings, provider: ProviderMetadata) -> Toke
         try:
             token = _token_call(settings, "device login failed", sess.fetch_token, provider.token_endpoint,
                                 grant_type=DEVICE_GRANT, device_code=device_code)
+        except ProviderUnreachable as exc:
+            unanswered += 1
+            if unanswered >= DEVICE_POLL_FAILURES:
+                raise
+            log.debug(f"device poll got no answer ({exc.message}); polling again")
+            continue
         except OAuthProblem as exc:
+            unanswered = 0
             # RFC 8628 3.5: authorization_pending -> keep polling; slow_down -> "the interval MUST be increased by
             # 5 seconds for this and all subsequent requests"; access_denied / expired_token -> stop.
             if exc.error == "authorization_pending":

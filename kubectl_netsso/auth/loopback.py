@@ -9,7 +9,8 @@ import socket
 import socketserver
 import threading
 from collections.abc import Sequence
-from http.server import BaseHTTPRequestHandler, HTTPServer
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from .. import log
@@ -44,11 +45,22 @@ def parse_listen_address(address: str) -> tuple[str, int]:
     return str(ip), port
 
 
-class _Server(HTTPServer):
+# Any local process can connect to the listener. One that connects and sends nothing must not hold up the browser's
+# redirect, the --authentication-timeout or the per-provider lock: each connection gets its own daemon thread with a
+# socket timeout, at most MAX_CONNECTIONS at once, and closing never waits for a handler.
+CONNECTION_TIMEOUT = 10.0
+MAX_CONNECTIONS = 128  # beyond this, new connections are closed at once (threads stay bounded)
+
+
+class _Server(ThreadingHTTPServer):
     allow_reuse_address = False  # never share a port with another listener
+    daemon_threads = True  # a stuck handler never keeps the process alive
+    block_on_close = False  # server_close() does not join handler threads
+    request_queue_size = 64  # a burst of connections waits in the backlog instead of being refused
 
     def __init__(self, addr: tuple[str, int], family: int) -> None:
         self.address_family = family
+        self._slots = threading.BoundedSemaphore(MAX_CONNECTIONS)
         super().__init__(addr, _Handler)
         self.listener: LoopbackListener | None = None
 
@@ -58,9 +70,22 @@ class _Server(HTTPServer):
         host, port = self.server_address[:2]
         self.server_name, self.server_port = str(host), int(port)
 
+    def process_request(self, request: Any, client_address: Any) -> None:
+        if not self._slots.acquire(blocking=False):
+            self.shutdown_request(request)  # a flood of idle connections: drop the newest, keep serving
+            return
+        super().process_request(request, client_address)
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self._slots.release()
+
 
 class _Handler(BaseHTTPRequestHandler):
     server: _Server
+    timeout = CONNECTION_TIMEOUT  # StreamRequestHandler.setup() puts it on the socket: an idle client is dropped
     protocol_version = "HTTP/1.0"
     server_version = "kubectl-netsso"
     sys_version = ""
@@ -70,13 +95,16 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _page(self, status: int, title: str, body: str) -> None:
         data = _PAGE.format(title=html.escape(title), body=body).encode("utf-8")
-        self.send_response(status)
-        self.send_header("Content-Type", "text/html; charset=utf-8")
-        self.send_header("Content-Length", str(len(data)))
-        self.send_header("Cache-Control", "no-store")
-        self.send_header("Referrer-Policy", "no-referrer")
-        self.end_headers()
-        self.wfile.write(data)
+        try:
+            self.send_response(status)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(data)))
+            self.send_header("Cache-Control", "no-store")
+            self.send_header("Referrer-Policy", "no-referrer")
+            self.end_headers()
+            self.wfile.write(data)
+        except OSError:
+            pass  # the client went away: the response it carried still counts
 
     def do_GET(self) -> None:  # noqa: N802 - stdlib naming
         listener = self.server.listener
@@ -92,9 +120,12 @@ class _Handler(BaseHTTPRequestHandler):
 class LoopbackListener:
     """Bind first, then build the redirect URI from the bound port, open the browser, then ``wait(timeout)``."""
 
-    def __init__(self, addresses: Sequence[str] = (), path: str = "/callback", issuer: str | None = None) -> None:
+    def __init__(self, addresses: Sequence[str] = (), path: str = "/callback", issuer: str | None = None,
+                 require_iss: bool = False) -> None:
         self.path = path if path.startswith("/") else "/" + path
         self.issuer = issuer
+        # RFC 9207 2.4: with authorization_response_iss_parameter_supported true, a response without iss is rejected.
+        self.require_iss = require_iss
         self.expected_state: str | None = None
         self._done = threading.Event()
         self._lock = threading.Lock()
@@ -136,7 +167,10 @@ class LoopbackListener:
         self._thread.start()
 
     def handle(self, req: _Handler) -> None:
-        """One request: ignore strays, reject a wrong state, finish on a code or a provider error."""
+        """One request: ignore strays, reject a wrong state, finish on a code or a provider error.
+
+        The page is written before the login is finished: finishing lets the process exit, which ends this daemon
+        thread, and the browser must get the whole page first."""
         url = urlsplit(req.path)
         if url.path != self.path:
             req._page(404, "Not found", "")  # favicon.ico, probes, wrong path: ignore and keep waiting
@@ -153,24 +187,32 @@ class LoopbackListener:
                 return
             iss = _one(query, "iss")
             error = _one(query, "error")
+            if iss is None and self.require_iss and (error is not None or _one(query, "code")):
+                # RFC 9207 2.4: "Clients that have received authorization_response_iss_parameter_supported metadata
+                # with value true MUST reject authorization responses without the iss parameter" (mix-up defence).
+                req._page(400, "Login failed", "The response does not name its issuer.")
+                self._finish(None, NetssoError(
+                    "the login response has no iss parameter, though the provider says it always sends one (RFC 9207)",
+                    hint="the response may come from another provider (mix-up attack); try the login again"))
+                return
             if iss is not None and self.issuer is not None and iss != self.issuer:
                 # RFC 9207 2.4: "clients MUST compare the iss parameter ... to the issuer identifier" (mix-up defence)
-                self._finish(None, NetssoError(f"the login response came from issuer {_clean(iss)!r}, expected {self.issuer!r}"))
                 req._page(400, "Login failed", "The response came from an unexpected issuer.")
+                self._finish(None, NetssoError(f"the login response came from issuer {_clean(iss)!r}, expected {self.issuer!r}"))
                 return
             if error is not None:
                 description = _one(query, "error_description") or ""
                 text = _clean(error) + (f": {_clean(description)}" if description else "")
+                req._page(400, "Login failed", "The provider reported: " + html.escape(text))
                 self._finish(None, NetssoError(f"the provider refused the login: {text}",
                                                hint="check the client settings at the provider, or try again"))
-                req._page(400, "Login failed", "The provider reported: " + html.escape(text))
                 return
             code = _one(query, "code")
             if not code:
                 req._page(400, "Login failed", "The response has no authorization code.")
                 return
-            self._finish(code, None)
             req._page(200, "Authenticated", "You are logged in to kubectl netsso. You can close this window.")
+            self._finish(code, None)
 
     def _finish(self, code: str | None, error: NetssoError | None) -> None:
         self._code, self._error = code, error
@@ -190,6 +232,8 @@ class LoopbackListener:
             self.close()
 
     def close(self) -> None:
+        """Stop listening. Bounded: the accept loop stops within its poll interval and handler threads are not
+        waited for (they are daemons and time out on their own)."""
         if self._thread is not None:
             self._server.shutdown()
             self._thread.join(timeout=2)

@@ -326,10 +326,13 @@ class ProviderSettings:
         blob = json.dumps(canonical, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
         return str(_sha256(blob.encode("utf-8")).hexdigest())
 
-    def exec_args(self) -> list[str]:
-        """The get-token arguments that reproduce these settings (for kubeconfig exec stanzas; absolute CA paths)."""
+    def exec_args(self, include_secret: bool = True) -> list[str]:
+        """The get-token arguments that reproduce these settings (for kubeconfig exec stanzas; absolute CA paths).
+
+        ``include_secret=False`` leaves the client secret out, for an exec stanza that passes it in ``env:`` (any
+        local user can read a process's argv in /proc; only the same user can read its environment)."""
         out = ["get-token", f"--oidc-issuer-url={self.issuer_url}", f"--oidc-client-id={self.client_id}"]
-        if self.client_secret:
+        if self.client_secret and include_secret:
             out.append(f"--oidc-client-secret={self.client_secret}")
         out += [f"--oidc-extra-scope={s}" for s in self.extra_scopes]
         out += [f"--oidc-auth-request-extra-params={k}={v}" for k, v in self.extra_params]

@@ -48,14 +48,18 @@ def decode_header(jwt: str) -> dict[str, Any]:
 
 
 def expiry_of(jwt: str) -> float | None:
-    """The ``exp`` claim as a Unix timestamp, or None when absent or not a number."""
+    """The ``exp`` claim as a Unix timestamp, or None when absent, not a number or NaN (JSON parsers accept NaN)."""
     try:
         exp = decode_claims(jwt).get("exp")
     except TokenError:
         return None
     if isinstance(exp, bool) or not isinstance(exp, (int, float)):
         return None
-    return float(exp)
+    try:
+        value = float(exp)
+    except OverflowError:  # an int beyond float range
+        value = float("inf") if exp > 0 else float("-inf")
+    return None if value != value else value
 
 
 class TokenSet:
@@ -105,8 +109,14 @@ class TokenSet:
         except TokenError:
             return margin
         exp, iat = claims.get("exp"), claims.get("iat")
-        if isinstance(exp, (int, float)) and isinstance(iat, (int, float)) and exp > iat:
-            return min(margin, (exp - iat) / 2)
+        if isinstance(exp, (int, float)) and isinstance(iat, (int, float)) and not isinstance(exp, bool) \
+                and not isinstance(iat, bool):
+            try:
+                half = (float(exp) - float(iat)) / 2
+            except OverflowError:  # ints beyond float range: an absurd lifetime, keep the margin
+                return margin
+            if half > 0:  # False for NaN too
+                return min(margin, half)
         return margin
 
     def is_valid(self, margin: float = 60, now: float | None = None) -> bool:

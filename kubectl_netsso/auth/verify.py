@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 from typing import Any
 
@@ -71,6 +72,11 @@ def verify_id_token(id_token: str, provider: ProviderMetadata, client_id: str, n
     return claims
 
 
+def _finite(value: int | float) -> bool:
+    """NaN or Infinity (JSON parsers accept both) would pass every comparison below; huge ints are fine."""
+    return isinstance(value, int) or math.isfinite(value)
+
+
 def check_claims(claims: dict[str, Any], issuer: str, client_id: str, nonce: str | None = None,
                  now: float | None = None) -> None:
     """OIDC Core 3.1.3.7 steps 2-4, 9, 10, 11 on already signature-checked claims."""
@@ -92,13 +98,13 @@ def check_claims(claims: dict[str, Any], issuer: str, client_id: str, nonce: str
         raise IdTokenError(f"authorized party (azp) {azp!r} is not the client id {client_id!r}")
     # 9. "The current time MUST be before the time represented by the exp Claim"
     exp = claims.get("exp")
-    if isinstance(exp, bool) or not isinstance(exp, (int, float)):
+    if isinstance(exp, bool) or not isinstance(exp, (int, float)) or not _finite(exp):
         raise IdTokenError("no numeric exp claim")
     if exp + LEEWAY <= now:
         raise IdTokenError("token is expired")
     # 10. "The iat Claim can be used to reject tokens that were issued too far away from the current time"
     iat = claims.get("iat")
-    if isinstance(iat, bool) or not isinstance(iat, (int, float)):
+    if isinstance(iat, bool) or not isinstance(iat, (int, float)) or not _finite(iat):
         raise IdTokenError("no numeric iat claim")
     if iat - LEEWAY > now:
         raise IdTokenError("token is issued in the future (iat); check the clock")

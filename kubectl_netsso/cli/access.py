@@ -10,23 +10,22 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from .. import log
-from ..errors import EXIT_ERROR, EXIT_NO, EXIT_OK, EXIT_USAGE, NetssoError
+from ..errors import EXIT_NO, EXIT_OK, EXIT_USAGE, NetssoError
 from ..output import emit, render, style, table
 from . import completion
-from .options import KubeOptions, kube_options, manifests_option, output_option
+from .identity import GROUP_MEMBER
+from .options import SCOPE_NAMESPACE_HELP, KubeOptions, kube_options_for, manifests_option, output_option
 
 if TYPE_CHECKING:
     from ..access.model import Finding, Reach
     from ..access.reach import ReachEngine
     from ..cluster.snapshot import Snapshot
-    from ..netpol.endpoints import Endpoint
     from ..rbac.rules import Request
+    from .identity import OfflineIdentity
 
 
 # --- shared helpers ----------------------------------------------------------------------------------------------
 
-# Offline identity without a user name: a member of the --as-group groups (matches no User subject).
-GROUP_MEMBER = "netsso:member-of-groups"
 
 
 def load_snapshot(
@@ -59,19 +58,15 @@ def load_snapshot(
 
 
 def current_namespace(kube: KubeOptions) -> str:
-    """-n, else the kubeconfig context's namespace, else "default" (kubectl's rule)."""
-    if kube.namespace:
-        return kube.namespace
-    from ..cluster.kubeconfig import effective_namespace, resolve_context
+    """-n, else the kubeconfig context's namespace, else "default" (kubectl's rule); an unknown --context is a usage
+    error."""
+    from ..cluster.kubeconfig import offline_namespace
 
-    try:
-        return effective_namespace(None, resolve_context(kube.kubeconfig, kube.context))
-    except (NetssoError, OSError):
-        return "default"
+    return offline_namespace(kube)
 
 
 def _usage(message: str, hint: str | None = None) -> NetssoError:
-    return NetssoError(message, hint=hint, exit_code=EXIT_ERROR)
+    return NetssoError(message, hint=hint, exit_code=EXIT_USAGE)
 
 
 # --- policy ------------------------------------------------------------------------------------------------------
@@ -83,31 +78,86 @@ def policy() -> None:
 
     \b
     kubectl netsso policy default-deny -n shop --allow-dns | kubectl apply -f -
+    kubectl netsso policy default-deny -n shop --ingress-only | kubectl apply -f -
+    kubectl netsso policy allow-dns -n shop | kubectl apply -f -
     kubectl netsso policy allow frontend/deploy/web shop/svc/api --port 80 --manifests example:shop
     """
 
 
 @policy.command("default-deny")
 @click.option("-n", "--namespace", metavar="NS", help="Namespace of the policies (default: the context's, else 'default').")
+@click.option("--ingress-only", is_flag=True, help="Deny only ingress (policyTypes [Ingress]); egress stays as it is.")
+@click.option("--egress-only", is_flag=True, help="Deny only egress (policyTypes [Egress]); ingress stays as it is.")
 @click.option(
     "--allow-dns", is_flag=True, help="Also allow egress to the cluster DNS (kube-system k8s-app=kube-dns, 53/UDP+TCP)."
 )
 @click.option("--context", metavar="NAME", hidden=True)
 @click.option("--kubeconfig", metavar="PATH", type=click.Path(), hidden=True)
-def default_deny_cmd(namespace: str | None, allow_dns: bool, context: str | None, kubeconfig: str | None) -> None:
-    """Deny all ingress and egress for every pod of a namespace.
+def default_deny_cmd(
+    namespace: str | None,
+    ingress_only: bool,
+    egress_only: bool,
+    allow_dns: bool,
+    context: str | None,
+    kubeconfig: str | None,
+) -> None:
+    """Deny all ingress and egress (or one of them) for every pod of a namespace.
+
+    \b
+    Examples:
+      kubectl netsso policy default-deny -n payments --allow-dns | kubectl apply -f -
+      kubectl netsso policy default-deny -n payments --ingress-only | kubectl apply -f -
+    """
+    from ..netpol import generate
+
+    if ingress_only and egress_only:
+        raise _usage("--ingress-only and --egress-only exclude each other", hint="give neither to deny both directions")
+    if allow_dns and ingress_only:
+        raise _usage("--allow-dns goes with an egress deny, not with --ingress-only", hint="leave out --allow-dns")
+    ns = _policy_namespace(namespace, context, kubeconfig)
+    objs = generate.default_deny(ns, allow_dns=allow_dns, ingress=not egress_only, egress=not ingress_only)
+    click.echo(generate.to_yaml(objs), nl=False)
+
+
+@policy.command("allow-dns")
+@click.option("-n", "--namespace", metavar="NS", help="Namespace of the policy (default: the context's, else 'default').")
+@click.option(
+    "--pod-selector",
+    metavar="LABELS",
+    help="Only pods with these labels (k=v,...), e.g. the egress-isolated ones; default: every pod of the namespace.",
+)
+@click.option("--context", metavar="NAME", hidden=True)
+@click.option("--kubeconfig", metavar="PATH", type=click.Path(), hidden=True)
+def allow_dns_cmd(namespace: str | None, pod_selector: str | None, context: str | None, kubeconfig: str | None) -> None:
+    """Allow DNS lookups and nothing else: egress to kube-system k8s-app=kube-dns on 53/UDP and 53/TCP.
+
+    The policy isolates the pods it selects for egress: pods that could connect anywhere until now keep only DNS.
+    Select with --pod-selector the pods that are already egress-isolated when others in the namespace are not (the
+    hint of audit's dns-egress-denied finding does).
 
     \b
     Example:
-      kubectl netsso policy default-deny -n payments --allow-dns | kubectl apply -f -
+      kubectl netsso policy allow-dns -n payments --pod-selector app=payments | kubectl apply -f -
     """
-    from ..netpol import generate
+    from ..netpol import endpoints, generate
+
+    labels = endpoints.parse_labels(pod_selector) if pod_selector is not None else None
+    ns = _policy_namespace(namespace, context, kubeconfig)
+    click.echo(generate.to_yaml(generate.allow_dns_egress(ns, labels)), nl=False)
+
+
+def _policy_namespace(namespace: str | None, context: str | None, kubeconfig: str | None) -> str:
+    from ..netpol.generate import PolicyInputError, _check_name
 
     kube = KubeOptions(
         kubeconfig=kubeconfig, context=context, namespace=namespace, all_namespaces=False, as_user=None, as_groups=()
     )
     ns = current_namespace(kube)
-    click.echo(generate.to_yaml(generate.default_deny(ns, allow_dns=allow_dns)), nl=False)
+    try:
+        _check_name(ns, "namespace")
+    except PolicyInputError as err:
+        raise _usage(err.message) from None
+    return ns
 
 
 @policy.command("allow")
@@ -123,7 +173,7 @@ def default_deny_cmd(namespace: str | None, allow_dns: bool, context: str | None
     help="Which policies to print: the destination's ingress, the source's egress, or both.",
 )
 @manifests_option
-@kube_options
+@kube_options_for(all_namespaces=False, impersonation=False)
 def allow_cmd(
     kube: KubeOptions,
     manifests: tuple[str, ...],
@@ -135,7 +185,7 @@ def allow_cmd(
 ) -> None:
     """Minimal NetworkPolicies that allow FROM -> TO on one port (endpoint syntax as in can-reach).
 
-    FROM/TO: NAME, TYPE/NAME, NS/NAME, NS/TYPE/NAME (TYPE: pod, deploy, sts, ds, job, cronjob, svc) or ip:ADDRESS.
+    FROM/TO: NAME, TYPE/NAME, NS/NAME, NS/TYPE/NAME (TYPE: pod, deploy, sts, ds, job, cronjob, svc), ip:ADDRESS or ip:CIDR.
     A Service as TO stands for its backing pods on the Service port's targetPort.
 
     \b
@@ -146,8 +196,13 @@ def allow_cmd(
 
     port = endpoints.parse_port(port_text)
     protocol = protocol.upper()
-    snap = load_snapshot(kube, manifests, parts={"network"})
     ns = current_namespace(kube)
+    if manifests:
+        snap = load_snapshot(kube, manifests, parts={"network"})
+    else:
+        # read the namespaces of both ends (and the context's), nothing more
+        wanted = {ns} | {endpoints.split_endpoint(t, ns)[0] for t in (source, destination) if not t.lower().startswith("ip:")}
+        snap = _live_snapshot(kube, sorted(wanted))
     src = endpoints.resolve_endpoint(snap, source, ns, role="source")
     dst = endpoints.resolve_endpoint(snap, destination, ns, role="destination")
     if src.is_external and dst.is_external:
@@ -155,67 +210,20 @@ def allow_cmd(
             "both FROM and TO are outside the cluster: no NetworkPolicy applies",
             hint="one end must be a pod, workload or Service",
         )
-    dst_port: int | str | None = port
-    if dst.service is not None:
-        sp = endpoints.service_port(dst.service, port, protocol)
-        # Policies see the pod port after the Service DNAT: the targetPort (a name is resolved on each pod by the API).
-        dst_port = sp.target_port if not (isinstance(sp.target_port, str) and sp.target_port.isdigit()) else int(sp.target_port)
-        protocol = sp.protocol.upper()
     sides = ("ingress", "egress") if side == "both" else (side,)
-    objs = generate.allow_flow(
-        src.namespace,
-        selector_labels(snap, src),
-        dst.namespace,
-        selector_labels(snap, dst),
-        dst_port,
-        protocol,
-        src_external_cidr=src.ip if src.is_external else None,
-        sides=sides,
-        dst_external_cidr=dst.ip if dst.is_external else None,
-    )
+    objs = generate.allow_endpoints(snap, src, dst, port, protocol, sides)
     if not objs:
         raise _usage(f"no policy to print for --side {side} with {src.ref} -> {dst.ref}")
     click.echo(generate.to_yaml(objs), nl=False)
 
 
-# Labels that identify an app, in the order kubectl/helm conventions use them; hashes are per-revision noise.
-_PREFERRED_KEYS = ("app.kubernetes.io/name", "app", "k8s-app", "name", "app.kubernetes.io/instance", "component")
-_NOISE_KEYS = (
-    "pod-template-hash",
-    "controller-revision-hash",
-    "statefulset.kubernetes.io/pod-name",
-    "batch.kubernetes.io/controller-uid",
-    "controller-uid",
-    "job-name",
-    "batch.kubernetes.io/job-name",
-)
+def _live_snapshot(kube: KubeOptions, namespaces: list[str]) -> Snapshot:
+    from ..cluster import live
 
-
-def selector_labels(snapshot: Snapshot, endpoint: Endpoint) -> dict[str, str] | None:
-    """The smallest label set that selects exactly the endpoint's pods in its namespace (for a generated policy).
-
-    Services use their selector; hypothetical pods their labels; workloads the labels all their pods share,
-    reduced to one identifying label when one is unique in the namespace.
-    """
-    if endpoint.is_external:
-        return None
-    if endpoint.service is not None and endpoint.service.selector:
-        return dict(endpoint.service.selector)
-    pods = endpoint.workloads
-    if not pods:
-        return {}
-    common: dict[str, str] = {k: v for k, v in pods[0].labels.items() if k not in _NOISE_KEYS}
-    for w in pods[1:]:
-        common = {k: v for k, v in common.items() if w.labels.get(k) == v}
-    if endpoint.kind == "selector" or not common:
-        return common
-    mine = {id(w) for w in pods}
-    others = [w for w in snapshot.workloads if w.namespace == endpoint.namespace and id(w) not in mine]
-    keys = [k for k in _PREFERRED_KEYS if k in common] + sorted(k for k in common if k not in _PREFERRED_KEYS)
-    for key in keys:
-        if not any(o.labels.get(key) == common[key] for o in others):
-            return {key: common[key]}
-    return common
+    snap = live.load_snapshot(kube, namespaces, parts={"network"})
+    for w in snap.warnings:
+        log.warn(w)
+    return snap
 
 
 def _labels_text(labels: Mapping[str, str]) -> str:
@@ -304,16 +312,19 @@ def build_context(
     from ..access.reach import ReachEngine
 
     live = not manifests
+    default_ns = current_namespace(kube)  # first: an unknown --context is a usage error, before any loading
     snap = load_snapshot(kube, manifests, {"network", "rbac"}, with_default_roles)
     engine = ReachEngine(snap)
+    for w in engine.compiled.warnings[len(snap.warnings) :]:
+        log.warn(w)  # what compiling the policies found (e.g. namespaces whose labels verdicts depend on are unknown)
     if kube.all_namespaces or (not live and not kube.namespace):
         scope = namespaces_in(snap)
         if live:
             # what the identity could not list still belongs in scope; the context's namespace at least
-            known = set(scope) | {g.namespace for g in snap.gaps if g.namespace} | {current_namespace(kube)}
+            known = set(scope) | {g.namespace for g in snap.gaps if g.namespace} | {default_ns}
             scope = sorted(known)
     else:
-        scope = [current_namespace(kube)]
+        scope = [default_ns]
         if not live and scope[0] not in namespaces_in(snap):
             # a typo (-n shpo) would otherwise audit an empty namespace and look clean (or report RBAC alone)
             log.warn(f"namespace {scope[0]} is not in the manifests: only what RBAC grants there is known")
@@ -344,39 +355,38 @@ def build_context(
         return ctx
     if identity == "none":
         return ctx
-    user, groups, how = _offline_identity(kube, kw, required=identity == "required")
-    if user is not None:
+    who = _offline_identity(kube, kw, required=identity == "required")
+    if who is not None:
         from ..access.footholds import RbacPermissions
         from ..rbac.authorize import Authorizer
+        from .identity import report_near_misses
 
         if ctx.authorizer is None:
             ctx.authorizer = Authorizer(snap)
-        ctx.user, ctx.groups, ctx.identity_from = user, groups, how
+        user, groups = who.identity.user, who.identity.groups
+        ctx.user, ctx.groups, ctx.identity_from = user, groups, who.how
         ctx.perms = RbacPermissions(ctx.authorizer, user, groups, complete=True)
+        report_near_misses(who, ctx.authorizer.model, None if kube.all_namespaces or not kube.namespace else scope)
     return ctx
 
 
-def _offline_identity(kube: KubeOptions, kw: dict[str, Any], required: bool) -> tuple[str | None, tuple[str, ...], str]:
-    """--as/--as-group (a group alone = any member of it), else the cached SSO identity mapped like the API server."""
-    from ..rbac.authorize import identity
+def _offline_identity(kube: KubeOptions, kw: dict[str, Any], required: bool) -> OfflineIdentity | None:
+    """--as/--as-group (a group alone = any member of it), else the cached SSO identity mapped like the API server;
+    None when there is none and it is optional."""
     from .identity import _mapping, _provider_values
     from .identity import _offline_identity as identity_offline
 
     mapping = _mapping(kw)
     values = _provider_values(kw)
-    if kube.as_user or kube.as_groups:
-        ident = identity(kube.as_user or GROUP_MEMBER, kube.as_groups, impersonated=True)
-        return ident.user, ident.groups, "--as" if kube.as_user else "--as-group"
     try:
-        ident, how = identity_offline(kube, values, mapping)
+        return identity_offline(kube, values, mapping)
     except NetssoError:
         if required:
             raise NetssoError(
                 "no identity for an offline check: pass --as USER and/or --as-group GROUP, or log in first",
                 hint="e.g. kubectl netsso reach -A --manifests example:shop --with-default-roles --as-group oidc:contractors",
             ) from None
-        return None, (), ""
-    return ident.user, ident.groups, how
+        return None
 
 
 def _reaches(ctx: AccessContext, perms: Any = None) -> list[Reach]:
@@ -425,7 +435,7 @@ def reach_data(ctx: AccessContext, reaches: Sequence[Reach]) -> dict[str, Any]:
 @click.option("--with-default-roles", is_flag=True, help="Offline: add the upstream default ClusterRoles (admin, edit, view...).")
 @_identity_options
 @output_option("table", "wide", "json", "yaml")
-@kube_options
+@kube_options_for(namespace_help=SCOPE_NAMESPACE_HELP)
 def reach(kube: KubeOptions, manifests: tuple[str, ...], with_default_roles: bool, output: str, **kw: Any) -> int:
     """What an identity can reach inside the cluster network, and from where (its footholds).
 
@@ -589,7 +599,7 @@ def run_audit(ctx: AccessContext, expect_paths: Sequence[str]) -> tuple[list[Fin
     help="Exit 1 when a finding is at least this severe.",
 )
 @output_option("table", "wide", "json", "yaml")
-@kube_options
+@kube_options_for(namespace_help=SCOPE_NAMESPACE_HELP)
 def audit(
     kube: KubeOptions,
     manifests: tuple[str, ...],
@@ -686,7 +696,7 @@ def _audit_text(ctx: AccessContext, findings: Sequence[Finding], results: Sequen
 @click.option("--expect", "expect_paths", metavar="FILE", multiple=True, type=click.Path(),
               shell_complete=completion.expect_files, help="Also check these --expect assertions.")
 @_identity_options
-@kube_options
+@kube_options_for(namespace_help=SCOPE_NAMESPACE_HELP)
 def report(
     kube: KubeOptions,
     html_path: str,
@@ -725,7 +735,16 @@ def report(
     )
     html = render_html(data)
     if html_path == "-":
-        emit(html)
+        import sys
+
+        buffer = getattr(sys.stdout, "buffer", None)
+        if buffer is None:  # a text-only stream (tests capturing output)
+            emit(html)
+        else:
+            # the page declares charset=utf-8, so it is UTF-8 bytes whatever the console's encoding (often > FILE)
+            sys.stdout.flush()
+            buffer.write(html.encode("utf-8") + (b"" if html.endswith("\n") else b"\n"))
+            buffer.flush()
         return EXIT_OK
     try:
         with open(html_path, "w", encoding="utf-8") as fh:

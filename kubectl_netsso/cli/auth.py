@@ -19,14 +19,18 @@ from ..auth.settings import ProviderSettings
 from ..auth.tokens import TokenSet
 from ..errors import EXIT_USAGE, NetssoError
 from ..output import emit, render, style
+from .options import output_option
 from .provider_options import build_settings, provider_options
 
 EXEC_API = "client.authentication.k8s.io/v1"
 
 
 def _relative(ts: float | None) -> str:
-    if ts is None:
+    if ts is None or ts != ts:  # absent or NaN
         return "unknown"
+    from ..auth.execcred import MAX_TIMESTAMP
+
+    ts = min(max(ts, 0.0), float(MAX_TIMESTAMP))  # a provider's exp of 1e20 must not overflow localtime()
     left = int(ts - time.time())
     when = time.strftime("%Y-%m-%d %H:%M:%S %Z", time.localtime(ts))
     if left <= 0:
@@ -49,8 +53,7 @@ def _identity(tokens: TokenSet) -> dict[str, Any]:
 
 @click.command("login")
 @provider_options
-@click.option("-o", "--output", type=click.Choice(["text", "json", "yaml"]), default="text", show_default=True,
-              help="Output format of the identity summary.")
+@output_option("table", "json", "yaml", aliases={"text": "table"}, help="Output format of the identity summary.")
 def login(provider_values: dict[str, Any], output: str) -> None:
     """Log in to the OpenID Provider and cache the tokens; print who you are.
 
@@ -117,23 +120,29 @@ def plugin_path() -> str:
     return os.path.abspath(sys.argv[0])
 
 
+SECRET_ENV = "NETSSO_OIDC_CLIENT_SECRET"
+
+
 def set_credentials_command(settings: ProviderSettings, user: str) -> list[str]:
     argv = ["kubectl", "config", "set-credentials", user, f"--exec-api-version={EXEC_API}",
             "--exec-interactive-mode=IfAvailable", f"--exec-command={plugin_path()}"]
-    argv += [f"--exec-arg={a}" for a in settings.exec_args()]
+    argv += [f"--exec-arg={a}" for a in settings.exec_args(include_secret=False)]
+    if settings.client_secret:
+        # the exec env: form, not an argument: get-token's argv is readable by every local user (/proc/PID/cmdline)
+        argv.append(f"--exec-env={SECRET_ENV}={settings.client_secret}")
     return argv
 
 
-SECRET_ARG = "--exec-arg=--oidc-client-secret="
+SECRET_ARG = f"--exec-env={SECRET_ENV}="
 
 
 def display_command(cmd: list[str]) -> str:
     """The set-credentials command as shell text to paste, without the client secret's value.
 
-    The secret must reach the kubeconfig (kubectl passes it to get-token), but not a terminal's scrollback or a CI log:
-    the printed command takes it from $NETSSO_OIDC_CLIENT_SECRET when the user runs it.
+    The secret must reach the kubeconfig (kubectl passes it to get-token in its environment), but not a terminal's
+    scrollback or a CI log: the printed command takes it from $NETSSO_OIDC_CLIENT_SECRET when the user runs it.
     """
-    words = [f'"{SECRET_ARG}${{NETSSO_OIDC_CLIENT_SECRET}}"' if a.startswith(SECRET_ARG) else shlex.quote(a) for a in cmd]
+    words = [f'"{SECRET_ARG}${{{SECRET_ENV}}}"' if a.startswith(SECRET_ARG) else shlex.quote(a) for a in cmd]
     return " ".join(words[:4]) + " \\\n    " + " \\\n    ".join(words[4:])
 
 
@@ -216,18 +225,25 @@ def _yaml(data: Any) -> str:
 
 
 def write_kubeconfig_user(path: str, user: str, settings: ProviderSettings) -> None:
-    """Add or replace users[user] in the kubeconfig with the exec stanza (other content kept; file 0600, atomic)."""
+    """Add or replace users[user] in the kubeconfig with the exec stanza (other content kept; file 0600, atomic).
+
+    A symlinked kubeconfig (dotfiles repos) is written through: the link stays a link and its target gets the new
+    content. The file is rewritten from its YAML data, so its comments are lost: say so when it had any."""
     import yaml
 
     from ..auth.cache import atomic_write
 
+    target = os.path.realpath(path)
     data: Any = {}
-    if os.path.exists(path):
+    had_comments = False
+    if os.path.exists(target):
         try:
-            with open(path, encoding="utf-8") as fh:
-                data = yaml.safe_load(fh) or {}
-        except (OSError, yaml.YAMLError) as exc:
+            with open(target, encoding="utf-8") as fh:
+                text = fh.read()
+            data = yaml.safe_load(text) or {}
+        except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
             raise NetssoError(f"cannot read kubeconfig {path}: {exc}") from None
+        had_comments = any(line.lstrip().startswith("#") for line in text.splitlines())
     if not isinstance(data, dict):
         raise NetssoError(f"kubeconfig {path} is not a mapping")
     data.setdefault("apiVersion", "v1")
@@ -235,14 +251,26 @@ def write_kubeconfig_user(path: str, user: str, settings: ProviderSettings) -> N
     for key in ("clusters", "contexts"):
         data.setdefault(key, [])
     users = [u for u in (data.get("users") or []) if not (isinstance(u, dict) and u.get("name") == user)]
-    users.append({"name": user, "user": {"exec": {
-        "apiVersion": EXEC_API, "command": plugin_path(), "args": settings.exec_args(),
+    stanza: dict[str, Any] = {
+        "apiVersion": EXEC_API, "command": plugin_path(), "args": settings.exec_args(include_secret=False),
         "interactiveMode": "IfAvailable", "provideClusterInfo": False,
         "installHint": "install kubectl-netsso (pipx install kubectl-netsso) and run: kubectl netsso setup --help",
-    }}})
+    }
+    if settings.client_secret:
+        stanza["env"] = [{"name": SECRET_ENV, "value": settings.client_secret}]  # not in get-token's argv
+    users.append({"name": user, "user": {"exec": stanza}})
     data["users"] = users
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    atomic_write(os.path.abspath(path), yaml.safe_dump(data, sort_keys=False).encode("utf-8"))
+    directory = os.path.dirname(target)
+    if not os.path.isdir(directory):
+        from ..auth.safefs import make_private_dirs
+
+        try:
+            make_private_dirs(directory)  # ~/.kube: 0700 whatever the umask
+        except OSError as exc:
+            raise NetssoError(f"cannot create {directory}: {exc.strerror or exc}") from None
+    atomic_write(target, yaml.safe_dump(data, sort_keys=False).encode("utf-8"))
+    if had_comments:
+        log.warn(f"the comments in {path} were not kept (the file is rewritten from its YAML content)")
 
 
 def _kubeconfig_path(explicit: str | None) -> str:
@@ -265,7 +293,9 @@ def _kubeconfig_path(explicit: str | None) -> str:
 @click.option("--role", default=None, metavar="ROLE", help="Role or ClusterRole name for --bind-group.")
 @click.option("--role-kind", type=click.Choice(["ClusterRole", "Role"]), default="ClusterRole", show_default=True)
 @click.option("-n", "--namespace", default=None, help="Namespace of the RoleBinding (without: a ClusterRoleBinding).")
-@click.option("--write-kubeconfig", is_flag=True, help="Also write the user into the kubeconfig.")
+@click.option("--write-kubeconfig", is_flag=True,
+              help="Also write the user into the kubeconfig (through a symlink; the file is rewritten: comments are "
+                   "not preserved).")
 @click.option("--kubeconfig", default=None, metavar="PATH", help="kubeconfig to write (default: $KUBECONFIG, ~/.kube/config).")
 def setup(provider_values: dict[str, Any], user_name: str, username_claim: str | None, username_prefix: str,
           groups_claim: str | None, groups_prefix: str, bind_group: str | None, role: str | None, role_kind: str,
@@ -296,7 +326,8 @@ def setup(provider_values: dict[str, Any], user_name: str, username_claim: str |
     emit("")
     emit(style("## 1. kubeconfig user (run this)", "bold"))
     if any(a.startswith(SECRET_ARG) for a in cmd):
-        emit("# the client secret is not printed: export NETSSO_OIDC_CLIENT_SECRET=... first (or use --write-kubeconfig)")
+        emit("# the client secret is not printed: export NETSSO_OIDC_CLIENT_SECRET=... first (or use --write-kubeconfig);")
+        emit("# it goes into the exec env: of the kubeconfig user, not into get-token's arguments")
     emit(display_command(cmd))
     emit("")
     emit(style("## 2. kube-apiserver flags", "bold"))
@@ -334,6 +365,8 @@ def logout(provider_values: dict[str, Any], all_entries: bool, no_revoke: bool) 
     if all_entries:
         directory = os.path.abspath(os.path.expanduser(provider_values.get("token_cache_dir")
                                                        or os.environ.get("NETSSO_TOKEN_CACHE_DIR") or default_cache_dir()))
+        # Entries name the issuer their refresh token is revoked at: only read them from a dir nobody else can write.
+        cache_mod.check_existing_dir(directory)
         revoked = 0
         if not no_revoke:
             for key in cache_mod.list_entries(directory):

@@ -12,14 +12,14 @@ import click
 from .. import log
 from ..cluster.snapshot import PolicyRule, Snapshot
 from ..errors import EXIT_ERROR, EXIT_NO, EXIT_OK, EXIT_USAGE, NetssoError
-from ..output import emit, render, style, table
-from ..rbac.authorize import Authorizer, Identity, identity
+from ..output import emit, render, style, symbol, table
+from ..rbac.authorize import Authorizer, Identity, binding_ref, bindings_of, identity, role_ref
 from ..rbac.claims import ClaimMapping, MappedIdentity, map_claims
 from ..rbac.matrix import MATRIX_VERBS, build_matrix
 from ..rbac.resources import BUILTIN, COMMON, ResourceIndex, ResourceType
 from ..rbac.rules import NON_RESOURCE_VERBS, RESOURCE_VERBS, Request, rule_allows, rule_from_dict, rule_to_dict
 from . import completion
-from .options import KubeOptions, kube_options, manifests_option, output_option
+from .options import KubeOptions, kube_options, kube_options_for, manifests_option, output_option
 
 # ------------------------------------------------------------------------------------------------ shared options
 
@@ -106,7 +106,9 @@ def _settings(kube: KubeOptions, values: dict[str, object]) -> Any:
 
         try:
             ctx = resolve_context(kube.kubeconfig, kube.context)
-        except NetssoError:
+        except NetssoError as exc:
+            if kube.context:  # a --context that names nothing is never silently ignored
+                raise NetssoError(exc.message, hint=exc.hint, exit_code=EXIT_USAGE) from None
             return None
         if ctx.exec is None or not ctx.exec.is_netsso:
             return None
@@ -187,7 +189,7 @@ def _live_client(kube: KubeOptions) -> Any:
 @mapping_options
 @click.option("--local", is_flag=True, help="Only the cached token; do not ask the cluster.")
 @output_option("table", "json", "yaml")
-@kube_options
+@kube_options_for(namespace=False, all_namespaces=False, impersonation=False)  # whoami has no namespace; it shows you
 def whoami(kube: KubeOptions, local: bool, output: str, **kw: Any) -> int:
     """Who am I: the cached SSO token (local view), the cluster's view (SelfSubjectReview), and what differs.
 
@@ -224,6 +226,8 @@ def whoami(kube: KubeOptions, local: bool, output: str, **kw: Any) -> int:
     }
     if cluster_error:
         data["clusterError"] = cluster_error
+    # whether the two views were compared (findings that need both, like groups-prefix, are possible only then)
+    data["compared"] = tok is not None and cluster is not None
     if not render(data, output):
         emit(_whoami_text(tok, mapped, cluster, findings, cluster_error, now, local))
     return EXIT_ERROR if cluster_error else EXIT_OK
@@ -298,15 +302,24 @@ def _whoami_text(
         parts.append(style("Cluster view (SelfSubjectReview)", "bold") + "\n" + table(["attribute", "value"], rows))
     elif cluster_error:
         parts.append(style("Cluster view", "bold") + "\n" + style("error: " + cluster_error, "red"))
-    if findings:
-        lines = [style("Findings", "bold")]
-        colour = {"error": "red", "warning": "yellow", "info": "cyan"}
-        for f in findings:
-            lines.append(f"{style(f.severity.upper(), colour.get(f.severity, 'bold'))} {f.code}: {f.message}")
-            lines.append(f"  hint: {f.hint}")
+    lines = [style("Findings", "bold")]
+    colour = {"error": "red", "warning": "yellow", "info": "cyan"}
+    for f in findings:
+        lines.append(f"{style(f.severity.upper(), colour.get(f.severity, 'bold'))} {f.code}: {f.message}")
+        lines.append(f"  hint: {f.hint}")
+    # "agree" only when both views were there to compare: never right under "Cluster view: error" or with --local.
+    if tok is not None and cluster is None:
+        why = "was not asked (--local)" if local else "is missing (see the error above)"
+        note = (f"the cluster's view {why}, so how the API server maps you (username and groups prefixes, groups it "
+                "does not see) was not checked")  # fmt: skip
+        lines.append(f"(from the token alone: {note})" if findings else f"none in the token alone; {note}")
+    elif tok is None and cluster is not None:
+        note = "there is no cached SSO token to compare it with"
+        lines.append(f"(from the cluster's view alone: {note})" if findings else f"none in the cluster's view; {note}")
+    elif not findings and tok is not None and cluster is not None:
+        lines.append("none: the token and the cluster's view agree")
+    if len(lines) > 1:
         parts.append("\n".join(lines))
-    elif tok is not None or cluster is not None:
-        parts.append(style("Findings", "bold") + "\nnone: the token and the cluster's view agree")
     return "\n\n".join(parts)
 
 
@@ -329,17 +342,43 @@ def _offline_snapshots(manifests: Sequence[str], with_default_roles: bool) -> tu
     return snap, (merge(snap, default_roles_snapshot()) if with_default_roles else snap)
 
 
-def _offline_identity(kube: KubeOptions, values: dict[str, object], mapping: ClaimMapping) -> tuple[Identity, str]:
-    """--as/--as-group, else the cached SSO token mapped like the API server. Returns (identity, how it was chosen)."""
-    if kube.as_user:
-        return identity(kube.as_user, kube.as_groups, impersonated=True), "--as"
-    if kube.as_groups:
-        raise NetssoError("--as-group needs --as USER (like kubectl)", exit_code=EXIT_USAGE)
+# Offline identity without a user name: a member of the --as-group groups (a name no User subject can match).
+GROUP_MEMBER = "netsso:member-of-groups"
+
+
+@dataclass(frozen=True)
+class OfflineIdentity:
+    """Who an offline check is for, and where that came from (the token too, to explain near misses)."""
+
+    identity: Identity
+    how: str  # "--as" | "--as-group" | "cached token"
+    token: LocalToken | None = None
+    mapping: ClaimMapping | None = None
+
+    @property
+    def user(self) -> str | None:
+        return None if self.identity.user == GROUP_MEMBER else self.identity.user
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"user": self.user, "groups": list(self.identity.groups), "from": self.how}
+
+    @property
+    def text(self) -> str:
+        who = self.user if self.user is not None else "a member of the groups"
+        return f"{who} {_list_text(list(self.identity.groups))}"
+
+
+def _offline_identity(kube: KubeOptions, values: dict[str, object], mapping: ClaimMapping) -> OfflineIdentity:
+    """--as and/or --as-group (a group alone: any member of it), else the cached SSO token mapped like the API
+    server."""
+    if kube.as_user or kube.as_groups:
+        how = "--as" if kube.as_user else "--as-group"
+        return OfflineIdentity(identity(kube.as_user or GROUP_MEMBER, kube.as_groups, impersonated=True), how)
     tok = load_local_token(kube, values, required=False)
     if tok is None:
         raise NetssoError(
             "no identity for an offline check: not logged in",
-            hint="pass --as USER [--as-group GROUP ...], or run kubectl netsso login first",
+            hint="pass --as USER and/or --as-group GROUP, or run kubectl netsso login first",
         )
     mapped = map_claims(tok.claims, mapping, tok.issuer or None)
     if mapped.username is None:
@@ -348,22 +387,36 @@ def _offline_identity(kube: KubeOptions, values: dict[str, object], mapping: Cla
         log.warn("the cached ID token has expired; using its claims anyway for this offline check")
     if mapped.distributed_groups:
         log.warn("the token's groups are a distributed claim (overage): checked without groups")
-    return identity(mapped.username, mapped.groups), "cached token"
+    return OfflineIdentity(identity(mapped.username, mapped.groups), "cached token", tok, mapping)
+
+
+def report_near_misses(who: OfflineIdentity, model: Any, namespaces: Sequence[str] | None) -> list[dict[str, Any]]:
+    """Warn about bindings that name the cached token's user or groups with another prefix (the hint names the flag
+    to pass); returns them for JSON. Nothing for --as/--as-group, where the user named the identity."""
+    if who.token is None or who.mapping is None:
+        return []
+    from ..rbac.nearmiss import near_misses
+
+    found = near_misses(model, who.token.claims, who.mapping, who.token.issuer or None, namespaces)
+    shown = 3
+    for miss in found[:shown]:
+        log.warn(miss.message)
+    if len(found) > shown:
+        log.warn(f"... and {len(found) - shown} more binding subject(s) like these")
+    for flag in dict.fromkeys(m.flag for m in found):
+        log.info(f"hint: pass {flag} if the API server maps your token that way (kubectl netsso whoami shows how the "
+                 "cluster sees you)")  # fmt: skip
+    return [m.to_dict() for m in found]
 
 
 def _namespace(kube: KubeOptions) -> str:
-    if kube.namespace:
-        return kube.namespace
-    from ..cluster.kubeconfig import effective_namespace, resolve_context
+    from ..cluster.kubeconfig import offline_namespace
 
-    try:
-        return effective_namespace(None, resolve_context(kube.kubeconfig, kube.context))
-    except NetssoError:
-        return "default"
+    return offline_namespace(kube)
 
 
 def _index_for(snapshot: Snapshot | None) -> ResourceIndex:
-    index = ResourceIndex(BUILTIN)
+    index = ResourceIndex(BUILTIN, offline=True)
     if snapshot is not None:
         pairs = []
         for role in snapshot.roles:
@@ -410,7 +463,7 @@ def parse_can_i(
     type_part, _, name = target.partition("/")
     if target.count("/") > 1:
         raise NetssoError(f"invalid resource {target!r}: use TYPE[.GROUP][/NAME] and --subresource SUB", exit_code=EXIT_USAGE)
-    rt = index.resolve(type_part)
+    rt = index.resolve(type_part, warnings)
     ns = "" if all_namespaces else namespace
     if rt.resource == "namespaces" and name and not all_namespaces:
         # "requests on a namespace object carry namespace = its name" (RequestInfoFactory)
@@ -477,9 +530,16 @@ def can_i(
     """
     mapping = _mapping(kw)
     values = _provider_values(kw)
-    if kube.as_groups and not kube.as_user:
-        # kubectl: "requesting uid, groups or user-extra for  without impersonating a user"
-        raise NetssoError("--as-group needs --as USER (like kubectl)", exit_code=EXIT_USAGE)
+    if kube.as_groups and not kube.as_user and not manifests:
+        # kubectl: "requesting uid, groups or user-extra for  without impersonating a user"; offline a group alone
+        # is any member of it, as in reach, audit and report
+        raise NetssoError("--as-group needs --as USER on a live cluster (the API server impersonates no group without "
+                          "a user)", hint="offline (--manifests) a group alone means any member of it",
+                          exit_code=EXIT_USAGE)  # fmt: skip
+    if output == "wide" and not manifests:
+        # wide adds the granting rule and the identity's bindings, which only the offline evaluator knows
+        raise NetssoError("-o wide is for offline checks (--manifests): the API server does not say which binding or "
+                          "rule decided", exit_code=EXIT_USAGE)  # fmt: skip
     if list_:
         # cani.go Validate: "--list" rejects arguments, -q, -A and --subresource
         if args or quiet or kube.all_namespaces or subresource:
@@ -499,14 +559,16 @@ def can_i(
     req = parsed.request
     data: dict[str, Any] = {"request": _request_dict(req), "evaluated": req.describe()}
     if snapshot is not None:
-        ident, how = _offline_identity(kube, values, mapping)
+        who = _offline_identity(kube, values, mapping)
         az = Authorizer(snapshot)
         for w in az.model.warnings:
             log.warn(w)
-        decision = az.decide(ident, req)
+        decision = az.decide(who.identity, req)
         data.update(decision.to_dict())
-        data["identity"] = {"user": ident.user, "groups": list(ident.groups), "from": how}
+        data["identity"] = who.to_dict()
         data["source"] = snapshot.source or "manifests"
+        if who.token is not None:
+            data["nearMisses"] = report_near_misses(who, az.model, [req.namespace] if req.namespace else [])
         allowed: bool = decision.allowed
         reason = decision.reason
     else:
@@ -523,9 +585,16 @@ def can_i(
     if not render(data, output):
         answer = style("yes", "green") if allowed else style("no", "red")
         lines = [answer, f"  request: {req.describe()}"]
-        if "identity" in data:
-            lines.append(f"  as:      {data['identity']['user']} {_list_text(data['identity']['groups'])}")
+        if snapshot is not None:
+            lines.append(f"  as:      {who.text}")
         lines.append(f"  reason:  {reason}")
+        if output == "wide" and snapshot is not None:
+            if decision.grant is not None:
+                lines.append("  rule:    " + ", ".join(f"{k} {_list_text([repr('') if v == '' else v for v in vals])}"
+                                                      for k, vals in rule_to_dict(decision.grant.rule.rule).items()))
+            bound = bindings_of(az.model, who.identity, [req.namespace] if req.namespace else [])
+            lines.append("  bound:   " + ("; ".join(f"{binding_ref(b)} -> {role_ref(b)}" for b in bound) or
+                                          "(no binding applies to this identity here)"))  # fmt: skip
         emit("\n".join(lines))
     return EXIT_OK if allowed else EXIT_NO
 
@@ -588,13 +657,15 @@ def _can_i_list(
     data: dict[str, Any] = {"namespace": namespace}
     if manifests:
         snapshot = _offline_snapshot(manifests, with_default_roles)
-        ident, how = _offline_identity(kube, values, mapping)
+        who = _offline_identity(kube, values, mapping)
         az = Authorizer(snapshot)
-        grants, errors = az.rules_for(ident, namespace)
+        grants, errors = az.rules_for(who.identity, namespace)
         for e in errors:
             log.warn(e)
         pairs = [(g.rule.rule, g.describe()) for g in grants]
-        data["identity"] = {"user": ident.user, "groups": list(ident.groups), "from": how}
+        data["identity"] = who.to_dict()
+        if who.token is not None:
+            data["nearMisses"] = report_near_misses(who, az.model, [namespace])
         data["rules"] = [g.to_dict() for g in grants]
         data["errors"] = errors
         data["source"] = snapshot.source or "manifests"
@@ -659,16 +730,27 @@ def permissions(
     decide: Callable[[Request], bool | None]
     if manifests:
         own, snapshot = _offline_snapshots(manifests, with_default_roles)
-        ident, how = _offline_identity(kube, values, mapping)
+        who = _offline_identity(kube, values, mapping)
         az = Authorizer(snapshot)
         index = _index_for(own)
 
+        granted: dict[tuple[str, str, str], list[str]] = {}
+
         def decide(req: Request) -> bool | None:
-            return az.decide(ident, req).allowed
+            decision = az.decide(who.identity, req)
+            if decision.allowed:
+                via = (f"{binding_ref(decision.grant.binding)} -> {role_ref(decision.grant.binding)}" if decision.grant
+                       else "group system:masters (superuser)")  # fmt: skip
+                found = granted.setdefault((req.resource, req.api_group, req.subresource), [])
+                if via not in found:
+                    found.append(via)
+            return decision.allowed
 
         rows = _offline_rows(own, index)
-        data["identity"] = {"user": ident.user, "groups": list(ident.groups), "from": how}
+        data["identity"] = who.to_dict()
         data["source"] = snapshot.source or "manifests"
+        if who.token is not None:
+            data["nearMisses"] = report_near_misses(who, az.model, [namespace] if namespace else None)
     else:
         client = _live_client(kube)
         ns_review = client.rules_review(namespace or "default") if namespace else client.rules_review("")
@@ -690,20 +772,32 @@ def permissions(
         if incomplete:
             log.warn("the API server's rules review is incomplete: cells it could not confirm show '?'")
     if extra_resources:
-        rows = [index.resolve(r) for r in extra_resources]
+        warnings: list[str] = []
+        rows = [index.resolve_with_subresource(r, warnings) for r in extra_resources]
+        for w in warnings:
+            log.warn(w)
     matrix, risky = build_matrix(rows, namespace, decide)
     data["verbs"] = list(MATRIX_VERBS)
     data["rows"] = [r.to_dict() for r in matrix]
     data["risky"] = [r.to_dict() for r in risky if r.allowed]
     if render(data, output):
         return EXIT_OK
-    glyph = {True: style("✔", "green"), False: style("✖", "red"), None: style("?", "yellow")}
+    glyph = {True: style(symbol("✔", "yes"), "green"), False: style(symbol("✖", "no"), "red"), None: style("?", "yellow")}
     headers = ["Name", *MATRIX_VERBS, "Risky"]
     body = [[r.resource.ref, *(glyph[c] for c in r.cells), style(",".join(r.risky), "red") if r.risky else ""] for r in matrix]
+    if output == "wide":
+        # wide: where each row was asked (cluster-scoped resources are asked cluster-wide) and, offline, which
+        # bindings grant its allowed cells
+        headers.append("Scope")
+        for r, row in zip(matrix, body, strict=True):
+            row.append(namespace if namespace and r.resource.namespaced else "cluster-wide")
+        if manifests:
+            headers.append("Granted by")
+            for r, row in zip(matrix, body, strict=True):
+                row.append("; ".join(granted.get((r.resource.resource, r.resource.group, r.resource.subresource), [])))
     lines = []
-    if "identity" in data:
-        lines.append(f"# {data['identity']['user']} {_list_text(data['identity']['groups'])}"
-                     f" in {'all namespaces' if not namespace else 'namespace ' + namespace} ({data['source']})")  # fmt: skip
+    if manifests:
+        lines.append(f"# {who.text} in {'all namespaces' if not namespace else 'namespace ' + namespace} ({data['source']})")
     lines.append(table(headers, body))
     shown = {(r.check.resource, r.check.group) for r in risky if r.allowed and any(m.resource.resource == r.check.resource
              and m.resource.group == r.check.group for m in matrix)}  # fmt: skip

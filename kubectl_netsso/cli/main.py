@@ -82,8 +82,22 @@ def _print_error(err: NetssoError) -> None:
         log.info("hint: " + err.hint)
 
 
+def _tolerate_narrow_consoles() -> None:
+    """A console whose encoding cannot print some character (LANG=C on a non-UTF-8 stdout, PYTHONIOENCODING=ascii)
+    gets it escaped (\\u2714) instead of a UnicodeEncodeError mid-output; the tool's own symbols fall back to ASCII
+    (output.symbol) and names from manifests or tokens stay readable."""
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None and getattr(stream, "errors", "strict") == "strict":
+            try:
+                reconfigure(errors="backslashreplace")
+            except (ValueError, OSError):
+                pass
+
+
 def run(args: list[str]) -> int:
     """Run the CLI with args; return the exit code. Never lets a traceback reach the user."""
+    _tolerate_narrow_consoles()
     stdout_before = sys.stdout
     try:
         result: Any = cli.main(args=args, prog_name=prog_name(), standalone_mode=False)

@@ -18,7 +18,7 @@ import click
 from .. import log
 from ..errors import EXIT_ERROR, EXIT_NO, EXIT_OK, EXIT_USAGE, NetssoError
 from . import completion
-from .options import KubeOptions, kube_options, manifests_option, output_option
+from .options import KubeOptions, kube_options, kube_options_for, manifests_option, output_option
 
 if TYPE_CHECKING:
     from ..cluster.snapshot import Snapshot, Workload
@@ -69,14 +69,9 @@ def _load(kube: KubeOptions, manifests: Sequence[str], namespaces: Callable[[str
 def _offline_namespace(kube: KubeOptions) -> str:
     """-n, else the kubeconfig context's namespace, else "default" -- as can-i, reach and audit do offline (a
     kubeconfig that cannot be read does not stop an offline command)."""
-    if kube.namespace:
-        return kube.namespace
     from ..cluster import kubeconfig
 
-    try:
-        return kubeconfig.current_namespace(kube)
-    except (NetssoError, OSError):
-        return "default"
+    return kubeconfig.offline_namespace(kube)
 
 
 def _print_warnings(loaded: Loaded, compiled: Any) -> list[str]:
@@ -113,31 +108,6 @@ def _evaluate(compiled: Any, flow: Any, explain: bool) -> Any:
 # --- can-reach ---------------------------------------------------------------------------------------------------
 
 
-@dataclass
-class PairResult:
-    """One source pod/workload -> one destination pod/workload: the engine's Verdict, or a problem found before it."""
-
-    source: str
-    destination: str
-    port: int | str | None
-    verdict: Any | None = None
-    problem: str | None = None
-
-    @property
-    def allowed(self) -> bool | None:
-        if self.problem is not None:
-            return False
-        return self.verdict.allowed if self.verdict is not None else None
-
-    def to_dict(self) -> dict[str, Any]:
-        if self.verdict is not None:
-            d: dict[str, Any] = dict(self.verdict.to_dict())
-        else:
-            d = {"from": self.source, "to": self.destination, "port": self.port, "allowed": False}
-        d["problem"] = self.problem
-        return d
-
-
 @click.command("can-reach")
 @click.argument("source", metavar="FROM", required=False, shell_complete=completion.source_endpoints)
 @click.argument("destination", metavar="TO", required=False, shell_complete=completion.destination_endpoints)
@@ -148,13 +118,19 @@ class PairResult:
 @click.option("--to-selector", metavar="LABELS", help="Destination is a (hypothetical) pod with these labels.")
 @click.option("--to-namespace", metavar="NS", help="Namespace of --to-selector (default: -n).")
 @click.option("--ipblock-pods", type=IPBLOCK_PODS, default="match", show_default=True, help=IPBLOCK_HELP)
-@output_option("table", "wide", "json", "yaml")
+@output_option("table", "json", "yaml")
+@click.option(
+    "--detail",
+    is_flag=True,
+    help="Every pod pair (not one per outcome), every closest rule, and the ANP -> NP -> BANP walkthrough.",
+)
 @manifests_option
-@kube_options
+@kube_options_for(all_namespaces=False)
 def can_reach(
     kube: KubeOptions,
     manifests: tuple[str, ...],
     output: str,
+    detail: bool,
     source: str | None,
     destination: str | None,
     port_text: str | None,
@@ -173,11 +149,12 @@ def can_reach(
       TYPE/NAME      TYPE: pod|po, deploy, sts, ds, rs, job, cronjob|cj, svc (TO only)
       NS/NAME        NS/TYPE/NAME
       ip:ADDRESS     a host outside the cluster
+      ip:CIDR        every address of a range: ALLOWED only when all of them are
     --from-selector/--to-selector (with --from-namespace/--to-namespace) stand for a pod with those labels,
     even one that does not exist yet. A Service as TO means its backing pods on the Service port's targetPort.
 
     \b
-    Exit status: 0 allowed, 1 denied, 3 unknown or error.
+    Exit status: 0 allowed, 1 denied, 2 usage error, 3 unknown or error.
     Example:
       kubectl netsso can-reach frontend/deploy/web shop/svc/api --port 80 --manifests example:shop
     """
@@ -225,7 +202,9 @@ def can_reach(
     )
     if src.is_external and dst.is_external:
         raise NetssoError(
-            "both FROM and TO are outside the cluster: no NetworkPolicy applies", hint="one end must be in the cluster"
+            "both FROM and TO are outside the cluster: no NetworkPolicy applies",
+            hint="one end must be in the cluster",
+            exit_code=EXIT_USAGE,
         )
     if port is None and dst.service is None:
         port_note = "any port"
@@ -233,89 +212,40 @@ def can_reach(
         port_note = ""
     compiled = _compile(snap, ipblock_pods)
     warnings = _print_warnings(loaded, compiled)
-    results, service_info = _evaluate_endpoints(compiled, src, dst, port, protocol)
-    overall = _overall([r.allowed for r in results])
+    from ..netpol.pairs import evaluate_endpoints
+
+    answer = evaluate_endpoints(compiled, src, dst, port, protocol)
+    results = list(answer.pairs)
+    overall = answer.allowed
     fix = _fix(results) if overall is False else []
+    fix_command = None
+    if fix:
+        from ..netpol.pairs import fix_command as command_for
+
+        sides = [str(o["spec"]["policyTypes"][0]).lower() for o in fix]
+        fix_command = command_for(src, dst, port, protocol, sides)
     data = {
         "status": STATUS[overall],
         "allowed": overall,
         "from": src.ref,
         "to": dst.ref,
         "port": port,
-        "protocol": protocol,
-        "service": service_info,
+        "protocol": answer.protocol,
+        "service": answer.service,
         "flows": [r.to_dict() for r in results],
         "fix": fix,
+        "fixCommand": fix_command,
         "warnings": warnings,
         "source": snap.source,
     }
     from ..output import render
 
     if not render(data, output):
-        _print_can_reach(data, results, src, dst, port_note, wide=output == "wide")
+        _print_can_reach(data, results, src, dst, port_note, wide=detail)
     return {True: EXIT_OK, False: EXIT_NO, None: EXIT_ERROR}[overall]
 
 
-def _peers(compiled: Any, ep: Endpoint) -> list[tuple[Any, Workload | None]]:
-    from ..netpol.model import ExternalPeer
-
-    if ep.ip is not None:
-        return [(ExternalPeer(ep.ip), None)]
-    if ep.kind == "selector":
-        w = ep.workloads[0]
-        return [(compiled.selector_peer(w.namespace, w.labels, (), name=w.name), w)]
-    return [(compiled.peer(w), w) for w in ep.workloads]
-
-
-def _evaluate_endpoints(
-    compiled: Any, src: Endpoint, dst: Endpoint, port: int | str | None, protocol: str
-) -> tuple[list[PairResult], dict[str, Any] | None]:
-    from ..netpol import endpoints
-    from ..netpol.model import Flow
-
-    service_info: dict[str, Any] | None = None
-    dst_targets: list[tuple[Any, int | str | None, str | None]] = []
-    if dst.service is not None:
-        tgts, sp = endpoints.targets(dst, port, protocol)
-        assert sp is not None
-        protocol = sp.protocol.upper()
-        service_info = {
-            "namespace": dst.service.namespace,
-            "name": dst.service.name,
-            "port": sp.port,
-            "portName": sp.name,
-            "targetPort": sp.target_port,
-            "protocol": protocol,
-            "backends": [t.workload.ref for t in tgts],
-            # selected by the Service but without its named targetPort: not endpoints of this Service port
-            "notServing": sorted({w.ref for w in dst.workloads} - {t.workload.ref for t in tgts}),
-        }
-        for t in tgts:
-            dst_targets.append((compiled.peer(t.workload), t.port, t.problem))
-    else:
-        for peer, _w in _peers(compiled, dst):
-            dst_targets.append((peer, port, None))
-    results: list[PairResult] = []
-    for speer, _sw in _peers(compiled, src):
-        for dpeer, dport, problem in dst_targets:
-            if problem is not None:
-                results.append(PairResult(speer.ref, dpeer.ref, dport, problem=problem))
-                continue
-            verdict = _evaluate(compiled, Flow(speer, dpeer, dport, protocol), explain=True)
-            results.append(PairResult(speer.ref, dpeer.ref, dport, verdict=verdict))
-    return results, service_info
-
-
-def _overall(values: Sequence[bool | None]) -> bool | None:
-    """All pairs allowed -> allowed; any denied -> denied; otherwise unknown (never a silent 'allowed')."""
-    if values and all(v is True for v in values):
-        return True
-    if any(v is False for v in values):
-        return False
-    return None
-
-
-def _fix(results: Sequence[PairResult]) -> list[dict[str, Any]]:
+def _fix(results: Sequence[Any]) -> list[dict[str, Any]]:
     """The minimal allowing policies from the engine's explanation of the first denied pair.
 
     Empty when no NetworkPolicy can fix it (e.g. an AdminNetworkPolicy Deny: the verdict carries a note instead).
@@ -327,7 +257,7 @@ def _fix(results: Sequence[PairResult]) -> list[dict[str, Any]]:
 
 
 def _print_can_reach(
-    data: Mapping[str, Any], results: Sequence[PairResult], src: Endpoint, dst: Endpoint, port_note: str, wide: bool
+    data: Mapping[str, Any], results: Sequence[Any], src: Endpoint, dst: Endpoint, port_note: str, wide: bool
 ) -> None:
     from ..output import emit, style
 
@@ -340,14 +270,39 @@ def _print_can_reach(
         numbers = sorted({r.port for r in results if isinstance(r.port, int)})
         resolved = f" = {'/'.join(map(str, numbers))}" if numbers and isinstance(svc["targetPort"], str) else ""
         what += f" -> targetPort {svc['targetPort']}{resolved})"
+    if port is None and not svc:
+        # "any port" asks whether SOME port is allowed: say so, and which ports were found
+        found = sorted({r.verdict.resolved_port for r in results if r.allowed is True and r.verdict.resolved_port})
+        what = "some port (any port was asked)"
+        if found:
+            what += ": " + ", ".join(f"{p}/{data['protocol']}" for p in found)
+        elif overall is False:
+            what += f": no {data['protocol']} port is allowed"
+        elif overall is None:
+            what += f": no {data['protocol']} port is known to be allowed"
     lines = [f"{style(STATUS[overall], COLOUR[overall], 'bold')}  {src.ref} -> {dst.ref} on {what}"]
     if svc and svc.get("notServing"):
         lines.append(
             f"not endpoints of this Service port (no container port named {svc['targetPort']}): "
             + ", ".join(svc["notServing"])
         )
-    if len(results) > 1:
-        n_ok = sum(1 for r in results if r.allowed is True)
+    n_ok = sum(1 for r in results if r.allowed is True)
+    ranged = next((e for e in (dst, src) if e.is_range), None)
+    if ranged is not None:
+        # an ip:CIDR end means every address in it: say how much of it is allowed
+        if overall is True:
+            lines.append(f"every address in {ranged.ref} is allowed")
+        elif n_ok == 0:
+            lines.append(f"no address in {ranged.ref} is allowed" if overall is False else "no address known to be allowed")
+        else:
+            ok_ranges = [r.destination if ranged is dst else r.source for r in results if r.allowed is True]
+            lines.append(
+                f"not every address in {ranged.ref} is allowed: {n_ok} of {len(results)} ranges are ("
+                + ", ".join(x.removeprefix("ip:") for x in ok_ranges[:5])
+                + (", ..." if len(ok_ranges) > 5 else "")
+                + ")"
+            )
+    elif len(results) > 1:
         lines.append(f"{n_ok} of {len(results)} pod pairs allowed")
     shown = results if wide else _representatives(results)
     for r in shown:
@@ -376,13 +331,15 @@ def _print_can_reach(
 
         lines.append("")
         lines.append("A minimal NetworkPolicy that would allow it (review before applying):")
+        if data.get("fixCommand"):
+            lines.append(f"# {data['fixCommand']} prints the same")
         lines.append(generate.to_yaml(data["fix"]).rstrip("\n"))
     emit("\n".join(lines))
 
 
-def _representatives(results: Sequence[PairResult]) -> list[PairResult]:
+def _representatives(results: Sequence[Any]) -> list[Any]:
     """One pair per distinct outcome (first denied, first unknown, first allowed), to keep the answer short."""
-    out: list[PairResult] = []
+    out: list[Any] = []
     seen: set[Any] = set()
     for want in (False, None, True):
         for r in results:
@@ -478,10 +435,11 @@ def paths(
     Scope: -n NS (flows into and out of NS; default: the context's namespace) or -A (all).
     Output: table grouped by source workload (default), -o wide (adds the deciding policies), -o matrix (a truth
     table per port/protocol: rows from, columns to; '.' allowed, 'X' denied, '?' unknown), -o json|yaml:
-      {"paths": [{"from": "NS/NAME", "to": "NS/NAME", "port": 80, "protocol": "TCP", "allowed": true|false|null,
+      {"paths": [{"from": "NS/kind/NAME", "to": "NS/NAME", "port": 80, "protocol": "TCP", "allowed": true|false|null,
                   "egress": {"allowed": ...}, "ingress": {"allowed": ...}}, ...],
-       "workloads": {"NS/NAME": {"kind": ..., "egress": [policies], "ingress": [policies]}}, "warnings": [...]}
-    With --port and --protocol every pair in scope appears exactly once. Why a flow is denied: can-reach.
+       "workloads": {"NS/kind/NAME": {"kind": ..., "egress": [policies], "ingress": [policies]}}, "warnings": [...]}
+    Names as in the table: NS/NAME for a pod, NS/kind/NAME for a workload. With --port and --protocol every pair
+    in scope appears exactly once. Why a flow is denied: can-reach.
 
     \b
     Examples:
@@ -504,14 +462,20 @@ def paths(
         src = endpoints.resolve_endpoint(snap, from_text, loaded.namespace, role="source")
         if src.is_external:
             raise NetssoError(
-                "--from must be in the cluster: paths lists pod-to-pod flows", hint="use can-reach for ip: endpoints"
+                "--from must be in the cluster: paths lists pod-to-pod flows",
+                hint="use can-reach for ip: endpoints",
+                exit_code=EXIT_USAGE,
             )
         keep = {id(w) for w in src.workloads}
         sources = [w for w in pods if id(w) in keep]
     if to_text:
         dst = endpoints.resolve_endpoint(snap, to_text, loaded.namespace, role="destination")
         if dst.is_external:
-            raise NetssoError("--to must be in the cluster: paths lists pod-to-pod flows", hint="use can-reach for ip: endpoints")
+            raise NetssoError(
+                "--to must be in the cluster: paths lists pod-to-pod flows",
+                hint="use can-reach for ip: endpoints",
+                exit_code=EXIT_USAGE,
+            )
         keep = {id(w) for w in dst.workloads}
         if dst.service is not None and port is not None:
             # as in can-reach, --port with a Service is the Service port: evaluate its targetPort (a name is resolved
@@ -639,11 +603,6 @@ def _compute_paths(
     return _Block(result, sources, destinations)
 
 
-def _name(w: Workload) -> str:
-    """NS/NAME as the JSON contract names a pod or workload."""
-    return f"{w.namespace}/{w.name}"
-
-
 def _iter_rows(run: PathsRun) -> Iterable[tuple[int, int, PortKey, _Block]]:
     """(source index, destination index in block, port, block) for every pair in scope: by source, destination, port."""
     for s_i, s in enumerate(run.sources):
@@ -693,16 +652,9 @@ _LOOPBACK_CODE = 1 | 4 | 16  # allowed, egress and ingress allowed: "a pod canno
 
 
 def _row_name(run: PathsRun) -> Callable[[Workload], str]:
-    """NS/NAME per the JSON contract; NS/kind/NAME only when two objects of different kinds share NS/NAME."""
-    seen: dict[str, set[str]] = {}
-    for w in (*run.sources, *run.destinations):
-        seen.setdefault(_name(w), set()).add(w.kind)
-
-    def name(w: Workload) -> str:
-        n = _name(w)
-        return n if len(seen[n]) == 1 else f"{w.namespace}/{w.kind.lower()}/{w.name}"
-
-    return name
+    """How JSON/YAML name a pod or workload: exactly as the table and can-reach do (NS/NAME for a pod, NS/kind/NAME
+    for a workload), so a name from any output can be given back as an endpoint."""
+    return _ref
 
 
 def _workloads_json(run: PathsRun, name: Callable[[Workload], str]) -> dict[str, Any]:
@@ -865,6 +817,8 @@ def _decider(d: Any) -> str:
         return "unknown: " + d.unknown_reason
     if d.decided_by is not None:
         return d.decided_by.describe()
+    if d.allowed and "always allowed" in (d.reason or ""):
+        return d.reason  # a pod to itself, a pod and its own node: no policy decides
     if not d.selecting:
         return "not isolated (no policy)" if d.allowed else d.reason
     if d.allowed is False:

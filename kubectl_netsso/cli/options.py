@@ -21,53 +21,100 @@ class KubeOptions:
     all_namespaces: bool
     as_user: str | None
     as_groups: tuple[str, ...]
+    command: str = ""  # the command the user ran ("kubectl netsso whoami"), for messages about it
 
 
-def kube_options(func: F) -> F:
-    """--kubeconfig, --context, -n/--namespace, -A/--all-namespaces, --as, --as-group (kubectl's meanings).
-
-    The command receives one ``kube: KubeOptions`` argument.
-    """
-    opts = [
-        click.option("--kubeconfig", metavar="PATH", type=click.Path(),
-                     help="Path to the kubeconfig file (default: $KUBECONFIG, ~/.kube/config)."),
-        click.option("--context", metavar="NAME", help="The kubeconfig context to use."),
-        click.option("-n", "--namespace", metavar="NS", help="Namespace (default: the context's, else 'default')."),
-        click.option("-A", "--all-namespaces", is_flag=True, help="All namespaces."),
-        click.option("--as", "as_user", metavar="USER", help="Act as this user (impersonation live; the identity offline)."),
-        click.option("--as-group", "as_groups", metavar="GROUP", multiple=True, help="Act as this group (repeatable)."),
-    ]
-
-    def wrapper(**kwargs: Any) -> Any:
-        kube = KubeOptions(
-            kubeconfig=kwargs.pop("kubeconfig"),
-            context=kwargs.pop("context"),
-            namespace=kwargs.pop("namespace"),
-            all_namespaces=kwargs.pop("all_namespaces"),
-            as_user=kwargs.pop("as_user"),
-            as_groups=tuple(kwargs.pop("as_groups")),
-        )
-        return func(kube=kube, **kwargs)
-
-    wrapper.__name__ = func.__name__
-    wrapper.__doc__ = func.__doc__
-    result: Any = wrapper
-    for opt in reversed(opts):
-        result = opt(result)
-    return result
+NAMESPACE_HELP = "Namespace (default: the context's, else 'default')."
+# reach, audit and report: without -n, offline covers the whole folder (their -n help must say so)
+SCOPE_NAMESPACE_HELP = (
+    "Namespace in scope (default: offline every namespace of the manifests; live the context's, else 'default')."
+)
 
 
-def output_option(*choices: str, default: str = "table") -> Callable[[F], F]:
-    """-o/--output with the given formats (table, wide, json, yaml, plus command-specific ones)."""
+def kube_options_for(
+    *, namespace: bool = True, all_namespaces: bool = True, impersonation: bool = True, namespace_help: str = NAMESPACE_HELP
+) -> Callable[[F], F]:
+    """The kube option bundle with only the flags a command uses (a flag it would ignore is not offered)."""
+
+    def decorate(func: F) -> F:
+        opts = [
+            click.option(
+                "--kubeconfig",
+                metavar="PATH",
+                type=click.Path(),
+                help="Path to the kubeconfig file (default: $KUBECONFIG, ~/.kube/config).",
+            ),
+            click.option("--context", metavar="NAME", help="The kubeconfig context to use."),
+        ]
+        if namespace:
+            opts.append(click.option("-n", "--namespace", metavar="NS", help=namespace_help))
+        if all_namespaces:
+            opts.append(click.option("-A", "--all-namespaces", is_flag=True, help="All namespaces."))
+        if impersonation:
+            opts += [
+                click.option(
+                    "--as", "as_user", metavar="USER", help="Act as this user (impersonation live; the identity offline)."
+                ),
+                click.option("--as-group", "as_groups", metavar="GROUP", multiple=True, help="Act as this group (repeatable)."),
+            ]
+
+        def wrapper(**kwargs: Any) -> Any:
+            kube = KubeOptions(
+                kubeconfig=kwargs.pop("kubeconfig"),
+                context=kwargs.pop("context"),
+                namespace=kwargs.pop("namespace", None),
+                all_namespaces=kwargs.pop("all_namespaces", False),
+                as_user=kwargs.pop("as_user", None),
+                as_groups=tuple(kwargs.pop("as_groups", ())),
+                command=_command_path(),
+            )
+            return func(kube=kube, **kwargs)
+
+        wrapper.__name__ = func.__name__
+        wrapper.__doc__ = func.__doc__
+        result: Any = wrapper
+        for opt in reversed(opts):
+            result = opt(result)
+        return result
+
+    return decorate
+
+
+# --kubeconfig, --context, -n/--namespace, -A/--all-namespaces, --as, --as-group (kubectl's meanings); the command
+# receives one ``kube: KubeOptions`` argument.
+kube_options = kube_options_for()
+
+
+def _command_path() -> str:
+    ctx = click.get_current_context(silent=True)
+    return ctx.command_path if ctx is not None else ""
+
+
+class _FormatChoice(click.Choice):
+    """A click.Choice that also accepts old names of formats (not shown in help or errors) and gives the new one."""
+
+    def __init__(self, choices: tuple[str, ...], aliases: dict[str, str]) -> None:
+        super().__init__(choices)
+        self.aliases = aliases
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        return super().convert(self.aliases.get(value, value), param, ctx)
+
+
+def output_option(
+    *choices: str, default: str = "table", aliases: dict[str, str] | None = None, help: str = "Output format."
+) -> Callable[[F], F]:
+    """-o/--output with the given formats (table, wide, json, yaml, plus command-specific ones); aliases: hidden old
+    names scripts may still pass (e.g. login's "text" for "table")."""
     formats = choices or ("table", "wide", "json", "yaml")
     return click.option(
         "-o",
         "--output",
         "output",
-        type=click.Choice(formats),
+        type=_FormatChoice(formats, aliases or {}),
         default=default,
         show_default=True,
-        help="Output format.",
+        help=help,
     )
 
 

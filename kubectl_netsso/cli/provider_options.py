@@ -57,6 +57,10 @@ def build_settings(values: dict[str, Any]) -> ProviderSettings:
     """ProviderSettings from the option values over the environment; a missing/bad value is a usage error."""
     clean = {k: (list(v) if isinstance(v, tuple) else v) for k, v in values.items()}
     try:
-        return ProviderSettings.from_values(clean)
+        settings = ProviderSettings.from_values(clean)
     except SettingsError as exc:
         raise NetssoError(str(exc), hint=_HINT, exit_code=EXIT_USAGE) from None
+    from .. import log
+
+    log.register_secret(settings.client_secret, min_length=6)  # never printed, whatever echoes it
+    return settings

@@ -17,7 +17,7 @@ from typing import Any
 
 import yaml
 
-from ..errors import NetssoError
+from ..errors import EXIT_ERROR, EXIT_USAGE, NetssoError
 
 __all__ = [
     "ExecConfig",
@@ -29,6 +29,7 @@ __all__ = [
     "is_netsso_exec",
     "effective_namespace",
     "current_namespace",
+    "offline_namespace",
     "NETSSO_COMMAND",
 ]
 
@@ -132,7 +133,9 @@ class KubeConfig:
             )
         if ctx_name not in self.contexts:
             known = ", ".join(sorted(self.contexts)) or "none"
-            raise NetssoError(f'context "{ctx_name}" not found in {where} (known: {known})', hint=_CONTEXT_HINT)
+            # --context NAME that names nothing is a usage error; a current-context naming nothing is a broken file
+            raise NetssoError(f'context "{ctx_name}" not found in {where} (known: {known})', hint=_CONTEXT_HINT,
+                              exit_code=EXIT_USAGE if name else EXIT_ERROR)  # fmt: skip
         ctx = self.contexts[ctx_name]
         cluster_name = ctx.get("cluster") or ""
         user_name = ctx.get("user") or ""
@@ -346,3 +349,26 @@ def current_namespace(kube: Any) -> str:
     if getattr(kube, "namespace", None):
         return str(kube.namespace)
     return resolve_context(getattr(kube, "kubeconfig", None), getattr(kube, "context", None)).namespace
+
+
+def offline_namespace(kube: Any) -> str:
+    """-n, else the kubeconfig context's namespace, else "default", for a command working on manifests.
+
+    A kubeconfig that cannot be read does not stop an offline command, but an explicit --context must exist: a flag
+    the user gave is never silently ignored (usage error, exit 2).
+    """
+    context = getattr(kube, "context", None)
+    ctx: KubeContext | None = None
+    if context:
+        try:
+            ctx = resolve_context(getattr(kube, "kubeconfig", None), context)
+        except NetssoError as exc:
+            raise NetssoError(exc.message, hint=exc.hint or _CONTEXT_HINT, exit_code=EXIT_USAGE) from None
+    if getattr(kube, "namespace", None):
+        return str(kube.namespace)
+    if ctx is None:
+        try:
+            ctx = resolve_context(getattr(kube, "kubeconfig", None), None)
+        except (NetssoError, OSError):
+            return "default"
+    return ctx.namespace

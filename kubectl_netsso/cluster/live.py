@@ -87,6 +87,7 @@ class _HTTPStatus(Exception):
 # resource -> (API path prefix, kind, apiVersion, namespaced)
 _RESOURCES: dict[str, tuple[str, str, str, bool]] = {
     "namespaces": ("/api/v1", "Namespace", "v1", False),
+    "nodes": ("/api/v1", "Node", "v1", False),
     "pods": ("/api/v1", "Pod", "v1", True),
     "services": ("/api/v1", "Service", "v1", True),
     "replicasets": ("/apis/apps/v1", "ReplicaSet", "apps/v1", True),
@@ -156,7 +157,7 @@ class LiveClient:
             raise NetssoError(f'context "{ctx.name}": cluster "{ctx.cluster_name}" has no server')
         user_override = None
         if ctx.user_is_netsso:
-            token = _netsso_token(ctx, self.interactive)
+            token = _netsso_token(ctx, self.interactive, self.kube.command or None)
             log.register_secret(token)
             user_override = {k: v for k, v in ctx.user.items() if k not in ("exec", "auth-provider", "token", "tokenFile")}
             user_override["token"] = token
@@ -513,6 +514,18 @@ class LiveClient:
             gaps.append(Gap(resource=resource, namespace=None, reason=_reason(exc)))
             return []
 
+    def _nodes(self, gaps: list[Gap]) -> list[dict[str, Any]]:
+        """Node objects; 403 is a gap (the node rule then knows only the pods' hostIPs), 404 means none served."""
+        try:
+            return self._list("nodes", None)
+        except _HTTPStatus as exc:
+            if exc.status == 404:
+                return []
+            if exc.status != 403:
+                raise NetssoError(f"{self.server}: listing nodes failed: {exc.status} {exc.message}") from None
+            gaps.append(Gap(resource="nodes", namespace=None, reason=_reason(exc)))
+            return []
+
     def _namespaces(self, namespaces: Sequence[str] | None, gaps: list[Gap]) -> list[dict[str, Any]]:
         try:
             items = self._list("namespaces", None)
@@ -554,6 +567,8 @@ class LiveClient:
             objects += [("live pods", p) for p in pods]
             objects += [("live services", s) for s in self._collect("services", namespaces, known, gaps)]
             objects += [("live networkpolicies", p) for p in self._collect("networkpolicies", namespaces, known, gaps)]
+            # node addresses: a pod and its own node always talk; a 403 is a gap (pods' hostIPs still say much)
+            objects += [("live nodes", n) for n in self._nodes(gaps)]
             if self._anp_available(gaps):
                 for resource in ("adminnetworkpolicies", "baselineadminnetworkpolicies"):
                     objects += [(f"live {resource}", p) for p in self._cluster_scoped(resource, gaps)]
@@ -602,7 +617,8 @@ def load_snapshot(
 
     ``namespaces``: None = all namespaces, else only objects of these namespaces (Namespaces themselves are always
     listed cluster-wide when allowed, for namespaceSelectors). ``parts``: "network" = Pods (Succeeded/Failed pods
-    left out: they hold no IP), Services, NetworkPolicies, AdminNetworkPolicies/BaselineAdminNetworkPolicies when
+    left out: they hold no IP), Services, NetworkPolicies, Nodes (for their addresses), AdminNetworkPolicies and
+    BaselineAdminNetworkPolicies when
     policy.networking.k8s.io/v1alpha1 is served; "rbac" = Roles, RoleBindings, ClusterRoles, ClusterRoleBindings.
 
     A list the user may not read (403) becomes a ``Gap(resource, namespace, reason)`` (cluster-wide list tried first,
@@ -624,17 +640,13 @@ def _snapshot_from_live(
     gaps: Sequence[Gap],
     source: str,
 ) -> Snapshot:
-    """The manifests loader's checks and records, applied to API objects; plus pod owners. Bad objects are skipped."""
-    builder = _Builder()
+    """The manifests loader's checks and records, applied to API objects; plus pod owners. Bad objects are skipped
+    with a warning (the builder's live mode)."""
+    builder = _Builder(live=True)
     pod_owner: dict[tuple[str, str], str] = {}
-    warnings: list[str] = []
     for where, obj in objects:
         meta = _dict(obj.get("metadata"))
-        try:
-            builder.add_document(where, obj)
-        except NetssoError as exc:
-            warnings.append(f"skipped an object the loader could not read: {exc.message}")
-            continue
+        builder.add_document(where, obj)
         if obj.get("kind") == "Pod":
             kind, name = _controller(obj)
             if kind:
@@ -642,7 +654,7 @@ def _snapshot_from_live(
                 pod_owner[(str(meta.get("namespace")), str(meta.get("name")))] = owner
     snap = builder.build(source)
     workloads = tuple(_with_owner(w, pod_owner) for w in snap.workloads)
-    return replace(snap, workloads=workloads, gaps=tuple(gaps), warnings=snap.warnings + tuple(warnings))
+    return replace(snap, workloads=workloads, gaps=tuple(gaps))
 
 
 # A pod's controller -> (the resource to list it, the kind that controls it in turn): pods are grouped by the workload
@@ -718,7 +730,7 @@ def cni_warning_from_daemonsets(daemonsets: Iterable[Mapping[str, Any]]) -> str 
 # small helpers
 
 
-def _netsso_token(ctx: KubeContext, interactive: bool) -> str:
+def _netsso_token(ctx: KubeContext, interactive: bool, caller: str | None = None) -> str:
     """The ID token from this plugin's own cache/refresh/login (kubectl_netsso.auth), without a second process."""
     from ..auth.credentials import get_token
     from ..auth.settings import ProviderSettings, SettingsError
@@ -728,7 +740,8 @@ def _netsso_token(ctx: KubeContext, interactive: bool) -> str:
         settings = ProviderSettings.from_exec_args(list(ctx.exec.netsso_args), ctx.exec.process_env())
     except SettingsError as exc:
         raise NetssoError(f'kubeconfig user "{ctx.user_name}": kubectl-netsso get-token arguments: {exc}') from None
-    tokens = get_token(settings, interactive=interactive)
+    # caller: the hint for a login that needs a terminal names the command the user ran, not kubectl
+    tokens = get_token(settings, interactive=interactive, caller=caller)
     return str(tokens.id_token)
 
 

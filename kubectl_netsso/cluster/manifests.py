@@ -1,7 +1,8 @@
 """A Snapshot from manifests: files, folders (recursive) or stdin of YAML (multi-document) and JSON.
 
-Every object is checked field by field before it reaches a record, so the engines never see garbage; a bad
-object gives one NetssoError line naming the file and the document (``x.yaml document 3: ...``).
+Every object is checked field by field before it reaches a record, so the engines never see garbage. An object
+the API server would reject is left out with a warning naming the file, the document and the reason (it can never
+exist in a cluster, so no answer may depend on it); only files that cannot be read or parsed are errors.
 """
 
 from __future__ import annotations
@@ -24,8 +25,10 @@ from .snapshot import (
     WORKLOAD_KINDS,
     AdminNetworkPolicy,
     ContainerPort,
+    InvalidObject,
     Namespace,
     NetworkPolicy,
+    Node,
     PolicyRule,
     Role,
     RoleBinding,
@@ -50,6 +53,7 @@ _GROUPS: dict[str, tuple[str, ...]] = {
     "ReplicationController": ("",),
     "Service": ("",),
     "Namespace": ("",),
+    "Node": ("",),
     "Deployment": ("apps", "extensions"),
     "StatefulSet": ("apps",),
     "DaemonSet": ("apps", "extensions"),
@@ -64,17 +68,21 @@ _GROUPS: dict[str, tuple[str, ...]] = {
     "RoleBinding": ("rbac.authorization.k8s.io",),
     "ClusterRoleBinding": ("rbac.authorization.k8s.io",),
 }
-_CLUSTER_SCOPED = {"Namespace", "AdminNetworkPolicy", "BaselineAdminNetworkPolicy", "ClusterRole", "ClusterRoleBinding"}
+_CLUSTER_SCOPED = {"Namespace", "Node", "AdminNetworkPolicy", "BaselineAdminNetworkPolicy", "ClusterRole", "ClusterRoleBinding"}
 _PROTOCOLS = ("TCP", "UDP", "SCTP")
 _SELECTOR_OPERATORS = ("In", "NotIn", "Exists", "DoesNotExist")
 
 
 class _Bad(Exception):
-    """A malformed field; becomes a NetssoError with the document's location prepended."""
+    """A malformed field; the object is rejected (an InvalidObject) with the document's location and what could be read
+    of its kind, namespace and name."""
 
     def __init__(self, message: str, hint: str | None = None) -> None:
         super().__init__(message)
         self.hint = hint
+        self.kind = ""
+        self.namespace: str | None = None
+        self.name: str | None = None
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -93,9 +101,9 @@ def load_snapshot(paths: Sequence[str], stdin: TextIO | None = None) -> Snapshot
     with the automatic ``kubernetes.io/metadata.name`` label. Unknown kinds are skipped (debug log).
 
     Warnings (object without namespace placed in ``default``, duplicates: last wins, documents that are not
-    Kubernetes objects at all, e.g. a Helm values.yaml: skipped) are in ``Snapshot.warnings``; the caller prints them.
-    Raises NetssoError (one line naming file and document) on unreadable paths, malformed YAML/JSON or malformed
-    objects.
+    Kubernetes objects at all, e.g. a Helm values.yaml: skipped, objects the API server would reject: left out and
+    listed in ``Snapshot.invalid``) are in ``Snapshot.warnings``; the caller prints them.
+    Raises NetssoError (one line naming file and document) on unreadable paths and malformed YAML/JSON.
     """
     if not paths:
         raise NetssoError("no manifests given", hint="pass --manifests FILE|DIR|-")
@@ -707,12 +715,17 @@ def _subjects(value: Any, binding_namespace: str | None) -> tuple[Subject, ...]:
 
 
 class _Builder:
-    def __init__(self) -> None:
+    """Collects records from documents. live=True: the objects come from the API server, which stored them, so one
+    this decoder rejects is only "could not be read" (a warning), not a manifest that will fail to apply."""
+
+    def __init__(self, live: bool = False) -> None:
+        self.live = live
         self.namespaces: dict[str, tuple[dict[str, str], str]] = {}  # explicit Namespace manifests
         self.referenced: dict[str, None] = {}  # namespaces seen in metadata.namespace, in order
         self.objects: dict[tuple[str, str | None, str], tuple[str, Any]] = {}  # key -> (where, record)
         self.warnings: list[str] = []
         self.defaulted: dict[str, list[str]] = {}  # file -> objects placed in "default"
+        self.invalid: list[InvalidObject] = []
 
     # -- documents ---------------------------------------------------------------------------------------------
     def add_document(self, where: str, doc: Any, depth: int = 0) -> None:
@@ -723,6 +736,7 @@ class _Builder:
             # are not Kubernetes objects at all are skipped with a warning (kubectl apply would refuse them).
             self.warnings.append(f"{where}: not a Kubernetes object (no apiVersion and kind); skipped")
             return
+        kind: str | None = ""
         try:
             if not isinstance(doc, dict):
                 raise _Bad(f"must be a mapping with apiVersion and kind, not {_type_name(doc)}")
@@ -748,28 +762,55 @@ class _Builder:
                 return
             self._add_object(where, kind, doc)
         except _Bad as exc:
-            raise NetssoError(_one_line(f"{where}: {exc}"), hint=exc.hint) from None
+            self._reject(where, exc.kind or kind or "", exc.namespace, exc.name, str(exc), exc.hint)
         except RecursionError:
-            raise NetssoError(f"{where}: object nested too deeply") from None
+            self._reject(where, kind if isinstance(kind, str) else "", None, None, "object nested too deeply", None)
+
+    def _reject(self, where: str, kind: str, namespace: str | None, name: str | None, reason: str, hint: str | None) -> None:
+        """Leave the object out: the API server refuses to store it ("the answer comes from the rest")."""
+        invalid = InvalidObject(
+            location=_one_line(where, 300),
+            kind=_one_line(kind, 100),
+            namespace=None if namespace is None else _one_line(namespace, 100),
+            name=None if name is None else _one_line(name, 100),
+            reason=_one_line(reason),
+            hint=hint,
+        )
+        if self.live:
+            self.warnings.append(f"skipped an object the loader could not read: {invalid.message}")
+            return
+        self.invalid.append(invalid)
+        self.warnings.append(f"{invalid.message}; left out: the API server would reject this object"
+                             + (f" (hint: {hint})" if hint else ""))  # fmt: skip
 
     def _add_object(self, where: str, kind: str, doc: dict[str, Any]) -> None:
-        meta = _mapping(doc.get("metadata"), "metadata", required=True)
-        name = _str(meta.get("name"), "metadata.name") or _str(meta.get("generateName"), "metadata.generateName")
-        if not name:
-            raise _Bad("metadata.name is required")
-        namespace: str | None = None
-        if kind not in _CLUSTER_SCOPED:
-            namespace = _str(meta.get("namespace"), "metadata.namespace") or None
-            if namespace is None:
-                namespace = "default"
-                self.defaulted.setdefault(where.split(" document ")[0], []).append(f"{kind} {name}")
-            self.referenced.setdefault(namespace, None)
+        bad_kind = kind
+        try:
+            meta = _mapping(doc.get("metadata"), "metadata", required=True)
+            name = _str(meta.get("name"), "metadata.name") or _str(meta.get("generateName"), "metadata.generateName")
+            if not name:
+                raise _Bad("metadata.name is required")
+            namespace: str | None = None
+            if kind not in _CLUSTER_SCOPED:
+                namespace = _str(meta.get("namespace"), "metadata.namespace") or None
+        except _Bad as exc:
+            exc.kind = bad_kind
+            raise
+        defaulted = kind not in _CLUSTER_SCOPED and namespace is None
+        if defaulted:
+            namespace = "default"
         label = f"{kind} {namespace}/{name}" if namespace else f"{kind} {name}"
         try:
             labels = _labels(meta.get("labels"), "metadata.labels")
             record = self._record(where, kind, name, namespace, labels, doc)
         except _Bad as exc:
-            raise _Bad(f"{label}: {exc}", hint=exc.hint) from None
+            exc.kind, exc.namespace, exc.name = kind, namespace, name
+            raise
+        # Only an object that is kept places its namespace (a rejected one never reaches the cluster).
+        if defaulted:
+            self.defaulted.setdefault(where.split(" document ")[0], []).append(f"{kind} {name}")
+        if namespace is not None:
+            self.referenced.setdefault(namespace, None)
         if record is None:
             return
         family = "Workload" if isinstance(record, Workload) else kind
@@ -803,8 +844,12 @@ class _Builder:
                 pod_spec.get("serviceAccount"), base + ".serviceAccount"
             )
             ips: tuple[str, ...] = ()
+            node: str | None = None
+            host_ips: tuple[str, ...] = ()
             if kind == "Pod":
                 ips = _pod_ips(doc.get("status"))
+                node = _str(pod_spec.get("nodeName"), "spec.nodeName") or None
+                host_ips = _pod_ips(doc.get("status"), "host")
             return Workload(
                 namespace=namespace,
                 name=name,
@@ -816,7 +861,11 @@ class _Builder:
                 owner=None,
                 service_account=sa or "default",
                 source=where,
+                node=node,
+                host_ips=host_ips,
             )
+        if kind == "Node":
+            return _node(name, labels, doc, where)
         if kind == "Service":
             assert namespace is not None
             return _service(where, namespace, name, doc)
@@ -867,7 +916,7 @@ class _Builder:
         namespaces = []
         for name in names:
             labels = dict(self.namespaces[name][0]) if name in self.namespaces else {NAMESPACE_NAME_LABEL: name}
-            namespaces.append(Namespace(name=name, labels=labels))
+            namespaces.append(Namespace(name=name, labels=labels, defined=name in self.namespaces))
         records = [record for _, record in self.objects.values()]
         return Snapshot(
             namespaces=tuple(namespaces),
@@ -878,26 +927,47 @@ class _Builder:
             roles=tuple(r for r in records if isinstance(r, Role)),
             bindings=tuple(r for r in records if isinstance(r, RoleBinding)),
             warnings=tuple(warnings),
+            invalid=tuple(self.invalid),
             source=source,
+            nodes=tuple(r for r in records if isinstance(r, Node)),
         )
 
 
-def _pod_ips(status: Any) -> tuple[str, ...]:
-    """status.podIPs / podIP of a Pod manifest (e.g. saved with kubectl get -o yaml); invalid ones are errors."""
+def _pod_ips(status: Any, which: str = "pod") -> tuple[str, ...]:
+    """status.podIPs / podIP (or hostIPs / hostIP) of a Pod manifest (e.g. saved with kubectl get -o yaml), in
+    canonical form; invalid ones are errors."""
     st = _mapping(status, "status")
+    many, one = f"{which}IPs", f"{which}IP"
     ips: list[str] = []
-    for i, entry in enumerate(_list(st.get("podIPs"), "status.podIPs")):
-        entry = _mapping(entry, f"status.podIPs[{i}]", required=True)
-        ip = _req_str(entry.get("ip"), f"status.podIPs[{i}].ip")
+    for i, entry in enumerate(_list(st.get(many), f"status.{many}")):
+        entry = _mapping(entry, f"status.{many}[{i}]", required=True)
+        ip = _req_str(entry.get("ip"), f"status.{many}[{i}].ip")
         ips.append(ip)
-    if not ips and st.get("podIP") is not None:
-        ips.append(_req_str(st.get("podIP"), "status.podIP"))
+    if not ips and st.get(one) is not None:
+        ips.append(_req_str(st.get(one), f"status.{one}"))
+    out = []
     for ip in ips:
         try:
-            ipaddress.ip_address(ip)
+            out.append(str(ipaddress.ip_address(ip)))
         except ValueError:
-            raise _Bad(f"status.podIPs: {ip!r} is not an IP address") from None
-    return tuple(dict.fromkeys(ips))
+            raise _Bad(f"status.{many}: {ip!r} is not an IP address") from None
+    return tuple(dict.fromkeys(out))
+
+
+def _node(name: str, labels: dict[str, str], doc: dict[str, Any], where: str) -> Node:
+    """A Node's IP addresses: status.addresses of type InternalIP and ExternalIP (Hostname and InternalDNS are names)."""
+    st = _mapping(doc.get("status"), "status")
+    addresses: list[str] = []
+    for i, entry in enumerate(_list(st.get("addresses"), "status.addresses")):
+        entry = _mapping(entry, f"status.addresses[{i}]", required=True)
+        if _str(entry.get("type"), f"status.addresses[{i}].type") not in ("InternalIP", "ExternalIP"):
+            continue
+        text = _req_str(entry.get("address"), f"status.addresses[{i}].address")
+        try:
+            addresses.append(str(ipaddress.ip_address(text)))
+        except ValueError:
+            raise _Bad(f"status.addresses[{i}].address: {text!r} is not an IP address") from None
+    return Node(name=name, addresses=tuple(dict.fromkeys(addresses)), labels=labels, source=where)
 
 
 def _service(where: str, namespace: str, name: str, doc: dict[str, Any]) -> Service:

@@ -19,8 +19,12 @@ WORKLOAD_KINDS = ("Pod", "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet",
 
 @dataclass(frozen=True, slots=True)
 class Namespace:
+    """A namespace. defined False: only named by other objects' metadata.namespace (no Namespace object in the
+    input), so only its automatic kubernetes.io/metadata.name label is known."""
+
     name: str
     labels: Mapping[str, str] = field(default_factory=dict)
+    defined: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +54,9 @@ class Workload:
     owner: str | None = None
     service_account: str | None = None
     source: str = ""
+    # Pods only: where it runs (spec.nodeName) and that node's addresses as the pod sees them (status.hostIPs).
+    node: str | None = None
+    host_ips: tuple[str, ...] = ()
 
     @property
     def ref(self) -> str:
@@ -57,6 +64,20 @@ class Workload:
         if self.kind == "Pod":
             return f"{self.namespace}/{self.name}"
         return f"{self.namespace}/{self.kind.lower()}/{self.name}"
+
+
+@dataclass(frozen=True, slots=True)
+class Node:
+    """A Node: its name and IP addresses (status.addresses of type InternalIP / ExternalIP).
+
+    "Traffic to and from the node where a Pod is running is always allowed, regardless of the IP address of the Pod
+    or the node" (kubernetes.io, Network Policies): the engines need to know which addresses are a pod's node.
+    """
+
+    name: str
+    addresses: tuple[str, ...] = ()
+    labels: Mapping[str, str] = field(default_factory=dict)
+    source: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,6 +193,36 @@ class Gap:
 
 
 @dataclass(frozen=True, slots=True)
+class InvalidObject:
+    """An object the API server would reject, left out of the snapshot: such an object never exists in a cluster,
+    so no verdict may depend on it (offline, ``kubectl apply`` of its file fails).
+
+    location is "FILE document N" (or "... item M" inside a List); kind/namespace/name are what could be read.
+    """
+
+    location: str
+    kind: str
+    namespace: str | None
+    name: str | None
+    reason: str  # what is wrong, naming the field: "roleRef.kind must be ClusterRole, not 'Role'"
+    hint: str | None = None
+
+    @property
+    def label(self) -> str:
+        """'ClusterRoleBinding crb', 'NetworkPolicy shop/np', or '' when not even the kind could be read."""
+        if not self.kind:
+            return ""
+        if not self.name:
+            return self.kind
+        return f"{self.kind} {self.namespace}/{self.name}" if self.namespace else f"{self.kind} {self.name}"
+
+    @property
+    def message(self) -> str:
+        """One line: where, what and why (``x.yaml document 3: ClusterRoleBinding crb: roleRef.kind must be ...``)."""
+        return f"{self.location}: {self.label}: {self.reason}" if self.label else f"{self.location}: {self.reason}"
+
+
+@dataclass(frozen=True, slots=True)
 class Snapshot:
     namespaces: tuple[Namespace, ...] = ()
     workloads: tuple[Workload, ...] = ()
@@ -182,7 +233,9 @@ class Snapshot:
     bindings: tuple[RoleBinding, ...] = ()
     gaps: tuple[Gap, ...] = ()
     warnings: tuple[str, ...] = ()
+    invalid: tuple[InvalidObject, ...] = ()  # objects left out because the API server would reject them
     source: str = ""  # "manifests: examples/shop" or "live: context kind-dev"
+    nodes: tuple[Node, ...] = ()
 
     def namespace(self, name: str) -> Namespace | None:
         for ns in self.namespaces:

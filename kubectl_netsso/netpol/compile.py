@@ -125,6 +125,12 @@ class CompiledSnapshot:
     banp_gap: str | None = None
     label_gaps: dict[str | None, str] = field(default_factory=dict)  # namespaces whose labels are unknown
     warnings: list[str] = field(default_factory=list)
+    node_ips: dict[str, tuple[str, ...]] = field(default_factory=dict)  # node name -> its addresses
+    # Namespaces with a Namespace object (or listed live): the others' labels are unknown beyond their name.
+    defined_namespaces: frozenset[str] = frozenset()
+    # Some policy selects namespaces on a label other than kubernetes.io/metadata.name: only then can a verdict
+    # depend on the labels of a namespace that is not in the input.
+    label_sensitive: bool = False
 
     def labels_of(self, namespace: str) -> Mapping[str, str]:
         """A namespace's labels; unknown namespaces still carry the automatic kubernetes.io/metadata.name label."""
@@ -134,8 +140,9 @@ class CompiledSnapshot:
         return labels
 
     def peer(self, workload: Workload) -> PodPeer:
-        """The PodPeer of a snapshot pod/workload, with its namespace's labels."""
-        return PodPeer.from_workload(workload, self.labels_of(workload.namespace))
+        """The PodPeer of a snapshot pod/workload, with its namespace's labels and its node's addresses."""
+        node_ips = self.node_ips.get(workload.node, ()) if workload.node else ()
+        return PodPeer.from_workload(workload, self.labels_of(workload.namespace), node_ips)
 
     def selector_peer(self, namespace: str, labels: Mapping[str, str], ports: Sequence[Any] = (), name: str = "") -> PodPeer:
         """A hypothetical pod with these labels in namespace (for --from-selector / --to-selector)."""
@@ -146,7 +153,18 @@ class CompiledSnapshot:
         return self.np_gaps.get(namespace) or self.np_gaps.get(None)
 
     def label_gap(self, namespace: str) -> str | None:
-        return self.label_gaps.get(namespace) or self.label_gaps.get(None)
+        """Why the namespace's labels (other than its name) are not known, or None when they are."""
+        gap = self.label_gaps.get(namespace) or self.label_gaps.get(None)
+        if gap is None and self.label_sensitive and namespace not in self.defined_namespaces:
+            return undefined_namespace_reason(namespace)
+        return gap
+
+    @property
+    def undefined_namespaces(self) -> list[str]:
+        """Namespaces the input names (objects in them) without defining them, when a verdict may depend on it."""
+        if not self.label_sensitive:
+            return []
+        return sorted(ns.name for ns in self.snapshot.namespaces if ns.name not in self.defined_namespaces)
 
     def policies_in(self, namespace: str) -> tuple[CompiledPolicy, ...]:
         return self.network_policies.get(namespace, ())
@@ -212,7 +230,52 @@ def compile_snapshot(snapshot: Snapshot, *, ipblock_pods: IpBlockPods = "match")
         warnings=warnings,
     )
     _index_gaps(compiled, snapshot.gaps)
+    compiled.node_ips = node_addresses(snapshot)
+    compiled.defined_namespaces = frozenset(ns.name for ns in snapshot.namespaces if ns.defined)
+    compiled.label_sensitive = _label_sensitive(compiled)
+    undefined = compiled.undefined_namespaces
+    if undefined:
+        shown = ", ".join(undefined[:8]) + (f" and {len(undefined) - 8} more" if len(undefined) > 8 else "")
+        warnings.append(
+            f"namespace(s) {shown} are not defined in the input (no Namespace object): verdicts that depend on "
+            "their labels are UNKNOWN; add their Namespace objects (e.g. kubectl get namespace NAME -o yaml)"
+        )
     return compiled
+
+
+def undefined_namespace_reason(namespace: str) -> str:
+    return (
+        f"namespace {namespace} is not defined in the input (no Namespace object), so its labels are unknown; "
+        "add its Namespace object"
+    )
+
+
+def _label_sensitive(compiled: CompiledSnapshot) -> bool:
+    """Whether any namespace selector (NetworkPolicy peer, ANP/BANP subject or peer) looks at a label other than the
+    kubernetes.io/metadata.name label that every namespace carries."""
+    policies = [p for ps in compiled.network_policies.values() for p in ps]
+    policies += list(compiled.admin_policies) + ([compiled.baseline] if compiled.baseline is not None else [])
+    for p in policies:
+        selectors = [p.subject_namespace_selector]
+        for rules in (p.ingress or (), p.egress or ()):
+            selectors += [pm.namespace_selector for rule in rules for pm in rule.peers]
+        if any(sel is not None and not sel.keys() <= {NAMESPACE_NAME_LABEL} for sel in selectors):
+            return True
+    return False
+
+
+def node_addresses(snapshot: Snapshot) -> dict[str, tuple[str, ...]]:
+    """node name -> its IP addresses: the Node objects' and every pod's status.hostIPs on that node (offline
+    manifests often hold only the latter; a hostNetwork pod's IPs are its node's too)."""
+    out: dict[str, dict[str, None]] = {}
+    for node in snapshot.nodes:
+        out.setdefault(node.name, {}).update(dict.fromkeys(node.addresses))
+    for w in snapshot.workloads:
+        if w.node:
+            out.setdefault(w.node, {}).update(dict.fromkeys(w.host_ips))
+            if w.host_network:
+                out[w.node].update(dict.fromkeys(w.ips))
+    return {name: tuple(ips) for name, ips in out.items()}
 
 
 def _index_gaps(compiled: CompiledSnapshot, gaps: Sequence[Gap]) -> None:

@@ -8,6 +8,8 @@ Forms (kubectl's resource/name conventions, "kubectl get TYPE/NAME"):
     NS/NAME         when the first part is not a kind word
     NS/TYPE/NAME    always explicit
     ip:ADDRESS      an endpoint outside the cluster (IPv4 or IPv6)
+    ip:CIDR         the addresses of a range outside the cluster (ip:203.0.113.0/24): allowed when every address in
+                    it is allowed, denied when some is not (pairs.py evaluates one address per distinct sub-range)
 
 A Service is a destination: it stands for its backing pods/workloads, and the requested (Service) port maps to the
 Service port's targetPort on each backing pod (a named targetPort resolves per pod). A selector endpoint
@@ -24,7 +26,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from ..cluster.snapshot import NAMESPACE_NAME_LABEL, ContainerPort, Namespace, Service, ServicePort, Snapshot, Workload
-from ..errors import EXIT_ERROR, NetssoError
+from ..errors import EXIT_USAGE, NetssoError
 
 _NAME = re.compile(r"[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?")
 
@@ -67,6 +69,7 @@ class Endpoint:
     ref: how output names it: NS/NAME for pods, NS/kind/NAME for workloads, NS/svc/NAME, ip:ADDR, NS/{labels}.
     workloads: the pods/workloads it stands for (a selector endpoint holds one synthetic Workload).
     namespace_labels: labels of the endpoint's namespace (empty for ip endpoints).
+    ip: the address, or for ip:CIDR the network in CIDR form (``is_range``).
     """
 
     kind: str
@@ -81,6 +84,11 @@ class Endpoint:
     def is_external(self) -> bool:
         return self.kind == "ip"
 
+    @property
+    def is_range(self) -> bool:
+        """ip:CIDR with more than one address."""
+        return self.ip is not None and "/" in self.ip
+
 
 def parse_labels(text: str) -> dict[str, str]:
     """`app=web,tier=front` -> dict; `key==value` accepted as in kubectl -l; anything else is an error."""
@@ -92,15 +100,15 @@ def parse_labels(text: str) -> dict[str, str]:
             raise NetssoError(
                 f"invalid label selector {text!r}: expected key=value[,key=value...]",
                 hint="a hypothetical pod needs exact labels, e.g. --from-selector app=web,tier=front",
-                exit_code=EXIT_ERROR,
+                exit_code=EXIT_USAGE,
             )
         key, _, value = part.partition("==") if "==" in part else part.partition("=")
         key, value = key.strip(), value.strip()
         if not key:
-            raise NetssoError(f"invalid label selector {text!r}: empty key", exit_code=EXIT_ERROR)
+            raise NetssoError(f"invalid label selector {text!r}: empty key", exit_code=EXIT_USAGE)
         labels[key] = value
     if not labels:
-        raise NetssoError(f"invalid label selector {text!r}: no labels", exit_code=EXIT_ERROR)
+        raise NetssoError(f"invalid label selector {text!r}: no labels", exit_code=EXIT_USAGE)
     return labels
 
 
@@ -119,7 +127,11 @@ def namespace_labels(snapshot: Snapshot, namespace: str) -> dict[str, str]:
 def selector_endpoint(snapshot: Snapshot, labels: Mapping[str, str], namespace: str) -> Endpoint:
     """A hypothetical pod with these labels in namespace (it need not exist; the namespace need not either)."""
     if not _NAME.fullmatch(namespace):
-        raise NetssoError(f"invalid namespace {namespace!r}", hint="namespace names are lower-case letters, digits and '-'")
+        raise NetssoError(
+            f"invalid namespace {namespace!r}",
+            hint="namespace names are lower-case letters, digits and '-'",
+            exit_code=EXIT_USAGE,
+        )
     shown = ",".join(f"{k}={v}" for k, v in sorted(labels.items()))
     pod = Workload(namespace=namespace, name=f"{{{shown}}}", kind="Pod", labels=dict(labels), source="--selector")
     return Endpoint(
@@ -138,7 +150,7 @@ def resolve_endpoint(snapshot: Snapshot, text: str, default_namespace: str, *, r
     """
     text = text.strip()
     if not text:
-        raise NetssoError(f"empty {role}", hint="give NAME, TYPE/NAME, NS/NAME, NS/TYPE/NAME or ip:ADDRESS")
+        raise NetssoError(f"empty {role}", hint="give NAME, TYPE/NAME, NS/NAME, NS/TYPE/NAME or ip:ADDRESS", exit_code=EXIT_USAGE)
     if text.lower().startswith("ip:"):
         return ip_endpoint(text[3:])
     namespace, kind, name = split_endpoint(text, default_namespace, role=role)
@@ -154,7 +166,11 @@ def split_endpoint(text: str, default_namespace: str, *, role: str = "endpoint")
     """
     parts = text.strip().split("/")
     if any(not p for p in parts) or len(parts) > 3:
-        raise NetssoError(f"cannot parse {role} {text!r}", hint="give NAME, TYPE/NAME, NS/NAME, NS/TYPE/NAME or ip:ADDRESS")
+        raise NetssoError(
+            f"cannot parse {role} {text!r}",
+            hint="give NAME, TYPE/NAME, NS/NAME, NS/TYPE/NAME or ip:ADDRESS",
+            exit_code=EXIT_USAGE,
+        )
     for part in (*parts, default_namespace):
         # object names are DNS subdomains / labels ("[a-z0-9]([-a-z0-9.]*[a-z0-9])?", kubernetes.io "Object Names and IDs");
         # kind words may be mixed case (kubectl is case-insensitive there)
@@ -162,6 +178,7 @@ def split_endpoint(text: str, default_namespace: str, *, role: str = "endpoint")
             raise NetssoError(
                 f"cannot parse {role} {text!r}: {part!r} is not a valid name",
                 hint="names are lower-case letters, digits, '-' and '.'; give NAME, TYPE/NAME, NS/NAME or NS/TYPE/NAME",
+                exit_code=EXIT_USAGE,
             )
     namespace = default_namespace
     kind: str | None = None
@@ -179,18 +196,33 @@ def split_endpoint(text: str, default_namespace: str, *, role: str = "endpoint")
             raise NetssoError(
                 f"unknown resource type {kind_word!r} in {role} {text!r}",
                 hint="types: pod, deploy, sts, ds, rs, rc, job, cronjob, svc (or their long names)",
+                exit_code=EXIT_USAGE,
             )
         kind = KIND_WORDS[kind_word.lower()]
     return namespace, kind, name
 
 
 def ip_endpoint(address: str) -> Endpoint:
-    """`ip:ADDRESS`: a host outside the cluster. A CIDR is refused: a flow has one address."""
+    """`ip:ADDRESS` (a host outside the cluster) or `ip:CIDR` (every address of a range; a /32 or /128 is one host).
+
+    Host bits of a CIDR are dropped (203.0.113.9/24 is 203.0.113.0/24): whoever writes it means the range.
+    """
+    text = address.strip()
     try:
-        ip = ipaddress.ip_address(address.strip().strip("[]"))
+        if "/" in text:
+            net = ipaddress.ip_network(text, strict=False)
+            if net.num_addresses > 1:
+                return Endpoint(kind="ip", ref=f"ip:{net}", ip=str(net))
+            ip = str(net.network_address)
+        else:
+            ip = str(ipaddress.ip_address(text.strip("[]")))
     except ValueError:
-        raise NetssoError(f"invalid IP address {address!r}", hint="e.g. ip:203.0.113.7 or ip:2001:db8::1") from None
-    return Endpoint(kind="ip", ref=f"ip:{ip}", ip=str(ip))
+        raise NetssoError(
+            f"invalid IP address or CIDR {address!r}",
+            hint="e.g. ip:203.0.113.7, ip:203.0.113.0/24 or ip:2001:db8::1",
+            exit_code=EXIT_USAGE,
+        ) from None
+    return Endpoint(kind="ip", ref=f"ip:{ip}", ip=ip)
 
 
 def _workload_endpoint(
@@ -211,6 +243,7 @@ def _workload_endpoint(
                     f"{role} {text!r} is ambiguous in namespace {namespace}: "
                     + ", ".join(f"{k.lower()}/{name}" for k in kinds),
                     hint=f"name the type, e.g. {kinds[0].lower()}/{name}",
+                    exit_code=EXIT_USAGE,
                 )
             if kinds:
                 resolved_kind = kinds[0]
@@ -280,6 +313,7 @@ def _service_endpoint(snapshot: Snapshot, namespace: str, name: str, role: str) 
         raise NetssoError(
             f"service/{name} cannot be a source: traffic comes from pods",
             hint=f"use the workload behind it, e.g. {namespace}/deploy/NAME",
+            exit_code=EXIT_USAGE,
         )
     if svc.selector is None:
         raise NetssoError(
@@ -336,6 +370,7 @@ def service_port(svc: Service, port: int | str | None, protocol: str | None) -> 
         raise NetssoError(
             f"service/{svc.name} has {len(candidates) or 'no'} port(s) for this protocol; say which with --port",
             hint=f"service ports: {listing}",
+            exit_code=EXIT_USAGE,
         )
     for sp in candidates:
         if (isinstance(port, int) and sp.port == port) or (isinstance(port, str) and sp.name == port):
@@ -345,6 +380,7 @@ def service_port(svc: Service, port: int | str | None, protocol: str | None) -> 
         f"service/{svc.name} in namespace {svc.namespace} has no port {port}"
         + (f"/{protocol.upper()}" if protocol else ""),
         hint=f"--port is the Service port with a Service; its ports: {listing}",
+        exit_code=EXIT_USAGE,
     )
 
 
@@ -396,16 +432,16 @@ def parse_port(text: str | None) -> int | str | None:
         return None
     text = text.strip()
     if not text:  # `--port "$PORT"` with PORT unset must not silently mean "every port"
-        raise NetssoError("invalid port '': a number 1-65535 or a port name (IANA_SVC_NAME)", exit_code=EXIT_ERROR)
+        raise NetssoError("invalid port '': a number 1-65535 or a port name (IANA_SVC_NAME)", exit_code=EXIT_USAGE)
     if text.isascii() and text.isdigit():
         n = int(text)
         if not 1 <= n <= 65535:
-            raise NetssoError(f"invalid port {text}: must be 1-65535", exit_code=EXIT_ERROR)
+            raise NetssoError(f"invalid port {text}: must be 1-65535", exit_code=EXIT_USAGE)
         return n
     # IANA_SVC_NAME: at most 15 chars, lower-case alphanumerics and '-', at least one letter (core/v1 ContainerPort.name)
     valid = text.isascii() and all(c.isalnum() or c == "-" for c in text) and any(c.isalpha() for c in text)
     if len(text) > 15 or not valid:
-        raise NetssoError(f"invalid port {text!r}: a number 1-65535 or a port name (IANA_SVC_NAME)", exit_code=EXIT_ERROR)
+        raise NetssoError(f"invalid port {text!r}: a number 1-65535 or a port name (IANA_SVC_NAME)", exit_code=EXIT_USAGE)
     return text.lower()
 
 

@@ -35,6 +35,29 @@ NOTE_HOSTNET = (
 )
 
 
+def own_node(pod: Peer, other: Peer) -> str | None:
+    """The node of ``pod`` when ``other`` is that node: one of its addresses, or a hostNetwork pod on it (such a pod
+    sends and receives as the node). None otherwise, and when the node is not known (workloads, manifests without
+    nodeName / hostIP / Node objects)."""
+    if not isinstance(pod, PodPeer) or pod.host_network or not (pod.node or pod.node_ips):
+        return None
+    if isinstance(other, ExternalPeer):
+        if other.ip in pod.node_ips:
+            return f"node {pod.node} ({other.ip})" if pod.node else f"its node {other.ip}"
+        return None
+    if not other.host_network:
+        return None
+    if (pod.node and other.node == pod.node) or set(other.ips + other.node_ips) & set(pod.node_ips):
+        return f"hostNetwork pod {other.ref} on its node" + (f" {pod.node}" if pod.node else "")
+    return None
+
+
+NODE_RULE = (
+    "traffic between a pod and the node it runs on is always allowed, whatever the policies (\"traffic to and from "
+    "the node where a Pod is running is always allowed\", kubernetes.io, Network Policies)"
+)
+
+
 def is_loopback(source: Peer, destination: Peer) -> bool:
     """A pod talking to itself (same Pod object). Workloads stand for several pods, so they are not loopback; nor are
     hypothetical pods (named "{labels}" by selector endpoints): two of them with the same labels are two pods."""
@@ -146,6 +169,12 @@ def _evaluate_direction(
     if isinstance(subject, ExternalPeer):
         side = "source" if direction == "egress" else "destination"
         return DirectionVerdict(direction, True, f"{side} {subject.ref} is outside the cluster: no {direction} policy applies")
+    node = own_node(subject, other)
+    if node is not None:
+        # The pod's own node (the kubelet's probes, node-local agents): no policy of any tier can block it.
+        what = f"{'to' if direction == 'egress' else 'from'} {node}"
+        reason = f"{direction} {what}: always allowed (a pod and its own node)"
+        return DirectionVerdict(direction, True, reason, notes=(NODE_RULE,))
     if subject.host_network:
         note = NOTE_HOSTNET.format(ref=subject.ref)
         return DirectionVerdict(direction, True, f"{direction} not policed: {note}", notes=(note,))
@@ -382,4 +411,4 @@ def candidate_ports(
     return {p for p in out if 1 <= p <= 65535}
 
 
-__all__ = ["KIND_ANP", "allowed_pair", "evaluate_direction", "evaluate_flow", "is_loopback"]
+__all__ = ["KIND_ANP", "NODE_RULE", "allowed_pair", "evaluate_direction", "evaluate_flow", "is_loopback", "own_node"]

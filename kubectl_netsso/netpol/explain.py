@@ -258,9 +258,14 @@ def _relevant(sel: LabelSelector, labels: Mapping[str, str]) -> str:
     return ", ".join(dict.fromkeys(parts)) or describe_labels(labels)
 
 
+def stable_labels(labels: Mapping[str, str]) -> dict[str, str]:
+    """The labels without those controllers set per pod or revision (pod-template-hash, ...)."""
+    return {k: v for k, v in labels.items() if k not in _VOLATILE}
+
+
 def selection_labels(labels: Mapping[str, str]) -> dict[str, str]:
     """Labels a generated policy should select on: the app-naming ones if present, else all stable labels."""
-    stable = {k: v for k, v in labels.items() if k not in _VOLATILE}
+    stable = stable_labels(labels)
     named = {k: stable[k] for k in _APP_KEYS if k in stable}
     return named or stable
 

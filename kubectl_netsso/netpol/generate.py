@@ -5,15 +5,20 @@ Pure: builds plain dicts (the API object shape); ``to_yaml`` only formats them.
 
 Public API
 ----------
-``default_deny(namespace, allow_dns=False) -> list[dict]``
-    A policy selecting every pod of the namespace with ``policyTypes: [Ingress, Egress]`` and no rules, plus (with
-    ``allow_dns``) a second policy allowing egress to the kube-dns pods in kube-system on 53/UDP and 53/TCP.
+``default_deny(namespace, allow_dns=False, *, ingress=True, egress=True) -> list[dict]``
+    A policy selecting every pod of the namespace with ``policyTypes`` [Ingress, Egress] (or only the one direction
+    asked for) and no rules, plus (with ``allow_dns``, egress only) the ``allow_dns_egress`` policy.
+``allow_dns_egress(namespace, pod_labels=None) -> list[dict]``
+    Only DNS: egress from those pods (every pod without labels) to the kube-dns pods in kube-system on 53/UDP+TCP.
 ``allow_flow(src_namespace, src_labels, dst_namespace, dst_labels, port, protocol, src_external_cidr=None,
 sides=("ingress", "egress"), dst_external_cidr=None) -> list[dict]``
     The minimal policies that open one flow on top of a default deny: an Ingress policy in the destination
     namespace selecting the destination labels, and an Egress policy in the source namespace selecting the source
     labels. An external source (``src_external_cidr``) gets only the ingress side; an external destination
     (``dst_external_cidr``) only the egress side.
+``allow_endpoints(snapshot, src, dst, port, protocol, sides) -> list[dict]``
+    ``allow_flow`` for FROM/TO endpoints as can-reach resolves them: what ``policy allow`` prints and what can-reach
+    (and audit --expect) suggest as the fix, so one flow always gets one policy, with one name.
 ``to_yaml(objs) -> str``
     Multi-document YAML (``---`` between documents), keys in API order, deterministic.
 
@@ -29,8 +34,9 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from ..cluster.snapshot import NAMESPACE_NAME_LABEL
+from ..cluster.snapshot import NAMESPACE_NAME_LABEL, Snapshot
 from ..errors import NetssoError
+from .endpoints import Endpoint, service_port
 
 API_VERSION = "networking.k8s.io/v1"
 MANAGED_BY = {"app.kubernetes.io/managed-by": "kubectl-netsso"}
@@ -51,51 +57,74 @@ class PolicyInputError(NetssoError, ValueError):
 _NON_NAME = re.compile(r"[^a-z0-9-]+")
 
 
-def default_deny(namespace: str, allow_dns: bool = False) -> list[dict[str, Any]]:
-    """Deny all ingress and egress for every pod in ``namespace``; with ``allow_dns`` keep DNS lookups working.
+def default_deny(
+    namespace: str, allow_dns: bool = False, *, ingress: bool = True, egress: bool = True
+) -> list[dict[str, Any]]:
+    """Deny all ingress and/or egress for every pod in ``namespace``; with ``allow_dns`` keep DNS lookups working.
 
     "You can create a 'default' policy for a namespace which prevents all ingress AND egress traffic by creating
     the following NetworkPolicy in that namespace" (podSelector: {}, policyTypes: [Ingress, Egress]) -- Kubernetes
-    docs, Network Policies, "Default deny all ingress and all egress traffic".
+    docs, Network Policies, "Default deny all ingress and all egress traffic"; one direction alone is the "Default
+    deny all ingress traffic" / "... egress traffic" policy (policyTypes [Ingress] / [Egress]), which leaves the
+    other direction as it is. Names: default-deny-all, default-deny-ingress, default-deny-egress.
     """
     _check_name(namespace, "namespace")
+    if not (ingress or egress):
+        raise PolicyInputError("a default deny needs a direction: ingress, egress or both")
+    if allow_dns and not egress:
+        raise PolicyInputError("DNS needs an egress allow only where egress is denied: --allow-dns goes with egress")
+    types = [t for t, on in (("Ingress", ingress), ("Egress", egress)) if on]
+    name = "default-deny-all" if len(types) == 2 else f"default-deny-{types[0].lower()}"
+    what = " and ".join(t.lower() for t in types)
     objs: list[dict[str, Any]] = [
-        _policy(
-            "default-deny-all",
-            namespace,
-            {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]},
-            "deny all ingress and egress for every pod in the namespace",
-        )
+        _policy(name, namespace, {"podSelector": {}, "policyTypes": types}, f"deny all {what} for every pod in the namespace")
     ]
     if allow_dns:
-        # One peer with namespaceSelector AND podSelector: "the kube-dns pods in kube-system", not "any pod in
-        # kube-system or any kube-dns pod anywhere" (docs, "Behavior of to and from selectors").
-        objs.append(
-            _policy(
-                "allow-dns-egress",
-                namespace,
-                {
-                    "podSelector": {},
-                    "policyTypes": ["Egress"],
-                    "egress": [
-                        {
-                            "to": [
-                                {
-                                    "namespaceSelector": {"matchLabels": {NAMESPACE_NAME_LABEL: DNS_NAMESPACE}},
-                                    "podSelector": {"matchLabels": dict(DNS_POD_LABELS)},
-                                }
-                            ],
-                            "ports": [
-                                {"protocol": "UDP", "port": DNS_PORT},
-                                {"protocol": "TCP", "port": DNS_PORT},
-                            ],
-                        }
-                    ],
-                },
-                f"allow DNS lookups: egress to {DNS_NAMESPACE} pods {_labels_text(DNS_POD_LABELS)} on 53/UDP and 53/TCP",
-            )
-        )
+        objs += allow_dns_egress(namespace)
     return objs
+
+
+def allow_dns_egress(namespace: str, pod_labels: Mapping[str, str] | None = None) -> list[dict[str, Any]]:
+    """Only DNS: egress from the pods with ``pod_labels`` (None/empty: every pod) in ``namespace`` to the kube-dns pods
+    in kube-system on 53/UDP and 53/TCP.
+
+    Mind what it selects: a policy with Egress in policyTypes isolates the pods it selects for egress, so pods that
+    were open for egress until now would keep only DNS ("a pod is isolated for egress if there is any NetworkPolicy
+    that both selects the pod and has Egress in its policyTypes", kubernetes.io, Network Policies). Give the labels of
+    the pods that are already egress-isolated when others in the namespace are not.
+    """
+    _check_name(namespace, "namespace")
+    labels = dict(pod_labels or {})
+    key = ",".join(f"{k}={v}" for k, v in sorted(labels.items()))
+    name = _label_name(f"allow-dns-egress-{_labels_slug(labels)}", f"dns|{key}") if labels else "allow-dns-egress"
+    # One peer with namespaceSelector AND podSelector: "the kube-dns pods in kube-system", not "any pod in
+    # kube-system or any kube-dns pod anywhere" (docs, "Behavior of to and from selectors").
+    who = f" from pods {_labels_text(labels)}" if labels else ""
+    return [
+        _policy(
+            name,
+            namespace,
+            {
+                "podSelector": _selector(labels),
+                "policyTypes": ["Egress"],
+                "egress": [
+                    {
+                        "to": [
+                            {
+                                "namespaceSelector": {"matchLabels": {NAMESPACE_NAME_LABEL: DNS_NAMESPACE}},
+                                "podSelector": {"matchLabels": dict(DNS_POD_LABELS)},
+                            }
+                        ],
+                        "ports": [
+                            {"protocol": "UDP", "port": DNS_PORT},
+                            {"protocol": "TCP", "port": DNS_PORT},
+                        ],
+                    }
+                ],
+            },
+            f"allow DNS lookups{who}: egress to {DNS_NAMESPACE} pods {_labels_text(DNS_POD_LABELS)} on 53/UDP and 53/TCP",
+        )
+    ]
 
 
 def allow_flow(
@@ -201,6 +230,103 @@ def allow_flow(
     return objs
 
 
+def allow_endpoints(
+    snapshot: Snapshot,
+    src: Endpoint,
+    dst: Endpoint,
+    port: int | str | None,
+    protocol: str = "TCP",
+    sides: Sequence[str] = ("ingress", "egress"),
+) -> list[dict[str, Any]]:
+    """The policies that allow FROM -> TO as can-reach resolves them: ``policy allow`` prints these, and can-reach's
+    fix is the same call (one generator, so one flow always gets one policy name).
+
+    A Service destination becomes its selector and the Service port's targetPort as written (a name stays a name:
+    policies see pod ports, and a named targetPort resolves per pod as the API does); a workload its identifying
+    labels (``endpoint_labels``); ip:ADDRESS / ip:CIDR an ipBlock; a hostNetwork workload its IP as an ipBlock
+    (selectors do not match hostNetwork pods). Raises PolicyInputError when a hostNetwork pod's IP is unknown.
+    """
+    protocol = (protocol or "TCP").upper()
+    dst_port: int | str | None = port
+    if dst.service is not None:
+        sp = service_port(dst.service, port, protocol)
+        target = sp.target_port
+        dst_port = int(target) if isinstance(target, str) and target.isdigit() else target
+        protocol = sp.protocol.upper()
+    cidrs = [_endpoint_cidr(e) for e in (src, dst)]
+    return allow_flow(
+        src.namespace,
+        None if cidrs[0] else endpoint_labels(snapshot, src),
+        dst.namespace,
+        None if cidrs[1] else endpoint_labels(snapshot, dst),
+        dst_port,
+        protocol,
+        src_external_cidr=cidrs[0],
+        sides=sides,
+        dst_external_cidr=cidrs[1],
+    )
+
+
+def _endpoint_cidr(ep: Endpoint) -> str | None:
+    if ep.is_external:
+        return ep.ip
+    hostnet = [w for w in ep.workloads if w.host_network]
+    if not hostnet or len(hostnet) != len(ep.workloads):
+        return None
+    # "most plugins ignore them in podSelector/namespaceSelector and treat them as the node IP" (kubernetes.io,
+    # NetworkPolicy and hostNetwork pods): only an ipBlock of their address matches them
+    ips = [ip for w in hostnet for ip in w.ips]
+    if not ips:
+        raise PolicyInputError(
+            f"{ep.ref} is a hostNetwork pod: pod and namespace selectors do not match it; allow its node's IP with an "
+            "ipBlock instead (the IP is not known here)"
+        )
+    addr = ipaddress.ip_address(ips[0])
+    return f"{addr}/{32 if addr.version == 4 else 128}"
+
+
+# Labels that identify an app, in the order kubectl/helm conventions use them; hashes are per-revision noise.
+_PREFERRED_KEYS = ("app.kubernetes.io/name", "app", "k8s-app", "name", "app.kubernetes.io/instance", "component")
+_NOISE_KEYS = (
+    "pod-template-hash",
+    "controller-revision-hash",
+    "statefulset.kubernetes.io/pod-name",
+    "batch.kubernetes.io/controller-uid",
+    "controller-uid",
+    "job-name",
+    "batch.kubernetes.io/job-name",
+    "pod-template-generation",
+    "apps.kubernetes.io/pod-index",
+)
+
+
+def endpoint_labels(snapshot: Snapshot, endpoint: Endpoint) -> dict[str, str] | None:
+    """The smallest label set that selects exactly the endpoint's pods in its namespace (for a generated policy).
+
+    Services use their selector; hypothetical pods their labels; workloads the labels all their pods share,
+    reduced to one identifying label when one is unique in the namespace.
+    """
+    if endpoint.is_external:
+        return None
+    if endpoint.service is not None and endpoint.service.selector:
+        return dict(endpoint.service.selector)
+    pods = endpoint.workloads
+    if not pods:
+        return {}
+    common: dict[str, str] = {k: v for k, v in pods[0].labels.items() if k not in _NOISE_KEYS}
+    for w in pods[1:]:
+        common = {k: v for k, v in common.items() if w.labels.get(k) == v}
+    if endpoint.kind == "selector" or not common:
+        return common
+    mine = {id(w) for w in pods}
+    others = [w for w in snapshot.workloads if w.namespace == endpoint.namespace and id(w) not in mine]
+    keys = [k for k in _PREFERRED_KEYS if k in common] + sorted(k for k in common if k not in _PREFERRED_KEYS)
+    for key in keys:
+        if not any(o.labels.get(key) == common[key] for o in others):
+            return {key: common[key]}
+    return common
+
+
 def to_yaml(objs: Iterable[Mapping[str, Any]]) -> str:
     """Multi-document YAML: one document per object, ``---`` between them, keys in API order."""
     import yaml
@@ -247,7 +373,12 @@ def _name(prefix: str, slug: str, port: int | str | None, protocol: str, key: st
     suffix = str(port) if port is not None else "all"
     if protocol != "TCP":
         suffix += "-" + protocol.lower()
-    raw = f"{prefix}-{slug}-{suffix}".lower()
+    return _label_name(f"{prefix}-{slug}-{suffix}", key)
+
+
+def _label_name(text: str, key: str) -> str:
+    """text as a DNS-1123 label; a stable hash of key keeps it unique when characters were dropped or it was cut."""
+    raw = text.lower()
     name = _NON_NAME.sub("-", raw.replace(".", "-").replace("/", "-"))
     name = re.sub(r"-{2,}", "-", name).strip("-")
     digest = hashlib.sha256(key.encode()).hexdigest()[:8]

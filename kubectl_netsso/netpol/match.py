@@ -31,9 +31,14 @@ def namespace_selected(compiled: CompiledSnapshot, selector: LabelSelector | Non
     if selector is None:
         return False  # "A null label selector matches no objects."
     result = selector.matches(peer.namespace_labels)
-    if compiled.label_gap(peer.namespace) and not selector.keys() <= {NAMESPACE_NAME_LABEL}:
-        return None
-    return result
+    if selector.keys() <= {NAMESPACE_NAME_LABEL} or not compiled.label_gap(peer.namespace):
+        return result
+    # Only the name label is sure (the control plane sets it): a requirement on it that fails decides; any other
+    # requirement depends on labels nobody could read.
+    name_only = {NAMESPACE_NAME_LABEL: peer.namespace}
+    if not all(r.matches(name_only) for r in selector.requirements if r.key == NAMESPACE_NAME_LABEL):
+        return False
+    return None
 
 
 def selects(compiled: CompiledSnapshot, policy: CompiledPolicy, subject: Peer) -> Tri:

@@ -42,7 +42,7 @@ class PodPeer:
 
     ``name`` and ``kind`` identify it for output and for the loopback rule (a Pod to itself); ``ips`` are its pod
     IPs when known (live); ``ports`` its container ports (named ports are resolved against them when it is the
-    destination).
+    destination); ``node`` / ``node_ips`` the node it runs on and that node's addresses, when known (pods only).
     """
 
     namespace: str
@@ -53,6 +53,8 @@ class PodPeer:
     host_network: bool = False
     name: str = ""
     kind: str = "Pod"
+    node: str | None = None
+    node_ips: tuple[str, ...] = ()
 
     @property
     def ref(self) -> str:
@@ -66,10 +68,19 @@ class PodPeer:
         return False
 
     @classmethod
-    def from_workload(cls, workload: Workload, namespace_labels: Mapping[str, str] | None = None) -> PodPeer:
-        """A peer for a snapshot pod/workload; namespace labels default to the automatic name label only."""
+    def from_workload(
+        cls, workload: Workload, namespace_labels: Mapping[str, str] | None = None, node_ips: tuple[str, ...] = ()
+    ) -> PodPeer:
+        """A peer for a snapshot pod/workload; namespace labels default to the automatic name label only.
+
+        node_ips: the addresses of the pod's node (its status.hostIPs plus the Node object's, when known).
+        """
         ns_labels = label_map(namespace_labels or {})
         ns_labels.setdefault(NAMESPACE_NAME_LABEL, workload.namespace)
+        host = tuple(dict.fromkeys((*workload.host_ips, *node_ips)))
+        if workload.host_network:
+            # a hostNetwork pod's IPs are its node's ("podIP ... same as hostIP for hostNetwork pods", PodStatus)
+            host = tuple(dict.fromkeys((*host, *workload.ips)))
         return cls(
             namespace=workload.namespace,
             labels=label_map(workload.labels),
@@ -79,6 +90,8 @@ class PodPeer:
             host_network=workload.host_network,
             name=workload.name,
             kind=workload.kind,
+            node=workload.node,
+            node_ips=host,
         )
 
 

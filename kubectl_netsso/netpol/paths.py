@@ -12,11 +12,11 @@ from __future__ import annotations
 import time
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from .compile import CompiledPolicy, CompiledRule, CompiledSnapshot, PeerMatcher
-from .evaluate import candidate_ports, evaluate_direction, evaluate_flow, is_loopback, selecting_policies
+from .evaluate import candidate_ports, evaluate_direction, evaluate_flow, is_loopback, own_node, selecting_policies
 from .match import Tri, dest_ports_of, peer_matches, ports_match
 from .model import KIND_NP, Direction, ExternalPeer, Flow, Peer, PodPeer, Verdict, combine
 from .ports import Request, make_request
@@ -52,10 +52,8 @@ class PathRow:
 
 
 def _name(peer: Peer) -> str:
-    """NS/NAME (pod name or workload name), ip:ADDR for external peers."""
-    if isinstance(peer, ExternalPeer):
-        return peer.ref
-    return f"{peer.namespace}/{peer.name}"
+    """NS/NAME for a pod, NS/kind/NAME for a workload (as can-reach and the paths table name them), ip:ADDR."""
+    return peer.ref
 
 
 @dataclass
@@ -236,11 +234,14 @@ def compute_paths(
     src_u = _Universe(compiled, result.source_reps)
     dst_u = src_u if result.source_reps is result.dest_reps else _Universe(compiled, result.dest_reps)
     tainted_src, tainted_dst = _tainted(compiled, src_u), _tainted(compiled, dst_u)
+    local = _node_local(result)
     for port, protocol in result.ports:
         if engine == "naive" or tainted_src == src_u.all:
             _fill_naive(result, port, protocol)
             continue
         rows = _fill_classes(compiled, src_u, dst_u, port, protocol)
+        if local is not None:
+            _allow_node_local(rows, *local)
         if tainted_src or tainted_dst:
             _patch_tainted(result, rows, port, protocol, tainted_src, tainted_dst)
         _append(result, rows)
@@ -284,9 +285,75 @@ def _ip_blocks(compiled: CompiledSnapshot) -> list[PeerMatcher]:
     return list(seen.values())
 
 
+def _node_anchor(peer: Peer) -> bool:
+    """A peer that can be some pod's node: an address, or a hostNetwork pod (it is its node on the network)."""
+    return isinstance(peer, ExternalPeer) or (isinstance(peer, PodPeer) and peer.host_network)
+
+
+def _nodes_matter(result: PathsResult) -> bool:
+    """Whether any flow in scope can be pod <-> its own node: only then do pods on different nodes differ."""
+    peers = [*result.sources, *result.destinations]
+    return any(_node_anchor(p) for p in peers) and any(isinstance(p, PodPeer) and (p.node or p.node_ips) for p in peers)
+
+
+def _node_local(result: PathsResult) -> tuple[list[int], list[int]] | None:
+    """Per source class, the destination classes that are its own node (egress) and those whose node it is
+    (ingress): "traffic to and from the node where a Pod is running is always allowed" (kubernetes.io, Network
+    Policies). None when there are none. Pods are found per anchor through indexes by node name and address."""
+    if not _nodes_matter(result):
+        return None
+
+    def index(reps: Sequence[Peer]) -> tuple[dict[str, list[int]], dict[str, list[int]]]:
+        by_node: dict[str, list[int]] = defaultdict(list)
+        by_ip: dict[str, list[int]] = defaultdict(list)
+        for i, p in enumerate(reps):
+            if isinstance(p, PodPeer) and not p.host_network:
+                if p.node:
+                    by_node[p.node].append(i)
+                for ip in p.node_ips:
+                    by_ip[ip].append(i)
+        return by_node, by_ip
+
+    def on_node(anchor: Peer, idx: tuple[dict[str, list[int]], dict[str, list[int]]]) -> set[int]:
+        by_node, by_ip = idx
+        if isinstance(anchor, ExternalPeer):
+            return set(by_ip.get(anchor.ip, ()))
+        assert isinstance(anchor, PodPeer)
+        found = set(by_node.get(anchor.node, ())) if anchor.node else set()
+        for ip in (*anchor.ips, *anchor.node_ips):
+            found.update(by_ip.get(ip, ()))
+        return found
+
+    src_reps, dst_reps = result.source_reps, result.dest_reps
+    egress = [0] * len(src_reps)
+    ingress = [0] * len(src_reps)
+    dst_idx = index(dst_reps)
+    for s, anchor in enumerate(src_reps):  # the source is the node: ingress of pods on it
+        if _node_anchor(anchor):
+            for d in on_node(anchor, dst_idx):
+                if own_node(dst_reps[d], anchor):
+                    ingress[s] |= 1 << d
+    src_idx = index(src_reps)
+    for d, anchor in enumerate(dst_reps):  # the destination is the node: egress of pods on it
+        if _node_anchor(anchor):
+            for s in on_node(anchor, src_idx):
+                if own_node(src_reps[s], anchor):
+                    egress[s] |= 1 << d
+    return (egress, ingress) if any(egress) or any(ingress) else None
+
+
+def _allow_node_local(rows: _Rows, egress: Sequence[int], ingress: Sequence[int]) -> None:
+    for s, (e, i) in enumerate(zip(egress, ingress, strict=True)):
+        if e or i:
+            rows.egress[s] |= e
+            rows.ingress[s] |= i
+            rows.allowed[s] |= rows.egress[s] & rows.ingress[s] & (e | i)
+
+
 def _classify(result: PathsResult) -> None:
     compiled = result.compiled
     blocks: list[PeerMatcher] | None = None
+    nodes = _nodes_matter(result)
     same = result.sources == result.destinations
     sides = [(result.sources, result.source_class, result.source_reps)]
     if not same:
@@ -300,6 +367,8 @@ def _classify(result: PathsResult) -> None:
                     blocks = _ip_blocks(compiled)
                 # ips matter only through the ipBlock/networks entries they fall in.
                 sig = tuple(i for i, pm in enumerate(blocks) if peer_matches(compiled, pm, peer))
+            if nodes and isinstance(peer, PodPeer):
+                sig += (("node", peer.node, peer.node_ips),)
             key = class_key(compiled, peer, sig)
             if key not in index:
                 index[key] = len(reps)
@@ -438,6 +507,10 @@ def _tainted(compiled: CompiledSnapshot, u: _Universe) -> int:
     out = 0
     for ns in set(compiled.np_gaps) | set(compiled.label_gaps):
         out |= u.by_ns.get(ns or "", 0)
+    if compiled.label_sensitive:
+        for ns, members in u.by_ns.items():
+            if compiled.label_gap(ns):  # e.g. not defined in the manifests: labels unknown
+                out |= members
     return out
 
 
@@ -720,5 +793,5 @@ def _fill_naive(result: PathsResult, port: int | str | None, protocol: str) -> N
 def _nonself(peer: Peer) -> Peer:
     """Class representatives stand for every member; loopback is decided per pod pair at expansion."""
     if isinstance(peer, PodPeer) and peer.kind == "Pod":
-        return PodPeer(peer.namespace, peer.labels, peer.namespace_labels, peer.ports, peer.ips, peer.host_network, "", "Pod")
+        return replace(peer, name="")
     return peer

@@ -21,6 +21,21 @@ def use_color(stream: Any = None) -> bool:
         return False
 
 
+def can_encode(text: str, stream: Any = None) -> bool:
+    """Whether the stream's encoding can print text (a console with LANG=C or PYTHONIOENCODING=ascii cannot print ✔)."""
+    encoding = getattr(stream or sys.stdout, "encoding", None) or "utf-8"
+    try:
+        text.encode(encoding)
+    except (UnicodeError, LookupError):
+        return False
+    return True
+
+
+def symbol(fancy: str, plain: str, stream: Any = None) -> str:
+    """fancy (e.g. ✔) where the console can print it, else the plain ASCII spelling."""
+    return fancy if can_encode(fancy, stream) else plain
+
+
 def style(text: str, *names: str, stream: Any = None) -> str:
     if not names or not use_color(stream):
         return text

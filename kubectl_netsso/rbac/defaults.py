@@ -9,7 +9,6 @@ from functools import lru_cache
 from importlib import resources
 
 from ..cluster.snapshot import Snapshot
-from .objects import snapshot_from_objects
 
 DATA_FILE = "kubernetes-bootstrap-cluster-roles.yaml"
 BINDINGS_FILE = "default-cluster-role-bindings.yaml"
@@ -18,9 +17,15 @@ BINDINGS_FILE = "default-cluster-role-bindings.yaml"
 @lru_cache(maxsize=1)
 def default_roles_snapshot() -> Snapshot:
     """ClusterRoles from kubernetes/kubernetes bootstrappolicy testdata/cluster-roles.yaml (see the file's header),
-    plus the default bindings that give every authenticated user discovery, self reviews and public info."""
+    plus the default bindings that give every authenticated user discovery, self reviews and public info.
+
+    Decoded by the same strict decoder as the user's manifests (one meaning for every source).
+    """
     import yaml
 
+    from ..cluster.manifests import snapshot_from_objects
+
     data = resources.files("kubectl_netsso").joinpath("data")
-    objects = [yaml.safe_load(data.joinpath(name).read_text(encoding="utf-8")) for name in (DATA_FILE, BINDINGS_FILE)]
-    return snapshot_from_objects(objects, source=f"default roles ({DATA_FILE}, {BINDINGS_FILE})")
+    docs = [(f"{name} document 1", yaml.safe_load(data.joinpath(name).read_text(encoding="utf-8")))
+            for name in (DATA_FILE, BINDINGS_FILE)]  # fmt: skip
+    return snapshot_from_objects(docs, source=f"default roles ({DATA_FILE}, {BINDINGS_FILE})")

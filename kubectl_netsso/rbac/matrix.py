@@ -63,14 +63,16 @@ class MatrixRow:
     risky: tuple[str, ...]  # labels of risky checks on this resource that are allowed
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "resource": self.resource.resource,
-            "group": self.resource.group,
+        out: dict[str, Any] = {"resource": self.resource.resource, "group": self.resource.group}
+        if self.resource.subresource:
+            out["subresource"] = self.resource.subresource
+        out.update({
             "name": self.resource.ref,
             "namespaced": self.resource.namespaced,
             "verbs": dict(zip(MATRIX_VERBS, self.cells, strict=True)),
             "risky": list(self.risky),
-        }
+        })  # fmt: skip
+        return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,10 +109,15 @@ def build_matrix(
     out: list[MatrixRow] = []
     for rt in rows:
         ns = namespace if rt.namespaced else ""
-        cells = tuple(decide(Request(verb=v, resource=rt.resource, api_group=rt.group, namespace=ns)) for v in MATRIX_VERBS)
+        cells = tuple(decide(Request(verb=v, resource=rt.resource, api_group=rt.group, subresource=rt.subresource,
+                                     namespace=ns)) for v in MATRIX_VERBS)  # fmt: skip
         labels = []
         for rr in risky_results:
-            if rr.allowed and rr.check.resource == rt.resource and rr.check.group == rt.group and rr.check.label not in labels:
-                labels.append(rr.check.label)
+            c = rr.check
+            # A resource's row shows the risks of its subresources too (pods: exec, portforward); a subresource's row
+            # only its own (pods/exec: exec).
+            same = c.resource == rt.resource and c.group == rt.group and (not rt.subresource or c.subresource == rt.subresource)
+            if rr.allowed and same and c.label not in labels:
+                labels.append(c.label)
         out.append(MatrixRow(resource=rt, cells=cells, risky=tuple(labels)))
     return out, risky_results

@@ -2,7 +2,9 @@
 
 kubectl auth can-i lower-cases TYPE and resolves it through discovery (plural, singular, kind, short names);
 `schema.ParseGroupResource` splits "deployments.apps" at the first dot. Offline we use this table (built-in kinds of
-Kubernetes 1.32, `kubectl api-resources`) plus resources named in the manifests' RBAC rules.
+Kubernetes 1.32, `kubectl api-resources`) plus resources named in the manifests' RBAC rules. A name found nowhere is
+not an error: RBAC rules may name any string, so kubectl only warns "the server doesn't have a resource type" and
+asks anyway; so do we.
 """
 
 from __future__ import annotations
@@ -11,6 +13,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from ..errors import EXIT_USAGE, NetssoError
+
+UNKNOWN_TYPE = "the server doesn't have a resource type {name!r}"  # kubectl auth can-i's warning, word for word
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,11 +25,13 @@ class ResourceType:
     namespaced: bool = True
     short_names: tuple[str, ...] = ()
     singular: str = ""
+    subresource: str = ""  # a row for one subresource (pods/exec); "" for the resource itself
 
     @property
     def ref(self) -> str:
-        """'deployments.apps', 'pods' (kubectl's resource.group spelling)."""
-        return f"{self.resource}.{self.group}" if self.group else self.resource
+        """'deployments.apps', 'pods', 'pods/exec' (kubectl's resource.group[/subresource] spelling)."""
+        base = f"{self.resource}.{self.group}" if self.group else self.resource
+        return f"{base}/{self.subresource}" if self.subresource else base
 
 
 def _t(resource: str, group: str, kind: str, namespaced: bool = True, short: tuple[str, ...] = ()) -> ResourceType:
@@ -104,8 +110,9 @@ COMMON = (
 class ResourceIndex:
     """Name lookups over a set of resource types (the built-in table, discovery, or names from manifests)."""
 
-    def __init__(self, types: Iterable[ResourceType] = BUILTIN) -> None:
+    def __init__(self, types: Iterable[ResourceType] = BUILTIN, offline: bool = False) -> None:
         self.types = tuple(types)
+        self.offline = offline  # only the built-in table and the manifests' rules, no discovery: said in warnings
 
     def with_extra(self, pairs: Iterable[tuple[str, str]]) -> ResourceIndex:
         """Add (group, resource) pairs seen in RBAC rules, e.g. CRDs (kind unknown, assumed namespaced)."""
@@ -116,7 +123,7 @@ class ResourceIndex:
                 continue
             extra.append(ResourceType(resource, group, "", True, (), ""))
             known.add((group, resource))
-        return ResourceIndex(self.types + tuple(extra))
+        return ResourceIndex(self.types + tuple(extra), offline=self.offline)
 
     def lookup(self, name: str, group: str | None = None) -> list[ResourceType]:
         name = name.lower()
@@ -128,8 +135,13 @@ class ResourceIndex:
                 hits.append(t)
         return hits
 
-    def resolve(self, type_arg: str) -> ResourceType:
-        """TYPE[.GROUP] -> ResourceType; '*' stays literal; unknown names are a one-line error (exit 2)."""
+    def resolve(self, type_arg: str, warnings: list[str] | None = None) -> ResourceType:
+        """TYPE[.GROUP] -> ResourceType; '*' stays literal.
+
+        A singular or kind form (pod, Deployment) is mapped to its plural, with a warning when ``warnings`` is given
+        (RBAC rules name plurals, so the mapping is worth seeing); an unknown name is taken literally (lower case, the
+        given group or core, namespaced) with kubectl's "the server doesn't have a resource type" warning.
+        """
         text = type_arg.strip()
         if not text:
             raise NetssoError("empty resource type", exit_code=EXIT_USAGE)
@@ -137,22 +149,28 @@ class ResourceIndex:
             return ResourceType("*", "", "", True)
         if text.lower() in SPECIAL:
             return ResourceType(text.lower(), SPECIAL[text.lower()], "", False)
-        name, _, group = text.partition(".")
-        if "." in text:
-            hits = self.lookup(name, group)
-            if hits:
-                return hits[0]
-            # Not known here but explicit about its group (a CRD, e.g. widgets.example.com): take it literally,
-            # like kubectl, which only warns "the server doesn't have a resource type".
-            return ResourceType(name.lower(), group, "", True)
-        hits = self.lookup(name)
+        name, dot, group = text.partition(".")
+        hits = self.lookup(name, group if dot else None)
         if hits:
-            return hits[0]
-        raise NetssoError(
-            f"the resource type {type_arg!r} is not known",
-            hint="use the plural resource name with its API group, e.g. deployments.apps or widgets.example.com"
-            " (core resources have no group: pods, services)",
-        )
+            found = hits[0]
+            lowered = name.lower()
+            if warnings is not None and lowered != found.resource and lowered in (found.singular, found.kind.lower()):
+                warnings.append(f"resource type {type_arg!r} checked as {found.ref!r} (RBAC rules name the plural)")
+            return found
+        if warnings is not None:
+            note = " (offline: not a built-in type, and no RBAC rule in the manifests names it)" if self.offline else ""
+            warnings.append(UNKNOWN_TYPE.format(name=text.lower()) + note + "; checked as written")
+        return ResourceType(name.lower(), group, "", True)
+
+    def resolve_with_subresource(self, type_arg: str, warnings: list[str] | None = None) -> ResourceType:
+        """TYPE[.GROUP][/SUBRESOURCE] (pods/exec, deployments.apps/scale) -> a ResourceType row for it."""
+        base, slash, sub = type_arg.strip().partition("/")
+        if slash and (not sub or "/" in sub):
+            raise NetssoError(f"invalid resource {type_arg!r}: use TYPE[.GROUP][/SUBRESOURCE]", exit_code=EXIT_USAGE)
+        rt = self.resolve(base, warnings)
+        if not sub:
+            return rt
+        return ResourceType(rt.resource, rt.group, rt.kind, rt.namespaced, rt.short_names, rt.singular, sub.lower())
 
     def namespaced(self, resource: str, group: str) -> bool | None:
         for t in self.types:

@@ -190,3 +190,51 @@ def test_403_on_pods_of_a_namespace_is_a_warning_not_a_silent_omission(shop_live
     data = json.loads(p.stdout)
     assert not any(r["to"].startswith("db/") for r in data["paths"])
     assert any("cannot see pods in namespace db" in w for w in data["warnings"])
+
+
+def test_live_pod_and_its_own_node_always_talk(shop_live: Any, run_netsso: Any) -> None:
+    """Issue 10 item 5, live: Node objects give node addresses; a hostNetwork agent on the web pods' node reaches them
+    despite frontend's default deny, one on another node does not; a 403 on nodes is a warning, and the pods'
+    hostIPs still name their node."""
+    objects = shop_live_objects()
+    for o in objects:
+        if o["kind"] == "Pod" and o["metadata"]["namespace"] == "frontend":
+            o["spec"]["nodeName"] = "node-a"
+    for name, ip in (("node-a", "10.1.0.1"), ("node-b", "10.1.0.2")):
+        objects.append({"apiVersion": "v1", "kind": "Node", "metadata": {"name": name},
+                        "status": {"addresses": [{"type": "InternalIP", "address": ip}]}})  # fmt: skip
+        objects.append({"apiVersion": "v1", "kind": "Pod",
+                        "metadata": {"name": f"agent-{name}", "namespace": "kube-system", "labels": {"app": "agent"}},
+                        "spec": {"nodeName": name, "hostNetwork": True, "containers": [{"name": "a", "image": "agent"}]},
+                        "status": {"phase": "Running", "hostIP": ip, "podIP": ip, "podIPs": [{"ip": ip}]}})  # fmt: skip
+    shop_live.set_objects(objects)
+    web = next(o["metadata"]["name"] for o in objects if o["kind"] == "Pod" and o["metadata"]["namespace"] == "frontend")
+    p = run_netsso("can-reach", "ip:10.1.0.1", f"frontend/{web}", "--port", "8080")
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert "always allowed (a pod and its own node)" in p.stdout
+    p = run_netsso("can-reach", "kube-system/agent-node-a", f"frontend/{web}", "--port", "8080")
+    assert p.returncode == 0, p.stdout + p.stderr
+    p = run_netsso("can-reach", "kube-system/agent-node-b", f"frontend/{web}", "--port", "8080")
+    assert p.returncode == 1, p.stdout + p.stderr
+    assert "ipBlock" in p.stdout and "10.1.0.2/32" in p.stdout  # another node: subject to policy, fixable by ipBlock
+    # without the right to list nodes: a warning; pods' status.hostIP still know where web runs
+    for o in objects:
+        if o["kind"] == "Pod" and o["metadata"]["namespace"] == "frontend":
+            o["status"]["hostIP"] = "10.1.0.1"
+    shop_live.set_objects(objects)
+    shop_live.forbid("nodes")
+    p = run_netsso("can-reach", "ip:10.1.0.1", f"frontend/{web}", "--port", "8080")
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert "warning: cannot see nodes" in p.stderr and "Traceback" not in p.stderr
+
+
+def test_live_policy_allow_reads_both_ends_namespaces_and_matches_can_reach(shop_live: Any, run_netsso: Any) -> None:
+    """policy allow live read only the context's namespace (with -A, which it no longer offers, all of them): it reads
+    the namespaces of FROM and TO, and prints what can-reach suggests for the same flow (issue 10 item 10)."""
+    p = run_netsso("policy", "allow", "frontend/deploy/web", "shop/svc/api", "--port", "80", "--side", "ingress")
+    assert p.returncode == 0, p.stdout + p.stderr
+    (policy,) = yaml.safe_load_all(p.stdout)
+    assert policy["metadata"]["name"] == "allow-api-from-frontend-web-http"
+    r = run_netsso("can-reach", "frontend/deploy/web", "shop/svc/api", "--port", "80", "-o", "json")
+    data = json.loads(r.stdout)
+    assert data["fix"] == [policy]

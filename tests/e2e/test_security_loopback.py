@@ -34,7 +34,8 @@ def pending_login(provider, home, recorder):
         url = m.group(1) if m else None
     assert url, seen
     q = parse_qs(urlsplit(url).query)
-    info = {"proc": proc, "url": url, "redirect_uri": q["redirect_uri"][0], "state": q["state"][0], "stderr": seen}
+    info = {"proc": proc, "url": url, "redirect_uri": q["redirect_uri"][0], "state": q["state"][0], "stderr": seen,
+            "issuer": provider.issuer}
     yield info
     if proc.poll() is None:
         proc.kill()
@@ -89,7 +90,9 @@ def test_provider_error_on_the_redirect_ends_the_login(pending_login):
     cb, state, proc = pending_login["redirect_uri"], pending_login["state"], pending_login["proc"]
     # an error description with HTML (for the page) and terminal escape sequences (for the terminal)
     hostile = "<script>alert(1)</script> no \x1b]0;pwned\x07\x1b[2J"
-    r = _get(cb + "?" + urlencode({"error": "access_denied", "error_description": hostile, "state": state}))
+    # with iss, as the provider sends it (RFC 9207): a response without it is rejected before its content is looked at
+    r = _get(cb + "?" + urlencode({"error": "access_denied", "error_description": hostile, "state": state,
+                                   "iss": pending_login["issuer"]}))
     assert r.status_code == 400
     assert "<script>" not in r.text and "access_denied" in r.text
     out, err = proc.communicate(timeout=15)

@@ -24,6 +24,7 @@ import requests
 _RW = ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"]
 RESOURCES: tuple[tuple[str, str, str, str, bool, tuple[str, ...]], ...] = (
     ("", "v1", "namespaces", "Namespace", False, ("ns",)),
+    ("", "v1", "nodes", "Node", False, ("no",)),
     ("", "v1", "pods", "Pod", True, ("po",)),
     ("", "v1", "services", "Service", True, ("svc",)),
     ("", "v1", "endpoints", "Endpoints", True, ("ep",)),
