@@ -7,21 +7,28 @@ import os
 import shlex
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
+import click
 import pytest
 
-from kubectl_netsso.cli.main import LAZY_COMMANDS
+from kubectl_netsso.cli.main import LAZY_COMMANDS, cli
 
 ROOT = Path(__file__).resolve().parents[1]
 EXE = shutil.which("kubectl-netsso")
 pytestmark = pytest.mark.skipif(EXE is None, reason="kubectl-netsso is not installed (pip install -e .)")
 
 
-def run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+def run(*args: str, cwd: Path, site: Path | None = None) -> subprocess.CompletedProcess[str]:
+    """The editable install's executable, or with ``site`` the one a plain `pip install .` put there."""
     # a HOME of its own: no kubeconfig, no cached login, nothing of this checkout on the way
     env = dict(os.environ, NO_COLOR="1", HOME=str(cwd / ".home"), KUBECONFIG=str(cwd / ".home" / "none"))
-    return subprocess.run([EXE or "", *args], capture_output=True, text=True, env=env, cwd=cwd, timeout=120)
+    exe = EXE or ""
+    if site is not None:
+        exe = str(site / "bin" / "kubectl-netsso")
+        env["PYTHONPATH"] = str(site)  # found before the editable install's finder, which comes last on sys.meta_path
+    return subprocess.run([exe, *args], capture_output=True, text=True, env=env, cwd=cwd, timeout=120)
 
 
 def one_line_error(r: subprocess.CompletedProcess[str]) -> str:
@@ -76,9 +83,9 @@ def test_unknown_or_escaping_example_names_are_one_line_errors(tmp_path: Path, n
     assert "example" in line and "/etc/" not in r.stdout
 
 
-def help_examples(command: str, cwd: Path) -> list[list[str]]:
+def help_examples(command: str, cwd: Path, site: Path) -> list[list[str]]:
     """The commands in the Example(s) section of `command -h`, continuation lines joined, pipes cut off."""
-    text = run(*command.split(), "-h", cwd=cwd).stdout
+    text = run(*command.split(), "-h", cwd=cwd, site=site).stdout
     assert "Example" in text, f"{command} -h has no example"
     lines = text.split("Example", 1)[1].splitlines()[1:]
     commands, current = [], ""
@@ -94,21 +101,43 @@ def help_examples(command: str, cwd: Path) -> list[list[str]]:
     return commands
 
 
+def _commands() -> list[str]:
+    """Every command and subcommand that has its own -h, as typed after `kubectl netsso`."""
+    found = []
+    for name in sorted(LAZY_COMMANDS):
+        command = cli.get_command(click.Context(cli), name)
+        assert command is not None, name
+        found.append(name)
+        if isinstance(command, click.Group):
+            found += [f"{name} {sub}" for sub in sorted(command.commands)]
+    return found
+
+
 AUTH = {"login", "get-token", "setup", "logout"}  # their examples need a provider
-COMMANDS = sorted(set(LAZY_COMMANDS) - AUTH - {"policy"}) + ["policy default-deny", "policy allow"]
+COMMANDS = [c for c in _commands() if c not in AUTH]
 # examples that need a cluster or a login: they must still fail cleanly without one
 LIVE = {("whoami",), ("whoami", "--local", "-o", "json"), ("can-i", "create", "pods", "--subresource", "exec", "-n", "payments"),
         ("can-i", "get", "/healthz"), ("can-i", "--list", "-n", "shop")}
 
 
+def test_the_plain_install_is_not_the_checkout(installed_site: Path, tmp_path: Path) -> None:
+    r = run("examples", "out", cwd=tmp_path, site=installed_site)
+    assert r.returncode == 0, r.stderr
+    code = "import kubectl_netsso.cluster.examples as e; print(e.__file__); print(e.ROOT.resolve())"
+    where = subprocess.run([sys.executable, "-c", code], env=dict(os.environ, PYTHONPATH=str(installed_site)),
+                           cwd=tmp_path, capture_output=True, text=True, timeout=60).stdout.splitlines()
+    assert len(where) == 2 and all(Path(p).is_relative_to(installed_site) for p in where), where
+    assert not (installed_site / "kubectl_netsso" / "examples").is_symlink()  # setuptools copied the files in
+
+
 @pytest.mark.parametrize("command", COMMANDS)
-def test_every_help_example_runs_outside_the_checkout(tmp_path: Path, command: str) -> None:
-    examples = help_examples(command, tmp_path)
+def test_every_help_example_runs_after_a_plain_pip_install(installed_site: Path, tmp_path: Path, command: str) -> None:
+    examples = help_examples(command, tmp_path, installed_site)
     assert examples
     for argv in examples:
         assert argv[:2] == ["kubectl", "netsso"], argv
         args = argv[2:]
-        r = run(*args, cwd=tmp_path)
+        r = run(*args, cwd=tmp_path, site=installed_site)
         assert "Traceback" not in r.stderr, (args, r.stderr)
         if tuple(args) in LIVE:
             assert r.returncode == 3 and one_line_error(r), (args, r.stderr)

@@ -90,29 +90,31 @@ def test_manifest_sha256_is_the_archive_built_from_this_tree(tmp_path: Path) -> 
         )
 
 
-def test_the_wheel_holds_what_setuptools_installs(tmp_path: Path) -> None:
+def test_the_wheel_holds_what_setuptools_installs(tmp_path: Path, installed_site: Path) -> None:
+    # build_archive.py writes the wheel itself (for a reproducible sha256): it must hold exactly what a plain
+    # `pip install .` installs, file for file, with the same dependencies and executables
     out = tmp_path / "netsso.tar.gz"
     assert build(out).returncode == 0
     with tarfile.open(out) as tar:
         member = tar.extractfile("kubectl_netsso-0.1.0-py3-none-any.whl")
         assert member is not None
         wheel = zipfile.ZipFile(io.BytesIO(member.read()))
-    names = set(wheel.namelist())
-    package = {n for n in names if n.startswith("kubectl_netsso/")}
-    # the same rules setuptools applies: every module, plus pyproject's package-data globs
-    expected = {p.relative_to(ROOT).as_posix() for p in (ROOT / "kubectl_netsso").rglob("*.py") if "__pycache__" not in p.parts}
-    expected |= {"kubectl_netsso/py.typed"}
-    expected |= {f"kubectl_netsso/data/{p.name}" for p in (ROOT / "kubectl_netsso" / "data").iterdir()}
-    expected |= {f"kubectl_netsso/examples/{p.relative_to(ROOT / 'examples').as_posix()}"
-                 for p in (ROOT / "examples").rglob("*") if p.is_file()}
-    assert package == expected
-    meta = wheel.read("kubectl_netsso-0.1.0.dist-info/METADATA").decode()
-    import tomllib
+    package = {n: wheel.read(n) for n in wheel.namelist() if n.startswith("kubectl_netsso/")}
+    installed = {p.relative_to(installed_site).as_posix(): p.read_bytes()
+                 for p in (installed_site / "kubectl_netsso").rglob("*") if p.is_file() and "__pycache__" not in p.parts}
+    assert sorted(package) == sorted(installed)
+    assert package == installed
+    assert {"kubectl_netsso/examples/shop-expect.yaml", "kubectl_netsso/py.typed"} <= set(package)
 
-    deps = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
-    assert [ln.split(": ", 1)[1] for ln in meta.splitlines() if ln.startswith("Requires-Dist: ")] == deps
-    assert "kubectl_complete-netsso = kubectl_netsso.cli.complete:main" in wheel.read(
-        "kubectl_netsso-0.1.0.dist-info/entry_points.txt").decode()
+    def requires(metadata: str) -> list[str]:
+        return [ln.split(": ", 1)[1] for ln in metadata.splitlines()
+                if ln.startswith("Requires-Dist: ") and "extra ==" not in ln]
+
+    dist_info = installed_site / "kubectl_netsso-0.1.0.dist-info"
+    assert requires(wheel.read("kubectl_netsso-0.1.0.dist-info/METADATA").decode()) == requires(
+        (dist_info / "METADATA").read_text())
+    ours = wheel.read("kubectl_netsso-0.1.0.dist-info/entry_points.txt").decode().split()
+    assert sorted(ours) == sorted((dist_info / "entry_points.txt").read_text().split())
 
 
 def test_build_script_creates_its_folder_and_errors_in_one_line(tmp_path: Path) -> None:

@@ -77,10 +77,11 @@ def policy() -> None:
     """Print ready-to-apply NetworkPolicy YAML: deny everything first, then open only the flows you need.
 
     \b
-    kubectl netsso policy default-deny -n shop --allow-dns | kubectl apply -f -
-    kubectl netsso policy default-deny -n shop --ingress-only | kubectl apply -f -
-    kubectl netsso policy allow-dns -n shop | kubectl apply -f -
-    kubectl netsso policy allow frontend/deploy/web shop/svc/api --port 80 --manifests example:shop
+    Examples:
+      kubectl netsso policy default-deny -n shop --allow-dns | kubectl apply -f -
+      kubectl netsso policy default-deny -n shop --ingress-only | kubectl apply -f -
+      kubectl netsso policy allow-dns -n shop | kubectl apply -f -
+      kubectl netsso policy allow frontend/deploy/web shop/svc/api --port 80 --manifests example:shop
     """
 
 

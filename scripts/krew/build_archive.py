@@ -4,7 +4,7 @@ The archive holds the launcher `kubectl-netsso` (executable), its first-run inst
 and a wheel of the package, so the first run installs the plugin itself without building anything (no build backend
 to fetch) and, given a local wheelhouse, fully offline. The wheel is written here rather than by setuptools so that
 the archive, and with it the manifest's sha256, is byte-for-byte reproducible from the tree; its files follow
-pyproject's package-data globs and tests/test_krew.py checks it against them.
+pyproject's package-data globs, and tests/test_krew_manifest.py checks it file for file against a plain `pip install .`.
 Usage: python scripts/krew/build_archive.py OUT.tar.gz [--update-manifest]
 """
 
