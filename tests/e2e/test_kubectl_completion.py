@@ -27,7 +27,8 @@ def complete(run_kubectl):
 @pytest.mark.parametrize(
     "words",
     [("paths", "--manifests", ""), ("whoami", "--kubeconfig", ""), ("report", "--html", ""), ("audit", "--expect", "x"),
-     ("login", "--certificate-authority", ""), ("get-token", "--certificate-authority", "ca")],
+     ("login", "--certificate-authority", ""), ("get-token", "--certificate-authority", "ca"), ("setup", "--kubeconfig", ""),
+     ("policy", "allow-dns", "--kubeconfig", "")],
 )
 def test_path_options_let_the_shell_complete_file_names(complete, words) -> None:
     assert complete(*words) == ([], DEFAULT)
