@@ -68,3 +68,22 @@ def test_runtime_dependencies_are_ranges() -> None:
     for text in distribution("kubectl-netsso").requires or []:
         if "extra ==" not in text:
             assert "==" not in text and "<" not in text, f"runtime dependency capped or pinned: {text}"
+
+
+def test_every_declared_runtime_dependency_is_imported() -> None:
+    # a declared but unused dependency is one more thing to install, audit and keep working on a stranger's machine
+    import ast
+    import tomllib
+    from importlib.metadata import packages_distributions
+
+    imported: set[str] = set()
+    for path in (ROOT / "kubectl_netsso").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                imported |= {alias.name.split(".")[0] for alias in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                imported.add(node.module.split(".")[0])
+    providers = packages_distributions()
+    used = {canonicalize_name(dist) for module in imported for dist in providers.get(module, [])}
+    declared = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+    assert {canonicalize_name(Requirement(d).name) for d in declared} - used == set()
