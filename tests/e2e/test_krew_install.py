@@ -72,7 +72,12 @@ def krew(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     store = root / "store" / "netsso" / "v0.1.0"
     store.mkdir(parents=True)
     with tarfile.open(archive) as tar:
-        tar.extractall(store, filter="tar")  # krew keeps the mode bits: the launcher stays executable
+        # krew keeps the mode bits: the launcher stays executable. Extraction filters arrived in Python 3.11.4
+        # (Debian 12 has 3.11.2); the archive is the one just built, so without them nothing is lost.
+        if hasattr(tarfile, "tar_filter"):
+            tar.extractall(store, filter="tar")
+        else:
+            tar.extractall(store)
     bindir = root / "bin"
     bindir.mkdir()
     (bindir / "kubectl-netsso").symlink_to(store / "kubectl-netsso")  # krew links ~/.krew/bin/kubectl-<name>
