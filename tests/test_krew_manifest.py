@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import io
 import re
+import struct
 import subprocess
 import sys
 import tarfile
 import zipfile
+import zlib
 from pathlib import Path
 
 import yaml
@@ -78,6 +81,31 @@ def test_archive_ships_executable_bin_license_and_a_wheel(tmp_path: Path) -> Non
     out2 = tmp_path / "again.tar.gz"
     assert build(out2).returncode == 0
     assert out.read_bytes() == out2.read_bytes()
+
+
+def test_the_archive_bytes_depend_on_no_compressor(tmp_path: Path) -> None:
+    # gzip.compress wrote OS byte 3 on Python 3.11 and 255 on 3.13, so the manifest's sha256 depended on the Python
+    # that built it; deflated bytes also differ between zlib builds. The archive stores, and its header is fixed.
+    out = tmp_path / "netsso.tar.gz"
+    assert build(out).returncode == 0
+    data = out.read_bytes()
+    assert data[:10] == b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff"  # deflate, no flags, mtime 0, OS unknown
+    pos, tar = 10, b""
+    while True:
+        header = data[pos]
+        assert header in (0, 1), f"deflate block at {pos} is not a stored block"  # BTYPE 00
+        length, nlength = struct.unpack_from("<HH", data, pos + 1)
+        assert length ^ nlength == 0xFFFF
+        tar += data[pos + 5:pos + 5 + length]
+        pos += 5 + length
+        if header == 1:
+            break
+    assert data[pos:] == struct.pack("<II", zlib.crc32(tar), len(tar)) and tar == gzip.decompress(data)
+    with tarfile.open(out) as archive:
+        member = archive.extractfile("kubectl_netsso-0.1.0-py3-none-any.whl")
+        assert member is not None
+        wheel = zipfile.ZipFile(io.BytesIO(member.read()))
+    assert {info.compress_type for info in wheel.infolist()} == {zipfile.ZIP_STORED}
 
 
 def test_manifest_sha256_is_the_archive_built_from_this_tree(tmp_path: Path) -> None:

@@ -5,6 +5,9 @@ and a wheel of the package, so the first run installs the plugin itself without 
 to fetch) and, given a local wheelhouse, fully offline. The wheel is written here rather than by setuptools so that
 the archive, and with it the manifest's sha256, is byte-for-byte reproducible from the tree; its files follow
 pyproject's package-data globs, and tests/test_krew_manifest.py checks it file for file against a plain `pip install .`.
+Nothing is compressed (stored zip entries, stored gzip blocks): compressed bytes depend on the Python version (gzip's
+header OS byte is 3 up to 3.12 and 255 from 3.13) and on the zlib build (zlib-ng and other forks deflate differently),
+and the manifest's sha256 must come out the same wherever the test runs. The archive is about 0.9 MB.
 Usage: python scripts/krew/build_archive.py OUT.tar.gz [--update-manifest]
 """
 
@@ -12,15 +15,16 @@ from __future__ import annotations
 
 import base64
 import fnmatch
-import gzip
 import hashlib
 import io
 import os
 import re
+import struct
 import sys
 import tarfile
 import tomllib
 import zipfile
+import zlib
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -98,9 +102,21 @@ def build_wheel(ver: str) -> tuple[str, bytes]:
         for name, data in entries:
             info = zipfile.ZipInfo(name, ZIP_TIME)
             info.external_attr = 0o644 << 16
-            info.compress_type = zipfile.ZIP_DEFLATED
+            info.compress_type = zipfile.ZIP_STORED
             whl.writestr(info, data)
     return f"{PACKAGE}-{ver}-py3-none-any.whl", raw.getvalue()
+
+
+def stored_gzip(data: bytes) -> bytes:
+    """A gzip member (RFC 1952) holding ``data`` in stored deflate blocks (RFC 1951 BTYPE 00) under a fixed header:
+    no name, mtime 0, OS 255 (unknown). The same bytes from any Python and any zlib."""
+    out = bytearray(b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff")
+    chunks = [data[i:i + 0xFFFF] for i in range(0, len(data), 0xFFFF)] or [b""]
+    for n, chunk in enumerate(chunks):
+        out += bytes([n == len(chunks) - 1])  # BFINAL on the last block, BTYPE 00; the rest of the byte is padding
+        out += struct.pack("<HH", len(chunk), len(chunk) ^ 0xFFFF) + chunk
+    out += struct.pack("<II", zlib.crc32(data), len(data) & 0xFFFFFFFF)
+    return bytes(out)
 
 
 def _add(tar: tarfile.TarFile, name: str, data: bytes, mode: int) -> None:
@@ -126,7 +142,7 @@ def build(out: Path) -> str:
     with tarfile.open(fileobj=raw, mode="w", format=tarfile.PAX_FORMAT) as tar:
         for name, data, mode in sorted(files):
             _add(tar, name, data, mode)
-    compressed = gzip.compress(raw.getvalue(), mtime=0)
+    compressed = stored_gzip(raw.getvalue())
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_bytes(compressed)
     return hashlib.sha256(compressed).hexdigest()
