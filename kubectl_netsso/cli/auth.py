@@ -297,7 +297,8 @@ def _kubeconfig_path(explicit: str | None) -> str:
 @click.option("--write-kubeconfig", is_flag=True,
               help="Also write the user into the kubeconfig (through a symlink; the file is rewritten: comments are "
                    "not preserved).")
-@click.option("--kubeconfig", default=None, metavar="PATH", help="kubeconfig to write (default: $KUBECONFIG, ~/.kube/config).")
+@click.option("--kubeconfig", default=None, metavar="PATH", type=click.Path(),
+              help="kubeconfig to write (default: $KUBECONFIG, ~/.kube/config).")
 def setup(provider_values: dict[str, Any], user_name: str, username_claim: str | None, username_prefix: str,
           groups_claim: str | None, groups_prefix: str, bind_group: str | None, role: str | None, role_kind: str,
           namespace: str | None, write_kubeconfig: bool, kubeconfig: str | None) -> None:

@@ -18,6 +18,7 @@ from ..rbac.claims import ClaimMapping, MappedIdentity, map_claims
 from ..rbac.matrix import MATRIX_VERBS, build_matrix
 from ..rbac.resources import BUILTIN, COMMON, ResourceIndex, ResourceType
 from ..rbac.rules import NON_RESOURCE_VERBS, RESOURCE_VERBS, Request, rule_allows, rule_from_dict, rule_to_dict
+from . import completion
 from .options import KubeOptions, kube_options, kube_options_for, manifests_option, output_option
 
 # ------------------------------------------------------------------------------------------------ shared options
@@ -489,7 +490,7 @@ def _request_dict(req: Request) -> dict[str, Any]:
 
 
 @click.command("can-i", context_settings={"ignore_unknown_options": False})
-@click.argument("args", nargs=-1)
+@click.argument("args", nargs=-1, shell_complete=completion.can_i_args)
 @click.option("--subresource", metavar="SUB", help="The subresource, e.g. exec, log, scale, status.")
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing; the exit status says yes (0) or no (1).")
 @click.option("--list", "list_", is_flag=True, help="List all rules the identity has in the namespace.")
@@ -522,7 +523,7 @@ def can_i(
     \b
     Examples:
       kubectl netsso can-i create deployments.apps -n shop --as alice --as-group oidc:shop-devs \\
-          --manifests examples/shop --with-default-roles
+          --manifests example:shop --with-default-roles
       kubectl netsso can-i create pods --subresource exec -n payments
       kubectl netsso can-i get /healthz
       kubectl netsso can-i --list -n shop
@@ -718,7 +719,7 @@ def permissions(
 
     \b
     Example:
-      kubectl netsso permissions -n frontend --manifests examples/shop --with-default-roles --as carol --as-group oidc:contractors
+      kubectl netsso permissions -n frontend --manifests example:shop --with-default-roles --as carol --as-group oidc:contractors
     """
     mapping = _mapping(kw)
     values = _provider_values(kw)

@@ -27,6 +27,7 @@ LAZY_COMMANDS: dict[str, str] = {
     "audit": "kubectl_netsso.cli.access:audit",
     "report": "kubectl_netsso.cli.access:report",
     "policy": "kubectl_netsso.cli.access:policy",
+    "examples": "kubectl_netsso.cli.examples:examples",
 }
 ALIASES = {"perms": "permissions"}
 

@@ -17,6 +17,7 @@ import click
 
 from .. import log
 from ..errors import EXIT_ERROR, EXIT_NO, EXIT_OK, EXIT_USAGE, NetssoError
+from . import completion
 from .options import KubeOptions, kube_options, kube_options_for, manifests_option, output_option
 
 if TYPE_CHECKING:
@@ -108,8 +109,8 @@ def _evaluate(compiled: Any, flow: Any, explain: bool) -> Any:
 
 
 @click.command("can-reach")
-@click.argument("source", metavar="FROM", required=False)
-@click.argument("destination", metavar="TO", required=False)
+@click.argument("source", metavar="FROM", required=False, shell_complete=completion.source_endpoints)
+@click.argument("destination", metavar="TO", required=False, shell_complete=completion.destination_endpoints)
 @click.option("--port", "port_text", metavar="PORT", help="Port number or name (the Service port when TO is a Service).")
 @click.option("--protocol", type=PROTOCOL, default="TCP", show_default=True)
 @click.option("--from-selector", metavar="LABELS", help="Source is a (hypothetical) pod with these labels, e.g. app=web.")
@@ -155,7 +156,7 @@ def can_reach(
     \b
     Exit status: 0 allowed, 1 denied, 2 usage error, 3 unknown or error.
     Example:
-      kubectl netsso can-reach frontend/deploy/web shop/svc/api --port 80 --manifests examples/shop
+      kubectl netsso can-reach frontend/deploy/web shop/svc/api --port 80 --manifests example:shop
     """
     from ..netpol import endpoints
 
@@ -459,9 +460,9 @@ def paths(
 
     \b
     Examples:
-      kubectl netsso paths -n shop --manifests examples/shop
-      kubectl netsso paths -A --port 8080 -o matrix --manifests examples/shop
-      kubectl netsso paths -A --compact --manifests examples/shop
+      kubectl netsso paths -n shop --manifests example:shop
+      kubectl netsso paths -A --port 8080 -o matrix --manifests example:shop
+      kubectl netsso paths -A --compact --manifests example:shop
     """
     from ..netpol import endpoints
 

@@ -21,6 +21,7 @@ from yaml.nodes import MappingNode, ScalarNode, SequenceNode
 from .. import log
 from ..errors import NetssoError
 from ..output.text import escape
+from . import examples
 from .snapshot import (
     NAMESPACE_NAME_LABEL,
     WORKLOAD_KINDS,
@@ -151,6 +152,7 @@ def snapshot_from_objects(docs: Iterator[tuple[str, Any]] | Sequence[tuple[str, 
 
 
 def _expand(path: str) -> list[str]:
+    path = examples.resolve(path)  # example:NAME, the example clusters shipped with the package
     if os.path.isdir(path):
         found: list[str] = []
         for root, dirs, files in os.walk(path):

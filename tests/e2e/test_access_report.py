@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from harness.require import unavailable
 
 pytestmark = pytest.mark.e2e
 
@@ -32,7 +33,7 @@ FLAGS = (
 def chromium(home: Any) -> Iterator[Any]:
     """Headless Chromium with a fresh profile, browser console logs captured; HOME is the test's tmp home."""
     if not (os.path.exists(CHROMIUM) and os.path.exists(CHROMEDRIVER)):
-        pytest.skip("chromium / chromium-driver not installed")
+        unavailable("chromium / chromium-driver not installed")
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
