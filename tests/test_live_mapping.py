@@ -318,7 +318,7 @@ def test_live_and_manifest_mappings_agree() -> None:
     """The same API objects give the same records live and offline (only owner and source differ)."""
     from dataclasses import replace
 
-    from kubectl_netsso.cluster.manifests import snapshot_from_objects
+    from kubectl_netsso.cluster.decode import snapshot_from_objects
 
     objects = [
         ("a", _typed(RECORDED_POD, "v1", "Pod")),

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from kubectl_netsso.cluster.manifests import snapshot_from_objects as decode
+from kubectl_netsso.cluster.decode import snapshot_from_objects as decode
 from kubectl_netsso.cluster.snapshot import PolicyRule, Role, RoleBinding, Snapshot, Subject
 from kubectl_netsso.rbac.authorize import Authorizer, compile_rbac, identity, selector_matches, subjects_for
 from kubectl_netsso.rbac.defaults import default_roles_snapshot

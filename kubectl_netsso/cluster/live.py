@@ -19,8 +19,8 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from .. import log
 from ..errors import EXIT_USAGE, NetssoError
+from .decode import SnapshotBuilder
 from .kubeconfig import KubeContext, effective_namespace, resolve_context
-from .manifests import _Builder
 from .snapshot import Gap, Snapshot, Workload
 
 if TYPE_CHECKING:  # importing cli.options at run time would pull in click
@@ -642,7 +642,7 @@ def _snapshot_from_live(
 ) -> Snapshot:
     """The manifests loader's checks and records, applied to API objects; plus pod owners. Bad objects are skipped
     with a warning (the builder's live mode)."""
-    builder = _Builder(live=True)
+    builder = SnapshotBuilder(live=True)
     pod_owner: dict[tuple[str, str], str] = {}
     for where, obj in objects:
         meta = _dict(obj.get("metadata"))

@@ -23,7 +23,7 @@ def default_roles_snapshot() -> Snapshot:
     """
     import yaml
 
-    from ..cluster.manifests import snapshot_from_objects
+    from ..cluster.decode import snapshot_from_objects
 
     data = resources.files("kubectl_netsso").joinpath("data")
     docs = [(f"{name} document 1", yaml.safe_load(data.joinpath(name).read_text(encoding="utf-8")))
