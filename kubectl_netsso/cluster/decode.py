@@ -162,8 +162,8 @@ def decode_node(ref: ObjectRef, doc: dict[str, Any]) -> Node:
         text = as_required_str(entry.get("address"), f"status.addresses[{i}].address")
         try:
             addresses.append(str(ipaddress.ip_address(text)))
-        except ValueError:
-            raise InvalidField(f"status.addresses[{i}].address: {text!r} is not an IP address") from None
+        except ValueError as exc:
+            raise InvalidField(f"status.addresses[{i}].address: {text!r} is not an IP address") from exc
     return Node(name=ref.name, addresses=tuple(dict.fromkeys(addresses)), labels=ref.labels, source=ref.where)
 
 
@@ -398,8 +398,8 @@ def _pod_ips(status: Any, which: str = "pod") -> tuple[str, ...]:
     for ip in ips:
         try:
             out.append(str(ipaddress.ip_address(ip)))
-        except ValueError:
-            raise InvalidField(f"status.{many}: {ip!r} is not an IP address") from None
+        except ValueError as exc:
+            raise InvalidField(f"status.{many}: {ip!r} is not an IP address") from exc
     return tuple(dict.fromkeys(out))
 
 

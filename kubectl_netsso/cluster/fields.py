@@ -195,8 +195,8 @@ def as_cidr(value: Any, path: str) -> str:
     text = as_required_str(value, path)
     try:
         ipaddress.ip_network(text, strict=False)
-    except ValueError:
-        raise InvalidField(f"{path} must be a CIDR such as 10.0.0.0/8, not {text!r}") from None
+    except ValueError as exc:
+        raise InvalidField(f"{path} must be a CIDR such as 10.0.0.0/8, not {text!r}") from exc
     if "/" not in text:
         raise InvalidField(f"{path} must be a CIDR with a prefix length such as 10.0.0.0/8, not {text!r}")
     return text

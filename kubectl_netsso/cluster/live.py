@@ -132,7 +132,7 @@ class LiveClient(Reviews):
                 persist_config=False,
             )
         except (kconfig.ConfigException, OSError, ValueError) as exc:
-            raise NetssoError(f'kubeconfig context "{ctx.name}": {log.redact(str(exc))}') from None
+            raise NetssoError(f'kubeconfig context "{ctx.name}": {log.redact(str(exc))}') from exc
         # urllib3's default is 3 retries: with the 10 s connect timeout an unreachable server would take 40 s to report.
         configuration.retries = 1
         if not configuration.verify_ssl:
@@ -172,18 +172,18 @@ class LiveClient(Reviews):
             resp = api.rest_client.request(method, url, headers=all_headers, body=body, _request_timeout=self.timeout)
             data = resp.read()
         except ApiException as exc:  # the client wraps TLS errors as status 0
-            raise self._connection_error(str(exc.reason or exc)) from None
+            raise self._connection_error(str(exc.reason or exc)) from exc
         except HTTPError as exc:
-            raise self._connection_error(str(getattr(exc, "reason", None) or exc)) from None
+            raise self._connection_error(str(getattr(exc, "reason", None) or exc)) from exc
         except OSError as exc:
-            raise self._connection_error(str(exc)) from None
+            raise self._connection_error(str(exc)) from exc
         status = resp.status
         log.debug(f"{method} {path} -> {status}", at=2)
         if 200 <= status < 300:
             try:
                 return json.loads(data or b"null")
-            except ValueError:
-                raise NetssoError(f"{method} {path}: the API server sent a response that is not JSON") from None
+            except ValueError as exc:
+                raise NetssoError(f"{method} {path}: the API server sent a response that is not JSON") from exc
         message = _status_message(data) or (resp.reason or "")
         if status == 401:
             hint = "run: kubectl netsso login" if self.context.user_is_netsso else "check the credentials of your kubeconfig user"
@@ -256,7 +256,7 @@ class LiveClient(Reviews):
             if exc.status == 404:
                 return []
             if exc.status != 403:
-                raise NetssoError(f"{self.server}: listing {resource} failed: {exc.status} {exc.message}") from None
+                raise NetssoError(f"{self.server}: listing {resource} failed: {exc.status} {exc.message}") from exc
             log.debug(f"cluster-wide list of {resource} forbidden; listing per namespace")
         else:
             if namespaces is None:
@@ -296,7 +296,7 @@ class LiveClient(Reviews):
             return self._list(resource, None)
         except APIStatusError as exc:
             if exc.status not in (403, 404):
-                raise NetssoError(f"{self.server}: listing {resource} failed: {exc.status} {exc.message}") from None
+                raise NetssoError(f"{self.server}: listing {resource} failed: {exc.status} {exc.message}") from exc
             gaps.append(Gap(resource=resource, namespace=None, reason=_reason(exc)))
             return []
 
@@ -308,7 +308,7 @@ class LiveClient(Reviews):
             if exc.status == 404:
                 return []
             if exc.status != 403:
-                raise NetssoError(f"{self.server}: listing nodes failed: {exc.status} {exc.message}") from None
+                raise NetssoError(f"{self.server}: listing nodes failed: {exc.status} {exc.message}") from exc
             gaps.append(Gap(resource="nodes", namespace=None, reason=_reason(exc)))
             return []
 
@@ -319,7 +319,7 @@ class LiveClient(Reviews):
             return items
         except APIStatusError as exc:
             if exc.status != 403:
-                raise NetssoError(f"{self.server}: listing namespaces failed: {exc.status} {exc.message}") from None
+                raise NetssoError(f"{self.server}: listing namespaces failed: {exc.status} {exc.message}") from exc
             gaps.append(Gap(resource="namespaces", namespace=None, reason=_reason(exc)))
         found = []
         for ns in namespaces if namespaces is not None else [self.namespace]:
@@ -525,7 +525,7 @@ def _netsso_token(ctx: KubeContext, interactive: bool, caller: str | None = None
     try:
         settings = ProviderSettings.from_exec_args(list(ctx.exec.netsso_args), ctx.exec.process_env())
     except SettingsError as exc:
-        raise NetssoError(f'kubeconfig user "{ctx.user_name}": kubectl-netsso get-token arguments: {exc}') from None
+        raise NetssoError(f'kubeconfig user "{ctx.user_name}": kubectl-netsso get-token arguments: {exc}') from exc
     # caller: the hint for a login that needs a terminal names the command the user ran, not kubectl
     tokens = get_token(settings, interactive=interactive, caller=caller)
     return str(tokens.id_token)

@@ -72,7 +72,7 @@ def load_objects(paths: Sequence[str], stdin: TextIO | None = None) -> Iterator[
                 buffer = getattr(stream, "buffer", None)
                 data = buffer.read() if buffer is not None else stream.read().encode("utf-8", "surrogateescape")
             except OSError as exc:
-                raise NetssoError(f"<stdin>: cannot read: {exc.strerror or exc}") from None
+                raise NetssoError(f"<stdin>: cannot read: {exc.strerror or exc}") from exc
             yield from _parse_text("<stdin>", _decode("<stdin>", data))
             continue
         for file in _expand(path):
@@ -80,7 +80,7 @@ def load_objects(paths: Sequence[str], stdin: TextIO | None = None) -> Iterator[
                 with open(file, "rb") as fh:
                     data = fh.read()
             except OSError as exc:
-                raise NetssoError(f"{file}: cannot read: {exc.strerror or exc}") from None
+                raise NetssoError(f"{file}: cannot read: {exc.strerror or exc}") from exc
             yield from _parse_text(file, _decode(file, data))
 
 
@@ -112,7 +112,7 @@ def _decode(source: str, data: bytes) -> str:
         text = data[start:].decode("utf-8")
     except UnicodeDecodeError as exc:
         at = start + exc.start
-        raise NetssoError(f"{source}: not UTF-8 text (byte 0x{data[at]:02x} at offset {at})") from None
+        raise NetssoError(f"{source}: not UTF-8 text (byte 0x{data[at]:02x} at offset {at})") from exc
     return text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text
 
 
@@ -138,15 +138,15 @@ def _parse_text(file: str, text: str) -> Iterator[tuple[str, Any]]:
         try:
             doc = json.loads(text)
             _check_depth(doc)
-        except RecursionError:
-            raise NetssoError(f"{file} document 1: {_DEEP}") from None
+        except RecursionError as exc:
+            raise NetssoError(f"{file} document 1: {_DEEP}") from exc
         except _Refused as exc:
-            raise NetssoError(f"{file} document 1: {exc}") from None
+            raise NetssoError(f"{file} document 1: {exc}") from exc
         except ValueError as exc:
             if file.lower().endswith(".json"):
                 line = getattr(exc, "lineno", None)
                 at = f" line {line}" if line else ""
-                raise NetssoError(one_line(f"{file} document 1{at}: invalid JSON: {getattr(exc, 'msg', exc)}")) from None
+                raise NetssoError(one_line(f"{file} document 1{at}: invalid JSON: {getattr(exc, 'msg', exc)}")) from exc
         else:
             if doc is not None:
                 yield f"{file} document 1", doc
@@ -161,11 +161,11 @@ def _parse_text(file: str, text: str) -> Iterator[tuple[str, Any]]:
         mark = getattr(exc, "problem_mark", None)
         at = f" (line {mark.line + 1})" if mark is not None else ""
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise NetssoError(one_line(f"{file} document {number + 1}{at}: invalid YAML: {problem}")) from None
+        raise NetssoError(one_line(f"{file} document {number + 1}{at}: invalid YAML: {problem}")) from exc
     except _Refused as exc:
-        raise NetssoError(f"{file} document {number + 1}: {exc}") from None
-    except RecursionError:  # libyaml's composer recurses in Python frames: it gives up before MAX_DEPTH matters
-        raise NetssoError(f"{file} document {number + 1}: {_DEEP}") from None
+        raise NetssoError(f"{file} document {number + 1}: {exc}") from exc
+    except RecursionError as exc:  # libyaml's composer recurses in Python frames: it gives up before MAX_DEPTH matters
+        raise NetssoError(f"{file} document {number + 1}: {_DEEP}") from exc
 
 
 def _check_depth(doc: Any) -> None:
@@ -324,10 +324,10 @@ class _Constructor:
                     out[key] = value_node.value
                 else:
                     out[key] = self.build(value_node, depth)
-            except TypeError:
+            except TypeError as exc:
                 raise ConstructorError(
                     "while constructing a mapping", node.start_mark, "found unhashable key", key_node.start_mark
-                ) from None
+                ) from exc
         if not merged:
             return out
         # the mapping's own entries win, then the first merged mapping (of `<<: [a, b]`, and of two `<<` keys)

@@ -105,7 +105,7 @@ class Reviews(ABC):
                 last = exc
                 if exc.status == 404:
                     continue
-                raise self._review_error("SelfSubjectReview", exc) from None
+                raise self._review_error("SelfSubjectReview", exc) from exc
             info = as_object(as_object(obj).get("status")).get("userInfo")
             info = as_object(info)
             return {
@@ -146,7 +146,7 @@ class Reviews(ABC):
         try:
             obj = self.request("POST", "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews", body=body)
         except APIStatusError as exc:
-            raise self._review_error("SelfSubjectAccessReview", exc) from None
+            raise self._review_error("SelfSubjectAccessReview", exc) from exc
         status = as_object(as_object(obj).get("status"))
         return AccessDecision(
             allowed=bool(status.get("allowed")),
@@ -161,7 +161,7 @@ class Reviews(ABC):
         try:
             obj = self.request("POST", "/apis/authorization.k8s.io/v1/selfsubjectrulesreviews", body=body)
         except APIStatusError as exc:
-            raise self._review_error("SelfSubjectRulesReview", exc) from None
+            raise self._review_error("SelfSubjectRulesReview", exc) from exc
         status = as_object(as_object(obj).get("status"))
         resource_rules = tuple(
             {
@@ -192,7 +192,7 @@ class Reviews(ABC):
         try:
             return self._api_groups()
         except APIStatusError as exc:
-            raise NetssoError(f"{self.server}: API discovery (/apis) failed: {exc.status} {exc.message}") from None
+            raise NetssoError(f"{self.server}: API discovery (/apis) failed: {exc.status} {exc.message}") from exc
 
     def _api_groups(self) -> dict[str, Any]:
         if self._groups is None:
