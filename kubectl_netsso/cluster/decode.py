@@ -22,6 +22,7 @@ from .fields import (
     as_labels,
     as_list,
     as_mapping,
+    as_mappings,
     as_port,
     as_port_or_name,
     as_protocol,
@@ -155,15 +156,14 @@ def decode_node(ref: ObjectRef, doc: dict[str, Any]) -> Node:
     """A Node's IP addresses: status.addresses of type InternalIP and ExternalIP (Hostname and InternalDNS are names)."""
     st = as_mapping(doc.get("status"), "status")
     addresses: list[str] = []
-    for i, entry in enumerate(as_list(st.get("addresses"), "status.addresses")):
-        entry = as_mapping(entry, f"status.addresses[{i}]", required=True)
-        if as_str(entry.get("type"), f"status.addresses[{i}].type") not in ("InternalIP", "ExternalIP"):
+    for epath, entry in as_mappings(st.get("addresses"), "status.addresses"):
+        if as_str(entry.get("type"), f"{epath}.type") not in ("InternalIP", "ExternalIP"):
             continue
-        text = as_required_str(entry.get("address"), f"status.addresses[{i}].address")
+        text = as_required_str(entry.get("address"), f"{epath}.address")
         try:
             addresses.append(str(ipaddress.ip_address(text)))
         except ValueError as exc:
-            raise InvalidField(f"status.addresses[{i}].address: {text!r} is not an IP address") from exc
+            raise InvalidField(f"{epath}.address: {text!r} is not an IP address") from exc
     return Node(name=ref.name, addresses=tuple(dict.fromkeys(addresses)), labels=ref.labels, source=ref.where)
 
 
@@ -175,9 +175,7 @@ def decode_service(ref: ObjectRef, doc: dict[str, Any]) -> Service:
     # the Service gets no endpoints from pods.
     selector = as_labels(selector_raw, "spec.selector") if selector_raw else None
     ports = []
-    for i, port in enumerate(as_list(spec.get("ports"), "spec.ports")):
-        ppath = f"spec.ports[{i}]"
-        port = as_mapping(port, ppath, required=True)
+    for ppath, port in as_mappings(spec.get("ports"), "spec.ports"):
         if port.get("port") is None:
             raise InvalidField(f"{ppath}.port is required")
         number = as_port(port.get("port"), ppath + ".port")
@@ -388,9 +386,8 @@ def _pod_ips(status: Any, which: str = "pod") -> tuple[str, ...]:
     st = as_mapping(status, "status")
     many, one = f"{which}IPs", f"{which}IP"
     ips: list[str] = []
-    for i, entry in enumerate(as_list(st.get(many), f"status.{many}")):
-        entry = as_mapping(entry, f"status.{many}[{i}]", required=True)
-        ip = as_required_str(entry.get("ip"), f"status.{many}[{i}].ip")
+    for epath, entry in as_mappings(st.get(many), f"status.{many}"):
+        ip = as_required_str(entry.get("ip"), f"{epath}.ip")
         ips.append(ip)
     if not ips and st.get(one) is not None:
         ips.append(as_required_str(st.get(one), f"status.{one}"))
@@ -422,9 +419,7 @@ def _container_ports(pod_spec: dict[str, Any], path: str) -> tuple[ContainerPort
             container = as_mapping(container, cpath, required=True)
             if base.endswith("initContainers") and container.get("restartPolicy") != "Always":
                 continue
-            for j, port in enumerate(as_list(container.get("ports"), cpath + ".ports")):
-                ppath = f"{cpath}.ports[{j}]"
-                port = as_mapping(port, ppath, required=True)
+            for ppath, port in as_mappings(container.get("ports"), cpath + ".ports"):
                 number = port.get("containerPort")
                 if number is None:
                     raise InvalidField(f"{ppath}.containerPort is required")
@@ -455,9 +450,7 @@ def _pod_template(kind: str, spec: dict[str, Any]) -> tuple[dict[str, Any], dict
 
 def _policy_rules(value: Any, path: str) -> tuple[PolicyRule, ...]:
     rules = []
-    for i, rule in enumerate(as_list(value, path)):
-        rpath = f"{path}[{i}]"
-        rule = as_mapping(rule, rpath, required=True)
+    for rpath, rule in as_mappings(value, path):
         rules.append(
             PolicyRule(
                 verbs=as_str_list(rule.get("verbs"), rpath + ".verbs"),
@@ -472,9 +465,7 @@ def _policy_rules(value: Any, path: str) -> tuple[PolicyRule, ...]:
 
 def _subjects(value: Any, binding_namespace: str | None) -> tuple[Subject, ...]:
     subjects = []
-    for i, subject in enumerate(as_list(value, "subjects")):
-        spath = f"subjects[{i}]"
-        subject = as_mapping(subject, spath, required=True)
+    for spath, subject in as_mappings(value, "subjects"):
         kind = as_required_str(subject.get("kind"), spath + ".kind")
         if kind not in ("User", "Group", "ServiceAccount"):
             raise InvalidField(f"{spath}.kind must be User, Group or ServiceAccount, not {kind!r}")

@@ -7,6 +7,7 @@ is then left out, as the API server would refuse to store it. The checks return 
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,6 +21,7 @@ __all__ = [
     "type_name",
     "as_mapping",
     "as_list",
+    "as_mappings",
     "as_str",
     "as_required_str",
     "as_str_list",
@@ -92,6 +94,14 @@ def as_list(value: Any, path: str) -> list[Any]:
     if not isinstance(value, list):
         raise InvalidField(f"{path} must be a list, not {type_name(value)}")
     return value
+
+
+def as_mappings(value: Any, path: str) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Each entry of a list of objects (containers, ports, rules...) with its own field path ``path[i]``; null/absent is
+    an empty list, an entry that is not a mapping an InvalidField."""
+    for i, item in enumerate(as_list(value, path)):
+        item_path = f"{path}[{i}]"
+        yield item_path, as_mapping(item, item_path, required=True)
 
 
 def as_str(value: Any, path: str, required: bool = False, default: str | None = None) -> str | None:

@@ -15,7 +15,7 @@ from typing import Any, TextIO
 
 import yaml
 from yaml.constructor import ConstructorError
-from yaml.nodes import MappingNode, ScalarNode, SequenceNode
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from .. import log
 from ..errors import NetssoError
@@ -194,7 +194,7 @@ class _FastLoader(_Loader):
     _tags: dict[tuple[str, tuple[bool, bool]], str] = {}
 
     # Path resolvers (yaml.add_path_resolver) are never registered here; skip their per-node bookkeeping.
-    def descend_resolver(self, current_node: Any, current_index: Any) -> None:
+    def descend_resolver(self, current_node: Node | None, current_index: object) -> None:
         return None
 
     def ascend_resolver(self) -> None:
@@ -236,7 +236,7 @@ class _Constructor:
 
     __slots__ = ("loader", "scalar", "built", "count", "expanded", "deepest")
 
-    def __init__(self, loader: Any) -> None:
+    def __init__(self, loader: _FastLoader) -> None:
         self.loader = loader
         ctors = loader.yaml_constructors
         self.scalar = {_TAG + t: ctors[_TAG + t] for t in _SCALAR_TAGS}
@@ -247,12 +247,12 @@ class _Constructor:
         self.expanded = 0  # of which through aliases
         self.deepest = 0  # deepest collection level reached below the collection being built
 
-    def document(self, node: Any) -> Any:
+    def document(self, node: Node) -> Any:
         self.built.clear()
         self.count = self.expanded = self.deepest = 0
         return self.build(node, 0)
 
-    def build(self, node: Any, depth: int) -> Any:
+    def build(self, node: Node, depth: int) -> Any:
         """The object for node, which sits under `depth` collections."""
         cls = node.__class__
         if cls is ScalarNode:
@@ -303,7 +303,7 @@ class _Constructor:
         self.built[key] = (obj, self.count - start, height)
         return obj
 
-    def _mapping(self, node: Any, depth: int) -> dict[Any, Any]:
+    def _mapping(self, node: Node, depth: int) -> dict[Any, Any]:
         out: dict[Any, Any] = {}
         merged: list[dict[Any, Any]] = []
         self.count += 2 * len(node.value)
@@ -337,7 +337,7 @@ class _Constructor:
         result.update(out)
         return result
 
-    def _merged(self, node: Any, value_node: Any, depth: int) -> list[dict[Any, Any]]:
+    def _merged(self, node: Node, value_node: Node, depth: int) -> list[dict[Any, Any]]:
         """The mappings a `<<` merges, in the order written."""
         if value_node.__class__ is MappingNode:
             return [self._merge_source(value_node, depth)]
@@ -356,16 +356,16 @@ class _Constructor:
         raise ConstructorError(
             "while constructing a mapping",
             node.start_mark,
-            f"expected a mapping or list of mappings for merging, but found {value_node.id}",
+            f"expected a mapping or list of mappings for merging, but found {getattr(value_node, 'id', 'a node')}",
             value_node.start_mark,
         )
 
-    def _merge_source(self, node: Any, depth: int) -> dict[Any, Any]:
+    def _merge_source(self, node: Node, depth: int) -> dict[Any, Any]:
         source = self.build(node, depth)
         # a `!!set` merges its members with null values, as PyYAML's flattening does
         return dict.fromkeys(source) if isinstance(source, set) else source
 
-    def _pairs(self, node: Any, depth: int) -> list[tuple[Any, Any]]:
+    def _pairs(self, node: Node, depth: int) -> list[tuple[Any, Any]]:
         """!!omap and !!pairs: a sequence of one-entry mappings, as a list of (key, value)."""
         pairs = []
         for sub in node.value:

@@ -16,6 +16,7 @@ from .fields import (
     as_int,
     as_list,
     as_mapping,
+    as_mappings,
     as_port,
     as_port_or_name,
     as_protocol,
@@ -42,9 +43,7 @@ def decode_admin_network_policy(ref: ObjectRef, doc: dict[str, Any]) -> AdminNet
 
 def _np_ports(value: Any, path: str) -> list[dict[str, Any]]:
     out = []
-    for i, port in enumerate(as_list(value, path)):
-        ppath = f"{path}[{i}]"
-        port = as_mapping(port, ppath, required=True)
+    for ppath, port in as_mappings(value, path):
         entry: dict[str, Any] = {"protocol": as_protocol(port.get("protocol"), ppath + ".protocol")}
         if port.get("port") is not None:
             entry["port"] = as_port_or_name(port["port"], ppath + ".port")
@@ -62,9 +61,7 @@ def _np_ports(value: Any, path: str) -> list[dict[str, Any]]:
 
 def _np_peers(value: Any, path: str) -> list[dict[str, Any]]:
     out = []
-    for i, peer in enumerate(as_list(value, path)):
-        ppath = f"{path}[{i}]"
-        peer = as_mapping(peer, ppath, required=True)
+    for ppath, peer in as_mappings(value, path):
         entry: dict[str, Any] = {}
         # Absent and empty selectors differ ({} selects all); null counts as absent (a nil pointer in the Go type).
         for key in ("podSelector", "namespaceSelector"):
@@ -120,11 +117,7 @@ def _anp_peer(peer: Any, path: str, egress: bool) -> dict[str, Any]:
     if "namespaces" in peer:
         out["namespaces"] = as_selector(peer["namespaces"], path + ".namespaces")
     if "pods" in peer:
-        pods = as_mapping(peer["pods"], path + ".pods", required=True)
-        out["pods"] = {
-            "namespaceSelector": as_selector(pods.get("namespaceSelector"), path + ".pods.namespaceSelector"),
-            "podSelector": as_selector(pods.get("podSelector"), path + ".pods.podSelector"),
-        }
+        out["pods"] = _anp_pods(peer["pods"], path + ".pods")
     if egress and "nodes" in peer:
         out["nodes"] = as_selector(peer["nodes"], path + ".nodes")
     if egress and "networks" in peer:
@@ -143,11 +136,18 @@ def _anp_peer(peer: Any, path: str, egress: bool) -> dict[str, Any]:
     return out
 
 
+def _anp_pods(value: Any, path: str) -> dict[str, Any]:
+    """NamespacedPod of an ANP subject or peer: both selectors, each defaulting to {} (all)."""
+    pods = as_mapping(value, path, required=True)
+    return {
+        "namespaceSelector": as_selector(pods.get("namespaceSelector"), path + ".namespaceSelector"),
+        "podSelector": as_selector(pods.get("podSelector"), path + ".podSelector"),
+    }
+
+
 def _anp_ports(value: Any, path: str) -> list[dict[str, Any]]:
     out = []
-    for i, port in enumerate(as_list(value, path)):
-        ppath = f"{path}[{i}]"
-        port = as_mapping(port, ppath, required=True)
+    for ppath, port in as_mappings(value, path):
         entry: dict[str, Any] = {}
         if "portNumber" in port:
             pn = as_mapping(port["portNumber"], ppath + ".portNumber", required=True)
@@ -188,11 +188,7 @@ def _anp_spec(kind: str, value: Any) -> dict[str, Any]:
     if "namespaces" in subject:
         sub["namespaces"] = as_selector(subject["namespaces"], "spec.subject.namespaces")
     if "pods" in subject:
-        pods = as_mapping(subject["pods"], "spec.subject.pods", required=True)
-        sub["pods"] = {
-            "namespaceSelector": as_selector(pods.get("namespaceSelector"), "spec.subject.pods.namespaceSelector"),
-            "podSelector": as_selector(pods.get("podSelector"), "spec.subject.pods.podSelector"),
-        }
+        sub["pods"] = _anp_pods(subject["pods"], "spec.subject.pods")
     if len(sub) != 1:
         raise InvalidField("spec.subject must set exactly one of namespaces or pods")
     out["subject"] = sub
@@ -200,9 +196,7 @@ def _anp_spec(kind: str, value: Any) -> dict[str, Any]:
         if spec.get(direction) is None:
             continue
         rules = []
-        for i, rule in enumerate(as_list(spec[direction], f"spec.{direction}")):
-            rpath = f"spec.{direction}[{i}]"
-            rule = as_mapping(rule, rpath, required=True)
+        for rpath, rule in as_mappings(spec[direction], f"spec.{direction}"):
             action = as_required_str(rule.get("action"), rpath + ".action")
             if action not in actions:
                 raise InvalidField(f"{rpath}.action must be one of {', '.join(actions)}, not {action!r}")
