@@ -38,10 +38,10 @@ def load_snapshot(
 
         snap = load_manifests(list(manifests))
         if with_default_roles:
-            from ..rbac.defaults import default_roles_snapshot
-            from ..rbac.objects import merge
+            from ..cluster.defaults import default_roles_snapshot
+            from ..cluster.snapshot import merge_rbac
 
-            snap = merge(snap, default_roles_snapshot())
+            snap = merge_rbac(snap, default_roles_snapshot())
     else:
         from ..cluster import live
 

@@ -346,14 +346,14 @@ def _offline_snapshot(manifests: Sequence[str], with_default_roles: bool) -> Sna
 
 def _offline_snapshots(manifests: Sequence[str], with_default_roles: bool) -> tuple[Snapshot, Snapshot]:
     """(the manifests alone, the manifests plus the default roles when asked)."""
+    from ..cluster.defaults import default_roles_snapshot
     from ..cluster.manifests import load_snapshot
-    from ..rbac.defaults import default_roles_snapshot
-    from ..rbac.objects import merge
+    from ..cluster.snapshot import merge_rbac
 
     snap = load_snapshot(list(manifests))
     for w in snap.warnings:
         log.warn(w)
-    return snap, (merge(snap, default_roles_snapshot()) if with_default_roles else snap)
+    return snap, (merge_rbac(snap, default_roles_snapshot()) if with_default_roles else snap)
 
 
 # Offline identity without a user name: a member of the --as-group groups (a name no User subject can match).
