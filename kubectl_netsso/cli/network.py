@@ -832,8 +832,8 @@ def _row_dict(
 
 
 def _stream_yaml(run: PathsRun, out: Any) -> None:
-    """The same document as JSON, in block YAML (one yaml.safe_dump per path, streamed)."""
-    import yaml
+    """The same document as JSON, in block YAML (one list item per path, streamed)."""
+    from ..output.yaml import to_yaml_ascii
 
     name = _row_name(run)
     empty = True
@@ -842,18 +842,18 @@ def _stream_yaml(run: PathsRun, out: Any) -> None:
             out.write("paths:\n")
             empty = False
         row = _row_dict(name, run.sources[s_i], block.destinations[j], key, block, s_i, j)
-        out.write(yaml.safe_dump([row], sort_keys=False, default_flow_style=False))
+        out.write(to_yaml_ascii([row]))
     from .paths_compact import external_row
 
     for direction, w, flow in run.external:
         if empty:
             out.write("paths:\n")
             empty = False
-        out.write(yaml.safe_dump([external_row(direction, w, flow, name)], sort_keys=False, default_flow_style=False))
+        out.write(to_yaml_ascii([external_row(direction, w, flow, name)]))
     if empty:
         out.write("paths: []\n")
     rest = {"workloads": _workloads_json(run, name), "warnings": run.warnings}
-    out.write(yaml.safe_dump(rest, sort_keys=False, default_flow_style=False))
+    out.write(to_yaml_ascii(rest))
     out.flush()
 
 
