@@ -8,23 +8,26 @@ control characters.
 
 from __future__ import annotations
 
+import importlib
 import sys
-from collections.abc import Sequence
-from typing import Any, TextIO
+from typing import Any, Protocol, TextIO
 
 from .json import to_json
 from .style import can_encode, style, symbol, use_color
 from .table import table
-from .text import escape, for_terminal, line, strip_marks
+from .text import TerminalWriter, emit, escape, line, strip_marks
 from .yaml import to_yaml
 
 __all__ = [
+    "FORMATS",
     "TerminalWriter",
     "can_encode",
     "emit",
     "escape",
+    "formats",
     "line",
     "render",
+    "renderer",
     "strip_marks",
     "style",
     "symbol",
@@ -35,40 +38,48 @@ __all__ = [
 ]
 
 
-def emit(text: str | Sequence[str]) -> None:
-    """Write a result to stdout (looked up at call time, so wrappers and CliRunner capture it).
+# -o NAME -> the module that renders it; a new format is one module with a render_<kind> per result it can show
+FORMATS = {"table": "table", "wide": "table", "matrix": "matrix", "json": "json", "yaml": "yaml"}
 
-    A string is written escaped for a terminal, its line feeds kept; a list is lines, each escaped as one line
-    (a line feed in a name shows as \\n instead of starting a line of its own).
+
+class Renderer(Protocol):
+    def __call__(self, result: Any, out: TextIO, fmt: str) -> None: ...
+
+
+def renderer(kind: str, fmt: str) -> Renderer | None:
+    """The function that prints a result of this kind ("paths", "compact") as fmt, None when fmt cannot show it."""
+    module_name = FORMATS.get(fmt)
+    if module_name is None:
+        return None
+    module = importlib.import_module(f"{__name__}.{module_name}")
+    found: Renderer | None = getattr(module, f"render_{kind}", None)
+    return found
+
+
+def formats(kind: str) -> list[str]:
+    """The -o values that can show a result of this kind (for option choices and completion)."""
+    return [fmt for fmt in FORMATS if renderer(kind, fmt) is not None]
+
+
+def render(data: Any, fmt: str, *, kind: str | None = None, out: TextIO | None = None) -> bool:
+    """Print a result as fmt.
+
+    Without kind, data is a document (a to_dict()): printed as json or yaml when fmt asks for it; False for other
+    formats (the caller draws its table). With kind, the format module's render_<kind> prints it (True).
     """
-    if isinstance(text, str):
-        out_text = for_terminal(text, newlines=True)
-    else:
-        out_text = "\n".join(for_terminal(item, newlines=False) for item in text)
-    out = sys.stdout
-    out.write(out_text if out_text.endswith("\n") else out_text + "\n")
-    out.flush()
+    if kind is None:
+        if fmt == "json":
+            emit(to_json(data), out)
+            return True
+        if fmt == "yaml":
+            emit(to_yaml(data), out)
+            return True
+        return False
+    found = renderer(kind, fmt)
+    if found is None:
+        from ..errors import EXIT_USAGE, NetssoError
 
-
-class TerminalWriter:
-    """A text stream for renderers that write as they go (paths on a million flows): escaped like emit()."""
-
-    def __init__(self, stream: TextIO) -> None:
-        self.stream = stream
-
-    def write(self, text: str) -> int:
-        return int(self.stream.write(for_terminal(text, newlines=True)) or 0)
-
-    def flush(self) -> None:
-        self.stream.flush()
-
-
-def render(data: Any, fmt: str) -> bool:
-    """Print data as json or yaml when fmt asks for it; return False for other formats (caller draws a table)."""
-    if fmt == "json":
-        emit(to_json(data))
-        return True
-    if fmt == "yaml":
-        emit(to_yaml(data))
-        return True
-    return False
+        hint = "use -o " + " or -o ".join(formats(kind))
+        raise NetssoError(f"-o {fmt} cannot show this result", hint=hint, exit_code=EXIT_USAGE)
+    found(data, out or sys.stdout, fmt)
+    return True

@@ -8,7 +8,11 @@ from typing import TextIO
 
 from .text import mark
 
-__all__ = ["can_encode", "style", "symbol", "use_color"]
+__all__ = ["VERDICT_COLOUR", "VERDICT_TEXT", "can_encode", "style", "symbol", "use_color"]
+
+# a three-valued verdict (allowed / denied / unknown) as every command spells and colours it
+VERDICT_TEXT = {True: "ALLOWED", False: "DENIED", None: "UNKNOWN"}
+VERDICT_COLOUR = {True: "green", False: "red", None: "yellow"}
 
 _STYLES = {"green": "32", "red": "31", "yellow": "33", "bold": "1", "dim": "2", "cyan": "36"}
 

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from typing import Any, TextIO
 
-from .text import line, marks_to_sgr, sgr_to_marks
+from .paths_rows import CompactView, PathsView, decider, group
+from .style import VERDICT_COLOUR, VERDICT_TEXT, style
+from .text import TerminalWriter, escape, line, marks_to_sgr, sgr_to_marks
 
-__all__ = ["table"]
+__all__ = ["render_compact", "render_paths", "table"]
 
 Cell = str | int | float | None
 
@@ -28,3 +31,170 @@ def table(headers: Sequence[str], rows: Iterable[Sequence[Cell]], no_headers: bo
     else:
         text = str(tabulate(cells, headers=heads, tablefmt="plain", disable_numparse=True))
     return sgr_to_marks(text)
+
+
+# --- paths ---------------------------------------------------------------------------------------------------------
+
+
+def render_paths(run: PathsView, out: TextIO, fmt: str = "table") -> None:
+    """Rows grouped by workload (live pods of one Deployment/StatefulSet/... are one row, with how many pod pairs
+    agree), then the flows to and from addresses outside the cluster. fmt "wide" adds the deciding policies.
+
+    Streamed one source workload at a time with column widths computed up front, so a million-row table needs no
+    more memory than a small one.
+    """
+    writer = TerminalWriter(out)
+    _pairs_table(run, fmt == "wide", writer)
+    _external_table(run, writer)
+
+
+def _pairs_table(run: PathsView, wide: bool, out: TerminalWriter) -> None:
+    src_groups: dict[str, list[int]] = {}
+    for i, s in enumerate(run.sources):
+        src_groups.setdefault(group(s), []).append(i)
+    dst_groups: dict[str, int] = {}
+    block_dst_group: list[list[str]] = []
+    block_port: list[list[str]] = []
+    for key, dst_idx, block in run.blocks:
+        groups_here = []
+        ports_here = []
+        for j, d_i in enumerate(dst_idx):
+            g = group(run.destinations[d_i])
+            dst_groups[g] = dst_groups.get(g, 0) + 1
+            groups_here.append(g)
+            rp = block.resolved_port(j, key.port, key.protocol)
+            ports_here.append(f"{key.port}({rp})/{key.protocol}" if rp is not None else key.text)
+        block_dst_group.append(groups_here)
+        block_port.append(ports_here)
+    if not run.blocks or not src_groups:
+        out.write("no flows in scope\n")
+        return
+    max_pairs = max(len(m) for m in src_groups.values()) * max(dst_groups.values())
+    # names as shown (escaped): rows are still grouped by the names themselves, which escaping could confuse
+    shown_as = {g: escape(g) for g in (*src_groups, *dst_groups, *(p for ports in block_port for p in ports))}
+    w_from = max(len("FROM"), *(len(shown_as[g]) for g in src_groups))
+    w_to = max(len("TO"), *(len(shown_as[g]) for g in dst_groups))
+    w_port = max(len("PORT"), *(len(shown_as[p]) for ports in block_port for p in ports)) if any(block_port) else 4
+    w_verdict = max(len("VERDICT"), len("UNKNOWN"), (len(f"PARTLY {max_pairs}/{max_pairs}") if max_pairs > 1 else 0))
+    header = ["FROM".ljust(w_from), "TO".ljust(w_to), "PORT".ljust(w_port), "VERDICT".ljust(w_verdict) if wide else "VERDICT"]
+    if not wide:
+        out.write("  ".join(header).rstrip() + "\n")
+    totals = {True: 0, False: 0, None: 0}
+    n_rows = 0
+    all_scope = run.scope_ns is None
+    wide_rows: list[tuple[list[str], str, str, str]] = []  # -o wide: buffered to align the EGRESS column
+    for sg, members in src_groups.items():
+        # (destination group, port text) -> [sort key, pairs, allowed, denied, unknown, first member pair]
+        agg: dict[tuple[str, str], list[Any]] = {}
+        for s_i in members:
+            s = run.sources[s_i]
+            in_ns = all_scope or s.namespace == run.scope_ns
+            for b, (_key, dst_idx, block) in enumerate(run.blocks):
+                row = block.result.row_strings(0, s_i)[0]
+                groups_here, ports_here = block_dst_group[b], block_port[b]
+                for j, d_i in enumerate(dst_idx):
+                    if not in_ns and run.destinations[d_i].namespace != run.scope_ns:
+                        continue
+                    k = (groups_here[j], ports_here[j])
+                    entry = agg.get(k)
+                    if entry is None:
+                        entry = agg[k] = [(d_i, b), 0, 0, 0, 0, (s_i, j, block)]
+                    entry[1] += 1
+                    entry[{"1": 2, "0": 3}.get(row[j], 4)] += 1
+        lines = []
+        first = True
+        for (dg, port), (_order, n, ok, no, unk, member) in sorted(agg.items(), key=lambda kv: kv[1][0]):
+            if ok == n:
+                verdict, state = "ALLOWED", True
+            elif no == n:
+                verdict, state = "DENIED", False
+            elif unk and not ok:
+                verdict, state = "UNKNOWN", None
+            else:  # some pod pairs allowed, some not: say how many
+                verdict, state = f"PARTLY {ok}/{n}", None
+            totals[state] += 1
+            cells = [(shown_as[sg] if first else "").ljust(w_from), shown_as[dg].ljust(w_to), shown_as[port].ljust(w_port)]
+            shown = style(verdict, VERDICT_COLOUR[state] if not verdict.startswith("PARTLY") else "yellow")
+            if wide:
+                s_i, j, block = member
+                v = block.evidence(s_i, j)
+                wide_rows.append(
+                    (cells, shown + " " * (w_verdict - len(verdict)), escape(decider(v.egress)), escape(decider(v.ingress)))
+                )
+            else:
+                lines.append(("  ".join(cells) + "  " + shown).rstrip())
+            first = False
+        n_rows += len(lines)
+        if lines:
+            out.write("\n".join(lines) + "\n")
+    if wide_rows:
+        w_egress = max(len("EGRESS"), *(len(r[2]) for r in wide_rows))
+        out.write("  ".join([*header, "EGRESS".ljust(w_egress), "INGRESS"]) + "\n")
+        for cells, shown, egress, ingress in wide_rows:
+            out.write(("  ".join(cells) + "  " + shown + "  " + egress.ljust(w_egress) + "  " + ingress).rstrip() + "\n")
+        n_rows = len(wide_rows)
+    if not n_rows:
+        out.write("no flows in scope\n")
+        return
+    noun = "flow" if n_rows == 1 else "flows"
+    out.write(f"\n{n_rows} {noun}: {totals[True]} allowed, {totals[False]} denied, {totals[None]} unknown or partly allowed\n")
+    out.flush()
+
+
+def _external_table(run: PathsView, out: TerminalWriter) -> None:
+    """Flows to and from addresses outside the cluster, one line per workload, addresses and verdict (ports
+    joined), after the pod-to-pod table."""
+    if not run.external:
+        return
+    agg: dict[tuple[str, str, str], dict[str, list[bool | None]]] = {}
+    for direction, w, f in run.external:
+        g = group(w)
+        key = (g, f.ref, "") if direction == "egress" else (f.ref, g, "")
+        port = f"{'any' if f.port is None else f.port}/{f.protocol}"
+        agg.setdefault(key, {}).setdefault(port, []).append(f.allowed)
+    lines: list[tuple[str, str, str, str, bool | None]] = []
+    for (a, b, _), by_port in agg.items():
+        by_verdict: dict[bool | None, list[str]] = {}
+        for port, values in by_port.items():
+            v = values[0] if all(x is values[0] for x in values) else None
+            by_verdict.setdefault(v, []).append(port)
+        for v, port_list in sorted(by_verdict.items(), key=lambda kv: {True: 0, None: 1, False: 2}[kv[0]]):
+            lines.append((escape(a), escape(b), ",".join(port_list), VERDICT_TEXT[v], v))
+    w_from = max(len("FROM"), *(len(x[0]) for x in lines))
+    w_to = max(len("TO"), *(len(x[1]) for x in lines))
+    w_port = max(len("PORTS"), *(len(x[2]) for x in lines))
+    # the writer turns the colour marks of style() into SGR codes (and escapes anything else)
+    out.write("\n" + "  ".join(["FROM".ljust(w_from), "TO".ljust(w_to), "PORTS".ljust(w_port), "VERDICT"]) + "\n")
+    for a, b, ports, text, v in lines:
+        cells = [a.ljust(w_from), b.ljust(w_to), ports.ljust(w_port), style(text, VERDICT_COLOUR[v])]
+        out.write("  ".join(cells).rstrip() + "\n")
+    n = {True: 0, False: 0, None: 0}
+    for *_x, v in lines:
+        n[v] += 1
+    out.write(f"\n{len(lines)} external flows (outside the cluster): {n[True]} allowed, {n[False]} denied, {n[None]} unknown\n")
+    out.flush()
+
+
+def render_compact(view: CompactView, out: TextIO, fmt: str = "table") -> None:
+    from ..netpol.compact import describe_ports
+
+    writer = TerminalWriter(out)
+    result = view.result
+    if not result.rules:
+        writer.write("no flows in scope are allowed\n")
+        return
+    unknown = any(r.allowed is None for r in result.rules)
+    rows = [
+        [escape(r.source.describe()), escape(r.destination.describe()), describe_ports(r.ports)]
+        + (["UNKNOWN" if r.allowed is None else "allowed"] if unknown else [])
+        for r in result.rules
+    ]
+    headers = ["FROM", "TO", "PORTS"] + (["VERDICT"] if unknown else [])
+    widths = [max(len(h), *(len(row[i]) for row in rows)) for i, h in enumerate(headers)]
+    for row in [headers, *rows]:
+        writer.write("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() + "\n")
+    n_unknown = sum(1 for r in result.rules if r.allowed is None)
+    noun = "rule" if len(result.rules) == 1 else "rules"
+    tail = f"{len(result.rules)} {noun}" + (f" ({n_unknown} UNKNOWN: they depend on what could not be read)" if n_unknown else "")
+    writer.write(f"\n{tail}; flows no rule lists are denied; a pod may always reach itself\n")
+    writer.flush()

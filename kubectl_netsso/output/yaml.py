@@ -4,14 +4,15 @@ rows of a streamed listing."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TextIO
 
+from .paths_rows import CompactView, PathsView, all_rows, workloads_map
 from .text import needs_escape
 
 if TYPE_CHECKING:
     import yaml as _yaml
 
-__all__ = ["to_yaml", "to_yaml_ascii", "to_yaml_documents"]
+__all__ = ["render_compact", "render_paths", "to_yaml", "to_yaml_ascii", "to_yaml_documents"]
 
 _LITERAL_DUMPER: type[_yaml.SafeDumper] | None = None
 
@@ -60,3 +61,22 @@ def to_yaml_ascii(data: Any) -> str:
     """Block YAML with every non-ASCII character escaped: for a listing written piece by piece (one list element
     at a time: ``to_yaml_ascii([row])``), where no piece can be checked against the whole."""
     return _dump(data, unicode=False)
+
+
+def render_paths(run: PathsView, out: TextIO, fmt: str = "yaml") -> None:
+    """The same document as JSON, in block YAML (one list item per path, streamed)."""
+    empty = True
+    for row in all_rows(run):
+        if empty:
+            out.write("paths:\n")
+            empty = False
+        out.write(to_yaml_ascii([row]))
+    if empty:
+        out.write("paths: []\n")
+    out.write(to_yaml_ascii({"workloads": workloads_map(run), "warnings": list(run.warnings)}))
+    out.flush()
+
+
+def render_compact(view: CompactView, out: TextIO, fmt: str = "yaml") -> None:
+    out.write(to_yaml({**view.result.to_dict(), "warnings": list(view.warnings)}))
+    out.flush()
