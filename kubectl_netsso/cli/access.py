@@ -699,7 +699,8 @@ def report(
     Example:
       kubectl netsso report --html shop.html --manifests example:shop --with-default-roles --as-group oidc:contractors
     """
-    from ..access.report import build_report, render_html
+    from ..access.report import build_report
+    from ..output.report import render_html
 
     ctx = build_context(kube, manifests, with_default_roles, kw, identity="optional")
     reaches = _reaches(ctx) if ctx.perms is not None else []
