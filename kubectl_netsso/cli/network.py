@@ -425,13 +425,21 @@ class PathsRun:
     show_default=True,
     help="Include flows to and from addresses outside the cluster (as ipBlock ranges).",
 )
-@output_option("table", "wide", "matrix", "json", "yaml")
+@output_option("table", "wide", "matrix", "json", "yaml", "csv", "markdown", "dot")
+@click.option(
+    "--dot-nodes",
+    type=click.Choice(["workload", "namespace"]),
+    default="workload",
+    show_default=True,
+    help="With -o dot: one node per workload (boxed by namespace) or per namespace.",
+)
 @manifests_option
 @kube_options
 def paths(
     kube: KubeOptions,
     manifests: tuple[str, ...],
     output: str,
+    dot_nodes: str,
     from_text: str | None,
     to_text: str | None,
     port_text: str | None,
@@ -453,6 +461,8 @@ def paths(
     in scope appears exactly once. Rows with "ip:0.0.0.0/0 except ..." as from/to are addresses outside the
     cluster (--no-external leaves them out).
     --compact: all ports and protocols as grouped rules, {"rules": [{"from", "to", "ports", "allowed"}, ...]}.
+    -o csv|markdown: the same rows (per pair or --compact) for a spreadsheet or a review; -o dot: the allowed
+    flows as a Graphviz graph (--dot-nodes workload|namespace).
     Why a flow is denied: can-reach.
 
     \b
@@ -513,8 +523,10 @@ def paths(
         log.warn(text)
         warnings.append(text)
     if compact:
-        if output == "matrix":
-            raise NetssoError("--compact prints rules: use -o table, json or yaml", exit_code=EXIT_USAGE)
+        from ..output import formats
+
+        if output not in formats("compact"):
+            raise NetssoError(f"--compact prints rules: use -o {', '.join(formats('compact'))}", exit_code=EXIT_USAGE)
         from .paths_compact import run_compact
 
         return run_compact(
@@ -550,7 +562,7 @@ def paths(
     paths_compact.warn_if_big(run)
     from ..output import render
 
-    render(run, output, kind="paths")
+    render(run, output, kind="paths", nodes=dot_nodes)
     return EXIT_OK
 
 

@@ -1,5 +1,6 @@
-"""Renderers, one module per format: table (table, wide), matrix, json (and its streaming form), yaml; style (colour
-only on a TTY and without NO_COLOR); text (the escaping every writer applies).
+"""Renderers, one module per format: table (table, wide), matrix, json (and its streaming form), yaml, csv,
+markdown, dot; report/ (the HTML page); style (colour only on a TTY and without NO_COLOR); text (the escaping every
+writer applies). A format module has a render_<kind>(result, out, fmt, **options) per result it can show.
 
 Every writer here escapes what could control a terminal (output/text.py): emit() and TerminalWriter on stdout,
 log.py on stderr, table() in every cell. JSON and YAML keep exact values, written with escapes instead of raw
@@ -39,11 +40,20 @@ __all__ = [
 
 
 # -o NAME -> the module that renders it; a new format is one module with a render_<kind> per result it can show
-FORMATS = {"table": "table", "wide": "table", "matrix": "matrix", "json": "json", "yaml": "yaml"}
+FORMATS = {
+    "table": "table",
+    "wide": "table",
+    "matrix": "matrix",
+    "json": "json",
+    "yaml": "yaml",
+    "csv": "csv",
+    "markdown": "markdown",
+    "dot": "dot",
+}
 
 
 class Renderer(Protocol):
-    def __call__(self, result: Any, out: TextIO, fmt: str) -> None: ...
+    def __call__(self, result: Any, out: TextIO, fmt: str, **options: str) -> None: ...
 
 
 def renderer(kind: str, fmt: str) -> Renderer | None:
@@ -61,11 +71,12 @@ def formats(kind: str) -> list[str]:
     return [fmt for fmt in FORMATS if renderer(kind, fmt) is not None]
 
 
-def render(data: Any, fmt: str, *, kind: str | None = None, out: TextIO | None = None) -> bool:
+def render(data: Any, fmt: str, *, kind: str | None = None, out: TextIO | None = None, **options: str) -> bool:
     """Print a result as fmt.
 
     Without kind, data is a document (a to_dict()): printed as json or yaml when fmt asks for it; False for other
-    formats (the caller draws its table). With kind, the format module's render_<kind> prints it (True).
+    formats (the caller draws its table). With kind, the format module's render_<kind> prints it (True); options
+    go to it (dot's nodes=workload|namespace).
     """
     if kind is None:
         if fmt == "json":
@@ -81,5 +92,5 @@ def render(data: Any, fmt: str, *, kind: str | None = None, out: TextIO | None =
 
         hint = "use -o " + " or -o ".join(formats(kind))
         raise NetssoError(f"-o {fmt} cannot show this result", hint=hint, exit_code=EXIT_USAGE)
-    found(data, out or sys.stdout, fmt)
+    found(data, out or sys.stdout, fmt, **options)
     return True

@@ -137,7 +137,7 @@ def _tri(code: int, value_bit: int, unknown_bit: int) -> str:
     return "null" if code & unknown_bit else ("true" if code & value_bit else "false")
 
 
-def render_paths(run: PathsView, out: TextIO, fmt: str = "json") -> None:
+def render_paths(run: PathsView, out: TextIO, fmt: str = "json", **_options: str) -> None:
     """{"paths": [...], "workloads": {...}, "warnings": [...]}: one path per line, streamed (millions on big clusters).
 
     Rows are assembled from byte pieces rendered once per source, per destination and per verdict code, reading
@@ -207,7 +207,7 @@ def render_paths(run: PathsView, out: TextIO, fmt: str = "json") -> None:
     doc.close()
 
 
-def render_compact(view: CompactView, out: TextIO, fmt: str = "json") -> None:
+def render_compact(view: CompactView, out: TextIO, fmt: str = "json", **_options: str) -> None:
     """{"rules": [...], "warnings": [...]}: one rule per line, as paths prints one path per line."""
     doc = JsonStream(out)
     doc.open_list("rules")

@@ -12,7 +12,7 @@ __all__ = ["CELL", "render_paths"]
 CELL = {True: ".", False: "X", None: "?"}
 
 
-def render_paths(run: PathsView, out: TextIO, fmt: str = "matrix") -> None:
+def render_paths(run: PathsView, out: TextIO, fmt: str = "matrix", **_options: str) -> None:
     if not run.blocks or not run.sources:
         emit("no flows in scope", out)
         return

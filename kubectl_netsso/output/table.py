@@ -36,7 +36,7 @@ def table(headers: Sequence[str], rows: Iterable[Sequence[Cell]], no_headers: bo
 # --- paths ---------------------------------------------------------------------------------------------------------
 
 
-def render_paths(run: PathsView, out: TextIO, fmt: str = "table") -> None:
+def render_paths(run: PathsView, out: TextIO, fmt: str = "table", **_options: str) -> None:
     """Rows grouped by workload (live pods of one Deployment/StatefulSet/... are one row, with how many pod pairs
     agree), then the flows to and from addresses outside the cluster. fmt "wide" adds the deciding policies.
 
@@ -175,7 +175,7 @@ def _external_table(run: PathsView, out: TerminalWriter) -> None:
     out.flush()
 
 
-def render_compact(view: CompactView, out: TextIO, fmt: str = "table") -> None:
+def render_compact(view: CompactView, out: TextIO, fmt: str = "table", **_options: str) -> None:
     from ..netpol.compact import describe_ports
 
     writer = TerminalWriter(out)

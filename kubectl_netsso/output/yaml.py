@@ -63,7 +63,7 @@ def to_yaml_ascii(data: Any) -> str:
     return _dump(data, unicode=False)
 
 
-def render_paths(run: PathsView, out: TextIO, fmt: str = "yaml") -> None:
+def render_paths(run: PathsView, out: TextIO, fmt: str = "yaml", **_options: str) -> None:
     """The same document as JSON, in block YAML (one list item per path, streamed)."""
     empty = True
     for row in all_rows(run):
@@ -77,6 +77,6 @@ def render_paths(run: PathsView, out: TextIO, fmt: str = "yaml") -> None:
     out.flush()
 
 
-def render_compact(view: CompactView, out: TextIO, fmt: str = "yaml") -> None:
+def render_compact(view: CompactView, out: TextIO, fmt: str = "yaml", **_options: str) -> None:
     out.write(to_yaml({**view.result.to_dict(), "warnings": list(view.warnings)}))
     out.flush()
