@@ -7,7 +7,7 @@ facts come from cluster/manifests.py (offline) or cluster/live.py. This module o
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -15,14 +15,12 @@ import click
 
 from .. import log
 from ..errors import EXIT_ERROR, EXIT_NO, EXIT_OK, EXIT_USAGE, NetssoError
-from ..output.style import VERDICT_COLOUR as COLOUR
 from ..output.style import VERDICT_TEXT as STATUS
 from . import completion
 from .options import KubeOptions, kube_options, kube_options_for, manifests_option, output_option
 
 if TYPE_CHECKING:
     from ..cluster.snapshot import Snapshot, Workload
-    from ..netpol.endpoints import Endpoint
 
 PROTOCOL = click.Choice(["TCP", "UDP", "SCTP"], case_sensitive=False)
 IPBLOCK_PODS = click.Choice(["match", "ignore"])
@@ -203,10 +201,6 @@ def can_reach(
             hint="one end must be in the cluster",
             exit_code=EXIT_USAGE,
         )
-    if port is None and dst.service is None:
-        port_note = "any port"
-    else:
-        port_note = ""
     compiled = _compile(snap, ipblock_pods)
     warnings = _print_warnings(loaded, compiled)
     from ..netpol.pairs import evaluate_endpoints
@@ -238,7 +232,9 @@ def can_reach(
     from ..output import render
 
     if not render(data, output):
-        _print_can_reach(data, results, src, dst, port_note, wide=detail)
+        from ..output.results import CanReachView
+
+        render(CanReachView(data, results, src, dst, port), "wide" if detail else "table", kind="can_reach")
     return {True: EXIT_OK, False: EXIT_NO, None: EXIT_ERROR}[overall]
 
 
@@ -251,131 +247,6 @@ def _fix(results: Sequence[Any]) -> list[dict[str, Any]]:
         if r.allowed is False and r.verdict is not None:
             return [dict(o) for o in r.verdict.fix]
     return []
-
-
-def _print_can_reach(
-    data: Mapping[str, Any], results: Sequence[Any], src: Endpoint, dst: Endpoint, port_note: str, wide: bool
-) -> None:
-    from ..output import emit, style
-
-    overall = data["allowed"]
-    port = data["port"]
-    what = f"{port}/{data['protocol']}" if port is not None else (port_note or data["protocol"])
-    svc = data["service"]
-    if svc:
-        what = f"{svc['port']}/{svc['protocol']} (Service port {svc['portName'] or svc['port']}"
-        numbers = sorted({r.port for r in results if isinstance(r.port, int)})
-        resolved = f" = {'/'.join(map(str, numbers))}" if numbers and isinstance(svc["targetPort"], str) else ""
-        what += f" -> targetPort {svc['targetPort']}{resolved})"
-    if port is None and not svc:
-        # "any port" asks whether SOME port is allowed: say so, and which ports were found
-        found = sorted({r.verdict.resolved_port for r in results if r.allowed is True and r.verdict.resolved_port})
-        what = "some port (any port was asked)"
-        if found:
-            what += ": " + ", ".join(f"{p}/{data['protocol']}" for p in found)
-        elif overall is False:
-            what += f": no {data['protocol']} port is allowed"
-        elif overall is None:
-            what += f": no {data['protocol']} port is known to be allowed"
-    lines = [f"{style(STATUS[overall], COLOUR[overall], 'bold')}  {src.ref} -> {dst.ref} on {what}"]
-    if svc and svc.get("notServing"):
-        lines.append(
-            f"not endpoints of this Service port (no container port named {svc['targetPort']}): "
-            + ", ".join(svc["notServing"])
-        )
-    n_ok = sum(1 for r in results if r.allowed is True)
-    ranged = next((e for e in (dst, src) if e.is_range), None)
-    if ranged is not None:
-        # an ip:CIDR end means every address in it: say how much of it is allowed
-        if overall is True:
-            lines.append(f"every address in {ranged.ref} is allowed")
-        elif n_ok == 0:
-            lines.append(f"no address in {ranged.ref} is allowed" if overall is False else "no address known to be allowed")
-        else:
-            ok_ranges = [r.destination if ranged is dst else r.source for r in results if r.allowed is True]
-            lines.append(
-                f"not every address in {ranged.ref} is allowed: {n_ok} of {len(results)} ranges are ("
-                + ", ".join(x.removeprefix("ip:") for x in ok_ranges[:5])
-                + (", ..." if len(ok_ranges) > 5 else "")
-                + ")"
-            )
-    elif len(results) > 1:
-        lines.append(f"{n_ok} of {len(results)} pod pairs allowed")
-    shown = results if wide else _representatives(results)
-    for r in shown:
-        lines.append("")
-        if len(results) > 1:
-            lines.append(style(f"{r.source} -> {r.destination}" + (f" port {r.port}" if r.port is not None else ""), "bold"))
-        if r.problem is not None:
-            lines.append(f"  {style('DENIED', 'red')}: {r.problem}")
-            continue
-        v = r.verdict
-        assert v is not None
-        if getattr(v, "resolved_port", None) is not None and isinstance(r.port, str):
-            lines.append(f"  port {r.port} is {v.resolved_port}/{data['protocol']} on {r.destination}")
-        shown_notes: set[str] = set()
-        for d in (v.egress, v.ingress):
-            lines.extend(_direction_lines(d, r.source if d.direction == "egress" else r.destination, wide))
-            shown_notes.update(d.notes or ())
-            shown_notes.add(d.reason or "")
-            shown_notes.update(diff.text for near in d.closest or () for diff in near.differences)
-        # the verdict's notes gather the directions' ones: print only those not said above
-        for note in getattr(v, "notes", ()) or ():
-            if not any(note in said for said in shown_notes):
-                lines.append(f"  note: {note}")
-    if data["fix"]:
-        from ..netpol import generate
-
-        lines.append("")
-        lines.append("A minimal NetworkPolicy that would allow it (review before applying):")
-        if data.get("fixCommand"):
-            lines.append(f"# {data['fixCommand']} prints the same")
-        lines.extend(generate.to_yaml(data["fix"]).splitlines())
-    emit(lines)
-
-
-def _representatives(results: Sequence[Any]) -> list[Any]:
-    """One pair per distinct outcome (first denied, first unknown, first allowed), to keep the answer short."""
-    out: list[Any] = []
-    seen: set[Any] = set()
-    for want in (False, None, True):
-        for r in results:
-            key = (r.allowed, r.problem)
-            if r.allowed is want and key not in seen:
-                seen.add(key)
-                out.append(r)
-                break
-    return out
-
-
-def _direction_lines(d: Any, who: str, wide: bool) -> list[str]:
-    from ..output import style
-
-    title = "egress from" if d.direction == "egress" else "ingress to"
-    status = {True: style("allowed", "green"), False: style("DENIED", "red"), None: style("UNKNOWN", "yellow")}[d.allowed]
-    lines = [f"  {title} {who}: {status}"]
-    if d.selecting:
-        lines.append(f"    policies selecting the pod: {', '.join(d.selecting)}")
-    if d.decided_by is not None:
-        verb = "allowed by" if d.allowed else "denied by"
-        lines.append(f"    {verb}: {d.decided_by.describe()}")
-    if d.reason and not (d.allowed and d.decided_by is not None) and not (d.unknown_reason and d.unknown_reason in d.reason):
-        lines.append(f"    {d.reason}")
-    if d.unknown_reason:
-        lines.append(f"    unknown: {d.unknown_reason}")
-    if d.allowed is False and d.closest:
-        lines.append("    closest rules:")
-        for near in d.closest if wide else d.closest[:3]:
-            lines.append(f"      - {near.rule.describe()}")
-            for diff in near.differences:
-                lines.append(f"          {diff.text}")
-    if wide:
-        for step in d.steps or ():
-            lines.append(f"    [{step.tier}] {step.outcome}" + (f": {step.text}" if step.text else ""))
-    for note in d.notes or ():
-        if note not in (d.reason or ""):
-            lines.append(f"    note: {note}")
-    return lines
 
 
 # --- paths -------------------------------------------------------------------------------------------------------

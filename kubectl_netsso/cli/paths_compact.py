@@ -53,7 +53,7 @@ def run_compact(
     )
     log.debug(f"compact: {len(result.rules)} rules, {result.stats}")
     from ..output import render
-    from ..output.paths_rows import CompactView
+    from ..output.results import CompactView
 
     render(CompactView(result, warnings), output, kind="compact")
     return EXIT_OK

@@ -13,7 +13,7 @@ import io
 from collections.abc import Iterable, Sequence
 from typing import TextIO
 
-from .paths_rows import CompactView, PathsView, all_rows
+from .results import CompactView, PathsView, all_rows
 from .style import VERDICT_TEXT
 from .text import TerminalWriter
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import TextIO
 
-from .paths_rows import PathsView, group, iter_rows
+from .results import PathsView, group, iter_rows
 from .text import TerminalWriter, escape
 
 __all__ = ["NODES", "dot_id", "render_paths"]

@@ -12,7 +12,7 @@ import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TextIO
 
-from .paths_rows import CompactView, PathsView, external_row, ref, workloads_map
+from .results import CompactView, PathsView, external_row, ref, workloads_map
 from .text import escape
 
 if TYPE_CHECKING:

@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterable, Sequence
 from typing import TextIO
 
-from .paths_rows import CompactView, PathsView, all_rows
+from .results import CompactView, PathsView, all_rows
 from .style import VERDICT_TEXT
 from .text import TerminalWriter, escape
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TextIO
 
-from .paths_rows import PathsView
+from .results import PathsView
 from .text import emit, escape
 
 __all__ = ["CELL", "render_paths"]

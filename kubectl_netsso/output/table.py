@@ -1,15 +1,20 @@
-"""Tables: the kubectl-style plain table every listing command prints (table and wide)."""
+"""The text formats (table, wide): the kubectl-style plain table every listing command prints, the paths tables,
+the compact rules and the can-reach explanation."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
-from .paths_rows import CompactView, PathsView, decider, group
+from .results import CanReachView, CompactView, PathsView, decider, group
 from .style import VERDICT_COLOUR, VERDICT_TEXT, style
-from .text import TerminalWriter, escape, line, marks_to_sgr, sgr_to_marks
+from .text import TerminalWriter, emit, escape, line, marks_to_sgr, sgr_to_marks
 
-__all__ = ["render_compact", "render_paths", "table"]
+if TYPE_CHECKING:
+    from ..netpol.model import DirectionVerdict
+    from ..netpol.pairs import PairResult
+
+__all__ = ["render_can_reach", "render_compact", "render_paths", "table"]
 
 Cell = str | int | float | None
 
@@ -198,3 +203,131 @@ def render_compact(view: CompactView, out: TextIO, fmt: str = "table", **_option
     tail = f"{len(result.rules)} {noun}" + (f" ({n_unknown} UNKNOWN: they depend on what could not be read)" if n_unknown else "")
     writer.write(f"\n{tail}; flows no rule lists are denied; a pod may always reach itself\n")
     writer.flush()
+
+
+# --- can-reach -----------------------------------------------------------------------------------------------------
+
+
+def render_can_reach(answer: CanReachView, out: TextIO, fmt: str = "table", **_options: str) -> None:
+    """The verdict, per direction why, and the policy that would allow it; fmt "wide" (can-reach --detail): every
+    pod pair, every closest rule and the ANP -> NP -> BANP walkthrough."""
+    data, results, src, dst = answer.to_dict(), answer.pairs, answer.source, answer.destination
+    wide = fmt == "wide"
+    port_note = "any port" if answer.port is None and dst.service is None else ""
+    overall = data["allowed"]
+    port = data["port"]
+    what = f"{port}/{data['protocol']}" if port is not None else (port_note or data["protocol"])
+    svc = data["service"]
+    if svc:
+        what = f"{svc['port']}/{svc['protocol']} (Service port {svc['portName'] or svc['port']}"
+        numbers = sorted({r.port for r in results if isinstance(r.port, int)})
+        resolved = f" = {'/'.join(map(str, numbers))}" if numbers and isinstance(svc["targetPort"], str) else ""
+        what += f" -> targetPort {svc['targetPort']}{resolved})"
+    if port is None and not svc:
+        # "any port" asks whether SOME port is allowed: say so, and which ports were found
+        verdicts = [r.verdict for r in results if r.allowed is True and r.verdict is not None]
+        found = sorted({v.resolved_port for v in verdicts if v.resolved_port})
+        what = "some port (any port was asked)"
+        if found:
+            what += ": " + ", ".join(f"{p}/{data['protocol']}" for p in found)
+        elif overall is False:
+            what += f": no {data['protocol']} port is allowed"
+        elif overall is None:
+            what += f": no {data['protocol']} port is known to be allowed"
+    lines = [f"{style(VERDICT_TEXT[overall], VERDICT_COLOUR[overall], 'bold')}  {src.ref} -> {dst.ref} on {what}"]
+    if svc and svc.get("notServing"):
+        lines.append(
+            f"not endpoints of this Service port (no container port named {svc['targetPort']}): "
+            + ", ".join(svc["notServing"])
+        )
+    n_ok = sum(1 for r in results if r.allowed is True)
+    ranged = next((e for e in (dst, src) if e.is_range), None)
+    if ranged is not None:
+        # an ip:CIDR end means every address in it: say how much of it is allowed
+        if overall is True:
+            lines.append(f"every address in {ranged.ref} is allowed")
+        elif n_ok == 0:
+            lines.append(f"no address in {ranged.ref} is allowed" if overall is False else "no address known to be allowed")
+        else:
+            ok_ranges = [r.destination if ranged is dst else r.source for r in results if r.allowed is True]
+            lines.append(
+                f"not every address in {ranged.ref} is allowed: {n_ok} of {len(results)} ranges are ("
+                + ", ".join(x.removeprefix("ip:") for x in ok_ranges[:5])
+                + (", ..." if len(ok_ranges) > 5 else "")
+                + ")"
+            )
+    elif len(results) > 1:
+        lines.append(f"{n_ok} of {len(results)} pod pairs allowed")
+    shown = results if wide else _representatives(results)
+    for r in shown:
+        lines.append("")
+        if len(results) > 1:
+            lines.append(style(f"{r.source} -> {r.destination}" + (f" port {r.port}" if r.port is not None else ""), "bold"))
+        if r.problem is not None:
+            lines.append(f"  {style('DENIED', 'red')}: {r.problem}")
+            continue
+        v = r.verdict
+        assert v is not None
+        if getattr(v, "resolved_port", None) is not None and isinstance(r.port, str):
+            lines.append(f"  port {r.port} is {v.resolved_port}/{data['protocol']} on {r.destination}")
+        shown_notes: set[str] = set()
+        for d in (v.egress, v.ingress):
+            lines.extend(_direction_lines(d, r.source if d.direction == "egress" else r.destination, wide))
+            shown_notes.update(d.notes or ())
+            shown_notes.add(d.reason or "")
+            shown_notes.update(diff.text for near in d.closest or () for diff in near.differences)
+        # the verdict's notes gather the directions' ones: print only those not said above
+        for note in getattr(v, "notes", ()) or ():
+            if not any(note in said for said in shown_notes):
+                lines.append(f"  note: {note}")
+    if data["fix"]:
+        from ..netpol import generate
+
+        lines.append("")
+        lines.append("A minimal NetworkPolicy that would allow it (review before applying):")
+        if data.get("fixCommand"):
+            lines.append(f"# {data['fixCommand']} prints the same")
+        lines.extend(generate.to_yaml(data["fix"]).splitlines())
+    emit(lines, out)
+
+
+def _representatives(results: Sequence[PairResult]) -> list[PairResult]:
+    """One pair per distinct outcome (first denied, first unknown, first allowed), to keep the answer short."""
+    shown: list[PairResult] = []
+    seen: set[Any] = set()
+    for want in (False, None, True):
+        for r in results:
+            key = (r.allowed, r.problem)
+            if r.allowed is want and key not in seen:
+                seen.add(key)
+                shown.append(r)
+                break
+    return shown
+
+
+def _direction_lines(d: DirectionVerdict, who: str, wide: bool) -> list[str]:
+    title = "egress from" if d.direction == "egress" else "ingress to"
+    status = {True: style("allowed", "green"), False: style("DENIED", "red"), None: style("UNKNOWN", "yellow")}[d.allowed]
+    lines = [f"  {title} {who}: {status}"]
+    if d.selecting:
+        lines.append(f"    policies selecting the pod: {', '.join(d.selecting)}")
+    if d.decided_by is not None:
+        verb = "allowed by" if d.allowed else "denied by"
+        lines.append(f"    {verb}: {d.decided_by.describe()}")
+    if d.reason and not (d.allowed and d.decided_by is not None) and not (d.unknown_reason and d.unknown_reason in d.reason):
+        lines.append(f"    {d.reason}")
+    if d.unknown_reason:
+        lines.append(f"    unknown: {d.unknown_reason}")
+    if d.allowed is False and d.closest:
+        lines.append("    closest rules:")
+        for near in d.closest if wide else d.closest[:3]:
+            lines.append(f"      - {near.rule.describe()}")
+            for diff in near.differences:
+                lines.append(f"          {diff.text}")
+    if wide:
+        for step in d.steps or ():
+            lines.append(f"    [{step.tier}] {step.outcome}" + (f": {step.text}" if step.text else ""))
+    for note in d.notes or ():
+        if note not in (d.reason or ""):
+            lines.append(f"    note: {note}")
+    return lines

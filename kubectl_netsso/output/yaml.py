@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any, TextIO
 
-from .paths_rows import CompactView, PathsView, all_rows, workloads_map
+from .results import CompactView, PathsView, all_rows, workloads_map
 from .text import needs_escape
 
 if TYPE_CHECKING:

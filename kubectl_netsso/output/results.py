@@ -1,24 +1,29 @@
-"""What every `paths` renderer reads: the shape of a per-pair run and of the compact rules, and their rows.
+"""What the renderers read: the shape of a `paths` run (per pair, and the compact rules) with its rows, and of a
+`can-reach` answer.
 
-The run is built above this package (the command or its use case); renderers see it through these protocols, so
-output/ imports nothing from the layers that call it. Names are exactly as the table and can-reach write them
-(NS/NAME for a pod, NS/kind/NAME for a workload): a name from any output can be given back as an endpoint.
+The results are built above this package (the command or its use case); renderers see them through these
+protocols and records, so output/ imports nothing from the layers that call it. Names are exactly as the table
+and can-reach write them (NS/NAME for a pod, NS/kind/NAME for a workload): a name from any output can be given back
+as an endpoint.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     from ..cluster.snapshot import Workload
     from ..netpol.compact import CompactResult
+    from ..netpol.endpoints import Endpoint
     from ..netpol.external import ExternalFlow
-    from ..netpol.model import DirectionVerdict, Verdict
+    from ..netpol.model import Direction, DirectionVerdict, Verdict
+    from ..netpol.pairs import PairResult
     from ..netpol.paths import PathsResult
 
 __all__ = [
+    "CanReachView",
     "CompactView",
     "PairBlock",
     "PathsView",
@@ -57,7 +62,7 @@ class PairBlock(Protocol):
     def evidence(self, i: int, j: int) -> Verdict: ...
     def resolved_port(self, j: int, port: int | str | None, protocol: str) -> int | None: ...
     def index_of(self, dest_index: int, dst_idx: Sequence[int]) -> int | None: ...
-    def selecting(self, direction: str, index: int) -> tuple[str, ...]: ...
+    def selecting(self, direction: Direction, index: int) -> tuple[str, ...]: ...
 
 
 class PathsView(Protocol):
@@ -75,8 +80,7 @@ class PathsView(Protocol):
     def warnings(self) -> Sequence[str]: ...
     @property
     def external(self) -> Sequence[tuple[str, Workload, ExternalFlow]]: ...  # (direction, workload, flow)
-    @property
-    def in_scope(self) -> Callable[[Workload, Workload], bool]: ...
+    def in_scope(self, a: Workload, b: Workload) -> bool: ...  # whether a flow a -> b is in the run's scope
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +89,20 @@ class CompactView:
 
     result: CompactResult
     warnings: Sequence[str]
+
+
+@dataclass(frozen=True, slots=True)
+class CanReachView:
+    """`can-reach`: its JSON document, the pod pairs behind it and the two ends as resolved."""
+
+    data: Mapping[str, Any]
+    pairs: Sequence[PairResult]
+    source: Endpoint
+    destination: Endpoint
+    port: int | str | None  # as asked (None: any port)
+
+    def to_dict(self) -> Mapping[str, Any]:
+        return self.data
 
 
 def ref(w: Workload) -> str:
