@@ -13,11 +13,11 @@ import importlib
 import sys
 from typing import Any, Protocol, TextIO
 
-from .json import to_json
+# what the get-token fast path pays for (log.py imports output.text, so this package): text, style and the table
+# function, all stdlib; the format modules are imported when a result is rendered
 from .style import can_encode, style, symbol, use_color
 from .table import table
 from .text import TerminalWriter, emit, escape, line, strip_marks
-from .yaml import to_yaml
 
 __all__ = [
     "FORMATS",
@@ -37,6 +37,20 @@ __all__ = [
     "to_yaml",
     "use_color",
 ]
+
+
+def to_json(data: Any) -> str:
+    """Indented JSON, escaped for a terminal (output/json.py)."""
+    from .json import to_json as dump
+
+    return dump(data)
+
+
+def to_yaml(data: Any, *, literal_blocks: bool = False) -> str:
+    """Block YAML, escaped for a terminal (output/yaml.py)."""
+    from .yaml import to_yaml as dump
+
+    return dump(data, literal_blocks=literal_blocks)
 
 
 # -o NAME -> the module that renders it; a new format is one module with a render_<kind> per result it can show

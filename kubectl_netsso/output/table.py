@@ -6,13 +6,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any, TextIO
 
-from .results import CanReachView, CompactView, PathsView, decider, group
 from .style import VERDICT_COLOUR, VERDICT_TEXT, style
 from .text import TerminalWriter, emit, escape, line, marks_to_sgr, sgr_to_marks
 
 if TYPE_CHECKING:
     from ..netpol.model import DirectionVerdict
     from ..netpol.pairs import PairResult
+    from .results import CanReachView, CompactView, PathsView
 
 __all__ = ["render_can_reach", "render_compact", "render_paths", "table"]
 
@@ -54,6 +54,8 @@ def render_paths(run: PathsView, out: TextIO, fmt: str = "table", **_options: st
 
 
 def _pairs_table(run: PathsView, wide: bool, out: TerminalWriter) -> None:
+    from .results import decider, group
+
     src_groups: dict[str, list[int]] = {}
     for i, s in enumerate(run.sources):
         src_groups.setdefault(group(s), []).append(i)
@@ -149,6 +151,8 @@ def _pairs_table(run: PathsView, wide: bool, out: TerminalWriter) -> None:
 def _external_table(run: PathsView, out: TerminalWriter) -> None:
     """Flows to and from addresses outside the cluster, one line per workload, addresses and verdict (ports
     joined), after the pod-to-pod table."""
+    from .results import group
+
     if not run.external:
         return
     agg: dict[tuple[str, str, str], dict[str, list[bool | None]]] = {}
