@@ -23,8 +23,8 @@ from .kubeconfig import KubeContext, effective_namespace, resolve_context
 from .manifests import _Builder
 from .snapshot import Gap, Snapshot, Workload
 
-if TYPE_CHECKING:  # importing cli.options at run time would pull in click
-    from ..cli.options import KubeOptions
+if TYPE_CHECKING:
+    from .target import KubeOptions
 
 __all__ = [
     "PARTS",
