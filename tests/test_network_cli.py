@@ -191,6 +191,26 @@ def test_offline_default_namespace_is_the_kubeconfig_contexts(tmp_path: Path) ->
     assert_one_line_error(p, 3, "namespace default not found")
 
 
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("can-reach", "web", "svc/web", "--port", "80"),  # live: these read the kubeconfig in another place
+        ("paths", "-n", "shop"),
+        ("policy", "allow", "web", "svc/web", "--port", "80"),
+        ("audit", "-A"),
+    ],
+)
+def test_an_unknown_context_is_a_usage_error_live_too(tmp_path: Path, args: tuple[str, ...]) -> None:
+    kc = tmp_path / "kubeconfig"
+    kc.write_text(
+        "apiVersion: v1\nkind: Config\ncurrent-context: c\n"
+        "contexts: [{name: c, context: {cluster: x, user: u, namespace: frontend}}]\n"
+        "clusters: [{name: x, cluster: {server: 'https://127.0.0.1:1'}}]\nusers: [{name: u, user: {}}]\n"
+    )
+    p = netsso(*args, "--context", "nope", env={"KUBECONFIG": str(kc)})
+    assert_one_line_error(p, 2, 'context "nope" not found', "kubectl config get-contexts")
+
+
 def test_can_reach_from_stdin() -> None:
     text = Path(SHOP, "namespaces.yaml").read_text() + "\n---\n" + Path(SHOP, "shop", "api.yaml").read_text()
     p = netsso("can-reach", "shop/api", "shop/api", "--port", "8080", "--manifests", "-", input=text)

@@ -28,41 +28,10 @@ if TYPE_CHECKING:
 
 
 
-def load_snapshot(
-    kube: KubeOptions, manifests: Sequence[str], parts: set[str] | None = None, with_default_roles: bool = False
-) -> Snapshot:
-    """The snapshot from --manifests (offline) or the live cluster (namespaces per -n/-A)."""
-    parts = parts or {"network", "rbac"}
-    if manifests:
-        from ..cluster.manifests import load_snapshot as load_manifests
-
-        snap = load_manifests(list(manifests))
-        if with_default_roles:
-            from ..rbac.defaults import default_roles_snapshot
-            from ..rbac.objects import merge
-
-            snap = merge(snap, default_roles_snapshot())
-    else:
-        from ..cluster import live
-
-        namespaces: list[str] | None = None
-        if not kube.all_namespaces:
-            namespaces = [current_namespace(kube)]
-        try:
-            snap = live.load_snapshot(kube, namespaces, parts=parts)
-        except NotImplementedError:
-            raise NetssoError("live cluster access is not available in this build", hint="use --manifests PATH") from None
-    for w in snap.warnings:
-        log.warn(w)
-    return snap
-
-
 def current_namespace(kube: KubeOptions) -> str:
-    """-n, else the kubeconfig context's namespace, else "default" (kubectl's rule); an unknown --context is a usage
-    error."""
-    from ..cluster.kubeconfig import offline_namespace
+    from ..usecases.source import current_namespace as rule
 
-    return offline_namespace(kube)
+    return rule(kube)
 
 
 def _usage(message: str, hint: str | None = None) -> NetssoError:
@@ -197,13 +166,16 @@ def allow_cmd(
 
     port = endpoints.parse_port(port_text)
     protocol = protocol.upper()
-    ns = current_namespace(kube)
-    if manifests:
-        snap = load_snapshot(kube, manifests, parts={"network"})
-    else:
-        # read the namespaces of both ends (and the context's), nothing more
-        wanted = {ns} | {endpoints.split_endpoint(t, ns)[0] for t in (source, destination) if not t.lower().startswith("ip:")}
-        snap = _live_snapshot(kube, sorted(wanted))
+    from ..usecases.source import Source, print_warnings
+
+    def wanted(ns: str) -> list[str]:
+        # live: read the namespaces of both ends (and the context's), nothing more
+        ends = (t for t in (source, destination) if not t.lower().startswith("ip:"))
+        return sorted({ns} | {endpoints.split_endpoint(t, ns)[0] for t in ends})
+
+    loaded = Source(kube, tuple(manifests)).load({"network"}, wanted)
+    print_warnings(loaded.warnings(cni=False))
+    snap, ns = loaded.snapshot, loaded.namespace
     src = endpoints.resolve_endpoint(snap, source, ns, role="source")
     dst = endpoints.resolve_endpoint(snap, destination, ns, role="destination")
     if src.is_external and dst.is_external:
@@ -216,15 +188,6 @@ def allow_cmd(
     if not objs:
         raise _usage(f"no policy to print for --side {side} with {src.ref} -> {dst.ref}")
     click.echo(generate.to_yaml(objs), nl=False)
-
-
-def _live_snapshot(kube: KubeOptions, namespaces: list[str]) -> Snapshot:
-    from ..cluster import live
-
-    snap = live.load_snapshot(kube, namespaces, parts={"network"})
-    for w in snap.warnings:
-        log.warn(w)
-    return snap
 
 
 def _labels_text(labels: Mapping[str, str]) -> str:
@@ -311,25 +274,20 @@ def build_context(
 ) -> AccessContext:
     from ..access.footholds import namespaces_in
     from ..access.reach import ReachEngine
+    from ..usecases.source import Source, print_warnings
 
     live = not manifests
-    default_ns = current_namespace(kube)  # first: an unknown --context is a usage error, before any loading
-    snap = load_snapshot(kube, manifests, {"network", "rbac"}, with_default_roles)
+    loaded = Source(kube, tuple(manifests), with_default_roles).load({"network", "rbac"}, cni=live)
+    snap = loaded.snapshot
     engine = ReachEngine(snap)
-    for w in engine.compiled.warnings[len(snap.warnings) :]:
-        log.warn(w)  # what compiling the policies found (e.g. namespaces whose labels verdicts depend on are unknown)
-    if kube.all_namespaces or (not live and not kube.namespace):
-        scope = namespaces_in(snap)
-        if live:
-            # what the identity could not list still belongs in scope; the context's namespace at least
-            known = set(scope) | {g.namespace for g in snap.gaps if g.namespace} | {default_ns}
-            scope = sorted(known)
-    else:
-        scope = [default_ns]
-        if not live and scope[0] not in namespaces_in(snap):
-            # a typo (-n shpo) would otherwise audit an empty namespace and look clean (or report RBAC alone)
-            log.warn(f"namespace {scope[0]} is not in the manifests: only what RBAC grants there is known")
-    source = snap.source or ("manifests: " + ", ".join(manifests) if manifests else "live")
+    # the snapshot's warnings, what compiling the policies found (e.g. namespaces whose labels verdicts depend on are
+    # unknown) and what the source could not see
+    print_warnings(loaded.warnings(engine.compiled.warnings, cni=False))
+    scope = loaded.scope()
+    if not live and loaded.namespace_given and not kube.all_namespaces and scope[0] not in namespaces_in(snap):
+        # a typo (-n shpo) would otherwise audit an empty namespace and look clean (or report RBAC alone)
+        log.warn(f"namespace {scope[0]} is not in the manifests: only what RBAC grants there is known")
+    source = loaded.source_text
     ctx = AccessContext(snapshot=snap, engine=engine, scope=scope, source=source, live=live)
     if snap.roles or snap.bindings:
         from ..rbac.authorize import Authorizer
@@ -343,10 +301,7 @@ def build_context(
         from .identity import _live_client
 
         client = _live_client(kube)
-        try:
-            ctx.cni_warning = client.cni_warning()
-        except NetssoError as err:
-            log.warn(f"cannot tell whether the CNI enforces NetworkPolicy: {err.message}")
+        ctx.cni_warning = loaded.cni_warning
         if identity != "none":
             review = client.self_subject_review()
             ctx.user = str(review.get("username") or "")

@@ -326,20 +326,13 @@ def _whoami_text(
 # ------------------------------------------------------------------------------------------------ offline sources
 
 
-def _offline_snapshot(manifests: Sequence[str], with_default_roles: bool) -> Snapshot:
-    return _offline_snapshots(manifests, with_default_roles)[1]
+def _offline_snapshots(kube: KubeOptions, manifests: Sequence[str], with_default_roles: bool) -> tuple[Snapshot, Snapshot]:
+    """(the manifests alone, the manifests plus the default roles when asked); their warnings go to stderr."""
+    from ..usecases.source import Source, print_warnings
 
-
-def _offline_snapshots(manifests: Sequence[str], with_default_roles: bool) -> tuple[Snapshot, Snapshot]:
-    """(the manifests alone, the manifests plus the default roles when asked)."""
-    from ..cluster.manifests import load_snapshot
-    from ..rbac.defaults import default_roles_snapshot
-    from ..rbac.objects import merge
-
-    snap = load_snapshot(list(manifests))
-    for w in snap.warnings:
-        log.warn(w)
-    return snap, (merge(snap, default_roles_snapshot()) if with_default_roles else snap)
+    loaded = Source(kube, tuple(manifests), with_default_roles).load({"rbac"})
+    print_warnings(loaded.warnings(cni=False))
+    return loaded.manifests_only, loaded.snapshot
 
 
 # Offline identity without a user name: a member of the --as-group groups (a name no User subject can match).
@@ -410,9 +403,9 @@ def report_near_misses(who: OfflineIdentity, model: Any, namespaces: Sequence[st
 
 
 def _namespace(kube: KubeOptions) -> str:
-    from ..cluster.kubeconfig import offline_namespace
+    from ..usecases.source import current_namespace
 
-    return offline_namespace(kube)
+    return current_namespace(kube)
 
 
 def _index_for(snapshot: Snapshot | None) -> ResourceIndex:
@@ -548,7 +541,7 @@ def can_i(
     if no_headers:
         raise NetssoError("--no-headers is only valid with --list", exit_code=EXIT_USAGE)
     namespace = _namespace(kube)
-    snapshot = _offline_snapshot(manifests, with_default_roles) if manifests else None
+    snapshot = _offline_snapshots(kube, manifests, with_default_roles)[1] if manifests else None
     if manifests:
         index = _index_for(snapshot)
     else:
@@ -656,7 +649,7 @@ def _can_i_list(
     pairs: list[tuple[PolicyRule, str]] = []
     data: dict[str, Any] = {"namespace": namespace}
     if manifests:
-        snapshot = _offline_snapshot(manifests, with_default_roles)
+        snapshot = _offline_snapshots(kube, manifests, with_default_roles)[1]
         who = _offline_identity(kube, values, mapping)
         az = Authorizer(snapshot)
         grants, errors = az.rules_for(who.identity, namespace)
@@ -729,7 +722,7 @@ def permissions(
     data: dict[str, Any] = {"namespace": namespace or None}
     decide: Callable[[Request], bool | None]
     if manifests:
-        own, snapshot = _offline_snapshots(manifests, with_default_roles)
+        own, snapshot = _offline_snapshots(kube, manifests, with_default_roles)
         who = _offline_identity(kube, values, mapping)
         az = Authorizer(snapshot)
         index = _index_for(own)

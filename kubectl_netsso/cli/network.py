@@ -6,7 +6,6 @@ facts come from cluster/manifests.py (offline) or cluster/live.py. This module o
 
 from __future__ import annotations
 
-import importlib
 import json
 import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -16,13 +15,15 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from .. import log
+from ..cluster.target import KubeOptions
 from ..errors import EXIT_ERROR, EXIT_NO, EXIT_OK, EXIT_USAGE, NetssoError
 from . import completion
-from .options import KubeOptions, kube_options, kube_options_for, manifests_option, output_option
+from .options import kube_options, kube_options_for, manifests_option, output_option
 
 if TYPE_CHECKING:
     from ..cluster.snapshot import Snapshot, Workload
     from ..netpol.endpoints import Endpoint
+    from ..usecases.source import Loaded
 
 PROTOCOL = click.Choice(["TCP", "UDP", "SCTP"], case_sensitive=False)
 IPBLOCK_PODS = click.Choice(["match", "ignore"])
@@ -38,58 +39,19 @@ COLOUR = {True: "green", False: "red", None: "yellow"}
 # --- loading -----------------------------------------------------------------------------------------------------
 
 
-@dataclass
-class Loaded:
-    snapshot: Snapshot
-    namespace: str  # the default namespace (-n, else the context's, else "default")
-    live: bool
-    cni_warning: str | None = None
-
-
 def _load(kube: KubeOptions, manifests: Sequence[str], namespaces: Callable[[str], list[str] | None]) -> Loaded:
     """Snapshot from --manifests or the live cluster. namespaces(default_ns) -> namespaces to read live (None: all)."""
-    if manifests:
-        from ..cluster.manifests import load_snapshot
+    from ..usecases.source import Source
 
-        return Loaded(load_snapshot(list(manifests)), _offline_namespace(kube), live=False)
-    from ..cluster import kubeconfig
-
-    ctx = kubeconfig.resolve_context(kube.kubeconfig, kube.context)
-    default_ns = kubeconfig.effective_namespace(kube.namespace, ctx)
-    live: Any = importlib.import_module("kubectl_netsso.cluster.live")
-    snap = live.load_snapshot(kube, namespaces(default_ns), parts={"network"})
-    warning: str | None = None
-    try:
-        warning = live.LiveClient(kube).cni_warning()
-    except NetssoError as err:  # the warning is advice: never fail the answer because of it
-        log.debug(f"CNI check skipped: {err.message}")
-    return Loaded(snap, default_ns, live=True, cni_warning=warning)
-
-
-def _offline_namespace(kube: KubeOptions) -> str:
-    """-n, else the kubeconfig context's namespace, else "default" -- as can-i, reach and audit do offline (a
-    kubeconfig that cannot be read does not stop an offline command)."""
-    from ..cluster import kubeconfig
-
-    return kubeconfig.offline_namespace(kube)
+    return Source(kube, tuple(manifests)).load({"network"}, namespaces, cni=True)
 
 
 def _print_warnings(loaded: Loaded, compiled: Any) -> list[str]:
-    """Snapshot/compile warnings and the CNI warning go to stderr (and into JSON under "warnings")."""
-    warnings: list[str] = []
-    if loaded.cni_warning:
-        warnings.append(loaded.cni_warning)
-    for w in list(getattr(compiled, "warnings", ()) or loaded.snapshot.warnings):
-        if w not in warnings:
-            warnings.append(w)
-    for gap in loaded.snapshot.gaps:
-        # What the source could not read: verdicts depending on it are unknown; pods it hides are not listed.
-        where = f" in namespace {gap.namespace}" if gap.namespace else ""
-        text = f"cannot see {gap.resource}{where}: {gap.reason}"
-        if text not in warnings:
-            warnings.append(text)
-    for w in warnings:
-        log.warn(w)
+    """Snapshot/compile warnings, the gaps and the CNI warning go to stderr (and into JSON under "warnings")."""
+    from ..usecases.source import print_warnings
+
+    warnings = loaded.warnings(list(getattr(compiled, "warnings", ()) or ()) or None)
+    print_warnings(warnings)
     return warnings
 
 
