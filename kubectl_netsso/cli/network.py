@@ -16,7 +16,8 @@ import click
 
 from .. import log
 from ..cluster.target import KubeOptions
-from ..errors import EXIT_ERROR, EXIT_NO, EXIT_OK, EXIT_USAGE, NetssoError
+from ..errors import EXIT_OK, EXIT_USAGE, NetssoError
+from ..usecases.can_reach import STATUS
 from . import completion
 from .options import kube_options, kube_options_for, manifests_option, output_option
 
@@ -31,7 +32,6 @@ IPBLOCK_HELP = (
     "Whether ipBlock peers match pod IPs: 'match' (upstream conformance tests) or 'ignore' (CNIs such as Cilium "
     "that apply ipBlock only to traffic from outside the cluster)."
 )
-STATUS = {True: "ALLOWED", False: "DENIED", None: "UNKNOWN"}
 CELL = {True: ".", False: "X", None: "?"}
 COLOUR = {True: "green", False: "red", None: "yellow"}
 
@@ -120,102 +120,20 @@ def can_reach(
     Example:
       kubectl netsso can-reach frontend/deploy/web shop/svc/api --port 80 --manifests example:shop
     """
-    from ..netpol import endpoints
-
-    protocol = protocol.upper()
-    if from_selector and source and destination is None:
-        source, destination = None, source  # `can-reach --from-selector app=x TO`: the one positional is TO
-    if bool(source) == bool(from_selector):
-        raise NetssoError(
-            "give exactly one source: FROM or --from-selector",
-            hint="e.g. can-reach frontend/deploy/web shop/svc/api --port 80",
-            exit_code=EXIT_USAGE,
-        )
-    if bool(destination) == bool(to_selector):
-        if destination is None and source and not from_selector and not to_selector:
-            raise NetssoError(
-                "missing TO", hint="e.g. can-reach frontend/deploy/web shop/svc/api --port 80", exit_code=EXIT_USAGE
-            )
-        raise NetssoError("give exactly one destination: TO or --to-selector", exit_code=EXIT_USAGE)
-    port = endpoints.parse_port(port_text)
-    from_labels = endpoints.parse_labels(from_selector) if from_selector else None
-    to_labels = endpoints.parse_labels(to_selector) if to_selector else None
-
-    def wanted(default_ns: str) -> list[str] | None:
-        names: set[str] = set()
-        for text, sel_ns, labels in ((source, from_namespace, from_labels), (destination, to_namespace, to_labels)):
-            if labels is not None:
-                names.add(sel_ns or default_ns)
-            elif text and not text.lower().startswith("ip:"):
-                names.add(endpoints.split_endpoint(text, default_ns)[0])
-        return sorted(names)
-
-    loaded = _load(kube, manifests, wanted)
-    snap, ns = loaded.snapshot, loaded.namespace
-    src = (
-        endpoints.selector_endpoint(snap, from_labels, from_namespace or ns)
-        if from_labels is not None
-        else endpoints.resolve_endpoint(snap, source or "", ns, role="source")
-    )
-    dst = (
-        endpoints.selector_endpoint(snap, to_labels, to_namespace or ns)
-        if to_labels is not None
-        else endpoints.resolve_endpoint(snap, destination or "", ns, role="destination")
-    )
-    if src.is_external and dst.is_external:
-        raise NetssoError(
-            "both FROM and TO are outside the cluster: no NetworkPolicy applies",
-            hint="one end must be in the cluster",
-            exit_code=EXIT_USAGE,
-        )
-    if port is None and dst.service is None:
-        port_note = "any port"
-    else:
-        port_note = ""
-    compiled = _compile(snap, ipblock_pods)
-    warnings = _print_warnings(loaded, compiled)
-    from ..netpol.pairs import evaluate_endpoints
-
-    answer = evaluate_endpoints(compiled, src, dst, port, protocol)
-    results = list(answer.pairs)
-    overall = answer.allowed
-    fix = _fix(results) if overall is False else []
-    fix_command = None
-    if fix:
-        from ..netpol.pairs import fix_command as command_for
-
-        sides = [str(o["spec"]["policyTypes"][0]).lower() for o in fix]
-        fix_command = command_for(src, dst, port, protocol, sides)
-    data = {
-        "status": STATUS[overall],
-        "allowed": overall,
-        "from": src.ref,
-        "to": dst.ref,
-        "port": port,
-        "protocol": answer.protocol,
-        "service": answer.service,
-        "flows": [r.to_dict() for r in results],
-        "fix": fix,
-        "fixCommand": fix_command,
-        "warnings": warnings,
-        "source": snap.source,
-    }
     from ..output import render
+    from ..usecases import can_reach as usecase
+    from ..usecases.source import Source, print_warnings
 
+    inp = usecase.CanReachInput(
+        source, destination, port_text, protocol, from_selector, from_namespace, to_selector, to_namespace, ipblock_pods
+    )
+    result = usecase.run(inp, Source(kube, manifests))
+    print_warnings(result.warnings)
+    data = result.to_dict()
     if not render(data, output):
-        _print_can_reach(data, results, src, dst, port_note, wide=detail)
-    return {True: EXIT_OK, False: EXIT_NO, None: EXIT_ERROR}[overall]
-
-
-def _fix(results: Sequence[Any]) -> list[dict[str, Any]]:
-    """The minimal allowing policies from the engine's explanation of the first denied pair.
-
-    Empty when no NetworkPolicy can fix it (e.g. an AdminNetworkPolicy Deny: the verdict carries a note instead).
-    """
-    for r in results:
-        if r.allowed is False and r.verdict is not None:
-            return [dict(o) for o in r.verdict.fix]
-    return []
+        port_note = "any port" if result.port is None and result.destination.service is None else ""
+        _print_can_reach(data, list(result.pairs), result.source, result.destination, port_note, wide=detail)
+    return result.exit_code
 
 
 def _print_can_reach(
