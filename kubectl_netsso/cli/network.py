@@ -1,15 +1,12 @@
-"""Network commands: `can-reach` (one flow, explained) and `paths` (every flow in scope). Parse -> engine -> render.
-
-The NetworkPolicy semantics live in kubectl_netsso.netpol (pure); endpoint resolution in netpol/endpoints.py;
-facts come from cluster/manifests.py (offline) or cluster/live.py. This module only wires and renders.
+"""Network commands: `can-reach` (one flow, explained) and `paths` (every flow in scope): parse the options, call the
+use case (usecases/can_reach.py, usecases/paths.py), render its result. The JSON of paths streams from
+output/paths_stream.py; the tables are drawn here.
 """
 
 from __future__ import annotations
 
-import json
 import sys
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -22,9 +19,9 @@ from . import completion
 from .options import kube_options, kube_options_for, manifests_option, output_option
 
 if TYPE_CHECKING:
-    from ..cluster.snapshot import Snapshot, Workload
+    from ..cluster.snapshot import Workload
     from ..netpol.endpoints import Endpoint
-    from ..usecases.source import Loaded
+    from ..usecases.paths import PathsRun
 
 PROTOCOL = click.Choice(["TCP", "UDP", "SCTP"], case_sensitive=False)
 IPBLOCK_PODS = click.Choice(["match", "ignore"])
@@ -34,37 +31,6 @@ IPBLOCK_HELP = (
 )
 CELL = {True: ".", False: "X", None: "?"}
 COLOUR = {True: "green", False: "red", None: "yellow"}
-
-
-# --- loading -----------------------------------------------------------------------------------------------------
-
-
-def _load(kube: KubeOptions, manifests: Sequence[str], namespaces: Callable[[str], list[str] | None]) -> Loaded:
-    """Snapshot from --manifests or the live cluster. namespaces(default_ns) -> namespaces to read live (None: all)."""
-    from ..usecases.source import Source
-
-    return Source(kube, tuple(manifests)).load({"network"}, namespaces, cni=True)
-
-
-def _print_warnings(loaded: Loaded, compiled: Any) -> list[str]:
-    """Snapshot/compile warnings, the gaps and the CNI warning go to stderr (and into JSON under "warnings")."""
-    from ..usecases.source import print_warnings
-
-    warnings = loaded.warnings(list(getattr(compiled, "warnings", ()) or ()) or None)
-    print_warnings(warnings)
-    return warnings
-
-
-def _compile(snapshot: Snapshot, ipblock_pods: str) -> Any:
-    from ..netpol.compile import compile_snapshot
-
-    return compile_snapshot(snapshot, ipblock_pods=ipblock_pods)  # type: ignore[arg-type]
-
-
-def _evaluate(compiled: Any, flow: Any, explain: bool) -> Any:
-    from ..netpol.evaluate import evaluate_flow
-
-    return evaluate_flow(compiled, flow, explain=explain)
 
 
 # --- can-reach ---------------------------------------------------------------------------------------------------
@@ -264,29 +230,6 @@ def _direction_lines(d: Any, who: str, wide: bool) -> list[str]:
 # --- paths -------------------------------------------------------------------------------------------------------
 
 
-@dataclass
-class PortKey:
-    port: int | str | None
-    protocol: str
-
-    @property
-    def text(self) -> str:
-        return f"{'any' if self.port is None else self.port}/{self.protocol}"
-
-
-@dataclass
-class PathsRun:
-    """Everything the renderers need: the pods/workloads in scope and a verdict per (source, destination, port)."""
-
-    sources: list[Workload]
-    destinations: list[Workload]
-    blocks: list[tuple[PortKey, list[int], Any]] = field(default_factory=list)  # (port, destination indexes, result)
-    in_scope: Callable[[Workload, Workload], bool] = lambda a, b: True
-    scope_ns: str | None = None  # -n NS: only flows into or out of NS
-    warnings: list[str] = field(default_factory=list)
-    external: list[Any] = field(default_factory=list)  # (direction, workload, ExternalFlow): addresses outside
-
-
 @click.command("paths")
 @click.option(
     "--from", "from_text", metavar="FROM", help="Only flows from this endpoint (NAME, TYPE/NAME, NS/NAME, NS/TYPE/NAME)."
@@ -344,407 +287,38 @@ def paths(
       kubectl netsso paths -A --port 8080 -o matrix --manifests example:shop
       kubectl netsso paths -A --compact --manifests example:shop
     """
-    from ..netpol import endpoints
+    from ..usecases import paths as usecase
+    from ..usecases.source import Source, print_warnings
 
-    port = endpoints.parse_port(port_text)
-    proto = protocol.upper() if protocol else ("TCP" if port is not None else None)
-    loaded = _load(kube, manifests, lambda _ns: None)  # flows into NS come from everywhere: read all namespaces
-    snap = loaded.snapshot
-    scope_ns = None if kube.all_namespaces else loaded.namespace
-    compiled = _compile(snap, ipblock_pods)
-    warnings = _print_warnings(loaded, compiled)
-    pods = sorted((w for w in snap.workloads if not _is_owner_object(w, snap)), key=lambda w: (w.namespace, w.name, w.kind))
-    sources = pods
-    destinations = pods
-    if from_text:
-        src = endpoints.resolve_endpoint(snap, from_text, loaded.namespace, role="source")
-        if src.is_external:
-            raise NetssoError(
-                "--from must be in the cluster: paths lists pod-to-pod flows",
-                hint="use can-reach for ip: endpoints",
-                exit_code=EXIT_USAGE,
-            )
-        keep = {id(w) for w in src.workloads}
-        sources = [w for w in pods if id(w) in keep]
-    if to_text:
-        dst = endpoints.resolve_endpoint(snap, to_text, loaded.namespace, role="destination")
-        if dst.is_external:
-            raise NetssoError(
-                "--to must be in the cluster: paths lists pod-to-pod flows",
-                hint="use can-reach for ip: endpoints",
-                exit_code=EXIT_USAGE,
-            )
-        keep = {id(w) for w in dst.workloads}
-        if dst.service is not None and port is not None:
-            # as in can-reach, --port with a Service is the Service port: evaluate its targetPort (a name is resolved
-            # on each backing pod); pods without a named targetPort are not endpoints of it
-            tgts, sp = endpoints.targets(dst, port, proto)
-            assert sp is not None
-            target = sp.target_port
-            port = int(target) if isinstance(target, str) and target.isdigit() else target
-            proto = sp.protocol.upper()
-            keep = {id(t.workload) for t in tgts if t.problem is None} or keep
-            log.info(f"{dst.ref} port {sp.port}/{proto}" + (f" ({sp.name})" if sp.name else "") + f" -> targetPort {target}")
-        destinations = [w for w in pods if id(w) in keep]
-    if scope_ns is not None and not any(w.namespace == scope_ns for w in pods) and snap.namespace(scope_ns) is None:
-        raise NetssoError(f"namespace {scope_ns} not found", hint="use -A for all namespaces, or -n NS")
-    if isinstance(port, str) and not any(
-        cp.name == port and cp.protocol.upper() == (proto or "TCP") for w in destinations for cp in w.ports
-    ):
-        # a typo (--port htpp) would otherwise give a silent table of denied (or, unisolated, "allowed") flows
-        text = f"named port {port} ({proto or 'TCP'}) is not a container port of any destination in scope"
-        log.warn(text)
-        warnings.append(text)
-    if compact:
-        if output == "matrix":
-            raise NetssoError("--compact prints rules: use -o table, json or yaml", exit_code=EXIT_USAGE)
-        from .paths_compact import run_compact
+    if compact and output == "matrix":
+        raise NetssoError("--compact prints rules: use -o table, json or yaml", exit_code=EXIT_USAGE)
+    inp = usecase.PathsInput(from_text, to_text, port_text, protocol, ipblock_pods, compact, external and output != "matrix")
+    result = usecase.run(inp, Source(kube, manifests))
+    print_warnings(result.warnings)
+    from ..output import paths_stream
 
-        return run_compact(
-            compiled,
-            pods,
-            sources,
-            destinations,
-            port=port,
-            protocol=proto,
-            scope_ns=scope_ns,
-            external_sources=external and not from_text,
-            external_destinations=external and not to_text,
-            warnings=warnings,
-            output=output,
-        )
-    run = PathsRun(sources=sources, destinations=destinations, warnings=warnings)
-    if scope_ns is not None:
-        # -n NS: "flows into and out of that namespace"; rows only for sources with a flow in scope
-        run.scope_ns = scope_ns
-        run.in_scope = lambda a, b, _ns=scope_ns: a.namespace == _ns or b.namespace == _ns  # type: ignore[misc]
-        into_ns = any(d.namespace == scope_ns for d in destinations)
-        run.sources = [w for w in sources if w.namespace == scope_ns or into_ns]
-    for key, dst_idx in _port_blocks(run.destinations, port, proto):
-        dsts = [run.destinations[i] for i in dst_idx]
-        result = _compute_paths(compiled, run.sources, dsts, key.port, key.protocol)
-        run.blocks.append((key, dst_idx, result))
-    from . import paths_compact
+    if isinstance(result, usecase.CompactPaths):
+        if output in ("json", "yaml"):
+            paths_stream.write_compact(result, output, sys.stdout)
+        else:
+            from .paths_compact import print_compact
 
-    if external and output != "matrix":
-        run.external = paths_compact.external_flows(
-            compiled, sources, run.destinations, run.blocks, scope_ns=scope_ns, egress=not to_text, ingress=not from_text
-        )
-    paths_compact.warn_if_big(run)
+            print_compact(result.result)
+        return EXIT_OK
+    if result.size_warning:
+        log.warn(result.size_warning)
     if output == "json":
-        _stream_json(run, sys.stdout)
+        paths_stream.stream_json(result, sys.stdout)
     elif output == "yaml":
-        _stream_yaml(run, sys.stdout)
+        paths_stream.stream_yaml(result, sys.stdout)
     elif output == "matrix":
-        _print_matrix(run)
+        _print_matrix(result)
     else:
-        _print_paths_table(run, wide=output == "wide")
-        paths_compact.print_external_table(run, _group)
+        from .paths_compact import print_external_table
+
+        _print_paths_table(result, wide=output == "wide")
+        print_external_table(result, _group)
     return EXIT_OK
-
-
-def _is_owner_object(w: Workload, snap: Snapshot) -> bool:
-    """Never drop anything: a live pod and its Deployment object are not both listed by SOURCES (pods only)."""
-    return False
-
-
-def _port_blocks(
-    destinations: Sequence[Workload], port: int | str | None, protocol: str | None
-) -> list[tuple[PortKey, list[int]]]:
-    """(port/protocol, destination indexes) to evaluate: --port -> every destination; else each declared port."""
-    if port is not None:
-        return [(PortKey(port, protocol or "TCP"), list(range(len(destinations))))]
-    by_key: dict[tuple[int, str], list[int]] = {}
-    for i, w in enumerate(destinations):
-        for cp in w.ports:
-            proto = cp.protocol.upper()
-            if protocol and proto != protocol:
-                continue
-            idx = by_key.setdefault((cp.port, proto), [])
-            if not idx or idx[-1] != i:
-                idx.append(i)
-    return [(PortKey(p, pr), idx) for (p, pr), idx in sorted(by_key.items(), key=lambda kv: (kv[0][1], kv[0][0]))]
-
-
-class _Block:
-    """One port/protocol of a paths run over NETPOL's PathsResult (class bitsets), with pair lookups for the renderers."""
-
-    def __init__(self, result: Any, sources: Sequence[Workload], destinations: Sequence[Workload]) -> None:
-        self.result = result
-        self.sources = sources
-        self.destinations = destinations
-        self._sel: dict[tuple[str, int], tuple[str, ...]] = {}
-
-    def allowed(self, i: int, j: int) -> bool | None:
-        return self.result.allowed(0, i, j)
-
-    def directions(self, i: int, j: int) -> tuple[bool | None, bool | None]:
-        return self.result.direction(0, i, j)
-
-    def evidence(self, i: int, j: int) -> Any:
-        return self.result.evidence(0, i, j, explain=False)
-
-    def resolved_port(self, j: int, port: int | str | None, protocol: str) -> int | None:
-        """A named port's number on destination j ("resolved on the destination pod by name and protocol")."""
-        if not isinstance(port, str):
-            return None
-        for cp in self.destinations[j].ports:
-            if cp.name == port and cp.protocol.upper() == protocol:
-                return cp.port
-        return None
-
-    @staticmethod
-    def index_of(dest_index: int, dst_idx: Sequence[int]) -> int | None:
-        """Position of run destination dest_index inside a block's destination list (sorted ascending)."""
-        from bisect import bisect_left
-
-        k = bisect_left(dst_idx, dest_index)
-        return k if k < len(dst_idx) and dst_idx[k] == dest_index else None
-
-    def selecting(self, direction: str, index: int) -> tuple[str, ...]:
-        """Policies selecting source i (egress) or destination j (ingress): per class, from one representative."""
-        res = self.result
-        cls = res.source_class[index] if direction == "egress" else res.dest_class[index]
-        key = (direction, cls)
-        if key not in self._sel:
-            if hasattr(res, "selecting"):
-                self._sel[key] = tuple(res.selecting(direction, cls))
-            elif direction == "egress":
-                self._sel[key] = tuple(self.evidence(index, 0).egress.selecting) if self.destinations else ()
-            else:
-                self._sel[key] = tuple(self.evidence(0, index).ingress.selecting) if self.sources else ()
-        return self._sel[key]
-
-
-def _compute_paths(
-    compiled: Any, sources: Sequence[Workload], destinations: Sequence[Workload], port: Any, protocol: str
-) -> _Block:
-    from ..netpol.paths import compute_paths
-
-    result = compute_paths(
-        compiled, [compiled.peer(w) for w in sources], [compiled.peer(w) for w in destinations], [(port, protocol)]
-    )
-    return _Block(result, sources, destinations)
-
-
-def _iter_rows(run: PathsRun) -> Iterable[tuple[int, int, PortKey, _Block]]:
-    """(source index, destination index in block, port, block) for every pair in scope: by source, destination, port."""
-    for s_i, s in enumerate(run.sources):
-        rows = []
-        for b, (key, dst_idx, block) in enumerate(run.blocks):
-            for j, d_i in enumerate(dst_idx):
-                if run.in_scope(s, run.destinations[d_i]):
-                    rows.append((d_i, b, j, key, block))
-        rows.sort(key=lambda r: (r[0], r[1]))
-        for _d_i, _b, j, key, block in rows:
-            yield s_i, j, key, block
-
-
-_ASCII0 = ord("0")
-
-
-def _spread(bits: int, width: int) -> int:
-    """An int bitset as a big int with one byte per bit (byte k = bit k), built with C-level int/bytes operations."""
-    text = format(bits, "b").zfill(width)[::-1].encode("ascii")  # b"0110..." indexed by class
-    return int.from_bytes(text, "little") - int.from_bytes(bytes([_ASCII0]) * width, "little") if width else 0
-
-
-def _class_codes(res: Any, sc: int, width: int) -> bytes:
-    """Per destination class, a 6-bit code of (allowed, unknown, egress, egress unknown, ingress, ingress unknown).
-
-    Each bitset is spread to one byte per class and the six are added with weights 1..32 (no carries between
-    bytes), so one row of class codes costs a handful of big-int operations instead of a Python loop.
-    """
-    if not width:
-        return b""
-    total = (
-        _spread(res.matrix[0][sc], width)
-        + 2 * _spread(res.unknown[0][sc], width)
-        + 4 * _spread(res.egress[0][sc], width)
-        + 8 * _spread(res.egress_unknown[0][sc], width)
-        + 16 * _spread(res.ingress[0][sc], width)
-        + 32 * _spread(res.ingress_unknown[0][sc], width)
-    )
-    return total.to_bytes(width, "little")
-
-
-def _tri(code: int, value_bit: int, unknown_bit: int) -> str:
-    return "null" if code & unknown_bit else ("true" if code & value_bit else "false")
-
-
-_LOOPBACK_CODE = 1 | 4 | 16  # allowed, egress and ingress allowed: "a pod cannot block traffic to itself"
-
-
-def _row_name(run: PathsRun) -> Callable[[Workload], str]:
-    """How JSON/YAML name a pod or workload: exactly as the table and can-reach do (NS/NAME for a pod, NS/kind/NAME
-    for a workload), so a name from any output can be given back as an endpoint."""
-    return _ref
-
-
-def _workloads_json(run: PathsRun, name: Callable[[Workload], str]) -> dict[str, Any]:
-    """The "workloads" map: kind and the policies selecting each pod/workload per direction (None: not computed)."""
-    out: dict[str, Any] = {}
-    for idx, w in enumerate(run.sources):
-        entry = out.setdefault(name(w), {"kind": w.kind, "egress": None, "ingress": None})
-        if run.blocks:
-            entry["egress"] = list(run.blocks[0][2].selecting("egress", idx))
-    for d_i, w in enumerate(run.destinations):
-        entry = out.setdefault(name(w), {"kind": w.kind, "egress": None, "ingress": None})
-        for _key, dst_idx, block in run.blocks:
-            j = block.index_of(d_i, dst_idx)
-            if j is not None:
-                entry["ingress"] = list(block.selecting("ingress", j))
-                break
-    return out
-
-
-def _stream_json(run: PathsRun, out: Any) -> None:
-    """{"paths": [...], "workloads": {...}, "warnings": [...]}: one path per line, streamed (millions on big clusters).
-
-    Rows are assembled from byte pieces rendered once per source, per destination and per verdict code, reading
-    the engine's per-class bitsets directly; each source's row is joined by C-level iterators and written at once.
-    """
-    from itertools import chain, repeat
-
-    def enc(value: Any) -> bytes:
-        return json.dumps(value, separators=(",", ":")).encode("ascii")
-
-    raw = getattr(out, "buffer", None)
-    if raw is not None:
-        out.flush()
-        write: Callable[[bytes], Any] = raw.write
-    else:  # a text-only stream (tests): decode each row
-
-        def write(data: bytes) -> Any:
-            return out.write(data.decode("ascii"))
-
-    name = _row_name(run)
-    write(b'{"paths": [')
-    first = True
-    all_scope = run.scope_ns is None
-    for key, dst_idx, block in run.blocks:
-        res = block.result
-        dsts = [run.destinations[d_i] for d_i in dst_idx]
-        width = len(res.dest_reps)
-        port_proto = b',"port":' + enc(key.port) + b',"protocol":' + enc(key.protocol) + b',"allowed":'
-        to_piece = [b',"to":' + enc(name(d)) for d in dsts]
-        tails = []
-        for j in range(len(dsts)):
-            rp = block.resolved_port(j, key.port, key.protocol)
-            tails.append(b"}" + (b',"resolvedPort":' + enc(rp) if rp is not None else b"") + b"}")
-        mids = [
-            b"".join(
-                (
-                    port_proto,
-                    _tri(c, 1, 2).encode(),
-                    b',"egress":{"allowed":',
-                    _tri(c, 4, 8).encode(),
-                    b'},"ingress":{"allowed":',
-                    _tri(c, 16, 32).encode(),
-                )
-            )
-            for c in range(64)
-        ]
-        dclass = res.dest_class
-        position = {id(d): j for j, d in enumerate(dsts)}
-        in_ns = [j for j, d in enumerate(dsts) if d.namespace == run.scope_ns] if not all_scope else []
-        for s_i, s in enumerate(run.sources):
-            if all_scope or s.namespace == run.scope_ns:
-                cols: Sequence[int] | None = None  # every destination
-            else:
-                cols = in_ns
-                if not cols:
-                    continue
-            codes = _class_codes(res, res.source_class[s_i], width)
-            by_class = list(map(mids.__getitem__, codes))
-            head = b',\n  {"from":' + enc(name(s))
-            if cols is None:
-                parts = list(chain.from_iterable(zip(repeat(head), to_piece, map(by_class.__getitem__, dclass), tails)))
-                self_j = position.get(id(s)) if s.kind == "Pod" else None
-                if self_j is not None:
-                    parts[4 * self_j + 2] = mids[_LOOPBACK_CODE]
-            else:
-                parts = []
-                for j in cols:
-                    parts += (
-                        head,
-                        to_piece[j],
-                        mids[_LOOPBACK_CODE] if dsts[j] is s and s.kind == "Pod" else by_class[dclass[j]],
-                        tails[j],
-                    )
-            if first and parts:
-                parts[0] = parts[0][1:]  # no comma before the first path
-                first = False
-            write(b"".join(parts))
-    from .paths_compact import external_json
-
-    for piece in external_json(run, name):
-        write((b"\n  " if first else b",\n  ") + piece)
-        first = False
-    write(b"\n" if not first else b"")
-    workloads = _workloads_json(run, name)
-    entries = ",\n  ".join(json.dumps(k) + ": " + json.dumps(v, separators=(",", ":")) for k, v in workloads.items())
-    write(b'],\n"workloads": {' + (("\n  " + entries + "\n").encode("ascii") if entries else b"") + b"}")
-    write(b',\n"warnings": ' + json.dumps(run.warnings).encode("ascii") + b"}\n")
-    if raw is not None:
-        raw.flush()
-    else:
-        out.flush()
-
-
-def _row_dict(
-    name: Callable[[Workload], str], s: Workload, d: Workload, key: PortKey, block: _Block, s_i: int, j: int
-) -> dict[str, Any]:
-    eg, ing = block.directions(s_i, j)
-    item: dict[str, Any] = {
-        "from": name(s),
-        "to": name(d),
-        "port": key.port,
-        "protocol": key.protocol,
-        "allowed": block.allowed(s_i, j),
-        "egress": {"allowed": eg},
-        "ingress": {"allowed": ing},
-    }
-    rp = block.resolved_port(j, key.port, key.protocol)
-    if rp is not None:
-        item["resolvedPort"] = rp
-    return item
-
-
-def _stream_yaml(run: PathsRun, out: Any) -> None:
-    """The same document as JSON, in block YAML (one yaml.safe_dump per path, streamed)."""
-    import yaml
-
-    name = _row_name(run)
-    empty = True
-    for s_i, j, key, block in _iter_rows(run):
-        if empty:
-            out.write("paths:\n")
-            empty = False
-        row = _row_dict(name, run.sources[s_i], block.destinations[j], key, block, s_i, j)
-        out.write(yaml.safe_dump([row], sort_keys=False, default_flow_style=False))
-    from .paths_compact import external_row
-
-    for direction, w, flow in run.external:
-        if empty:
-            out.write("paths:\n")
-            empty = False
-        out.write(yaml.safe_dump([external_row(direction, w, flow, name)], sort_keys=False, default_flow_style=False))
-    if empty:
-        out.write("paths: []\n")
-    rest = {"workloads": _workloads_json(run, name), "warnings": run.warnings}
-    out.write(yaml.safe_dump(rest, sort_keys=False, default_flow_style=False))
-    out.flush()
-
-
-def _first(it: Iterable[Any]) -> Iterable[Any]:
-    for x in it:
-        yield x
-        return
-
-
-def _ref(w: Workload) -> str:
-    return w.ref
 
 
 def _shown(w: Workload) -> str:
