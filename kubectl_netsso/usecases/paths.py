@@ -47,12 +47,9 @@ class PortKey:
 
 def resolved_port(w: Workload, port: int | str | None, protocol: str) -> int | None:
     """A named port's number on a destination ("resolved on the destination pod by name and protocol")."""
-    if not isinstance(port, str):
-        return None
-    for cp in w.ports:
-        if cp.name == port and cp.protocol.upper() == protocol:
-            return int(cp.port)
-    return None
+    from ..netpol.ports import resolve_named
+
+    return resolve_named(port, protocol, w.ports) if isinstance(port, str) else None
 
 
 class PathsBlock:
