@@ -28,16 +28,6 @@ if TYPE_CHECKING:
 
 
 
-def current_namespace(kube: KubeOptions) -> str:
-    from ..usecases.source import current_namespace as rule
-
-    return rule(kube)
-
-
-def _usage(message: str, hint: str | None = None) -> NetssoError:
-    return NetssoError(message, hint=hint, exit_code=EXIT_USAGE)
-
-
 # --- policy ------------------------------------------------------------------------------------------------------
 
 
@@ -78,15 +68,10 @@ def default_deny_cmd(
       kubectl netsso policy default-deny -n payments --allow-dns | kubectl apply -f -
       kubectl netsso policy default-deny -n payments --ingress-only | kubectl apply -f -
     """
-    from ..netpol import generate
+    from ..usecases import policy as usecase
 
-    if ingress_only and egress_only:
-        raise _usage("--ingress-only and --egress-only exclude each other", hint="give neither to deny both directions")
-    if allow_dns and ingress_only:
-        raise _usage("--allow-dns goes with an egress deny, not with --ingress-only", hint="leave out --allow-dns")
-    ns = _policy_namespace(namespace, context, kubeconfig)
-    objs = generate.default_deny(ns, allow_dns=allow_dns, ingress=not egress_only, egress=not ingress_only)
-    click.echo(generate.to_yaml(objs), nl=False)
+    inp = usecase.DefaultDenyInput(ingress_only, egress_only, allow_dns)
+    click.echo(usecase.default_deny(inp, _policy_kube(namespace, context, kubeconfig)).to_yaml(), nl=False)
 
 
 @policy.command("allow-dns")
@@ -109,25 +94,16 @@ def allow_dns_cmd(namespace: str | None, pod_selector: str | None, context: str 
     Example:
       kubectl netsso policy allow-dns -n payments --pod-selector app=payments | kubectl apply -f -
     """
-    from ..netpol import endpoints, generate
+    from ..usecases import policy as usecase
 
-    labels = endpoints.parse_labels(pod_selector) if pod_selector is not None else None
-    ns = _policy_namespace(namespace, context, kubeconfig)
-    click.echo(generate.to_yaml(generate.allow_dns_egress(ns, labels)), nl=False)
+    result = usecase.allow_dns(usecase.AllowDnsInput(pod_selector), _policy_kube(namespace, context, kubeconfig))
+    click.echo(result.to_yaml(), nl=False)
 
 
-def _policy_namespace(namespace: str | None, context: str | None, kubeconfig: str | None) -> str:
-    from ..netpol.generate import PolicyInputError, _check_name
-
-    kube = KubeOptions(
+def _policy_kube(namespace: str | None, context: str | None, kubeconfig: str | None) -> KubeOptions:
+    return KubeOptions(
         kubeconfig=kubeconfig, context=context, namespace=namespace, all_namespaces=False, as_user=None, as_groups=()
     )
-    ns = current_namespace(kube)
-    try:
-        _check_name(ns, "namespace")
-    except PolicyInputError as err:
-        raise _usage(err.message) from None
-    return ns
 
 
 @policy.command("allow")
@@ -162,36 +138,12 @@ def allow_cmd(
     Example:
       kubectl netsso policy allow frontend/deploy/web shop/svc/api --port 80 --side ingress --manifests example:shop
     """
-    from ..netpol import endpoints, generate
-
-    port = endpoints.parse_port(port_text)
-    protocol = protocol.upper()
+    from ..usecases import policy as usecase
     from ..usecases.source import Source, print_warnings
 
-    def wanted(ns: str) -> list[str]:
-        # live: read the namespaces of both ends (and the context's), nothing more
-        ends = (t for t in (source, destination) if not t.lower().startswith("ip:"))
-        return sorted({ns} | {endpoints.split_endpoint(t, ns)[0] for t in ends})
-
-    loaded = Source(kube, tuple(manifests)).load({"network"}, wanted)
-    print_warnings(loaded.warnings(cni=False))
-    snap, ns = loaded.snapshot, loaded.namespace
-    src = endpoints.resolve_endpoint(snap, source, ns, role="source")
-    dst = endpoints.resolve_endpoint(snap, destination, ns, role="destination")
-    if src.is_external and dst.is_external:
-        raise _usage(
-            "both FROM and TO are outside the cluster: no NetworkPolicy applies",
-            hint="one end must be a pod, workload or Service",
-        )
-    sides = ("ingress", "egress") if side == "both" else (side,)
-    objs = generate.allow_endpoints(snap, src, dst, port, protocol, sides)
-    if not objs:
-        raise _usage(f"no policy to print for --side {side} with {src.ref} -> {dst.ref}")
-    click.echo(generate.to_yaml(objs), nl=False)
-
-
-def _labels_text(labels: Mapping[str, str]) -> str:
-    return ",".join(f"{k}={v}" for k, v in sorted(labels.items())) or "(all pods)"
+    result = usecase.run(usecase.AllowInput(source, destination, port_text, protocol, side), Source(kube, manifests))
+    print_warnings(result.warnings)
+    click.echo(result.to_yaml(), nl=False)
 
 
 # --- identity and context ----------------------------------------------------------------------------------------
