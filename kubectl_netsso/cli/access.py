@@ -12,8 +12,8 @@ import click
 from .. import log
 from ..errors import EXIT_NO, EXIT_OK, EXIT_USAGE, NetssoError
 from ..output import emit, render, style, table
+from ..usecases.identity import GROUP_MEMBER
 from . import completion
-from .identity import GROUP_MEMBER
 from .options import SCOPE_NAMESPACE_HELP, KubeOptions, kube_options_for, manifests_option, output_option
 
 if TYPE_CHECKING:
@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from ..access.reach import ReachEngine
     from ..cluster.snapshot import Snapshot
     from ..rbac.rules import Request
-    from .identity import OfflineIdentity
+    from ..usecases.identity import OfflineIdentity
 
 
 # --- shared helpers ----------------------------------------------------------------------------------------------
@@ -250,9 +250,9 @@ def build_context(
     if live and any(g.resource == "namespaces" and g.namespace is None for g in snap.gaps):
         ctx.notes.append("cannot list namespaces: only " + ", ".join(scope) + " in scope (give -n NS for others)")
     if live:
-        from .identity import _live_client
+        from ..usecases.identity import live_client
 
-        client = _live_client(kube)
+        client = live_client(kube)
         ctx.cni_warning = loaded.cni_warning
         if identity != "none":
             review = client.self_subject_review()
@@ -267,7 +267,7 @@ def build_context(
     if who is not None:
         from ..access.footholds import RbacPermissions
         from ..rbac.authorize import Authorizer
-        from .identity import report_near_misses
+        from ..usecases.identity import report_near_misses
 
         if ctx.authorizer is None:
             ctx.authorizer = Authorizer(snap)
@@ -279,22 +279,10 @@ def build_context(
 
 
 def _offline_identity(kube: KubeOptions, kw: dict[str, Any], required: bool) -> OfflineIdentity | None:
-    """--as/--as-group (a group alone = any member of it), else the cached SSO identity mapped like the API server;
-    None when there is none and it is optional."""
-    from .identity import _mapping, _provider_values
-    from .identity import _offline_identity as identity_offline
+    from ..usecases.identity import optional_identity
+    from .identity import identity_input
 
-    mapping = _mapping(kw)
-    values = _provider_values(kw)
-    try:
-        return identity_offline(kube, values, mapping)
-    except NetssoError:
-        if required:
-            raise NetssoError(
-                "no identity for an offline check: pass --as USER and/or --as-group GROUP, or log in first",
-                hint="e.g. kubectl netsso reach -A --manifests example:shop --with-default-roles --as-group oidc:contractors",
-            ) from None
-        return None
+    return optional_identity(kube, identity_input(kw), required)
 
 
 def _reaches(ctx: AccessContext, perms: Any = None) -> list[Reach]:

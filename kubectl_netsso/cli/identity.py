@@ -13,11 +13,20 @@ from .. import log
 from ..cluster.snapshot import PolicyRule, Snapshot
 from ..errors import EXIT_ERROR, EXIT_NO, EXIT_OK, EXIT_USAGE, NetssoError
 from ..output import emit, render, style, symbol, table
-from ..rbac.authorize import Authorizer, Identity, binding_ref, bindings_of, identity, role_ref
+from ..rbac.authorize import Authorizer, binding_ref, bindings_of, role_ref
 from ..rbac.claims import ClaimMapping, MappedIdentity, map_claims
 from ..rbac.matrix import MATRIX_VERBS, build_matrix
 from ..rbac.resources import BUILTIN, COMMON, ResourceIndex, ResourceType
 from ..rbac.rules import NON_RESOURCE_VERBS, RESOURCE_VERBS, Request, rule_allows, rule_from_dict, rule_to_dict
+from ..usecases.identity import (
+    IdentityInput,
+    LocalToken,
+    live_client,
+    load_local_token,
+    offline_identity,
+    report_near_misses,
+)
+from ..usecases.identity import list_text as _list_text
 from . import completion
 from .options import KubeOptions, kube_options, kube_options_for, manifests_option, output_option
 
@@ -86,73 +95,9 @@ def _provider_values(kw: dict[str, Any]) -> dict[str, object]:
 # ------------------------------------------------------------------------------------------------ the local token
 
 
-@dataclass
-class LocalToken:
-    claims: dict[str, Any]
-    expires_at: float | None
-    cache: str  # which cache entry (path or keyring item)
-    issuer: str
-    client_id: str
-
-
-def _settings(kube: KubeOptions, values: dict[str, object]) -> Any:
-    """ProviderSettings from the flags, else from the current kubeconfig user's exec args; None when neither."""
-    from ..auth.settings import ProviderSettings, SettingsError
-
-    try:
-        if values.get("issuer_url"):
-            return ProviderSettings.from_values(values)
-        from ..cluster.kubeconfig import resolve_context
-
-        try:
-            ctx = resolve_context(kube.kubeconfig, kube.context)
-        except NetssoError as exc:
-            if kube.context:  # a --context that names nothing is never silently ignored
-                raise NetssoError(exc.message, hint=exc.hint, exit_code=EXIT_USAGE) from None
-            return None
-        if ctx.exec is None or not ctx.exec.is_netsso:
-            return None
-        settings = ProviderSettings.from_exec_args(ctx.exec.netsso_args, ctx.exec.process_env())
-        overrides = {k: v for k, v in values.items() if v not in (None, [], ())}
-        return settings.replace(**overrides) if overrides else settings
-    except SettingsError as exc:
-        raise NetssoError(f"provider settings: {exc}", hint="check --oidc-issuer-url and --oidc-client-id") from None
-
-
-def load_local_token(kube: KubeOptions, values: dict[str, object], required: bool) -> LocalToken | None:
-    """The cached ID token's claims (never the token). required: raise 'not logged in' when there is none."""
-    settings = _settings(kube, values)
-    if settings is None:
-        if required:
-            raise NetssoError(
-                "no provider configured: the current kubeconfig user does not run kubectl netsso get-token",
-                hint="pass --oidc-issuer-url and --oidc-client-id, or run: kubectl netsso setup",
-            )
-        return None
-    from ..auth.cache import open_cache
-    from ..auth.tokens import TokenError
-
-    cache = open_cache(settings)
-    tokens = cache.load()
-    if tokens is None:
-        if required:
-            raise NetssoError(
-                f"not logged in: run kubectl netsso login (no cached token for {settings.issuer_url})",
-                hint=f"cache entry: {cache.describe()}",
-            )
-        return None
-    try:
-        claims = tokens.claims
-    except TokenError as exc:
-        raise NetssoError(f"the cached ID token cannot be decoded: {exc}", hint="run kubectl netsso login") from None
-    exp = claims.get("exp")
-    return LocalToken(
-        claims=claims,
-        expires_at=float(exp) if isinstance(exp, (int, float)) else None,
-        cache=cache.describe(),
-        issuer=settings.issuer_url,
-        client_id=settings.client_id,
-    )
+def identity_input(kw: dict[str, Any]) -> IdentityInput:
+    """The provider and claim-mapping options of a command (popped from its keyword arguments)."""
+    return IdentityInput(_provider_values(kw), _mapping(kw))
 
 
 # ------------------------------------------------------------------------------------------------ formatting helpers
@@ -166,19 +111,6 @@ def _when(ts: float | None, now: float) -> str:
     stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(ts))
     delta = ts - now
     return f"{stamp} (in {_fmt_duration(delta)})" if delta >= 0 else f"{stamp} ({_fmt_duration(delta)} ago)"
-
-
-def _list_text(values: Sequence[str]) -> str:
-    return "[" + " ".join(values) + "]"
-
-
-def _live_client(kube: KubeOptions) -> Any:
-    from ..cluster.live import LiveClient
-
-    try:
-        return LiveClient(kube)
-    except NotImplementedError:
-        raise NetssoError("live cluster access is not available in this build", hint="use --manifests PATH") from None
 
 
 # ------------------------------------------------------------------------------------------------ whoami
@@ -212,7 +144,7 @@ def whoami(kube: KubeOptions, local: bool, output: str, **kw: Any) -> int:
     cluster_error: str | None = None
     if not local:
         try:
-            cluster = dict(_live_client(kube).self_subject_review())
+            cluster = dict(live_client(kube).self_subject_review())
         except NetssoError as exc:
             if tok is None:
                 raise
@@ -333,73 +265,6 @@ def _offline_snapshots(kube: KubeOptions, manifests: Sequence[str], with_default
     loaded = Source(kube, tuple(manifests), with_default_roles).load({"rbac"})
     print_warnings(loaded.warnings(cni=False))
     return loaded.manifests_only, loaded.snapshot
-
-
-# Offline identity without a user name: a member of the --as-group groups (a name no User subject can match).
-GROUP_MEMBER = "netsso:member-of-groups"
-
-
-@dataclass(frozen=True)
-class OfflineIdentity:
-    """Who an offline check is for, and where that came from (the token too, to explain near misses)."""
-
-    identity: Identity
-    how: str  # "--as" | "--as-group" | "cached token"
-    token: LocalToken | None = None
-    mapping: ClaimMapping | None = None
-
-    @property
-    def user(self) -> str | None:
-        return None if self.identity.user == GROUP_MEMBER else self.identity.user
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"user": self.user, "groups": list(self.identity.groups), "from": self.how}
-
-    @property
-    def text(self) -> str:
-        who = self.user if self.user is not None else "a member of the groups"
-        return f"{who} {_list_text(list(self.identity.groups))}"
-
-
-def _offline_identity(kube: KubeOptions, values: dict[str, object], mapping: ClaimMapping) -> OfflineIdentity:
-    """--as and/or --as-group (a group alone: any member of it), else the cached SSO token mapped like the API
-    server."""
-    if kube.as_user or kube.as_groups:
-        how = "--as" if kube.as_user else "--as-group"
-        return OfflineIdentity(identity(kube.as_user or GROUP_MEMBER, kube.as_groups, impersonated=True), how)
-    tok = load_local_token(kube, values, required=False)
-    if tok is None:
-        raise NetssoError(
-            "no identity for an offline check: not logged in",
-            hint="pass --as USER and/or --as-group GROUP, or run kubectl netsso login first",
-        )
-    mapped = map_claims(tok.claims, mapping, tok.issuer or None)
-    if mapped.username is None:
-        raise NetssoError(f"the cached ID token cannot be mapped to a user: {mapped.error}", hint="see --username-claim")
-    if tok.expires_at is not None and tok.expires_at <= time.time():
-        log.warn("the cached ID token has expired; using its claims anyway for this offline check")
-    if mapped.distributed_groups:
-        log.warn("the token's groups are a distributed claim (overage): checked without groups")
-    return OfflineIdentity(identity(mapped.username, mapped.groups), "cached token", tok, mapping)
-
-
-def report_near_misses(who: OfflineIdentity, model: Any, namespaces: Sequence[str] | None) -> list[dict[str, Any]]:
-    """Warn about bindings that name the cached token's user or groups with another prefix (the hint names the flag
-    to pass); returns them for JSON. Nothing for --as/--as-group, where the user named the identity."""
-    if who.token is None or who.mapping is None:
-        return []
-    from ..rbac.nearmiss import near_misses
-
-    found = near_misses(model, who.token.claims, who.mapping, who.token.issuer or None, namespaces)
-    shown = 3
-    for miss in found[:shown]:
-        log.warn(miss.message)
-    if len(found) > shown:
-        log.warn(f"... and {len(found) - shown} more binding subject(s) like these")
-    for flag in dict.fromkeys(m.flag for m in found):
-        log.info(f"hint: pass {flag} if the API server maps your token that way (kubectl netsso whoami shows how the "
-                 "cluster sees you)")  # fmt: skip
-    return [m.to_dict() for m in found]
 
 
 def _namespace(kube: KubeOptions) -> str:
@@ -552,7 +417,7 @@ def can_i(
     req = parsed.request
     data: dict[str, Any] = {"request": _request_dict(req), "evaluated": req.describe()}
     if snapshot is not None:
-        who = _offline_identity(kube, values, mapping)
+        who = offline_identity(kube, IdentityInput(values, mapping))
         az = Authorizer(snapshot)
         for w in az.model.warnings:
             log.warn(w)
@@ -565,7 +430,7 @@ def can_i(
         allowed: bool = decision.allowed
         reason = decision.reason
     else:
-        result = _live_client(kube).access_review(_request_dict(req))
+        result = live_client(kube).access_review(_request_dict(req))
         allowed = bool(result.allowed)
         reason = result.reason or ("allowed (the API server gave no reason)" if allowed else
                                    "no authorizer allowed it (the API server gave no reason)")
@@ -595,7 +460,7 @@ def can_i(
 def _live_index(kube: KubeOptions) -> ResourceIndex:
     """Resource names from live discovery (plural, singular, kind, short names), the built-in table as fallback."""
     try:
-        resources = _live_client(kube).api_resources()
+        resources = live_client(kube).api_resources()
     except NetssoError as exc:
         log.debug(f"discovery failed ({exc.message}); using the built-in resource table")
         return ResourceIndex(BUILTIN)
@@ -650,7 +515,7 @@ def _can_i_list(
     data: dict[str, Any] = {"namespace": namespace}
     if manifests:
         snapshot = _offline_snapshots(kube, manifests, with_default_roles)[1]
-        who = _offline_identity(kube, values, mapping)
+        who = offline_identity(kube, IdentityInput(values, mapping))
         az = Authorizer(snapshot)
         grants, errors = az.rules_for(who.identity, namespace)
         for e in errors:
@@ -663,7 +528,7 @@ def _can_i_list(
         data["errors"] = errors
         data["source"] = snapshot.source or "manifests"
     else:
-        review = _live_client(kube).rules_review(namespace)
+        review = live_client(kube).rules_review(namespace)
         incomplete, evaluation_error = bool(review.incomplete), review.evaluation_error
         pairs = [(rule_from_dict(r), "") for r in (*review.resource_rules, *review.non_resource_rules)]
         data["rules"] = [rule_to_dict(p[0]) for p in pairs]
@@ -723,7 +588,7 @@ def permissions(
     decide: Callable[[Request], bool | None]
     if manifests:
         own, snapshot = _offline_snapshots(kube, manifests, with_default_roles)
-        who = _offline_identity(kube, values, mapping)
+        who = offline_identity(kube, IdentityInput(values, mapping))
         az = Authorizer(snapshot)
         index = _index_for(own)
 
@@ -745,7 +610,7 @@ def permissions(
         if who.token is not None:
             data["nearMisses"] = report_near_misses(who, az.model, [namespace] if namespace else None)
     else:
-        client = _live_client(kube)
+        client = live_client(kube)
         ns_review = client.rules_review(namespace or "default") if namespace else client.rules_review("")
         cluster_review = client.rules_review("") if namespace else ns_review
         incomplete = bool(ns_review.incomplete or cluster_review.incomplete)
