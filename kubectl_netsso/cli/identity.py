@@ -11,10 +11,10 @@ import click
 
 from .. import log
 from ..cluster.snapshot import PolicyRule, Snapshot
-from ..errors import EXIT_ERROR, EXIT_NO, EXIT_OK, EXIT_USAGE, NetssoError
+from ..errors import EXIT_NO, EXIT_OK, EXIT_USAGE, NetssoError
 from ..output import emit, render, style, symbol, table
 from ..rbac.authorize import Authorizer, binding_ref, bindings_of, role_ref
-from ..rbac.claims import ClaimMapping, MappedIdentity, map_claims
+from ..rbac.claims import ClaimMapping, MappedIdentity
 from ..rbac.matrix import MATRIX_VERBS, build_matrix
 from ..rbac.resources import BUILTIN, COMMON, ResourceIndex, ResourceType
 from ..rbac.rules import NON_RESOURCE_VERBS, RESOURCE_VERBS, Request, rule_allows, rule_from_dict, rule_to_dict
@@ -22,7 +22,6 @@ from ..usecases.identity import (
     IdentityInput,
     LocalToken,
     live_client,
-    load_local_token,
     offline_identity,
     report_near_misses,
 )
@@ -134,55 +133,13 @@ def whoami(kube: KubeOptions, local: bool, output: str, **kw: Any) -> int:
       kubectl netsso whoami
       kubectl netsso whoami --local -o json
     """
-    from ..rbac.diagnose import diagnose
+    from ..usecases import whoami as usecase
 
-    mapping = _mapping(kw)
-    values = _provider_values(kw)
-    now = time.time()
-    tok = load_local_token(kube, values, required=local)
-    cluster: dict[str, Any] | None = None
-    cluster_error: str | None = None
-    if not local:
-        try:
-            cluster = dict(live_client(kube).self_subject_review())
-        except NetssoError as exc:
-            if tok is None:
-                raise
-            cluster_error = exc.message + (f" ({exc.hint})" if exc.hint else "")
-    mapped: MappedIdentity | None = map_claims(tok.claims, mapping, tok.issuer or None) if tok else None
-    findings = diagnose(tok.claims if tok else None, cluster, now, mapping)
-    data: dict[str, Any] = {
-        "local": _local_dict(tok, mapped, now) if tok else None,
-        "cluster": cluster,
-        "findings": [f.to_dict() for f in findings],
-    }
-    if cluster_error:
-        data["clusterError"] = cluster_error
-    # whether the two views were compared (findings that need both, like groups-prefix, are possible only then)
-    data["compared"] = tok is not None and cluster is not None
-    if not render(data, output):
-        emit(_whoami_text(tok, mapped, cluster, findings, cluster_error, now, local))
-    return EXIT_ERROR if cluster_error else EXIT_OK
-
-
-def _local_dict(tok: LocalToken, mapped: MappedIdentity | None, now: float) -> dict[str, Any]:
-    c = tok.claims
-    groups = c.get("groups")
-    out: dict[str, Any] = {
-        "issuer": c.get("iss", tok.issuer),
-        "subject": c.get("sub"),
-        "email": c.get("email"),
-        "name": c.get("name") or c.get("preferred_username"),
-        "groups": groups if isinstance(groups, list) else ([groups] if isinstance(groups, str) else None),
-        "audience": c.get("aud"),
-        "issuedAt": c.get("iat"),
-        "expiresAt": c.get("exp"),
-        "expired": bool(tok.expires_at is not None and tok.expires_at <= now),
-        "cacheEntry": tok.cache,
-    }
-    if mapped is not None:
-        out["mappedIdentity"] = {"username": mapped.username, "groups": list(mapped.groups), "error": mapped.error}
-    return out
+    result = usecase.run(usecase.WhoamiInput(identity_input(kw), local), kube)
+    if not render(result.to_dict(), output):
+        emit(_whoami_text(result.token, result.mapped, result.cluster, result.findings, result.cluster_error, result.now,
+                          local))  # fmt: skip
+    return result.exit_code
 
 
 def _whoami_text(
