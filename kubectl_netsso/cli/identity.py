@@ -1,33 +1,28 @@
-"""whoami, can-i and permissions (perms): parse -> call the rbac engine or the API server -> render."""
+"""whoami, can-i and permissions (perms): parse the options -> call the use case (usecases/whoami.py, can_i.py,
+permissions.py) -> render."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from .. import log
-from ..cluster.snapshot import PolicyRule, Snapshot
-from ..errors import EXIT_NO, EXIT_OK, EXIT_USAGE, NetssoError
+from ..cluster.snapshot import PolicyRule
+from ..errors import EXIT_OK, EXIT_USAGE, NetssoError
 from ..output import emit, render, style, symbol, table
-from ..rbac.authorize import Authorizer, binding_ref, bindings_of, role_ref
+from ..rbac.authorize import binding_ref, role_ref
 from ..rbac.claims import ClaimMapping, MappedIdentity
-from ..rbac.matrix import MATRIX_VERBS, build_matrix
-from ..rbac.resources import BUILTIN, COMMON, ResourceIndex, ResourceType
-from ..rbac.rules import NON_RESOURCE_VERBS, RESOURCE_VERBS, Request, rule_allows, rule_from_dict, rule_to_dict
-from ..usecases.identity import (
-    IdentityInput,
-    LocalToken,
-    live_client,
-    offline_identity,
-    report_near_misses,
-)
+from ..rbac.matrix import MATRIX_VERBS
+from ..rbac.rules import rule_to_dict
+from ..usecases.identity import IdentityInput, LocalToken
 from ..usecases.identity import list_text as _list_text
 from . import completion
 from .options import KubeOptions, kube_options, kube_options_for, manifests_option, output_option
+
+if TYPE_CHECKING:
+    from ..usecases.can_i import CanIListResult
 
 # ------------------------------------------------------------------------------------------------ shared options
 
@@ -212,96 +207,7 @@ def _whoami_text(
     return [text for i, part in enumerate(parts) for text in ([""] if i else []) + part]
 
 
-# ------------------------------------------------------------------------------------------------ offline sources
-
-
-def _offline_snapshots(kube: KubeOptions, manifests: Sequence[str], with_default_roles: bool) -> tuple[Snapshot, Snapshot]:
-    """(the manifests alone, the manifests plus the default roles when asked); their warnings go to stderr."""
-    from ..usecases.source import Source, print_warnings
-
-    loaded = Source(kube, tuple(manifests), with_default_roles).load({"rbac"})
-    print_warnings(loaded.warnings(cni=False))
-    return loaded.manifests_only, loaded.snapshot
-
-
-def _namespace(kube: KubeOptions) -> str:
-    from ..usecases.source import current_namespace
-
-    return current_namespace(kube)
-
-
-def _index_for(snapshot: Snapshot | None) -> ResourceIndex:
-    index = ResourceIndex(BUILTIN, offline=True)
-    if snapshot is not None:
-        pairs = []
-        for role in snapshot.roles:
-            for rule in role.rules:
-                for g in rule.api_groups:
-                    for r in rule.resources:
-                        pairs.append((g, r))
-        index = index.with_extra(pairs)
-    return index
-
-
 # ------------------------------------------------------------------------------------------------ can-i
-
-
-@dataclass(frozen=True)
-class _Parsed:
-    request: Request
-    resource: ResourceType | None
-    warnings: tuple[str, ...]
-
-
-def parse_can_i(
-    args: Sequence[str], subresource: str | None, namespace: str, all_namespaces: bool, index: ResourceIndex, ns_given: bool
-) -> _Parsed:
-    """kubectl auth can-i argument rules (cani.go Complete/Validate)."""
-    if len(args) < 2:
-        raise NetssoError("you must specify two arguments: verb resource or verb resource/resourceName", exit_code=EXIT_USAGE)
-    if len(args) > 2:
-        raise NetssoError("too many arguments: VERB TYPE[.GROUP][/NAME] | NONRESOURCEURL", exit_code=EXIT_USAGE)
-    verb, target = args[0], args[1]
-    if not verb or any(ch.isspace() or ch == "/" for ch in verb):
-        raise NetssoError(f"invalid verb {verb!r}", exit_code=EXIT_USAGE)
-    warnings: list[str] = []
-    if target.startswith("/"):
-        # cani.go: "NonResourceURL ... --subresource can not be used with NonResourceURL"
-        if subresource:
-            raise NetssoError("--subresource can not be used with NonResourceURL", exit_code=EXIT_USAGE)
-        if verb not in NON_RESOURCE_VERBS:
-            warnings.append(f"verb '{verb}' is not a known verb for non-resource URLs")
-        return _Parsed(Request(verb=verb, path=target), None, tuple(warnings))
-    if verb not in RESOURCE_VERBS:
-        warnings.append(f"verb '{verb}' is not a known verb")
-    # "TYPE/NAME splits at the first /": pods/log is a pod NAMED log; subresources need --subresource.
-    type_part, _, name = target.partition("/")
-    if target.count("/") > 1:
-        raise NetssoError(f"invalid resource {target!r}: use TYPE[.GROUP][/NAME] and --subresource SUB", exit_code=EXIT_USAGE)
-    rt = index.resolve(type_part, warnings)
-    ns = "" if all_namespaces else namespace
-    if rt.resource == "namespaces" and name and not all_namespaces:
-        # "requests on a namespace object carry namespace = its name" (RequestInfoFactory)
-        ns = name
-    elif rt.resource != "*" and not rt.namespaced and rt.kind:
-        if ns_given:
-            warnings.append(f"resource '{rt.resource}' is not namespace scoped: checked cluster-wide")
-        ns = ""
-    req = Request(verb=verb, resource=rt.resource, api_group=rt.group, subresource=subresource or "", name=name, namespace=ns)
-    return _Parsed(req, rt, tuple(warnings))
-
-
-def _request_dict(req: Request) -> dict[str, Any]:
-    if not req.is_resource_request:
-        return {"nonResourceAttributes": {"path": req.path, "verb": req.verb}}
-    attrs: dict[str, Any] = {"verb": req.verb, "group": req.api_group, "resource": req.resource}
-    if req.subresource:
-        attrs["subresource"] = req.subresource
-    if req.name:
-        attrs["name"] = req.name
-    if req.namespace:
-        attrs["namespace"] = req.namespace
-    return {"resourceAttributes": attrs}
 
 
 @click.command("can-i", context_settings={"ignore_unknown_options": False})
@@ -343,90 +249,37 @@ def can_i(
       kubectl netsso can-i get /healthz
       kubectl netsso can-i --list -n shop
     """
-    mapping = _mapping(kw)
-    values = _provider_values(kw)
-    if kube.as_groups and not kube.as_user and not manifests:
-        # kubectl: "requesting uid, groups or user-extra for  without impersonating a user"; offline a group alone
-        # is any member of it, as in reach, audit and report
-        raise NetssoError("--as-group needs --as USER on a live cluster (the API server impersonates no group without "
-                          "a user)", hint="offline (--manifests) a group alone means any member of it",
-                          exit_code=EXIT_USAGE)  # fmt: skip
-    if output == "wide" and not manifests:
-        # wide adds the granting rule and the identity's bindings, which only the offline evaluator knows
-        raise NetssoError("-o wide is for offline checks (--manifests): the API server does not say which binding or "
-                          "rule decided", exit_code=EXIT_USAGE)  # fmt: skip
+    from ..usecases import can_i as usecase
+    from ..usecases.source import Source
+
+    identity = identity_input(kw)
+    source = Source(kube, manifests, with_default_roles)
+    usecase.check_options(kube, bool(manifests), output == "wide")
     if list_:
         # cani.go Validate: "--list" rejects arguments, -q, -A and --subresource
         if args or quiet or kube.all_namespaces or subresource:
             raise NetssoError("--list does not take arguments, -q, -A or --subresource", exit_code=EXIT_USAGE)
-        return _can_i_list(kube, manifests, with_default_roles, values, mapping, output, no_headers)
+        return _can_i_list(usecase.run_list(identity, source), output, no_headers, bool(manifests))
     if no_headers:
         raise NetssoError("--no-headers is only valid with --list", exit_code=EXIT_USAGE)
-    namespace = _namespace(kube)
-    snapshot = _offline_snapshots(kube, manifests, with_default_roles)[1] if manifests else None
-    if manifests:
-        index = _index_for(snapshot)
-    else:
-        index = _live_index(kube)
-    parsed = parse_can_i(args, subresource, namespace, kube.all_namespaces, index, bool(kube.namespace))
-    for w in parsed.warnings:
-        log.warn(w)
-    req = parsed.request
-    data: dict[str, Any] = {"request": _request_dict(req), "evaluated": req.describe()}
-    if snapshot is not None:
-        who = offline_identity(kube, IdentityInput(values, mapping))
-        az = Authorizer(snapshot)
-        for w in az.model.warnings:
-            log.warn(w)
-        decision = az.decide(who.identity, req)
-        data.update(decision.to_dict())
-        data["identity"] = who.to_dict()
-        data["source"] = snapshot.source or "manifests"
-        if who.token is not None:
-            data["nearMisses"] = report_near_misses(who, az.model, [req.namespace] if req.namespace else [])
-        allowed: bool = decision.allowed
-        reason = decision.reason
-    else:
-        result = live_client(kube).access_review(_request_dict(req))
-        allowed = bool(result.allowed)
-        reason = result.reason or ("allowed (the API server gave no reason)" if allowed else
-                                   "no authorizer allowed it (the API server gave no reason)")
-        if result.evaluation_error:
-            reason += f" (evaluation error: {result.evaluation_error})"
-        data.update({"allowed": allowed, "denied": bool(result.denied), "reason": reason,
-                     "evaluationError": result.evaluation_error or None, "source": "live"})  # fmt: skip
+    result = usecase.run(usecase.CanIInput(args, subresource, identity, wide=output == "wide"), source)
     if quiet:
-        return EXIT_OK if allowed else EXIT_NO
-    if not render(data, output):
-        answer = style("yes", "green") if allowed else style("no", "red")
+        return result.exit_code
+    if not render(result.to_dict(), output):
+        req, who, decision = result.request, result.who, result.decision
+        answer = style("yes", "green") if result.allowed else style("no", "red")
         lines = [answer, f"  request: {req.describe()}"]
-        if snapshot is not None:
+        if who is not None:
             lines.append(f"  as:      {who.text}")
-        lines.append(f"  reason:  {reason}")
-        if output == "wide" and snapshot is not None:
+        lines.append(f"  reason:  {result.reason}")
+        if output == "wide" and decision is not None:
             if decision.grant is not None:
                 lines.append("  rule:    " + ", ".join(f"{k} {_list_text([repr('') if v == '' else v for v in vals])}"
                                                       for k, vals in rule_to_dict(decision.grant.rule.rule).items()))
-            bound = bindings_of(az.model, who.identity, [req.namespace] if req.namespace else [])
-            lines.append("  bound:   " + ("; ".join(f"{binding_ref(b)} -> {role_ref(b)}" for b in bound) or
+            lines.append("  bound:   " + ("; ".join(f"{binding_ref(b)} -> {role_ref(b)}" for b in result.bound) or
                                           "(no binding applies to this identity here)"))  # fmt: skip
         emit(lines)
-    return EXIT_OK if allowed else EXIT_NO
-
-
-def _live_index(kube: KubeOptions) -> ResourceIndex:
-    """Resource names from live discovery (plural, singular, kind, short names), the built-in table as fallback."""
-    try:
-        resources = live_client(kube).api_resources()
-    except NetssoError as exc:
-        log.debug(f"discovery failed ({exc.message}); using the built-in resource table")
-        return ResourceIndex(BUILTIN)
-    types = [
-        ResourceType(r.resource, r.group, r.kind, r.namespaced, tuple(r.short_names), r.kind.lower())
-        for r in resources
-        if "/" not in r.resource
-    ]
-    return ResourceIndex(tuple(types) + BUILTIN)
+    return result.exit_code
 
 
 def _breakdown(rules: Sequence[tuple[PolicyRule, str]]) -> list[list[str]]:
@@ -456,49 +309,12 @@ def _breakdown(rules: Sequence[tuple[PolicyRule, str]]) -> list[list[str]]:
     return rows
 
 
-def _can_i_list(
-    kube: KubeOptions,
-    manifests: Sequence[str],
-    with_default_roles: bool,
-    values: dict[str, object],
-    mapping: ClaimMapping,
-    output: str,
-    no_headers: bool,
-) -> int:
-    namespace = _namespace(kube)
-    incomplete = False
-    evaluation_error = ""
-    pairs: list[tuple[PolicyRule, str]] = []
-    data: dict[str, Any] = {"namespace": namespace}
-    if manifests:
-        snapshot = _offline_snapshots(kube, manifests, with_default_roles)[1]
-        who = offline_identity(kube, IdentityInput(values, mapping))
-        az = Authorizer(snapshot)
-        grants, errors = az.rules_for(who.identity, namespace)
-        for e in errors:
-            log.warn(e)
-        pairs = [(g.rule.rule, g.describe()) for g in grants]
-        data["identity"] = who.to_dict()
-        if who.token is not None:
-            data["nearMisses"] = report_near_misses(who, az.model, [namespace])
-        data["rules"] = [g.to_dict() for g in grants]
-        data["errors"] = errors
-        data["source"] = snapshot.source or "manifests"
-    else:
-        review = live_client(kube).rules_review(namespace)
-        incomplete, evaluation_error = bool(review.incomplete), review.evaluation_error
-        pairs = [(rule_from_dict(r), "") for r in (*review.resource_rules, *review.non_resource_rules)]
-        data["rules"] = [rule_to_dict(p[0]) for p in pairs]
-        data["incomplete"] = incomplete
-        data["evaluationError"] = evaluation_error or None
-        data["source"] = "live"
-    if incomplete:
-        log.warn(f"the list may be incomplete: {evaluation_error or 'the API server says so (incomplete: true)'}")
-    if render(data, output):
+def _can_i_list(result: CanIListResult, output: str, no_headers: bool, offline: bool) -> int:
+    if render(result.to_dict(), output):
         return EXIT_OK
-    rows = _breakdown(pairs)
+    rows = _breakdown(result.rules)
     headers = ["Resources", "Non-Resource URLs", "Resource Names", "Verbs"]
-    if output == "wide" and manifests:
+    if output == "wide" and offline:
         headers.append("Granted by")
     else:
         rows = [r[:4] for r in rows]
@@ -536,65 +352,13 @@ def permissions(
     Example:
       kubectl netsso permissions -n frontend --manifests example:shop --with-default-roles --as carol --as-group oidc:contractors
     """
-    mapping = _mapping(kw)
-    values = _provider_values(kw)
-    namespace = _namespace(kube)
-    if kube.all_namespaces:
-        namespace = ""
-    data: dict[str, Any] = {"namespace": namespace or None}
-    decide: Callable[[Request], bool | None]
-    if manifests:
-        own, snapshot = _offline_snapshots(kube, manifests, with_default_roles)
-        who = offline_identity(kube, IdentityInput(values, mapping))
-        az = Authorizer(snapshot)
-        index = _index_for(own)
+    from ..usecases import permissions as usecase
+    from ..usecases.source import Source
 
-        granted: dict[tuple[str, str, str], list[str]] = {}
-
-        def decide(req: Request) -> bool | None:
-            decision = az.decide(who.identity, req)
-            if decision.allowed:
-                via = (f"{binding_ref(decision.grant.binding)} -> {role_ref(decision.grant.binding)}" if decision.grant
-                       else "group system:masters (superuser)")  # fmt: skip
-                found = granted.setdefault((req.resource, req.api_group, req.subresource), [])
-                if via not in found:
-                    found.append(via)
-            return decision.allowed
-
-        rows = _offline_rows(own, index)
-        data["identity"] = who.to_dict()
-        data["source"] = snapshot.source or "manifests"
-        if who.token is not None:
-            data["nearMisses"] = report_near_misses(who, az.model, [namespace] if namespace else None)
-    else:
-        client = live_client(kube)
-        ns_review = client.rules_review(namespace or "default") if namespace else client.rules_review("")
-        cluster_review = client.rules_review("") if namespace else ns_review
-        incomplete = bool(ns_review.incomplete or cluster_review.incomplete)
-        ns_rules = [rule_from_dict(r) for r in (*ns_review.resource_rules, *ns_review.non_resource_rules)]
-        cl_rules = [rule_from_dict(r) for r in (*cluster_review.resource_rules, *cluster_review.non_resource_rules)]
-
-        def decide(req: Request) -> bool | None:
-            rules = ns_rules if req.namespace else cl_rules
-            if any(rule_allows(r, req) for r in rules):
-                return True
-            return None if incomplete else False
-
-        index = _live_index(kube)
-        rows = _live_rows(index)
-        data["source"] = "live"
-        data["incomplete"] = incomplete
-        if incomplete:
-            log.warn("the API server's rules review is incomplete: cells it could not confirm show '?'")
-    if extra_resources:
-        warnings: list[str] = []
-        rows = [index.resolve_with_subresource(r, warnings) for r in extra_resources]
-        for w in warnings:
-            log.warn(w)
-    matrix, risky = build_matrix(rows, namespace, decide)
-    data["verbs"] = list(MATRIX_VERBS)
-    data["rows"] = [r.to_dict() for r in matrix]
-    data["risky"] = [r.to_dict() for r in risky if r.allowed]
+    inp = usecase.PermissionsInput(extra_resources, identity_input(kw))
+    result = usecase.run(inp, Source(kube, manifests, with_default_roles))
+    data, matrix, risky, granted, namespace = result.data, result.matrix, result.risky, result.granted, result.namespace
+    who = result.who
     if render(data, output):
         return EXIT_OK
     glyph = {True: style(symbol("✔", "yes"), "green"), False: style(symbol("✖", "no"), "red"), None: style("?", "yellow")}
@@ -611,7 +375,7 @@ def permissions(
             for r, row in zip(matrix, body, strict=True):
                 row.append("; ".join(granted.get((r.resource.resource, r.resource.group, r.resource.subresource), [])))
     lines = []
-    if manifests:
+    if who is not None:
         lines.append(f"# {who.text} in {'all namespaces' if not namespace else 'namespace ' + namespace} ({data['source']})")
     lines.extend(table(headers, body).splitlines())
     shown = {(r.check.resource, r.check.group) for r in risky if r.allowed and any(m.resource.resource == r.check.resource
@@ -624,45 +388,4 @@ def permissions(
     return EXIT_OK
 
 
-def _offline_rows(snapshot: Snapshot, index: ResourceIndex) -> list[ResourceType]:
-    """The common resources plus every concrete resource the manifests' rules name, in a stable order."""
-    rows: list[ResourceType] = []
-    seen: set[tuple[str, str]] = set()
-
-    def add(rt: ResourceType) -> None:
-        if (rt.group, rt.resource) not in seen:
-            seen.add((rt.group, rt.resource))
-            rows.append(rt)
-
-    for name in COMMON:
-        add(index.resolve(name))
-    named: set[tuple[str, str]] = set()
-    for role in snapshot.roles:
-        for rule in role.rules:
-            for g in rule.api_groups:
-                for r in rule.resources:
-                    if "*" in g or "*" in r or "/" in r:
-                        continue
-                    named.add((g, r))
-    for g, r in sorted(named):
-        hits = index.lookup(r, g)
-        add(hits[0] if hits else ResourceType(r, g, "", True))
-    return rows
-
-
-def _live_rows(index: ResourceIndex) -> list[ResourceType]:
-    """Discovered resources: the common ones first (in COMMON's order), then the rest by group and name."""
-    found: dict[tuple[str, str], ResourceType] = {}
-    for rt in index.types:
-        if rt.kind and (rt.group, rt.resource) not in found:
-            found[(rt.group, rt.resource)] = rt
-    rows: list[ResourceType] = []
-    for name in COMMON:
-        base, _, group = name.partition(".")
-        if (group, base) in found:
-            rows.append(found.pop((group, base)))
-    rows.extend(found[k] for k in sorted(found))
-    return rows
-
-
-__all__ = ["can_i", "parse_can_i", "permissions", "whoami"]
+__all__ = ["can_i", "permissions", "whoami"]
