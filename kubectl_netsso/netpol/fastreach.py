@@ -19,8 +19,8 @@ import ipaddress
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-from ..netpol.compile import CompiledPolicy, CompiledRule, CompiledSnapshot, PeerMatcher
-from ..netpol.model import PodPeer
+from .compile import CompiledPolicy, CompiledRule, CompiledSnapshot, PeerMatcher
+from .model import PodPeer
 
 PortKey = tuple[int, str]
 
