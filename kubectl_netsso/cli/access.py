@@ -18,6 +18,7 @@ from .identity import identity_input
 from .options import SCOPE_NAMESPACE_HELP, KubeOptions, kube_options_for, manifests_option, output_option
 
 if TYPE_CHECKING:
+    from ..access.expect import ExpectResult
     from ..access.model import Finding
     from ..usecases.context import AccessContext
 
@@ -329,7 +330,7 @@ def audit(
     return result.exit_code
 
 
-def _audit_text(ctx: AccessContext, findings: Sequence[Finding], results: Sequence[Any], fail_on: str,
+def _audit_text(ctx: AccessContext, findings: Sequence[Finding], results: Sequence[ExpectResult], fail_on: str,
                 failing: Sequence[Finding], wide: bool) -> list[str]:  # fmt: skip
     lines = [f"# audit of {scope_text(ctx)} ({ctx.source})"]
     if wide:

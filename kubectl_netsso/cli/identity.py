@@ -22,6 +22,7 @@ from . import completion
 from .options import KubeOptions, kube_options, kube_options_for, manifests_option, output_option
 
 if TYPE_CHECKING:
+    from ..rbac.diagnose import Finding
     from ..usecases.can_i import CanIListResult
 
 # ------------------------------------------------------------------------------------------------ shared options
@@ -141,7 +142,7 @@ def _whoami_text(
     tok: LocalToken | None,
     mapped: MappedIdentity | None,
     cluster: dict[str, Any] | None,
-    findings: Sequence[Any],
+    findings: Sequence[Finding],
     cluster_error: str | None,
     now: float,
     local: bool,

@@ -80,6 +80,11 @@ def _print_error(err: NetssoError) -> None:
     log.info("error: " + err.message)
     if err.hint:
         log.info("hint: " + err.hint)
+    # -vvv: what the error was raised from (``raise ... from exc``), one line per link, redacted like every log line
+    cause = err.__cause__
+    while cause is not None and log.level() >= 3:
+        log.debug(f"caused by: {type(cause).__name__}: {cause}", at=3)
+        cause = cause.__cause__
 
 
 def _tolerate_narrow_consoles() -> None:

@@ -21,6 +21,8 @@ from .options import kube_options, kube_options_for, manifests_option, output_op
 if TYPE_CHECKING:
     from ..cluster.snapshot import Workload
     from ..netpol.endpoints import Endpoint
+    from ..netpol.model import DirectionVerdict
+    from ..netpol.pairs import PairResult
     from ..usecases.paths import PathsRun
 
 PROTOCOL = click.Choice(["TCP", "UDP", "SCTP"], case_sensitive=False)
@@ -103,7 +105,7 @@ def can_reach(
 
 
 def _print_can_reach(
-    data: Mapping[str, Any], results: Sequence[Any], src: Endpoint, dst: Endpoint, port_note: str, wide: bool
+    data: Mapping[str, Any], results: Sequence[PairResult], src: Endpoint, dst: Endpoint, port_note: str, wide: bool
 ) -> None:
     from ..output import emit, style
 
@@ -118,7 +120,9 @@ def _print_can_reach(
         what += f" -> targetPort {svc['targetPort']}{resolved})"
     if port is None and not svc:
         # "any port" asks whether SOME port is allowed: say so, and which ports were found
-        found = sorted({r.verdict.resolved_port for r in results if r.allowed is True and r.verdict.resolved_port})
+        found = sorted(
+            {r.verdict.resolved_port for r in results if r.allowed is True and r.verdict and r.verdict.resolved_port}
+        )
         what = "some port (any port was asked)"
         if found:
             what += ": " + ", ".join(f"{p}/{data['protocol']}" for p in found)
@@ -183,10 +187,10 @@ def _print_can_reach(
     emit(lines)
 
 
-def _representatives(results: Sequence[Any]) -> list[Any]:
+def _representatives(results: Sequence[PairResult]) -> list[PairResult]:
     """One pair per distinct outcome (first denied, first unknown, first allowed), to keep the answer short."""
-    out: list[Any] = []
-    seen: set[Any] = set()
+    out: list[PairResult] = []
+    seen: set[tuple[bool | None, str | None]] = set()
     for want in (False, None, True):
         for r in results:
             key = (r.allowed, r.problem)
@@ -197,7 +201,7 @@ def _representatives(results: Sequence[Any]) -> list[Any]:
     return out
 
 
-def _direction_lines(d: Any, who: str, wide: bool) -> list[str]:
+def _direction_lines(d: DirectionVerdict, who: str, wide: bool) -> list[str]:
     from ..output import style
 
     title = "egress from" if d.direction == "egress" else "ingress to"
@@ -328,7 +332,7 @@ def _shown(w: Workload) -> str:
     return escape(w.ref)
 
 
-def _decider(d: Any) -> str:
+def _decider(d: DirectionVerdict) -> str:
     """Short text for -o wide: the deciding rule, or why there is none."""
     if d.unknown_reason:
         return "unknown: " + d.unknown_reason

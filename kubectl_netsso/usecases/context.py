@@ -11,7 +11,7 @@ from .. import log
 from .identity import GROUP_MEMBER, IdentityInput, live_client, optional_identity, report_near_misses
 
 if TYPE_CHECKING:
-    from ..access.footholds import Permissions
+    from ..access.footholds import Action, Permissions
     from ..access.model import Reach
     from ..access.reach import ReachEngine
     from ..cluster.live import LiveClient, RulesReview
@@ -72,7 +72,7 @@ class LivePermissions:
         d = self.client.access_review({"resourceAttributes": {k: v for k, v in attrs.items() if v}})
         return bool(d.allowed), (d.reason or ("allowed by the API server" if d.allowed else "denied"))
 
-    def names_for(self, action: Any, namespace: str) -> Iterable[str]:
+    def names_for(self, action: Action, namespace: str) -> Iterable[str]:
         from ..rbac.rules import rule_allows, rule_from_dict
 
         if namespace not in self._reviews:

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from ..netpol.compact import CompactResult
     from ..netpol.compile import CompiledSnapshot
     from ..netpol.external import ExternalFlow
-    from ..netpol.model import Direction
+    from ..netpol.model import Direction, Verdict
     from ..netpol.paths import PathsResult
     from .source import Source
 
@@ -67,7 +67,7 @@ class PathsBlock:
     def directions(self, i: int, j: int) -> tuple[bool | None, bool | None]:
         return self.result.direction(0, i, j)
 
-    def evidence(self, i: int, j: int) -> Any:
+    def evidence(self, i: int, j: int) -> Verdict:
         return self.result.evidence(0, i, j, explain=False)
 
     def resolved_port(self, j: int, port: int | str | None, protocol: str) -> int | None:
@@ -280,7 +280,11 @@ def port_blocks(
 
 
 def compute_block(
-    compiled: CompiledSnapshot, sources: Sequence[Workload], destinations: Sequence[Workload], port: Any, protocol: str
+    compiled: CompiledSnapshot,
+    sources: Sequence[Workload],
+    destinations: Sequence[Workload],
+    port: int | str | None,
+    protocol: str,
 ) -> PathsBlock:
     from ..netpol.paths import compute_paths
 
