@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 from ..cluster.snapshot import NAMESPACE_NAME_LABEL, Gap, NetworkPolicy, Snapshot, Workload
 from ..cluster.snapshot import AdminNetworkPolicy as AnpRecord
-from .model import KIND_ANP, KIND_BANP, KIND_NP, Direction, Peer, PodPeer, label_map
+from .model import KIND_ANP, KIND_BANP, KIND_NP, Direction, PodPeer, label_map
 from .ports import PortError, PortMatcher, parse_anp_port, parse_np_port
 from .selectors import EMPTY, LabelSelector, SelectorError, parse_selector
 
@@ -538,7 +538,3 @@ def _anp_peer(index: int, raw: Any, action: str, problems: list[str], where: str
         return PeerMatcher(index, "nodes", problem="node peers are not evaluated (no node data)")
     problems.append(f"{where}: unsupported or empty peer {sorted(raw)} (fail closed)")
     return fail
-
-
-def peer_is_pod(peer: Peer) -> bool:
-    return isinstance(peer, PodPeer)
