@@ -11,8 +11,11 @@ import os
 from pathlib import Path
 
 import pytest
-from netsso_warnings import warning_filters
-from plain_install import plain_install
+from helpers.plain_install import plain_install
+from helpers.warning_filters import warning_filters
+
+# fixtures shared by several folders live in helper modules, registered once here
+pytest_plugins = ["helpers.https_op"]
 
 os.environ["PYTHONWARNINGS"] = ",".join(filter(None, [os.environ.get("PYTHONWARNINGS", ""), warning_filters()]))
 

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 import yaml
+from helpers import REPO
 
-REPO = Path(__file__).resolve().parents[1]
 SHOP = str(REPO / "examples" / "shop")
 
 

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 import yaml
 from click.testing import CliRunner
-from test_auth_support import FakeOP, fake_jwt, follow_opened_urls
+from helpers.fake_op import FakeOP, fake_jwt, follow_opened_urls
 
 from kubectl_netsso import log
 from kubectl_netsso.auth import browser

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from test_auth_support import FakeOP, fake_jwt
+from helpers.fake_op import FakeOP, fake_jwt
 
 from kubectl_netsso.auth import cache as cache_mod
 from kubectl_netsso.auth import discovery

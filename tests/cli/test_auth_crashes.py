@@ -12,9 +12,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from helpers.fake_op import NONINTERACTIVE_EXEC_INFO, FakeOP, PluginRunner, fake_jwt
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_auth_support import NONINTERACTIVE_EXEC_INFO, FakeOP, PluginRunner, fake_jwt
 
 from kubectl_netsso.auth import execcred
 from kubectl_netsso.auth.cache import open_cache

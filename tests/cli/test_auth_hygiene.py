@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 import yaml
-from test_auth_support import FakeOP, PluginRunner
+from helpers.fake_op import FakeOP, PluginRunner
 
 from kubectl_netsso.auth.settings import ProviderSettings
 

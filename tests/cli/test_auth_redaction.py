@@ -9,7 +9,7 @@ from typing import Any
 from urllib.parse import quote, quote_plus
 
 import pytest
-from test_auth_support import NONINTERACTIVE_EXEC_INFO, FakeOP, PluginRunner, fake_jwt
+from helpers.fake_op import NONINTERACTIVE_EXEC_INFO, FakeOP, PluginRunner, fake_jwt
 
 from kubectl_netsso import log
 from kubectl_netsso.auth.cache import open_cache

@@ -12,10 +12,10 @@ from pathlib import Path
 
 import click
 import pytest
+from helpers import REPO as ROOT
 
 from kubectl_netsso.cli.main import LAZY_COMMANDS, cli
 
-ROOT = Path(__file__).resolve().parents[1]
 EXE = shutil.which("kubectl-netsso")
 pytestmark = pytest.mark.skipif(EXE is None, reason="kubectl-netsso is not installed (pip install -e .)")
 

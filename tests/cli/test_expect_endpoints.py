@@ -20,6 +20,7 @@ from typing import Any
 
 import pytest
 import yaml
+from helpers import REPO
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
@@ -30,7 +31,6 @@ from kubectl_netsso.netpol.evaluate import evaluate_flow
 from kubectl_netsso.netpol.model import ExternalPeer, Flow
 from kubectl_netsso.netpol.pairs import address_pieces
 
-REPO = Path(__file__).resolve().parents[1]
 SHOP = str(REPO / "examples" / "shop")
 OFFLINE = ("--manifests", SHOP, "--with-default-roles")
 

@@ -12,8 +12,8 @@ import time
 from pathlib import Path
 
 import pytest
+from helpers import REPO
 
-REPO = Path(__file__).resolve().parent.parent
 SHOP = str(REPO / "examples" / "shop")
 EXE = shutil.which("kubectl-netsso") or str(Path(sys.executable).parent / "kubectl-netsso")
 ISSUER = "https://idp.example.test"

@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 import yaml
+from helpers import REPO
 
-REPO = Path(__file__).resolve().parent.parent
 EXE = shutil.which("kubectl-netsso") or str(Path(sys.executable).parent / "kubectl-netsso")
 RBAC = "rbac.authorization.k8s.io/v1"
 

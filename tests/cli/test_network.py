@@ -16,8 +16,8 @@ from typing import Any
 
 import pytest
 import yaml
+from helpers import REPO
 
-REPO = Path(__file__).resolve().parents[1]
 SHOP = str(REPO / "examples" / "shop")
 
 

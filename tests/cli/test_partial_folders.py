@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from helpers import REPO
 
-REPO = Path(__file__).resolve().parents[1]
 SHOP = REPO / "examples" / "shop"
 PARTIAL = ("--manifests", str(SHOP / "shop"), "--manifests", str(SHOP / "frontend"))
 

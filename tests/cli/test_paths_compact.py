@@ -14,9 +14,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import test_netpol_compact as tc  # the rule expansion that reads only the JSON contract
 import yaml
-from test_network_cli import REPO, SHOP, assert_one_line_error, netsso, write
+from cli.test_network import REPO, SHOP, assert_one_line_error, netsso, write
+from unit.netpol import test_compact as tc  # the rule expansion that reads only the JSON contract
 
 from kubectl_netsso.cluster.manifests import load_snapshot
 from kubectl_netsso.netpol.model import ExternalPeer, PodPeer

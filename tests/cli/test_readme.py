@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from helpers import REPO as ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
 README = ROOT / "README.md"
 EXE = shutil.which("kubectl-netsso")
 COMPLETE = shutil.which("kubectl_complete-netsso")

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from helpers import REPO
 
 EXE = shutil.which("kubectl-netsso")
 COMPLETE = shutil.which("kubectl_complete-netsso")
@@ -59,7 +60,7 @@ def test_completion_of_output_choices() -> None:
 
 def test_output_cut_short_by_a_closed_pipe_is_quiet_and_not_exit_1(tmp_path: Path) -> None:
     # `... | head -c 10`: click turns EPIPE into exit 1, which here would read as "denied / findings"
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+    sys.path.insert(0, str(REPO / "benchmarks"))
     from gencluster import generate
 
     generate(str(tmp_path), namespaces=3, pods=60, policies=6, replicas=1, seed=3)  # ~0.5 MB: more than a pipe holds

@@ -25,7 +25,6 @@ from typing import Any
 import pytest
 import yaml
 
-REPO = Path(__file__).resolve().parents[1]
 EXE = shutil.which("kubectl-netsso") or str(Path(sys.executable).parent / "kubectl-netsso")
 ISSUER = "https://idp.example.test"
 
@@ -467,7 +466,7 @@ def test_table_columns_align_with_colours(env: dict[str, str], folder: str) -> N
 def test_device_login_prints_the_providers_user_code_escaped(tmp_path: Path) -> None:
     """The device flow shows the provider's user_code and verification URI: escaped by the same function as the rest
     (visibly, not as '?'), one line, through log's writer."""
-    from test_auth_support import FakeOP, PluginRunner
+    from helpers.fake_op import FakeOP, PluginRunner
 
     code = "ABCD" + OSC52 + NEWLINE
     with FakeOP() as op:

@@ -18,9 +18,6 @@ from typing import Any
 
 import pytest
 import yaml
-
-sys.path.insert(0, str(Path(__file__).resolve().parent / "e2e"))
-
 from harness.apiserver import FakeAPIServer  # noqa: E402
 from harness.ca import TestPKI as PKI  # noqa: E402
 from harness.ca import make_pki  # noqa: E402

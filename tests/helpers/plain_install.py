@@ -11,7 +11,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+from . import REPO as ROOT
+
 # what a fresh clone does not have (the test environment, caches, build output)
 NOT_IN_A_CLONE = shutil.ignore_patterns(".git", ".venv", "node_modules", "build", "dist", "*.egg-info", "__pycache__",
                                         ".*_cache", ".hypothesis", "artifacts")

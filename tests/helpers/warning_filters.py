@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import pkgutil
-from pathlib import Path
 
-PACKAGE = Path(__file__).resolve().parents[1] / "kubectl_netsso"
+from . import REPO
+
+PACKAGE = REPO / "kubectl_netsso"
 CATEGORIES = ("DeprecationWarning", "PendingDeprecationWarning")
 
 

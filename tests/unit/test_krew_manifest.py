@@ -15,8 +15,8 @@ import zlib
 from pathlib import Path
 
 import yaml
+from helpers import REPO as ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
 MANIFEST = ROOT / "plugin-manifest" / "netsso.yaml"
 SUPPORTED = {("linux", "amd64"), ("linux", "arm64"), ("linux", "arm"), ("darwin", "amd64"), ("darwin", "arm64"),
              ("windows", "amd64"), ("windows", "arm64"), ("windows", "386")}

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import re
 from importlib.metadata import PackageNotFoundError, distribution
-from pathlib import Path
 
+from helpers import REPO as ROOT
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
-ROOT = Path(__file__).resolve().parents[1]
 PINS = ROOT / "tests" / "requirements.txt"
 
 

@@ -6,12 +6,12 @@ import os
 import subprocess
 import sys
 import warnings
-from pathlib import Path
 
 import pytest
-from netsso_warnings import project_modules
+from helpers import REPO
+from helpers.warning_filters import project_modules
 
-PACKAGE = Path(__file__).resolve().parents[1] / "kubectl_netsso"
+PACKAGE = REPO / "kubectl_netsso"
 
 
 def test_a_deprecation_attributed_to_project_code_is_an_error_in_process() -> None:

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 import yaml
+from helpers import REPO
 
 from kubectl_netsso.access.expect import ExpectationChecker, load_expectations
 from kubectl_netsso.access.footholds import RbacPermissions, derive_footholds
@@ -16,7 +15,6 @@ from kubectl_netsso.rbac.authorize import Authorizer
 from kubectl_netsso.rbac.defaults import default_roles_snapshot
 from kubectl_netsso.rbac.objects import merge
 
-REPO = Path(__file__).resolve().parents[1]
 DATA = REPO / "tests" / "data" / "access"
 
 

@@ -6,11 +6,11 @@ import sys
 from pathlib import Path
 
 import pytest
+from helpers import REPO
 
 from kubectl_netsso.access.reach import ReachEngine
 from kubectl_netsso.cluster.manifests import load_snapshot
 
-REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "benchmarks"))
 
 from gencluster import generate  # noqa: E402

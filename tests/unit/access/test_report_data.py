@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from helpers import REPO
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -15,7 +16,6 @@ from kubectl_netsso.access.reach import ReachEngine
 from kubectl_netsso.access.report import DETAIL_LIMIT, _script_json, build_report, render_html
 from kubectl_netsso.cluster.manifests import load_snapshot
 
-REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "benchmarks"))
 
 from gencluster import generate  # noqa: E402

@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 import pytest
-from test_auth_support import fake_jwt
+from helpers.fake_op import fake_jwt
 
 from kubectl_netsso.auth import cache as cache_mod
 from kubectl_netsso.auth.cache import LockTimeout, open_cache

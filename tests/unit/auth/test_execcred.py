@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
-from test_auth_support import fake_jwt
+from helpers.fake_op import fake_jwt
 
 from kubectl_netsso.auth import execcred
 from kubectl_netsso.auth.cache import open_cache

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from test_auth_support import FakeOP, fake_jwt, follow_opened_urls
+from helpers.fake_op import FakeOP, fake_jwt, follow_opened_urls
 
 from kubectl_netsso.auth import browser, credentials, flows
 from kubectl_netsso.auth.cache import open_cache

@@ -13,7 +13,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
-from test_auth_support import FakeOP
+from helpers.fake_op import FakeOP
 
 from kubectl_netsso.auth import browser, discovery, flows
 from kubectl_netsso.auth.settings import ProviderSettings

@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from test_auth_discovery import HTTPS_OP_EXTRA, https_op  # noqa: F401 - fixture
-from test_auth_support import FakeOP, PluginRunner
+from helpers.fake_op import FakeOP, PluginRunner
+from helpers.https_op import HTTPS_OP_EXTRA
 
 from kubectl_netsso.auth import browser, discovery, flows
 from kubectl_netsso.auth.settings import ProviderSettings
@@ -78,7 +78,7 @@ def test_plain_http_issuer_is_refused_before_any_request(tmp_path: Path) -> None
     assert "hint: check --oidc-issuer-url: it must be the provider's https:// issuer" in got.stderr
 
 
-def test_https_issuer_with_plain_http_token_endpoint_is_refused(https_op: tuple[str, Path], tmp_path: Path,  # noqa: F811
+def test_https_issuer_with_plain_http_token_endpoint_is_refused(https_op: tuple[str, Path], tmp_path: Path,
                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     """Issue 9 item 5: the client secret, the code and the refresh token would cross the network in clear text."""
     issuer, cert = https_op

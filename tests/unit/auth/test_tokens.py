@@ -5,9 +5,9 @@ from __future__ import annotations
 import time
 
 import pytest
+from helpers.fake_op import fake_jwt
 from hypothesis import given
 from hypothesis import strategies as st
-from test_auth_support import fake_jwt
 
 from kubectl_netsso import log
 from kubectl_netsso.auth.tokens import TokenError, TokenSet, decode_claims, decode_header, expiry_of

@@ -6,8 +6,8 @@ import time
 from typing import Any
 
 import pytest
+from helpers.fake_op import b64url, rsa_key, sign, unsigned_jwt
 from joserfc.jwk import RSAKey
-from test_auth_support import b64url, rsa_key, sign, unsigned_jwt
 
 from kubectl_netsso.auth.discovery import ProviderMetadata
 from kubectl_netsso.auth.settings import ProviderSettings

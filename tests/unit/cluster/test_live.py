@@ -1,22 +1,18 @@
 """cluster/live.py against the loopback kube API server double (tests/e2e/harness/apiserver.py), anonymous access.
 
 The double serves list endpoints from plain objects with configurable 403s, discovery and the review APIs; with
-allow_anonymous it needs no OpenID Provider, so these tests run everywhere (token auth: test_live_auth.py).
+allow_anonymous it needs no OpenID Provider, so these tests run everywhere (token auth: tests/e2e/test_live_auth.py).
 """
 
 from __future__ import annotations
 
 import socket
-import sys
 import warnings
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
-
-sys.path.insert(0, str(Path(__file__).resolve().parent / "e2e"))
-
 from harness.apiserver import Decision, FakeAPIServer, RulesResult, UserInfo  # noqa: E402
 from harness.ca import TestPKI as PKI  # noqa: E402
 from harness.ca import make_pki  # noqa: E402

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 import yaml
+from helpers import REPO
 
 from kubectl_netsso.cluster.manifests import load_snapshot, snapshot_from_objects
 from kubectl_netsso.cluster.snapshot import NAMESPACE_NAME_LABEL, ContainerPort, ServicePort, Subject, Workload
@@ -650,7 +651,7 @@ def test_recursive_alias_is_an_error_not_a_crash(tmp_path: Path) -> None:
 
 
 def test_examples_folder_loads() -> None:
-    root = Path(__file__).resolve().parent.parent / "examples"
+    root = REPO / "examples"
     if not root.is_dir():
         pytest.skip("no examples/ folder")
     snap = load_snapshot([str(root)])

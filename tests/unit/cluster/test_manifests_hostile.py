@@ -20,12 +20,11 @@ from typing import Any
 
 import pytest
 import yaml
+from helpers import REPO
 
 from kubectl_netsso.cluster import manifests
 from kubectl_netsso.cluster.manifests import load_objects, load_snapshot
 from kubectl_netsso.errors import NetssoError
-
-REPO = Path(__file__).resolve().parents[1]
 
 
 def netsso(*args: str, stdin: bytes | None = None, timeout: float = 60) -> subprocess.CompletedProcess[bytes]:

@@ -8,9 +8,9 @@ from __future__ import annotations
 import ipaddress
 from typing import Any
 
-import test_netpol_properties as props  # the cluster strategies (module import: its tests are not collected twice)
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from unit.netpol import test_properties as props  # the cluster strategies (module import: its tests are not collected twice)
 
 from kubectl_netsso.cluster.snapshot import ContainerPort, Namespace, NetworkPolicy, Snapshot, Workload
 from kubectl_netsso.netpol.compact import (
