@@ -3,26 +3,17 @@
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import subprocess
-import sys
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
 import yaml
 from helpers import REPO
+from helpers.executable import netsso
 
 SHOP = str(REPO / "examples" / "shop")
 DATA = REPO / "tests" / "data" / "access"
 OFFLINE = ("--manifests", SHOP, "--with-default-roles")
-
-
-def netsso(*args: str, home: Path) -> subprocess.CompletedProcess[str]:
-    exe = shutil.which("kubectl-netsso") or str(Path(sys.executable).parent / "kubectl-netsso")
-    env = {**os.environ, "HOME": str(home), "NO_COLOR": "1", "KUBECONFIG": str(home / "no-kubeconfig")}
-    return subprocess.run([exe, *args], capture_output=True, text=True, env=env, timeout=120)
 
 
 def test_reach_table_for_the_over_privileged_group(tmp_path: Path) -> None:

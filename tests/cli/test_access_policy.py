@@ -2,23 +2,14 @@
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import yaml
 from helpers import REPO
+from helpers.executable import netsso
 
 SHOP = str(REPO / "examples" / "shop")
-
-
-def netsso(*args: str, home: Path) -> subprocess.CompletedProcess[str]:
-    exe = shutil.which("kubectl-netsso") or str(Path(sys.executable).parent / "kubectl-netsso")
-    env = {**os.environ, "HOME": str(home), "NO_COLOR": "1", "KUBECONFIG": str(home / "no-kubeconfig")}
-    return subprocess.run([exe, *args], capture_output=True, text=True, env=env, timeout=60)
 
 
 def test_default_deny_with_dns(tmp_path: Path) -> None:

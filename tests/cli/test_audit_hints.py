@@ -10,16 +10,14 @@ printed a deny-all, and `default-deny` for a missing ingress deny denied egress 
 from __future__ import annotations
 
 import json
-import os
 import shlex
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
+from helpers.executable import netsso
 
 HINTED = ("no-network-policy", "no-default-deny-ingress", "no-default-deny-egress", "dns-egress-denied")
 
@@ -62,15 +60,6 @@ DOCS: list[dict[str, Any]] = [
     _np("ing", "deny-egress", {"podSelector": {}, "policyTypes": ["Egress"]}),
     _np("ing", "dns", {"podSelector": {}, "policyTypes": ["Egress"], "egress": [DNS_EGRESS]}),
 ]  # fmt: skip
-
-
-def exe() -> str:
-    return shutil.which("kubectl-netsso") or str(Path(sys.executable).parent / "kubectl-netsso")
-
-
-def netsso(*args: str, home: Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "HOME": str(home), "NO_COLOR": "1", "KUBECONFIG": str(home / "no-kubeconfig")}
-    return subprocess.run([exe(), *args], capture_output=True, text=True, env=env, timeout=120)
 
 
 def findings(folder: Path, home: Path) -> dict[tuple[str, str], dict[str, Any]]:

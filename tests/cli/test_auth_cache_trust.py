@@ -10,16 +10,16 @@ from __future__ import annotations
 import json
 import os
 import resource
-import shutil
 import stat
 import subprocess
 import sys
-import sysconfig
 import time
 from pathlib import Path
 from typing import Any
 
 import pytest
+from helpers.executable import exe as _exe
+from helpers.executable import isolated_env
 from helpers.fake_op import FakeOP, fake_jwt
 
 from kubectl_netsso.auth import cache as cache_mod
@@ -35,16 +35,6 @@ NONINTERACTIVE = json.dumps({"kind": "ExecCredential", "apiVersion": "client.aut
                              "spec": {"interactive": False}})
 
 
-def _exe() -> str:
-    path = os.path.join(sysconfig.get_path("scripts"), "kubectl-netsso")
-    if not os.path.exists(path):
-        found = shutil.which("kubectl-netsso")
-        if not found:
-            pytest.skip("kubectl-netsso is not installed (pip install -e .)")
-        path = found
-    return path
-
-
 def _valid_tokens() -> TokenSet:
     now = int(time.time())
     return TokenSet(fake_jwt({"sub": "alice", "iat": now, "exp": now + 3600}), "rt-0123456789abcdef", ISSUER, "kube")
@@ -57,11 +47,7 @@ class Victim:
         self.home = root / "home"
         self.home.mkdir(parents=True, exist_ok=True)
         self.cache_dir = cache_dir or self.home / ".kube" / "cache" / "netsso"
-        self.env = {k: v for k, v in os.environ.items()
-                    if not k.startswith("NETSSO_") and k not in ("KUBECACHEDIR", "KUBERNETES_EXEC_INFO", "DISPLAY",
-                                                                  "WAYLAND_DISPLAY", "BROWSER")}
-        self.env.update(HOME=str(self.home), KUBECACHEDIR=str(self.home / ".kube" / "cache"),
-                        KUBERNETES_EXEC_INFO=NONINTERACTIVE, NETSSO_TOKEN_CACHE_DIR=str(self.cache_dir))
+        self.env = isolated_env(self.home, KUBERNETES_EXEC_INFO=NONINTERACTIVE, NETSSO_TOKEN_CACHE_DIR=str(self.cache_dir))
 
     @property
     def settings(self) -> ProviderSettings:

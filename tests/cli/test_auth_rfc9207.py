@@ -51,7 +51,7 @@ def test_pasted_redirect_without_iss_is_rejected_when_promised(op: FakeOP, tmp_p
     import subprocess
     from urllib.parse import parse_qs, urlsplit
 
-    from helpers.fake_op import plugin_exe
+    from helpers.executable import exe as plugin_exe
 
     proc = subprocess.Popen([plugin_exe(), "login", "--grant-type=authcode-keyboard", "--skip-open-browser",
                              "--oidc-redirect-url=http://127.0.0.1:9/keyboard"], env=plugin.env,

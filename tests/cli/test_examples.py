@@ -13,6 +13,7 @@ from pathlib import Path
 import click
 import pytest
 from helpers import REPO as ROOT
+from helpers.executable import isolated_env
 
 from kubectl_netsso.cli.main import LAZY_COMMANDS, cli
 
@@ -23,7 +24,7 @@ pytestmark = pytest.mark.skipif(EXE is None, reason="kubectl-netsso is not insta
 def run(*args: str, cwd: Path, site: Path | None = None) -> subprocess.CompletedProcess[str]:
     """The editable install's executable, or with ``site`` the one a plain `pip install .` put there."""
     # a HOME of its own: no kubeconfig, no cached login, nothing of this checkout on the way
-    env = dict(os.environ, NO_COLOR="1", HOME=str(cwd / ".home"), KUBECONFIG=str(cwd / ".home" / "none"))
+    env = isolated_env(cwd / ".home")
     exe = EXE or ""
     if site is not None:
         exe = str(site / "bin" / "kubectl-netsso")

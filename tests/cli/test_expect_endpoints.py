@@ -12,15 +12,13 @@ import io
 import ipaddress
 import json
 import os
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 from helpers import REPO
+from helpers.executable import netsso
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
@@ -33,12 +31,6 @@ from kubectl_netsso.netpol.pairs import address_pieces
 
 SHOP = str(REPO / "examples" / "shop")
 OFFLINE = ("--manifests", SHOP, "--with-default-roles")
-
-
-def netsso(*args: str, home: Path) -> subprocess.CompletedProcess[str]:
-    exe = shutil.which("kubectl-netsso") or str(Path(sys.executable).parent / "kubectl-netsso")
-    env = {**os.environ, "HOME": str(home), "NO_COLOR": "1", "KUBECONFIG": str(home / "no-kubeconfig")}
-    return subprocess.run([exe, *args], capture_output=True, text=True, env=env, timeout=120)
 
 
 def audit_expect(tmp_path: Path, *entries: dict[str, Any]) -> list[dict[str, Any]]:

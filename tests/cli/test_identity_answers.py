@@ -4,24 +4,14 @@ near misses, and the identity commands' flags. Through the installed kubectl-net
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from helpers import REPO
+from helpers.executable import EXE
 
 SHOP = str(REPO / "examples" / "shop")
-EXE = shutil.which("kubectl-netsso") or str(Path(sys.executable).parent / "kubectl-netsso")
-
-
-@pytest.fixture()
-def env(tmp_path: Path) -> dict[str, str]:
-    e = {k: v for k, v in os.environ.items() if not k.startswith("NETSSO_")}
-    e.update(HOME=str(tmp_path), KUBECONFIG=str(tmp_path / "no-kubeconfig"), NO_COLOR="1")
-    return e
 
 
 def run(env: dict[str, str], *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:

@@ -5,26 +5,17 @@ installed kubectl-netsso executable."""
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 from helpers import REPO
+from helpers.executable import EXE
 
-EXE = shutil.which("kubectl-netsso") or str(Path(sys.executable).parent / "kubectl-netsso")
 RBAC = "rbac.authorization.k8s.io/v1"
-
-
-@pytest.fixture()
-def env(tmp_path: Path) -> dict[str, str]:
-    e = {k: v for k, v in os.environ.items() if not k.startswith("NETSSO_")}
-    e.update(HOME=str(tmp_path), KUBECONFIG=str(tmp_path / "no-kubeconfig"), NO_COLOR="1")
-    return e
 
 
 def run(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:

@@ -7,8 +7,6 @@ and one-line errors for bad input (never a traceback).
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -17,19 +15,9 @@ from typing import Any
 import pytest
 import yaml
 from helpers import REPO
+from helpers.executable import netsso
 
 SHOP = str(REPO / "examples" / "shop")
-
-
-def netsso(*args: str, input: str | None = None, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    exe = shutil.which("kubectl-netsso")
-    argv = [exe] if exe else [sys.executable, "-m", "kubectl_netsso"]
-    full_env = dict(os.environ)
-    full_env["NO_COLOR"] = "1"
-    # no kubeconfig: the offline default namespace would otherwise come from the developer's ~/.kube/config
-    full_env["KUBECONFIG"] = str(REPO / "tests" / "no-such-kubeconfig")
-    full_env.update(env or {})
-    return subprocess.run([*argv, *args], capture_output=True, text=True, input=input, env=full_env, timeout=120)
 
 
 def assert_one_line_error(p: subprocess.CompletedProcess[str], code: int, *needles: str) -> None:

@@ -11,24 +11,15 @@
 from __future__ import annotations
 
 import json
-import os
 import shlex
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import yaml
 from helpers import REPO
+from helpers.executable import netsso
 
 SHOP = str(REPO / "examples" / "shop")
-
-
-def netsso(*args: str, home: Path) -> subprocess.CompletedProcess[str]:
-    exe = shutil.which("kubectl-netsso") or str(Path(sys.executable).parent / "kubectl-netsso")
-    env = {**os.environ, "HOME": str(home), "NO_COLOR": "1", "KUBECONFIG": str(home / "no-kubeconfig")}
-    return subprocess.run([exe, *args], capture_output=True, text=True, env=env, timeout=120)
 
 
 @pytest.mark.parametrize(

@@ -9,15 +9,12 @@ no ipBlock policy may be proposed for them. Another node's address stays subject
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
+from helpers.executable import netsso
 
 from kubectl_netsso.access.reach import ReachEngine
 from kubectl_netsso.cluster.manifests import load_snapshot
@@ -59,12 +56,6 @@ def cluster(tmp: Path, *, with_host_ips: bool = True, with_nodes: bool = False) 
     folder.mkdir(exist_ok=True)
     (folder / "all.yaml").write_text(yaml.safe_dump_all(docs, sort_keys=False))
     return str(folder)
-
-
-def netsso(*args: str, home: Path) -> subprocess.CompletedProcess[str]:
-    exe = shutil.which("kubectl-netsso") or str(Path(sys.executable).parent / "kubectl-netsso")
-    env = {**os.environ, "HOME": str(home), "NO_COLOR": "1", "KUBECONFIG": str(home / "no-kubeconfig")}
-    return subprocess.run([exe, *args], capture_output=True, text=True, env=env, timeout=120)
 
 
 @pytest.mark.parametrize(

@@ -9,24 +9,15 @@ every namespace). paths, reach and audit show UNKNOWN cells, unknown counts and 
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import yaml
 from helpers import REPO
+from helpers.executable import netsso
 
 SHOP = REPO / "examples" / "shop"
 PARTIAL = ("--manifests", str(SHOP / "shop"), "--manifests", str(SHOP / "frontend"))
-
-
-def netsso(*args: str, home: Path) -> subprocess.CompletedProcess[str]:
-    exe = shutil.which("kubectl-netsso") or str(Path(sys.executable).parent / "kubectl-netsso")
-    env = {**os.environ, "HOME": str(home), "NO_COLOR": "1", "KUBECONFIG": str(home / "no-kubeconfig")}
-    return subprocess.run([exe, *args], capture_output=True, text=True, env=env, timeout=120)
 
 
 def test_can_reach_on_two_namespaces_of_the_shop_is_unknown_not_denied(tmp_path: Path) -> None:

@@ -15,7 +15,9 @@ from typing import Any
 
 import pytest
 import yaml
-from cli.test_network import REPO, SHOP, assert_one_line_error, netsso, write
+from cli.test_network import SHOP, assert_one_line_error, write
+from helpers import REPO
+from helpers.executable import netsso
 from unit.netpol import test_compact as tc  # the rule expansion that reads only the JSON contract
 
 from kubectl_netsso.cluster.manifests import load_snapshot

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 from helpers import REPO as ROOT
+from helpers.executable import isolated_env
 
 README = ROOT / "README.md"
 EXE = shutil.which("kubectl-netsso")
@@ -98,8 +99,7 @@ def test_the_readme_has_executed_blocks_and_few_unexecuted_ones() -> None:
 def test_readme_block_output_is_real(block: Block, tmp_path: Path) -> None:
     for name in ("examples", "tests"):
         (tmp_path / name).symlink_to(ROOT / name)
-    env = dict(os.environ, NO_COLOR="1", HOME=str(tmp_path / "home"), KUBECONFIG=str(tmp_path / "home" / "none"),
-               PATH=os.pathsep.join([str(Path(EXE or "").parent), os.environ.get("PATH", "")]))
+    env = isolated_env(tmp_path / "home", PATH=os.pathsep.join([str(Path(EXE or "").parent), os.environ.get("PATH", "")]))
     last_code = 0
     for step in block.steps:
         if step.command == "echo $?":

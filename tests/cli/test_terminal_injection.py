@@ -14,9 +14,7 @@ import os
 import pty
 import re
 import shlex
-import shutil
 import subprocess
-import sys
 import time
 import unicodedata
 from pathlib import Path
@@ -24,8 +22,8 @@ from typing import Any
 
 import pytest
 import yaml
+from helpers.executable import EXE
 
-EXE = shutil.which("kubectl-netsso") or str(Path(sys.executable).parent / "kubectl-netsso")
 ISSUER = "https://idp.example.test"
 
 EVIL_NS = "payments-prod\r\x1b[2K"  # returns to the start of the line and erases it
@@ -84,13 +82,6 @@ def folder(tmp_path_factory: pytest.TempPathFactory) -> str:
     path = tmp_path_factory.mktemp("hostile") / "cluster.yaml"
     path.write_text(yaml.safe_dump_all(manifests(), sort_keys=False))
     return str(path)
-
-
-@pytest.fixture()
-def env(tmp_path: Path) -> dict[str, str]:
-    e = {k: v for k, v in os.environ.items() if not k.startswith("NETSSO_")}
-    e.update(HOME=str(tmp_path), KUBECONFIG=str(tmp_path / "no-kubeconfig"), NO_COLOR="1")
-    return e
 
 
 def run(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:

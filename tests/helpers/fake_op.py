@@ -20,6 +20,8 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 from joserfc import jwt
 from joserfc.jwk import RSAKey
 
+from .executable import exe, isolated_env
+
 _KEY_CACHE: dict[str, RSAKey] = {}
 
 
@@ -301,28 +303,11 @@ except urllib.error.HTTPError as err:
 '''
 
 
-def plugin_exe() -> str:
-    import os
-    import shutil
-    import sysconfig
-
-    import pytest
-
-    path = os.path.join(sysconfig.get_path("scripts"), "kubectl-netsso")
-    if not os.path.exists(path):
-        found = shutil.which("kubectl-netsso")
-        if not found:
-            pytest.skip("kubectl-netsso is not installed (pip install -e .)")
-        path = found
-    return path
-
-
 class PluginRunner:
     """Runs the installed ``kubectl-netsso`` with a private HOME against a FakeOP; the "browser" is a tiny script that
     does what a browser does with the URL (GET it, follow the redirect to the loopback listener)."""
 
     def __init__(self, op: FakeOP, root: Any, client_id: str = "netsso") -> None:
-        import os
         import sys
 
         self.op = op
@@ -331,19 +316,15 @@ class PluginRunner:
         self.browse = root / "browse.py"
         self.browse.write_text(_BROWSE)
         self.cache_dir = self.home / ".kube" / "cache" / "netsso"
-        self.env = {k: v for k, v in os.environ.items()
-                    if not k.startswith("NETSSO_") and k not in ("KUBECACHEDIR", "KUBERNETES_EXEC_INFO", "DISPLAY",
-                                                                  "WAYLAND_DISPLAY", "BROWSER", "KUBECONFIG")}
-        self.env.update(HOME=str(self.home), KUBECACHEDIR=str(self.home / ".kube" / "cache"),
-                        KUBECONFIG=str(self.home / ".kube" / "config"),
-                        NETSSO_OIDC_ISSUER_URL=op.issuer, NETSSO_OIDC_CLIENT_ID=client_id,
-                        NETSSO_LISTEN_ADDRESS="127.0.0.1:0", NETSSO_GRANT_TYPE="authcode",
-                        NETSSO_BROWSER_COMMAND=f"{sys.executable} {self.browse}")
+        self.env = isolated_env(self.home, KUBECONFIG=str(self.home / ".kube" / "config"),
+                                NETSSO_OIDC_ISSUER_URL=op.issuer, NETSSO_OIDC_CLIENT_ID=client_id,
+                                NETSSO_LISTEN_ADDRESS="127.0.0.1:0", NETSSO_GRANT_TYPE="authcode",
+                                NETSSO_BROWSER_COMMAND=f"{sys.executable} {self.browse}")
 
     def run(self, *args: str, env: dict[str, str] | None = None, timeout: float = 60) -> Any:
         import subprocess
 
-        return subprocess.run([plugin_exe(), *args], env={**self.env, **(env or {})}, capture_output=True, text=True,
+        return subprocess.run([exe(), *args], env={**self.env, **(env or {})}, capture_output=True, text=True,
                               timeout=timeout, stdin=subprocess.DEVNULL)
 
 

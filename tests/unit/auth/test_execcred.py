@@ -6,11 +6,12 @@ import json
 import os
 import subprocess
 import sys
-import sysconfig
 import time
 from pathlib import Path
 
 import pytest
+from helpers.executable import exe as _script
+from helpers.executable import isolated_env
 from helpers.fake_op import fake_jwt
 
 from kubectl_netsso.auth import execcred
@@ -109,14 +110,6 @@ def test_fast_path_declines_expired_and_malformed_info(warm: tuple[list[str], To
     assert execcred.fast_path(args) is None  # inside the 60 s margin
 
 
-def _script() -> str:
-    scripts = sysconfig.get_path("scripts")
-    path = os.path.join(scripts, "kubectl-netsso")
-    if not os.path.exists(path):
-        pytest.skip("kubectl-netsso is not installed (pip install -e .)")
-    return path
-
-
 def test_warm_get_token_subprocess_imports_nothing_heavy(warm: tuple[list[str], TokenSet, dict[str, str]]) -> None:
     args, tok, env = warm
     probe = (
@@ -126,7 +119,7 @@ def test_warm_get_token_subprocess_imports_nothing_heavy(warm: tuple[list[str], 
         "sys.stderr.write('MODULES:' + json.dumps(sorted(sys.modules)) + '\\n')\n"
         "sys.exit(rc)\n"
     )
-    full_env = {**{k: v for k, v in os.environ.items() if not k.startswith("NETSSO_")}, **env}
+    full_env = isolated_env(Path(env["HOME"]), **env)
     full_env["KUBERNETES_EXEC_INFO"] = json.dumps({"kind": "ExecCredential", "apiVersion": V1, "spec": {"interactive": False}})
     proc = subprocess.run([sys.executable, "-c", probe, "get-token", *args], env=full_env, capture_output=True, text=True,
                           timeout=30, stdin=subprocess.DEVNULL)
@@ -141,7 +134,7 @@ def test_warm_get_token_subprocess_imports_nothing_heavy(warm: tuple[list[str], 
 def test_installed_entry_point_serves_cache_and_malformed_info_is_one_line(
         warm: tuple[list[str], TokenSet, dict[str, str]]) -> None:
     args, tok, env = warm
-    full_env = {**{k: v for k, v in os.environ.items() if not k.startswith("NETSSO_")}, **env}
+    full_env = isolated_env(Path(env["HOME"]), **env)
     ok = subprocess.run([_script(), "get-token", *args], env=full_env, capture_output=True, text=True, timeout=30,
                         stdin=subprocess.DEVNULL)
     assert ok.returncode == 0 and ok.stderr == ""

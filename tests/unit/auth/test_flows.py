@@ -210,15 +210,13 @@ def test_parallel_get_token_refreshes_once(settings: ProviderSettings, op: FakeO
 def test_parallel_get_token_processes_refresh_once(op: FakeOP, tmp_path: Path) -> None:
     """Real processes through the installed entry point: one refresh at the provider, every process gets the token."""
     import subprocess
-    import sysconfig
 
-    script = os.path.join(sysconfig.get_path("scripts"), "kubectl-netsso")
-    if not os.path.exists(script):
-        pytest.skip("kubectl-netsso is not installed")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("NETSSO_")}
-    env.update(HOME=str(tmp_path), KUBECACHEDIR=str(tmp_path / "kc"),
-               KUBERNETES_EXEC_INFO=json.dumps({"apiVersion": "client.authentication.k8s.io/v1", "kind": "ExecCredential",
-                                                "spec": {"interactive": False}}))
+    from helpers.executable import exe, isolated_env
+
+    script = exe()
+    env = isolated_env(tmp_path, KUBECACHEDIR=str(tmp_path / "kc"),
+                       KUBERNETES_EXEC_INFO=json.dumps({"apiVersion": "client.authentication.k8s.io/v1",
+                                                        "kind": "ExecCredential", "spec": {"interactive": False}}))
     args = ["get-token", "--oidc-issuer-url", op.issuer, "--oidc-client-id", "netsso", "--grant-type", "authcode"]
     s = ProviderSettings.from_exec_args(args, env)
     op.refresh_tokens["rt-1"] = "alice"

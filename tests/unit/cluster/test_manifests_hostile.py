@@ -20,7 +20,6 @@ from typing import Any
 
 import pytest
 import yaml
-from helpers import REPO
 
 from kubectl_netsso.cluster import manifests
 from kubectl_netsso.cluster.manifests import load_objects, load_snapshot
@@ -30,7 +29,7 @@ from kubectl_netsso.errors import NetssoError
 def netsso(*args: str, stdin: bytes | None = None, timeout: float = 60) -> subprocess.CompletedProcess[bytes]:
     exe = shutil.which("kubectl-netsso")
     argv = [exe] if exe else [sys.executable, "-m", "kubectl_netsso"]
-    env = dict(os.environ, NO_COLOR="1", KUBECONFIG=str(REPO / "tests" / "no-such-kubeconfig"))
+    env = dict(os.environ)  # the session's isolated environment (tests/conftest.py): no kubeconfig, no colour
 
     def cap_memory() -> None:
         # before the fix an alias bomb ate gigabytes: keep the machine usable if it comes back
