@@ -5,7 +5,7 @@
 - `can-reach` without --port asks for SOME port, and the verdict line says so;
 - can-reach's fix and `policy allow` come from one generator: the same policy, with the same name, and can-reach
   names the command that prints it.
-(Usage errors exiting 2 and one naming of workloads in table and JSON are in test_network_cli.py.)
+(Usage errors exiting 2 and one naming of workloads in table and JSON are in tests/cli/test_network.py.)
 """
 
 from __future__ import annotations
