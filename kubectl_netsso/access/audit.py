@@ -22,6 +22,9 @@ Checks (id: severity):
                                          applying its file fails)
 
 System namespaces (kube-system, kube-public, kube-node-lease) are left out of the default-deny checks.
+
+Long because: it is the registry of every check in the table above, in report order, with the rule-cover
+helpers that rule-shadowed and peer-matches-nothing share.
 """
 
 from __future__ import annotations

@@ -29,6 +29,9 @@ allowed (for an ip:CIDR: no address in it) and fails when one is. For ``namespac
 ``mustNotReach`` fails on any allowed flow from any of them. An unknown verdict (a 403 gap, a namespace whose labels
 are not known) makes the assertion UNKNOWN. A failure is an audit finding (``expectation-failed``) whose details
 explain the deciding flow.
+
+Long because: the file format is specified here in full (schema and semantics above), beside the loader
+that checks each field and the checker that judges each assertion.
 """
 
 from __future__ import annotations

@@ -1,8 +1,9 @@
 """A Snapshot from a live API server: list (paginated, per namespace when cluster-wide is forbidden), then decode.
 
 LiveClient is the one HTTP client (the only class importing ``kubernetes``, lazily); the review and discovery
-requests it also answers are in reviews.py. Over 500 lines with a reason: connecting, listing with its gaps and the
-live-only mapping (pod owners, the CNI check) are the one job of reading a live cluster, sharing one error handling.
+requests it also answers are in reviews.py.
+Long because: connecting, listing with its gaps and the live-only mapping (pod owners, the CNI check) are the one job
+of reading a live cluster, sharing one error handling.
 
 Requests go through the ``kubernetes`` client's ApiClient (TLS, client certificates, tokens, exec plugins from the
 kubeconfig) but responses are read as plain JSON: the same object shapes the manifests loader checks, and no

@@ -15,6 +15,9 @@ A rule reads: every pod matching FROM may open a connection to every pod (or add
 pair's allowed ports are the union of the rules that cover it; pairs no rule covers are denied. Pairs whose verdict
 depends on data the source could not read get separate rules with allowed=None (unknown), never merged into the
 allowed ones. A pod to itself is always allowed and not listed.
+
+Long because: port cuts, rule cover (_cover) and rule merging (_merge_rules) are the steps above of one
+algorithm over private per-class tables (_Describer); split, those tables would become an interface.
 """
 
 from __future__ import annotations

@@ -1,5 +1,8 @@
 """Compile a Snapshot once: NetworkPolicies, AdminNetworkPolicies and the BaselineAdminNetworkPolicy become subject
 matchers, ordered rules, peer matchers and port matchers; gaps and namespace labels are indexed for evaluation.
+
+Long because: NetworkPolicy and AdminNetworkPolicy compile into the same CompiledRule and PeerMatcher;
+both compilers beside those types keep the shared peer and port semantics in one file.
 """
 
 from __future__ import annotations

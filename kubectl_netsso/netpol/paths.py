@@ -5,6 +5,9 @@ labels, same container ports (named ports), same hostNetwork flag, and -- only w
 the same set of ipBlock/network entries their IPs fall in. Per (port, protocol) the engine computes, for each
 source class, a bitset over destination classes (Python ints) from per-policy-peer selector bitsets, so the cost is
 about classes x rules bit operations instead of pods^2 x policies evaluations.
+
+Long because: the class partition (_Universe) and the per-port bitset fill (_Rows) for every policy tier are
+one algorithm over one private representation; split, that representation would become an interface.
 """
 
 from __future__ import annotations

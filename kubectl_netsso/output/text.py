@@ -45,7 +45,7 @@ __all__ = [
     "strip_marks",
 ]
 
-# Cc, Cf, Cs, Zl, Zp as of Unicode 15.1 (tests/test_output_text.py checks this against unicodedata for every code
+# Cc, Cf, Cs, Zl, Zp as of Unicode 15.1 (tests/unit/output/test_text.py checks this against unicodedata for every code
 # point); the few Cf ranges that Unicode 15 extended are listed in full, so an older Python escapes them too.
 _UNSAFE_ABOVE_C0 = (
     "\x7f-\x9f\xad\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u180e\u200b-\u200f\u2028-\u202e"

@@ -9,6 +9,9 @@ Public API (pure, no I/O):
 
 Semantics: kubernetes/kubernetes plugin/pkg/auth/authorizer/rbac/rbac.go, pkg/registry/rbac/validation/rule.go,
 pkg/controller/clusterroleaggregation/clusterroleaggregation_controller.go.
+
+Long because: the queries of the public API share the compiled RbacModel and its resolution helpers
+(_applicable_bindings, _resolve, _grants); one module keeps them answering from the same bindings.
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ The archive holds the launcher `kubectl-netsso` (executable), its first-run inst
 and a wheel of the package, so the first run installs the plugin itself without building anything (no build backend
 to fetch) and, given a local wheelhouse, fully offline. The wheel is written here rather than by setuptools so that
 the archive, and with it the manifest's sha256, is byte-for-byte reproducible from the tree; its files follow
-pyproject's package-data globs, and tests/test_krew_manifest.py checks it file for file against a plain `pip install .`.
+pyproject's package-data globs, and tests/unit/test_krew_manifest.py checks it file for file against a plain `pip install .`.
 Nothing is compressed (stored zip entries, stored gzip blocks): compressed bytes depend on the Python version (gzip's
 header OS byte is 3 up to 3.12 and 255 from 3.13) and on the zlib build (zlib-ng and other forks deflate differently),
 and the manifest's sha256 must come out the same wherever the test runs. The archive is about 0.9 MB.

@@ -5,17 +5,13 @@ never allowed rules, and the rules still say exactly what the per-pair rows say.
 from __future__ import annotations
 
 import json
-import sys
-from pathlib import Path
 from typing import Any
 
 import pytest
 from test_network_live import shop_live, shop_live_objects  # noqa: F401  (the live shop fixture)
+from unit.netpol import test_compact as tc  # (the expansion that reads only the JSON contract)
 
 from kubectl_netsso.netpol.model import PodPeer
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-import test_netpol_compact as tc  # noqa: E402  (the expansion that reads only the JSON contract)
 
 pytestmark = pytest.mark.e2e
 
