@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import shlex
 import sys
@@ -20,7 +21,7 @@ from ..auth.tokens import TokenSet
 from ..errors import EXIT_USAGE, NetssoError
 from ..output import emit, render, style
 from .options import output_option
-from .provider_options import build_settings, provider_options
+from .provider_options import build_settings, kubeconfig_source_options, provider_options, resolve_settings
 
 EXEC_API = "client.authentication.k8s.io/v1"
 
@@ -53,15 +54,20 @@ def _identity(tokens: TokenSet) -> dict[str, Any]:
 
 @click.command("login")
 @provider_options
+@kubeconfig_source_options
 @output_option("table", "json", "yaml", aliases={"text": "table"}, help="Output format of the identity summary.")
-def login(provider_values: dict[str, Any], output: str) -> None:
+def login(provider_values: dict[str, Any], kubeconfig: str | None, kube_context: str | None, output: str) -> None:
     """Log in to the OpenID Provider and cache the tokens; print who you are.
 
+    Settings: flags, then NETSSO_* variables, then the exec entry of the current (or --context) context's kubeconfig
+    user when it runs kubectl netsso or kubelogin get-token; -v says where each came from.
+
     \b
+    kubectl netsso login            # the current context's provider
     kubectl netsso login --oidc-issuer-url https://sso.example.com --oidc-client-id kubernetes \\
         --oidc-extra-scope groups --oidc-extra-scope offline_access
     """
-    settings = build_settings(provider_values)
+    settings = _required(resolve_settings(provider_values, kubeconfig, kube_context))
     tokens = credentials.login(settings)
     ident = _identity(tokens)
     if render(ident, output):
@@ -285,6 +291,7 @@ def _kubeconfig_path(explicit: str | None) -> str:
 
 @click.command("setup")
 @provider_options
+@functools.partial(kubeconfig_source_options, kubeconfig=False)
 @click.option("--user", "user_name", default="netsso", show_default=True, help="kubeconfig user name to create.")
 @click.option("--username-claim", default=None, help="Claim for the Kubernetes user name (default: email if verified, else sub).")
 @click.option("--username-prefix", default="oidc:", show_default=True, help="Prefix of user names ('-' for none).")
@@ -298,10 +305,10 @@ def _kubeconfig_path(explicit: str | None) -> str:
               help="Also write the user into the kubeconfig (through a symlink; the file is rewritten: comments are "
                    "not preserved).")
 @click.option("--kubeconfig", default=None, metavar="PATH", type=click.Path(),
-              help="kubeconfig to write (default: $KUBECONFIG, ~/.kube/config).")
-def setup(provider_values: dict[str, Any], user_name: str, username_claim: str | None, username_prefix: str,
-          groups_claim: str | None, groups_prefix: str, bind_group: str | None, role: str | None, role_kind: str,
-          namespace: str | None, write_kubeconfig: bool, kubeconfig: str | None) -> None:
+              help="kubeconfig to read the provider settings from and to write (default: $KUBECONFIG, ~/.kube/config).")
+def setup(provider_values: dict[str, Any], kube_context: str | None, user_name: str, username_claim: str | None,
+          username_prefix: str, groups_claim: str | None, groups_prefix: str, bind_group: str | None, role: str | None,
+          role_kind: str, namespace: str | None, write_kubeconfig: bool, kubeconfig: str | None) -> None:
     """Check the provider, log in, and print what to configure: the kubeconfig user, the kube-apiserver flags, the
     AuthenticationConfiguration, and (with --bind-group/--role) an RBAC binding for an SSO group.
 
@@ -314,7 +321,7 @@ def setup(provider_values: dict[str, Any], user_name: str, username_claim: str |
 
     if bool(bind_group) != bool(role):
         raise NetssoError("--bind-group and --role go together", exit_code=EXIT_USAGE)
-    settings = build_settings(provider_values)
+    settings = _required(resolve_settings(provider_values, kubeconfig, kube_context))
     provider = discover(settings, use_cache=False)
     keys = provider.jwks(refresh=True).get("keys", [])
     log.info(f"issuer OK: {provider.issuer} (discovery and JWKS with {len(keys)} key(s), algorithms "
@@ -353,12 +360,18 @@ def setup(provider_values: dict[str, Any], user_name: str, username_claim: str |
 
 @click.command("logout")
 @provider_options
+@kubeconfig_source_options
 @click.option("--all", "all_entries", is_flag=True, help="Remove every cached token (all providers) from file and keyring.")
 @click.option("--no-revoke", is_flag=True, help="Only delete locally; do not revoke the refresh token at the provider.")
-def logout(provider_values: dict[str, Any], all_entries: bool, no_revoke: bool) -> None:
+def logout(provider_values: dict[str, Any], kubeconfig: str | None, kube_context: str | None, all_entries: bool,
+           no_revoke: bool) -> None:
     """Remove cached tokens (file and keyring) and revoke the refresh token at the provider (RFC 7009).
 
+    Without flags: the provider of the current (or --context) context's kubeconfig user. Every cached login for that
+    issuer and client goes, whatever scopes or CA it was made with.
+
     \b
+      kubectl netsso logout                # the current context's provider
       kubectl netsso logout --oidc-issuer-url https://sso.example.com --oidc-client-id kubernetes
       kubectl netsso logout --all          # every cached provider
     """
@@ -381,9 +394,18 @@ def logout(provider_values: dict[str, Any], all_entries: bool, no_revoke: bool) 
         emit(f"Logged out: removed {count} cache entr{'y' if count == 1 else 'ies'} from {directory}"
              + (f"; revoked {revoked} refresh token(s)" if revoked else ""))
         return
-    settings = build_settings(provider_values)
+    settings = _required(resolve_settings(provider_values, kubeconfig, kube_context))
     found: list[TokenSet] = []
     removed = 0
+    # The same issuer and client cached under other keys (other scopes, CA, extra params): logging out means all.
+    if cache_mod.check_existing_dir(settings.token_cache_dir):
+        for key in cache_mod.list_entries(settings.token_cache_dir):
+            entry = cache_mod.read_file_entry(settings.token_cache_dir, key)
+            if key == settings.cache_key() or entry is None or \
+                    (entry.issuer, entry.client_id) != (settings.issuer_url, settings.client_id):
+                continue
+            found.append(entry)
+            removed += int(cache_mod.remove_key(settings.token_cache_dir, key))
     for storage in ("file", "keyring"):
         if storage == "keyring" and settings.token_cache_storage != "keyring" and \
                 settings.cache_key() not in _keyring_index(settings.token_cache_dir):
@@ -412,6 +434,11 @@ def logout(provider_values: dict[str, Any], all_entries: bool, no_revoke: bool) 
         return
     emit(f"Logged out of {settings.issuer_url}: removed the cached tokens"
          + ("; revoked the refresh token at the provider" if revoked else ""))
+
+
+def _required(settings: ProviderSettings | None) -> ProviderSettings:
+    assert settings is not None  # resolve_settings(required=True) raises instead
+    return settings
 
 
 def _keyring_index(directory: str) -> list[str]:

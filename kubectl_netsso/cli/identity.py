@@ -96,27 +96,10 @@ class LocalToken:
 
 
 def _settings(kube: KubeOptions, values: dict[str, object]) -> Any:
-    """ProviderSettings from the flags, else from the current kubeconfig user's exec args; None when neither."""
-    from ..auth.settings import ProviderSettings, SettingsError
+    """ProviderSettings from the flags, environment, else the current kubeconfig user's exec entry; None when none."""
+    from .provider_options import resolve_settings
 
-    try:
-        if values.get("issuer_url"):
-            return ProviderSettings.from_values(values)
-        from ..cluster.kubeconfig import resolve_context
-
-        try:
-            ctx = resolve_context(kube.kubeconfig, kube.context)
-        except NetssoError as exc:
-            if kube.context:  # a --context that names nothing is never silently ignored
-                raise NetssoError(exc.message, hint=exc.hint, exit_code=EXIT_USAGE) from None
-            return None
-        if ctx.exec is None or not ctx.exec.is_netsso:
-            return None
-        settings = ProviderSettings.from_exec_args(ctx.exec.netsso_args, ctx.exec.process_env())
-        overrides = {k: v for k, v in values.items() if v not in (None, [], ())}
-        return settings.replace(**overrides) if overrides else settings
-    except SettingsError as exc:
-        raise NetssoError(f"provider settings: {exc}", hint="check --oidc-issuer-url and --oidc-client-id") from None
+    return resolve_settings(dict(values), kube.kubeconfig, kube.context, required=False)
 
 
 def load_local_token(kube: KubeOptions, values: dict[str, object], required: bool) -> LocalToken | None:

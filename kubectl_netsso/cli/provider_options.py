@@ -53,6 +53,71 @@ def provider_options(func: F) -> F:
     return result
 
 
+def kubeconfig_source_options(func: F, kubeconfig: bool = True) -> F:
+    """--context (and --kubeconfig): whose exec entry fills in the provider settings no flag or variable gives."""
+    result: Any = func
+    result = click.option("--context", "kube_context", default=None, metavar="NAME",
+                          help="kubeconfig context whose user's exec entry gives the provider settings flags and "
+                               "environment leave out (default: the current context).")(result)
+    if kubeconfig:
+        result = click.option("--kubeconfig", default=None, metavar="PATH", type=click.Path(),
+                              shell_complete=completion.files,
+                              help="kubeconfig to read (default: $KUBECONFIG, ~/.kube/config).")(result)
+    return result
+
+
+def exec_entry(kubeconfig: str | None, context: str | None) -> Any:
+    """The provider exec entry (auth.resolve.ExecEntry) of the context's user, or None when it runs neither this plugin
+    nor kubelogin. A --context that names nothing is a usage error; a missing or broken kubeconfig otherwise is not
+    (flags may say everything)."""
+    from .. import log
+    from ..auth.resolve import ExecEntry
+    from ..cluster.kubeconfig import resolve_context
+
+    try:
+        ctx = resolve_context(kubeconfig, context)
+    except NetssoError as exc:
+        if context:
+            raise NetssoError(exc.message, hint=exc.hint, exit_code=EXIT_USAGE) from None
+        log.debug(f"no provider settings from the kubeconfig: {exc.message}")
+        return None
+    kind = ctx.exec.plugin_kind if ctx.exec is not None else None
+    if ctx.exec is None or kind is None:
+        log.debug(f'kubeconfig user "{ctx.user_name}" (context "{ctx.name}") does not run kubectl netsso or kubelogin '
+                  "get-token: no provider settings from it")
+        return None
+    return ExecEntry(kind, ctx.exec.provider_args, dict(ctx.exec.env),
+                     where=f'kubeconfig user "{ctx.user_name}" (context "{ctx.name}")')
+
+
+def resolve_settings(values: dict[str, Any], kubeconfig: str | None = None, context: str | None = None,
+                     required: bool = True) -> ProviderSettings | None:
+    """Provider settings from flags, else NETSSO_* variables, else the context's exec entry; -v says where each came
+    from. ``required=False``: None instead of the usage error when no issuer is given anywhere."""
+    import os
+
+    from .. import log
+    from ..auth.resolve import describe, resolve
+
+    clean = {k: (list(v) if isinstance(v, tuple) else v) for k, v in values.items()}
+    try:
+        entry = exec_entry(kubeconfig, context)
+        if not required and entry is None and not clean.get("issuer_url") and not os.environ.get("NETSSO_OIDC_ISSUER_URL"):
+            return None
+        resolved = resolve(clean, os.environ, entry)
+    except SettingsError as exc:
+        hint = _HINT if "missing" not in str(exc) else \
+            "pass the provider flags, or use a context whose kubeconfig user runs kubectl netsso get-token"
+        raise NetssoError(str(exc), hint=hint, exit_code=EXIT_USAGE) from None
+    for note in resolved.notes:
+        log.debug(note)
+    log.debug("provider settings:")
+    for line in describe(resolved):
+        log.debug("  " + line)
+    log.register_secret(resolved.settings.client_secret, min_length=6)
+    return resolved.settings
+
+
 def build_settings(values: dict[str, Any]) -> ProviderSettings:
     """ProviderSettings from the option values over the environment; a missing/bad value is a usage error."""
     clean = {k: (list(v) if isinstance(v, tuple) else v) for k, v in values.items()}

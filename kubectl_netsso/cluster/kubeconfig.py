@@ -27,6 +27,7 @@ __all__ = [
     "load_kubeconfig",
     "resolve_context",
     "is_netsso_exec",
+    "exec_plugin_kind",
     "effective_namespace",
     "current_namespace",
     "offline_namespace",
@@ -53,6 +54,17 @@ class ExecConfig:
     @property
     def is_netsso(self) -> bool:
         return is_netsso_exec(self)
+
+    @property
+    def plugin_kind(self) -> str | None:
+        """"netsso", "kubelogin" (int128/kubelogin's get-token) or None: whose provider flags ``provider_args`` holds."""
+        return exec_plugin_kind(self)
+
+    @property
+    def provider_args(self) -> tuple[str, ...]:
+        """The arguments after ``get-token``, for netsso and kubelogin entries alike (their flag names differ)."""
+        args = list(self.args)
+        return tuple(args[args.index("get-token") + 1 :]) if "get-token" in args else tuple(args)
 
     @property
     def netsso_args(self) -> tuple[str, ...]:
@@ -247,6 +259,32 @@ def is_netsso_exec(exec_config: ExecConfig | None) -> bool:
     if base.startswith("python"):
         return args[:3] == ["-m", "kubectl_netsso", "get-token"]
     return False
+
+
+KUBELOGIN_COMMANDS = ("kubelogin", "kubectl-oidc_login", "kubectl-oidc-login")
+
+
+def exec_plugin_kind(exec_config: ExecConfig | None) -> str | None:
+    """Which credential plugin an exec entry runs, when its provider settings can be read: "netsso", "kubelogin" or None.
+
+    kubelogin's documented forms: ``kubectl oidc-login get-token ...`` (krew), ``kubelogin get-token ...`` and
+    ``kubectl-oidc_login get-token ...`` (any directory). Azure's kubelogin is also called ``kubelogin get-token``
+    but takes --server-id/--login, never --oidc-issuer-url: only an entry naming an issuer counts as int128's.
+    """
+    if exec_config is None:
+        return None
+    if is_netsso_exec(exec_config):
+        return "netsso"
+    base = os.path.basename(exec_config.command.replace("\\", "/")).lower()
+    if base.endswith(".exe"):
+        base = base[:-4]
+    args = list(exec_config.args)
+    if base == "kubectl":
+        runs = args[:2] == ["oidc-login", "get-token"]
+    else:
+        runs = base in KUBELOGIN_COMMANDS and args[:1] == ["get-token"]
+    names_issuer = any(a == "--oidc-issuer-url" or a.startswith("--oidc-issuer-url=") for a in args)
+    return "kubelogin" if runs and names_issuer else None
 
 
 # ---------------------------------------------------------------------------------------------------------------
