@@ -80,7 +80,7 @@ def login(provider_values: dict[str, Any], kubeconfig: str | None, kube_context:
     lines.append(f"  expires: {ident['expires']}")
     lines.append(f"  cache:   {open_cache(settings).describe()}")
     emit(lines)
-    if not tokens.refresh_token:
+    if not tokens.refresh_token and settings.grant_type != "client-credentials":  # that grant never has one
         log.warn("the provider issued no refresh token: you will log in again when the ID token expires "
                  "(request --oidc-extra-scope offline_access)")
 

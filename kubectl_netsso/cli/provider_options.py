@@ -9,16 +9,17 @@ from typing import Any, TypeVar
 
 import click
 
-from ..auth.settings import GRANT_TYPES, OPTIONS, STORAGES, ProviderSettings, SettingsError
+from ..auth.settings import GRANT_TYPES, OPTIONS, PKCE_METHODS, STORAGES, ProviderSettings, SettingsError
 from ..errors import EXIT_USAGE, NetssoError
 from . import completion
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 _HINT = "every provider flag is listed in --help (each also has a NETSSO_* environment variable)"
-_CHOICES = {"grant_type": GRANT_TYPES, "token_cache_storage": STORAGES}
+_CHOICES = {"grant_type": GRANT_TYPES, "token_cache_storage": STORAGES, "pkce_method": PKCE_METHODS}
 # path-valued flags: the shell completes file (or folder) names for them
-_PATHS = {"certificate_authorities": completion.files, "token_cache_dir": completion.dirs}
+_PATHS = {"certificate_authorities": completion.files, "token_cache_dir": completion.dirs,
+          "tls_client_cert": completion.files, "tls_client_key": completion.files}
 
 
 def provider_options(func: F) -> F:
