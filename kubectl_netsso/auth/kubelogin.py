@@ -6,7 +6,10 @@ migration that rewrites such users. Only what means the same here is carried ove
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
+
+KUBELOGIN_COMMANDS = ("kubelogin", "kubectl-oidc_login", "kubectl-oidc-login")
 
 # kubelogin flag -> (our flag or None, kind). kind: "str" | "multi" | "list" (pflag stringSlice / stringToString:
 # comma separated and repeatable) | "bool" | "int".
@@ -55,6 +58,22 @@ _REFUSED: dict[str, tuple[str, str]] = {
 _GRANTS = {"auto": "auto", "authcode": "authcode", "authcode-keyboard": "authcode-keyboard",
            "device-code": "device-code", "client-credentials": "client-credentials"}
 _TRUE = {"", "1", "t", "true", "yes", "on"}
+
+
+def runs_kubelogin(command: str, args: list[str] | tuple[str, ...]) -> bool:
+    """True for an exec entry running int128/kubelogin's get-token, in the forms its README documents:
+    ``kubectl oidc-login get-token ...`` (krew), ``kubelogin get-token ...``, ``kubectl-oidc_login get-token ...`` (any
+    directory). Azure's kubelogin is also called ``kubelogin get-token`` but takes --server-id/--login, never
+    --oidc-issuer-url: only an entry naming an issuer counts as int128's."""
+    base = os.path.basename(command.replace("\\", "/")).lower()
+    if base.endswith(".exe"):
+        base = base[:-4]
+    items = list(args)
+    if base == "kubectl":
+        runs = items[:2] == ["oidc-login", "get-token"]
+    else:
+        runs = base in KUBELOGIN_COMMANDS and items[:1] == ["get-token"]
+    return runs and any(a == "--oidc-issuer-url" or a.startswith("--oidc-issuer-url=") for a in items)
 
 
 @dataclass(frozen=True, slots=True)

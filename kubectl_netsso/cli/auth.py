@@ -306,9 +306,14 @@ def _kubeconfig_path(explicit: str | None) -> str:
                    "not preserved).")
 @click.option("--kubeconfig", default=None, metavar="PATH", type=click.Path(),
               help="kubeconfig to read the provider settings from and to write (default: $KUBECONFIG, ~/.kube/config).")
+@click.option("--from-kubelogin", is_flag=True,
+              help="Rewrite the kubeconfig users that run kubelogin (kubectl oidc-login get-token) to run this plugin "
+                   "with the same settings (all of them, or --context's): backup first, diff printed; no login.")
+@click.option("--dry-run", is_flag=True, help="With --from-kubelogin: print the diff, change nothing.")
 def setup(provider_values: dict[str, Any], kube_context: str | None, user_name: str, username_claim: str | None,
           username_prefix: str, groups_claim: str | None, groups_prefix: str, bind_group: str | None, role: str | None,
-          role_kind: str, namespace: str | None, write_kubeconfig: bool, kubeconfig: str | None) -> None:
+          role_kind: str, namespace: str | None, write_kubeconfig: bool, kubeconfig: str | None, from_kubelogin: bool,
+          dry_run: bool) -> None:
     """Check the provider, log in, and print what to configure: the kubeconfig user, the kube-apiserver flags, the
     AuthenticationConfiguration, and (with --bind-group/--role) an RBAC binding for an SSO group.
 
@@ -319,6 +324,10 @@ def setup(provider_values: dict[str, Any], kube_context: str | None, user_name: 
     from ..auth.discovery import discover
     from ..auth.verify import allowed_algorithms
 
+    if from_kubelogin:
+        return _migrate_from_kubelogin(kubeconfig, kube_context, dry_run)
+    if dry_run:
+        raise NetssoError("--dry-run goes with --from-kubelogin", exit_code=EXIT_USAGE)
     if bool(bind_group) != bool(role):
         raise NetssoError("--bind-group and --role go together", exit_code=EXIT_USAGE)
     settings = _required(resolve_settings(provider_values, kubeconfig, kube_context))
@@ -356,6 +365,58 @@ def setup(provider_values: dict[str, Any], kube_context: str | None, user_name: 
         write_kubeconfig_user(path, user_name, settings)
         log.info(f"wrote user {user_name!r} to {path}; use it with: kubectl config set-context --current "
                  f"--user={shlex.quote(user_name)}")  # fmt: skip
+
+
+def _migrate_from_kubelogin(kubeconfig: str | None, context: str | None, dry_run: bool) -> None:
+    """setup --from-kubelogin: plan every file kubectl reads, print the diffs, back up and write (unless dry run)."""
+    from ..auth.migrate import plan_file, write_with_backup
+    from ..cluster.kubeconfig import kubeconfig_paths, resolve_context
+    from ..errors import EXIT_NO
+
+    only: set[str] | None = None
+    if context:
+        try:
+            only = {resolve_context(kubeconfig, context).user_name}
+        except NetssoError as exc:
+            raise NetssoError(exc.message, hint=exc.hint, exit_code=EXIT_USAGE) from None
+    paths, must_exist = kubeconfig_paths(kubeconfig)
+    plans = [plan_file(p, plugin_path(), only) for p in paths if must_exist or os.path.exists(p)]
+    users = [u for plan in plans for u in plan.users]
+    if not users:
+        emit(f"Nothing to migrate: no kubeconfig user in {', '.join(paths)} runs kubelogin get-token"
+             + (f" (context {context!r})" if context else ""))
+        return
+    for plan in plans:
+        if plan.diff:
+            emit(plan.diff.rstrip("\n").splitlines())
+    refused = 0
+    browser_grant = False
+    for plan in plans:
+        for user in plan.users:
+            for note in user.notes:
+                log.warn(f"user {user.name!r}: left out {note}")
+            if user.new_exec is None:
+                refused += 1
+                log.warn(f"user {user.name!r} not migrated: " + "; ".join(user.refused))
+                continue
+            grant = next((a.split("=", 1)[1] for a in user.new_exec["args"] if a.startswith("--grant-type=")), "auto")
+            browser_grant = browser_grant or grant in ("auto", "authcode")
+        if plan.new_text is None:
+            continue
+        if dry_run:
+            log.info(f"dry run: {plan.path} not changed")
+            continue
+        backup = write_with_backup(plan.path, plan.new_text)
+        migrated = [u.name for u in plan.users if u.new_exec is not None]
+        log.info(f"migrated {', '.join(map(repr, migrated))} in {plan.path} (backup: {backup}); kubelogin's token "
+                 "cache is not reused: the next kubectl call logs in again (or run: kubectl netsso login)")
+        if plan.had_comments:
+            log.warn(f"the comments in {plan.path} were not kept (the file is rewritten from its YAML content)")
+    if browser_grant:
+        log.info("the browser login redirects to http://127.0.0.1:8000/callback (or :18000/callback); kubelogin used "
+                 "http://localhost:8000: register the new redirect URIs at the provider if it checks them exactly")
+    if refused:
+        raise NetssoError(f"{refused} kubeconfig user(s) not migrated (see the reasons above)", exit_code=EXIT_NO)
 
 
 @click.command("logout")

@@ -261,30 +261,16 @@ def is_netsso_exec(exec_config: ExecConfig | None) -> bool:
     return False
 
 
-KUBELOGIN_COMMANDS = ("kubelogin", "kubectl-oidc_login", "kubectl-oidc-login")
-
-
 def exec_plugin_kind(exec_config: ExecConfig | None) -> str | None:
-    """Which credential plugin an exec entry runs, when its provider settings can be read: "netsso", "kubelogin" or None.
+    """Which credential plugin an exec entry runs, when its provider settings can be read: "netsso", "kubelogin"
+    (int128/kubelogin, see auth.kubelogin.runs_kubelogin for the forms) or None."""
+    from ..auth.kubelogin import runs_kubelogin
 
-    kubelogin's documented forms: ``kubectl oidc-login get-token ...`` (krew), ``kubelogin get-token ...`` and
-    ``kubectl-oidc_login get-token ...`` (any directory). Azure's kubelogin is also called ``kubelogin get-token``
-    but takes --server-id/--login, never --oidc-issuer-url: only an entry naming an issuer counts as int128's.
-    """
     if exec_config is None:
         return None
     if is_netsso_exec(exec_config):
         return "netsso"
-    base = os.path.basename(exec_config.command.replace("\\", "/")).lower()
-    if base.endswith(".exe"):
-        base = base[:-4]
-    args = list(exec_config.args)
-    if base == "kubectl":
-        runs = args[:2] == ["oidc-login", "get-token"]
-    else:
-        runs = base in KUBELOGIN_COMMANDS and args[:1] == ["get-token"]
-    names_issuer = any(a == "--oidc-issuer-url" or a.startswith("--oidc-issuer-url=") for a in args)
-    return "kubelogin" if runs and names_issuer else None
+    return "kubelogin" if runs_kubelogin(exec_config.command, exec_config.args) else None
 
 
 # ---------------------------------------------------------------------------------------------------------------
