@@ -310,10 +310,12 @@ def _kubeconfig_path(explicit: str | None) -> str:
               help="Rewrite the kubeconfig users that run kubelogin (kubectl oidc-login get-token) to run this plugin "
                    "with the same settings (all of them, or --context's): backup first, diff printed; no login.")
 @click.option("--dry-run", is_flag=True, help="With --from-kubelogin: print the diff, change nothing.")
+@click.option("--provider-kind", type=click.Choice(["auto", "okta", "entra", "google", "generic"]), default="auto",
+              show_default=True, help="Whose notes to print (auto: from the issuer URL; name it for a custom domain).")
 def setup(provider_values: dict[str, Any], kube_context: str | None, user_name: str, username_claim: str | None,
           username_prefix: str, groups_claim: str | None, groups_prefix: str, bind_group: str | None, role: str | None,
           role_kind: str, namespace: str | None, write_kubeconfig: bool, kubeconfig: str | None, from_kubelogin: bool,
-          dry_run: bool) -> None:
+          dry_run: bool, provider_kind: str) -> None:
     """Check the provider, log in, and print what to configure: the kubeconfig user, the kube-apiserver flags, the
     AuthenticationConfiguration, and (with --bind-group/--role) an RBAC binding for an SSO group.
 
@@ -355,6 +357,7 @@ def setup(provider_values: dict[str, Any], kube_context: str | None, user_name: 
     emit(_yaml(authentication_configuration(settings, u_claim, username_prefix, g_claim, groups_prefix)))
     user_value = claims.get(u_claim)
     emit([f"# you will be: {'' if username_prefix == '-' else username_prefix}{user_value}"])  # a claim: one line
+    _provider_notes(settings, claims, provider_kind)
     if bind_group and role:
         emit("")
         emit(style(f"## 4. RBAC: group {bind_group} -> {role_kind} {role}", "bold"))
@@ -365,6 +368,24 @@ def setup(provider_values: dict[str, Any], kube_context: str | None, user_name: 
         write_kubeconfig_user(path, user_name, settings)
         log.info(f"wrote user {user_name!r} to {path}; use it with: kubectl config set-context --current "
                  f"--user={shlex.quote(user_name)}")  # fmt: skip
+
+
+_PROVIDER_NAMES = {"okta": "Okta", "entra": "Microsoft Entra ID", "google": "Google", "any": "this provider"}
+
+
+def _provider_notes(settings: ProviderSettings, claims: dict[str, Any], provider_kind: str) -> None:
+    """What the recognised provider (issuer URL or --provider-kind) or the token's claims say needs configuring."""
+    from ..auth.providers import identify, notes
+
+    found = [n for n in notes(settings.issuer_url, claims, bool(settings.client_secret), provider_kind)
+             if (n.provider, n.topic) != ("any", "no-groups")]  # apiserver_mapping has warned about that one
+    if not found:
+        return
+    kind = identify(settings.issuer_url) if provider_kind == "auto" else \
+        (None if provider_kind == "generic" else provider_kind)
+    emit("")
+    emit(style(f"## notes for {_PROVIDER_NAMES[kind] if kind else 'this provider'}", "bold"))
+    emit([f"# {n.text}" for n in found])
 
 
 def _migrate_from_kubelogin(kubeconfig: str | None, context: str | None, dry_run: bool) -> None:

@@ -119,7 +119,11 @@ const server = https.createServer({
 });
 await new Promise((resolve) => { server.listen(Number.parseInt(args.port, 10), '127.0.0.1', resolve); });
 const { port } = server.address();
-const issuer = `https://127.0.0.1:${port}`;
+// NETSSO_OP_ISSUER_PATH (e.g. /oauth2/default, Okta's custom authorization server form): the issuer has a path and
+// every endpoint lives under it (the prefix is stripped before oidc-provider sees the request; its urlFor adds it back
+// from req.originalUrl)
+const issuerPath = (process.env.NETSSO_OP_ISSUER_PATH || '').replace(/\/+$/, '');
+const issuer = `https://127.0.0.1:${port}${issuerPath}`;
 
 const KUBE_RESOURCE = 'urn:netsso:kube';
 const JWT_ACCESS_CLIENTS = new Set(['netsso-jwt-access', 'netsso-ci']);
@@ -327,6 +331,16 @@ async function admin(req, res) {
 }
 
 server.on('request', (req, res) => {
+  if (issuerPath) {
+    const rest = req.url.startsWith(issuerPath) ? req.url.slice(issuerPath.length) : null;
+    if (rest === null || !(rest === '' || rest.startsWith('/') || rest.startsWith('?'))) {
+      res.writeHead(404, { 'content-type': 'application/json' });
+      res.end('{"error":"not_found"}');
+      return;
+    }
+    req.originalUrl = req.url;
+    req.url = rest.startsWith('/') ? rest : `/${rest}`;
+  }
   if (req.url.startsWith(adminPath)) {
     admin(req, res);
   } else if (req.url.startsWith('/overage/')) {
