@@ -68,3 +68,21 @@ def test_a_planted_symlink_at_the_backup_path_is_not_written_through(tmp_path: P
     with pytest.raises(NetssoError, match="cannot create"):
         write_with_backup(str(path), "new: 2\n", now=0)
     assert victim.read_text() == "keep me\n" and path.read_text() == "old: 1\n"
+
+
+def test_the_diff_shows_no_neighbours_credentials(tmp_path: Path) -> None:
+    """A diff's context lines may come from other users: their static tokens, keys and kubelogin secrets."""
+    doc = {"apiVersion": "v1", "kind": "Config", "users": [
+        {"name": "a-static", "user": {"token": "static-bearer-value", "client-key-data": "S0VZREFUQQ=="}},
+        {"name": "b-ropc", "user": {"exec": {"command": "kubectl", "args": [
+            "oidc-login", "get-token", f"--oidc-issuer-url={ISS}", "--oidc-client-id=x", "--password=hunter2-pass",
+            "--oidc-client-secret", "other-secret-1"]}}},
+        {"name": "c", "user": {"exec": {"command": "kubectl", "args": [
+            "oidc-login", "get-token", f"--oidc-issuer-url={ISS}", "--oidc-client-id=kube"]}}},
+        {"name": "d-static", "user": {"password": "pw-value-9"}}]}
+    path = tmp_path / "config"
+    path.write_text(yaml.safe_dump(doc, sort_keys=False))
+    plan = plan_file(str(path), "kubectl-netsso")
+    assert plan.diff and [u.name for u in plan.users if u.new_exec] == ["c"]
+    for value in ("static-bearer-value", "S0VZREFUQQ==", "hunter2-pass", "other-secret-1", "pw-value-9"):
+        assert value not in plan.diff, value

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 import os
+import re
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -114,8 +115,24 @@ def plan_file(path: str, command: str, only: set[str] | None = None, env: Mappin
         diff = "".join(difflib.unified_diff(old_view.splitlines(True), new_text.splitlines(True), path, path + " (new)"))
         for secret in {p.secret for p in plans if p.secret}:
             diff = diff.replace(secret, "[redacted]")
+        diff = redact_kubeconfig_text(diff)
     had_comments = any(line.lstrip().startswith("#") for line in text.splitlines())
     return FilePlan(path, tuple(plans), new_text, diff, had_comments)
+
+
+# Values a diff's context lines may show from neighbouring entries: static tokens, keys, passwords, secrets in args.
+_SECRET_KEYS = re.compile(r"(?im)^([+\- ]\s*-?\s*(?:token|client-key-data|password|id-token|refresh-token|"
+                          r"client-secret|access-token)\s*:\s*).+$")
+_SECRET_ARGS = re.compile(r"(--(?:oidc-client-secret|password|client-secret)(?:[= ]|\n[+\- ]\s*-\s+))\S+")
+
+
+def redact_kubeconfig_text(text: str) -> str:
+    """kubeconfig YAML (or a diff of it) with every credential value replaced by [redacted]."""
+    from .. import log
+
+    text = _SECRET_KEYS.sub(r"\1[redacted]", text)
+    text = _SECRET_ARGS.sub(r"\1[redacted]", text)
+    return log.redact(text)
 
 
 def write_with_backup(path: str, new_text: str, now: float | None = None) -> str:
