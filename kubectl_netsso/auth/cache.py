@@ -414,6 +414,18 @@ def read_file_entry(directory: str, key: str) -> TokenSet | None:
         return None
 
 
+def remove_key(directory: str, key: str) -> bool:
+    """Remove the file entry of one key (data, lock and state files); True when its data file was there."""
+    removed = False
+    for suffix in (DATA_SUFFIX, ".lock", ".state"):
+        try:
+            os.unlink(os.path.join(directory, key + suffix))
+            removed = removed or suffix == DATA_SUFFIX
+        except OSError:
+            pass
+    return removed
+
+
 def remove_all(directory: str) -> int:
     """Remove every entry in directory (files and keyring items listed in the index); return how many keys."""
     keys = list_entries(directory)

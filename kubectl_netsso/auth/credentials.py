@@ -53,6 +53,8 @@ def run_login(settings: ProviderSettings, grant: str, require_browser: bool = Fa
         return flows.login_keyboard(settings, provider)
     if grant == "device-code":
         return flows.login_device(settings, provider)
+    if grant == "client-credentials":
+        return flows.login_client_credentials(settings, provider)
     raise NetssoError(f"unknown grant type {grant!r}")
 
 
@@ -103,7 +105,7 @@ def get_token(settings: ProviderSettings, interactive: bool = False, caller: str
 
 def _login_locked(settings: ProviderSettings, cache: TokenCache, interactive: bool, caller: str | None = None) -> TokenSet:
     grant = resolve_grant(settings)
-    if interactive:
+    if interactive or grant == "client-credentials":  # no browser, no terminal: CI runs it unattended
         tokens = run_login(settings, grant)
         cache.save(tokens)
         _clear_state(cache)

@@ -52,6 +52,33 @@ def tls_verify(settings: ProviderSettings) -> bool | str:
 _bundles: dict[tuple[str, ...], str] = {}
 
 
+def client_cert(settings: ProviderSettings) -> tuple[str, str] | None:
+    """requests' ``cert`` value for a provider that requires mutual TLS, or None.
+
+    The key is held to the token cache's file rules (safefs): the user's own regular file, not reached through a
+    symlink, writable by nobody else, and here also readable by nobody else (it is a credential, like the refresh
+    token). Checked on every use, since another local user must not be able to swap it for theirs."""
+    if not settings.tls_client_cert or not settings.tls_client_key:
+        return None
+    from . import safefs
+
+    for path, what, private in ((settings.tls_client_cert, "--tls-client-cert", False),
+                                (settings.tls_client_key, "--tls-client-key", True)):
+        try:
+            data = safefs.read_private(path, limit=256 * 1024)
+            if private and safefs.readable_by_others(path):
+                raise safefs.UnsafeFile("is readable by other users (chmod 600 it)")
+        except FileNotFoundError:
+            raise NetssoError(f"{what} {path} does not exist", hint=f"check {what}") from None
+        except safefs.UnsafeFile as exc:
+            raise NetssoError(f"{what} {path} {exc}", hint="use your own file, chmod 600, not a symlink") from None
+        except OSError as exc:
+            raise NetssoError(f"cannot read {what} {path}: {exc.strerror or exc}", hint=f"check {what}") from None
+        if b"-----BEGIN " not in data:
+            raise NetssoError(f"{what} {path} is not a PEM file", hint=f"check {what}")
+    return settings.tls_client_cert, settings.tls_client_key
+
+
 def _combined_bundle(settings: ProviderSettings) -> str:
     """requests takes one CA file: concatenate several into a private temp file for this process only.
 
@@ -152,6 +179,9 @@ def http_request(settings: ProviderSettings, method: str, url: str, what: str, *
     log.register_secret(settings.client_secret, min_length=6)  # before any request: an error may echo it
     kwargs.setdefault("timeout", HTTP_TIMEOUT)
     kwargs["verify"] = tls_verify(settings)
+    cert = client_cert(settings)
+    if cert is not None:
+        kwargs["cert"] = cert
     log.debug(f"{method} {url}", at=2)
     try:
         response = requests.request(method, url, **kwargs)

@@ -13,11 +13,11 @@ from .. import log
 from ..errors import NetssoError
 from ..output.text import for_terminal
 from . import browser, pkce
-from .discovery import TLS_HINT, ProviderMetadata, check_url, http_request, tls_verify
+from .discovery import TLS_HINT, ProviderMetadata, check_url, client_cert, http_request, tls_verify
 from .loopback import LoopbackListener, _clean
 from .settings import ProviderSettings
 from .tokens import TokenSet, decode_claims
-from .verify import verify_id_token
+from .verify import verify_access_token, verify_id_token
 
 DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
 OOB_REDIRECT = "urn:ietf:wg:oauth:2.0:oob"
@@ -57,6 +57,9 @@ def _session(settings: ProviderSettings, **kwargs: Any) -> Any:
                          token_endpoint_auth_method=auth_method, **kwargs)
     # REQUESTS_CA_BUNDLE would override Session.verify; verify= is also passed on every call below.
     sess.verify = tls_verify(settings)
+    cert = client_cert(settings)
+    if cert is not None:
+        sess.cert = cert
     return sess
 
 
@@ -91,12 +94,39 @@ def _token_call(settings: ProviderSettings, what: str, fn: Callable[..., Any], *
 
 def _token_set(settings: ProviderSettings, provider: ProviderMetadata, token: dict[str, Any], nonce: str | None,
                old_refresh_token: str | None = None) -> TokenSet:
+    """The verified credential of a token response: the ID token, or with --oidc-use-access-token the access token
+    (kept in the ID token's place: it is what get-token hands to kubectl, and the cache key tells the two apart)."""
     id_token = token.get("id_token")
+    refresh_token = token.get("refresh_token") or old_refresh_token
+    refresh_token = refresh_token if isinstance(refresh_token, str) else None
+    if settings.use_access_token:
+        if isinstance(id_token, str) and id_token:  # a login's ID token still proves the nonce
+            verify_id_token(id_token, provider, settings.client_id, nonce=nonce)
+        access_token = token.get("access_token")
+        if not isinstance(access_token, str) or not access_token:
+            raise NetssoError("the provider returned no access token")
+        if access_token.count(".") != 2:
+            raise NetssoError("the provider's access token is not a JWT: the API server cannot verify it",
+                              hint="configure JWT access tokens at the provider (an API / resource with an audience), "
+                                   "or drop --oidc-use-access-token")
+        verify_access_token(access_token, provider)
+        return TokenSet(access_token, refresh_token, provider.issuer, settings.client_id)
     if not isinstance(id_token, str) or not id_token:
         raise NetssoError("the provider returned no ID token", hint="request the openid scope; check the client settings")
     verify_id_token(id_token, provider, settings.client_id, nonce=nonce)
-    refresh_token = token.get("refresh_token") or old_refresh_token
-    return TokenSet(id_token, refresh_token if isinstance(refresh_token, str) else None, provider.issuer, settings.client_id)
+    return TokenSet(id_token, refresh_token, provider.issuer, settings.client_id)
+
+
+def _pkce(settings: ProviderSettings, provider: ProviderMetadata, verifier: str) -> dict[str, str]:
+    """The PKCE parameters of the authorization request (RFC 7636), or none with --oidc-pkce-method no, or with auto
+    when discovery lists challenge methods and S256 is not among them (a provider that names no methods gets S256:
+    RFC 9700 2.1.1 asks clients to use PKCE, and providers ignore parameters they do not know)."""
+    methods = provider.config.get("code_challenge_methods_supported")
+    if settings.pkce_method == "no" or (settings.pkce_method == "auto" and isinstance(methods, list) and
+                                        "S256" not in methods):
+        log.debug("authorization request without PKCE (--oidc-pkce-method or the provider's discovery document)")
+        return {}
+    return {"code_challenge": pkce.s256_challenge(verifier), "code_challenge_method": "S256"}
 
 
 def _show_url(url: str, settings: ProviderSettings, prefix: str = "Open this URL in a browser") -> bool:
@@ -124,13 +154,14 @@ def login_authcode(settings: ProviderSettings, provider: ProviderMetadata, requi
     verifier, state, nonce = pkce.new_verifier(), pkce.new_state(), pkce.new_state()
     log.register_secret(verifier)
     listener = LoopbackListener(settings.listen_addresses, settings.redirect_path, issuer=provider.issuer,
-                                require_iss=provider.iss_parameter_supported)
+                                require_iss=provider.iss_parameter_supported,
+                                success_url=settings.open_url_after_authentication)
     try:
         redirect_uri = listener.redirect_uri
         sess = _session(settings, scope=" ".join(settings.scopes), redirect_uri=redirect_uri)
+        challenge = _pkce(settings, provider, verifier)
         url, _ = sess.create_authorization_url(
-            provider.authorization_endpoint, state=state, nonce=nonce,
-            code_challenge=pkce.s256_challenge(verifier), code_challenge_method="S256", **_auth_params(settings))
+            provider.authorization_endpoint, state=state, nonce=nonce, **challenge, **_auth_params(settings))
         listener.start(state)
         log.debug(f"listening for the redirect on {redirect_uri}")
         opened = _show_url(url, settings)
@@ -142,7 +173,8 @@ def login_authcode(settings: ProviderSettings, provider: ProviderMetadata, requi
         listener.close()
     log.register_secret(code)
     token = _token_call(settings, "code exchange failed", sess.fetch_token, provider.token_endpoint,
-                        grant_type="authorization_code", code=code, code_verifier=verifier, redirect_uri=redirect_uri)
+                        grant_type="authorization_code", code=code, redirect_uri=redirect_uri,
+                        **({"code_verifier": verifier} if challenge else {}))
     return _token_set(settings, provider, token, nonce)
 
 
@@ -155,9 +187,9 @@ def login_keyboard(settings: ProviderSettings, provider: ProviderMetadata,
     log.register_secret(verifier)
     redirect_uri = settings.redirect_url or OOB_REDIRECT
     sess = _session(settings, scope=" ".join(settings.scopes), redirect_uri=redirect_uri)
+    challenge = _pkce(settings, provider, verifier)
     url, _ = sess.create_authorization_url(
-        provider.authorization_endpoint, state=state, nonce=nonce,
-        code_challenge=pkce.s256_challenge(verifier), code_challenge_method="S256", **_auth_params(settings))
+        provider.authorization_endpoint, state=state, nonce=nonce, **challenge, **_auth_params(settings))
     _show_url(url, settings)
     sys.stderr.write("Enter the authorization code (or the whole redirect URL): ")
     sys.stderr.flush()
@@ -190,7 +222,8 @@ def login_keyboard(settings: ProviderSettings, provider: ProviderMetadata,
         code = query.get("code", [""])[0]
     log.register_secret(code)
     token = _token_call(settings, "code exchange failed", sess.fetch_token, provider.token_endpoint,
-                        grant_type="authorization_code", code=code, code_verifier=verifier, redirect_uri=redirect_uri)
+                        grant_type="authorization_code", code=code, redirect_uri=redirect_uri,
+                        **({"code_verifier": verifier} if challenge else {}))
     return _token_set(settings, provider, token, nonce)
 
 
@@ -289,6 +322,26 @@ def _number(value: Any, default: float) -> float:
     return float(value)
 
 
+# -- client credentials (RFC 6749 4.4) ---------------------------------------------------------------------------
+
+def login_client_credentials(settings: ProviderSettings, provider: ProviderMetadata) -> TokenSet:
+    """The client's own identity (CI bots, service identities): the client secret buys an access token, no user and
+    no browser. The access token is the credential (a JWT, verified like --oidc-use-access-token's)."""
+    if not settings.client_secret:
+        raise NetssoError("--grant-type client-credentials needs the client secret",
+                          hint="set NETSSO_OIDC_CLIENT_SECRET (or the exec entry's env:), not a flag other users can "
+                               "read in the process list")
+    # openid and offline_access are about a user's login: a client credentials request has neither
+    scopes = [s for s in settings.scopes if s not in ("openid", "offline_access")]
+    sess = _session(settings)
+    params: dict[str, Any] = {"grant_type": "client_credentials", **_auth_params(settings)}
+    if scopes:
+        params["scope"] = " ".join(scopes)
+    token = _token_call(settings, "client credentials grant failed", sess.fetch_token, provider.token_endpoint,
+                        **params)
+    return _token_set(settings, provider, token, None)
+
+
 # -- refresh and revocation --------------------------------------------------------------------------------------
 
 def refresh(settings: ProviderSettings, provider: ProviderMetadata, tokens: TokenSet) -> TokenSet:
@@ -302,7 +355,7 @@ def refresh(settings: ProviderSettings, provider: ProviderMetadata, tokens: Toke
                             grant_type="refresh_token", refresh_token=tokens.refresh_token)
     except OAuthProblem as exc:
         raise RefreshFailed(exc.message) from None
-    if not token.get("id_token"):
+    if not token.get("id_token") and not settings.use_access_token:
         # Entra ID, PingFederate & co. may omit it on refresh (int128/kubelogin#536): only a login gives a new one.
         raise RefreshFailed("refresh failed: the provider returned no new ID token")
     try:

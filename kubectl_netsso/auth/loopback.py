@@ -107,6 +107,22 @@ class _Handler(BaseHTTPRequestHandler):
         except OSError:
             pass  # the client went away: the response it carried still counts
 
+    def _redirect(self, url: str) -> None:
+        # 303: the browser GETs the page, and the callback URL with the code is not sent along (no-referrer)
+        body = f'<a href="{html.escape(url)}">continue</a>'
+        data = _PAGE.format(title="Authenticated", body=body).encode("utf-8")
+        try:
+            self.send_response(303)
+            self.send_header("Location", url)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(data)))
+            self.send_header("Cache-Control", "no-store")
+            self.send_header("Referrer-Policy", "no-referrer")
+            self.end_headers()
+            self.wfile.write(data)
+        except OSError:
+            pass
+
     def do_GET(self) -> None:  # noqa: N802 - stdlib naming
         listener = self.server.listener
         assert listener is not None
@@ -122,8 +138,9 @@ class LoopbackListener:
     """Bind first, then build the redirect URI from the bound port, open the browser, then ``wait(timeout)``."""
 
     def __init__(self, addresses: Sequence[str] = (), path: str = "/callback", issuer: str | None = None,
-                 require_iss: bool = False) -> None:
+                 require_iss: bool = False, success_url: str | None = None) -> None:
         self.path = path if path.startswith("/") else "/" + path
+        self.success_url = success_url  # --open-url-after-authentication (checked by ProviderSettings)
         self.issuer = issuer
         # RFC 9207 2.4: with authorization_response_iss_parameter_supported true, a response without iss is rejected.
         self.require_iss = require_iss
@@ -212,7 +229,10 @@ class LoopbackListener:
             if not code:
                 req._page(400, "Login failed", "The response has no authorization code.")
                 return
-            req._page(200, "Authenticated", "You are logged in to kubectl netsso. You can close this window.")
+            if self.success_url:
+                req._redirect(self.success_url)
+            else:
+                req._page(200, "Authenticated", "You are logged in to kubectl netsso. You can close this window.")
             self._finish(code, None)
 
     def _finish(self, code: str | None, error: NetssoError | None) -> None:

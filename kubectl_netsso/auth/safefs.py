@@ -161,6 +161,11 @@ def _check_file(st: os.stat_result, limit: int) -> None:
         raise UnsafeFile(f"is larger than {limit} bytes")
 
 
+def readable_by_others(path: str) -> bool:
+    """True when the group or others may read path (never follows a symlink; read_private has refused those)."""
+    return _HAS_UID and bool(os.lstat(path).st_mode & 0o044)
+
+
 def open_lock_file(path: str) -> int:
     """A read-write descriptor of the lock file (created 0600), never through a symlink; UnsafeFile when path is not
     the user's own regular file."""

@@ -14,8 +14,9 @@ try:  # the builtin sha256 avoids loading OpenSSL's _hashlib (~2 ms) on the fast
 except ImportError:  # pragma: no cover - other Python builds
     from hashlib import sha256 as _sha256
 
-GRANT_TYPES = ("auto", "authcode", "authcode-keyboard", "device-code")
-STORAGES = ("file", "keyring", "none")
+GRANT_TYPES = ("auto", "authcode", "authcode-keyboard", "device-code", "client-credentials")
+STORAGES = ("file", "disk", "keyring", "none")  # disk: kubelogin's name for file
+PKCE_METHODS = ("auto", "S256", "no")
 DEFAULT_LISTEN_ADDRESSES = ("127.0.0.1:8000", "127.0.0.1:18000")
 DEFAULT_REDIRECT_PATH = "/callback"
 DEFAULT_SCOPES = ("openid",)
@@ -39,9 +40,20 @@ OPTIONS: tuple[tuple[str, str, str, str, str], ...] = (
     ("--token-cache-dir", "token_cache_dir", "str", "NETSSO_TOKEN_CACHE_DIR",
      "Token cache directory (default: $KUBECACHEDIR/netsso or ~/.kube/cache/netsso)."),
     ("--token-cache-storage", "token_cache_storage", "str", "NETSSO_TOKEN_CACHE_STORAGE",
-     "Where tokens are kept: file (default), keyring (OS secret store) or none."),
+     "Where tokens are kept: file (default; disk is the same), keyring (OS secret store) or none."),
     ("--grant-type", "grant_type", "str", "NETSSO_GRANT_TYPE",
-     "auto (default), authcode, authcode-keyboard or device-code."),
+     "auto (default), authcode, authcode-keyboard, device-code or client-credentials (CI bots; needs the client "
+     "secret; never opens a browser)."),
+    ("--oidc-use-access-token", "use_access_token", "bool", "NETSSO_OIDC_USE_ACCESS_TOKEN",
+     "Send the access token instead of the ID token (a JWT, verified against the provider's JWKS)."),
+    ("--oidc-pkce-method", "pkce_method", "str", "NETSSO_OIDC_PKCE_METHOD",
+     "PKCE: auto (default: S256 unless discovery lists only other methods), S256 or no."),
+    ("--tls-client-cert", "tls_client_cert", "str", "NETSSO_TLS_CLIENT_CERT",
+     "PEM client certificate for a provider that requires mutual TLS (with --tls-client-key)."),
+    ("--tls-client-key", "tls_client_key", "str", "NETSSO_TLS_CLIENT_KEY",
+     "PEM private key of --tls-client-cert: your own file, readable by nobody else."),
+    ("--open-url-after-authentication", "open_url_after_authentication", "str", "NETSSO_OPEN_URL_AFTER_AUTHENTICATION",
+     "URL (https, or http on loopback) the browser goes to after a successful login."),
     ("--listen-address", "listen_addresses", "multi", "NETSSO_LISTEN_ADDRESS",
      "Loopback address for the redirect listener (repeatable; default 127.0.0.1:8000, 127.0.0.1:18000, then random)."),
     ("--oidc-redirect-path", "redirect_path", "str", "NETSSO_OIDC_REDIRECT_PATH",
@@ -152,7 +164,8 @@ class ProviderSettings:
         "issuer_url", "client_id", "client_secret", "extra_scopes", "extra_params", "certificate_authorities",
         "insecure_skip_tls_verify", "token_cache_dir", "token_cache_storage", "grant_type", "listen_addresses",
         "redirect_path", "redirect_url", "authentication_timeout", "browser_command", "skip_open_browser",
-        "expiry_margin", "force_refresh",
+        "expiry_margin", "force_refresh", "use_access_token", "pkce_method", "tls_client_cert", "tls_client_key",
+        "open_url_after_authentication",
     )
 
     issuer_url: str
@@ -173,6 +186,11 @@ class ProviderSettings:
     skip_open_browser: bool
     expiry_margin: int
     force_refresh: bool
+    use_access_token: bool
+    pkce_method: str
+    tls_client_cert: str | None
+    tls_client_key: str | None
+    open_url_after_authentication: str | None
 
     def __init__(
         self,
@@ -194,15 +212,29 @@ class ProviderSettings:
         skip_open_browser: bool = False,
         expiry_margin: int = 60,
         force_refresh: bool = False,
+        use_access_token: bool = False,
+        pkce_method: str = "auto",
+        tls_client_cert: str | None = None,
+        tls_client_key: str | None = None,
+        open_url_after_authentication: str | None = None,
     ) -> None:
         if not issuer_url:
             raise SettingsError("the issuer URL is missing (--oidc-issuer-url or NETSSO_OIDC_ISSUER_URL)")
         if not client_id:
             raise SettingsError("the client id is missing (--oidc-client-id or NETSSO_OIDC_CLIENT_ID)")
+        if token_cache_storage == "disk":
+            token_cache_storage = "file"
         if token_cache_storage not in STORAGES:
             raise SettingsError(f"--token-cache-storage must be one of {', '.join(STORAGES)}, got {token_cache_storage!r}")
         if grant_type not in GRANT_TYPES:
             raise SettingsError(f"--grant-type must be one of {', '.join(GRANT_TYPES)}, got {grant_type!r}")
+        if pkce_method not in PKCE_METHODS:
+            raise SettingsError(f"--oidc-pkce-method must be one of {', '.join(PKCE_METHODS)}, got {pkce_method!r}")
+        if bool(tls_client_cert) != bool(tls_client_key):
+            raise SettingsError("--tls-client-cert and --tls-client-key go together")
+        if open_url_after_authentication and not _web_url(open_url_after_authentication):
+            raise SettingsError("--open-url-after-authentication must be an https URL (http only on a loopback host), "
+                                f"got {open_url_after_authentication!r}")
         if not redirect_path.startswith("/"):
             redirect_path = "/" + redirect_path
         s = object.__setattr__
@@ -225,6 +257,12 @@ class ProviderSettings:
         s(self, "skip_open_browser", bool(skip_open_browser))
         s(self, "expiry_margin", int(expiry_margin))
         s(self, "force_refresh", bool(force_refresh))
+        # client credentials answer with an access token only: that is the credential
+        s(self, "use_access_token", bool(use_access_token) or grant_type == "client-credentials")
+        s(self, "pkce_method", pkce_method)
+        s(self, "tls_client_cert", os.path.abspath(os.path.expanduser(tls_client_cert)) if tls_client_cert else None)
+        s(self, "tls_client_key", os.path.abspath(os.path.expanduser(tls_client_key)) if tls_client_key else None)
+        s(self, "open_url_after_authentication", open_url_after_authentication or None)
 
     def __setattr__(self, name: str, value: object) -> None:
         raise AttributeError("ProviderSettings is immutable; use replace()")
@@ -283,6 +321,11 @@ class ProviderSettings:
             skip_open_browser=bool(merged.get("skip_open_browser")),
             expiry_margin=_as_int("--expiry-margin", merged.get("expiry_margin"), 60),
             force_refresh=bool(merged.get("force_refresh")),
+            use_access_token=bool(merged.get("use_access_token")),
+            pkce_method=str(merged.get("pkce_method") or "auto"),
+            tls_client_cert=merged.get("tls_client_cert") or None,  # type: ignore[arg-type]
+            tls_client_key=merged.get("tls_client_key") or None,  # type: ignore[arg-type]
+            open_url_after_authentication=merged.get("open_url_after_authentication") or None,  # type: ignore[arg-type]
         )
 
     @classmethod
@@ -323,6 +366,13 @@ class ProviderSettings:
             "ca": sorted(self.certificate_authorities),
             "insecure": self.insecure_skip_tls_verify,
         }
+        # Added only when set, so that the keys of every existing login stay what they were.
+        if self.use_access_token:
+            canonical["access_token"] = True  # another credential for the same login
+        if self.grant_type == "client-credentials":
+            canonical["grant"] = self.grant_type  # the client's own identity, not a user's
+        if self.tls_client_cert:
+            canonical["client_cert"] = self.tls_client_cert  # mTLS-bound tokens belong to that certificate
         blob = json.dumps(canonical, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
         return str(_sha256(blob.encode("utf-8")).hexdigest())
 
@@ -358,6 +408,14 @@ class ProviderSettings:
             out.append("--skip-open-browser")
         if self.expiry_margin != 60:
             out.append(f"--expiry-margin={self.expiry_margin}")
+        if self.use_access_token and self.grant_type != "client-credentials":
+            out.append("--oidc-use-access-token")
+        if self.pkce_method != "auto":
+            out.append(f"--oidc-pkce-method={self.pkce_method}")
+        if self.tls_client_cert and self.tls_client_key:
+            out += [f"--tls-client-cert={self.tls_client_cert}", f"--tls-client-key={self.tls_client_key}"]
+        if self.open_url_after_authentication:
+            out.append(f"--open-url-after-authentication={self.open_url_after_authentication}")
         return out
 
 
@@ -370,6 +428,24 @@ def _param_pair(item: object) -> tuple[str, str]:
         return key, value
     key, value = item  # type: ignore[misc]
     return str(key), str(value)
+
+
+def _web_url(url: str) -> bool:
+    """https://host..., or http:// on a loopback host; no spaces or control characters (it goes into a Location)."""
+    if any(ord(c) <= 0x20 or ord(c) == 0x7F for c in url):
+        return False
+    lower = url.lower()
+    if lower.startswith("https://") and len(url) > 8:
+        return True
+    if not lower.startswith("http://"):
+        return False
+    hostport = lower[7:].split("/", 1)[0].split("?", 1)[0].split("#", 1)[0]
+    if "@" in hostport:
+        return False
+    if hostport == "[::1]" or hostport.startswith("[::1]:"):
+        return True
+    host = hostport.split(":", 1)[0]
+    return host == "localhost" or (host.startswith("127.") and host.replace(".", "").isdigit())
 
 
 def _split_scopes(value: object) -> tuple[str, ...]:

@@ -31,45 +31,78 @@ def verify_id_token(id_token: str, provider: ProviderMetadata, client_id: str, n
                     now: float | None = None) -> dict[str, Any]:
     """Verify signature and claims; return the claims. ``nonce`` is checked when given (login, not refresh: OIDC Core
     12.2 does not require a nonce in a refreshed ID token)."""
+    claims = _signed_claims(id_token, provider, allowed_algorithms(provider), IdTokenError,
+                            "id_token_signing_alg_values_supported")
+    check_claims(claims, provider.issuer, client_id, nonce=nonce, now=now)
+    return claims
+
+
+class AccessTokenError(NetssoError):
+    def __init__(self, message: str) -> None:
+        super().__init__("access token rejected: " + message,
+                         hint="--oidc-use-access-token needs a JWT access token signed by the provider's keys")
+
+
+def verify_access_token(token: str, provider: ProviderMetadata, now: float | None = None) -> dict[str, Any]:
+    """A JWT access token (RFC 9068) sent to the API server in place of the ID token: signature against the JWKS
+    (asymmetric algorithms only), ``iss``, ``exp``, ``iat``, and an audience. The audience is the one it carries:
+    it names the resource (the API server's configured audience), not this client, so it is not compared here."""
+    claims = _signed_claims(token, provider, sorted(ASYMMETRIC_ALGS), AccessTokenError, None)
+    now = time.time() if now is None else now
+    if claims.get("iss") != provider.issuer:
+        raise AccessTokenError(f"issuer {claims.get('iss')!r} is not {provider.issuer!r}")
+    aud = claims.get("aud")
+    if not (isinstance(aud, str) and aud) and not (isinstance(aud, list) and aud and all(isinstance(a, str) for a in aud)):
+        raise AccessTokenError("no audience (aud): the API server could not tell it is meant for it")
+    exp, iat = claims.get("exp"), claims.get("iat")
+    if isinstance(exp, bool) or not isinstance(exp, (int, float)) or not _finite(exp):
+        raise AccessTokenError("no numeric exp claim")
+    if exp + LEEWAY <= now:
+        raise AccessTokenError("token is expired")
+    if iat is not None and (isinstance(iat, bool) or not isinstance(iat, (int, float)) or not _finite(iat)
+                            or iat - LEEWAY > now):
+        raise AccessTokenError("bad iat claim (issued in the future, or not a number)")
+    return claims
+
+
+def _signed_claims(token: str, provider: ProviderMetadata, allowed: list[str], error: type[NetssoError],
+                   allowed_from: str | None) -> dict[str, Any]:
     from joserfc import jwt
     from joserfc.errors import BadSignatureError, InvalidKeyIdError, JoseError
     from joserfc.jwk import KeySet
 
     try:
-        header = decode_header(id_token)
-        decode_claims(id_token)
+        header = decode_header(token)
+        decode_claims(token)
     except TokenError as exc:
-        raise IdTokenError(str(exc)) from None
+        raise error(str(exc)) from None
     alg = header.get("alg")
     if not isinstance(alg, str) or alg.lower() == "none":
-        raise IdTokenError("unsigned token (alg none)")
+        raise error("unsigned token (alg none)")
     if alg not in ASYMMETRIC_ALGS:
-        raise IdTokenError(f"algorithm {alg} is not allowed (only asymmetric signatures are accepted)")
-    allowed = allowed_algorithms(provider)
+        raise error(f"algorithm {alg} is not allowed (only asymmetric signatures are accepted)")
     if alg not in allowed:
-        raise IdTokenError(f"algorithm {alg} is not among the provider's id_token_signing_alg_values_supported {allowed}")
+        raise error(f"algorithm {alg} is not among the provider's {allowed_from} {allowed}")
 
-    token = None
+    decoded = None
     for attempt in (0, 1):
         try:
             keys = KeySet.import_key_set(provider.jwks(refresh=attempt == 1))  # type: ignore[arg-type]
         except (JoseError, ValueError, TypeError) as exc:
             raise NetssoError(f"the provider's JWKS cannot be used: {exc}") from None
         try:
-            token = jwt.decode(id_token, keys, algorithms=[alg])
+            decoded = jwt.decode(token, keys, algorithms=[alg])
             break
         except InvalidKeyIdError:
             if attempt == 0:
                 continue  # the provider may have rotated its keys: refetch the JWKS once
-            raise IdTokenError(f"no key with kid {header.get('kid')!r} in the provider's JWKS") from None
+            raise error(f"no key with kid {header.get('kid')!r} in the provider's JWKS") from None
         except BadSignatureError:
-            raise IdTokenError("signature does not verify with the provider's keys") from None
+            raise error("signature does not verify with the provider's keys") from None
         except (JoseError, ValueError, TypeError) as exc:
-            raise IdTokenError(f"cannot verify signature ({type(exc).__name__})") from None
-    assert token is not None
-    claims: dict[str, Any] = dict(token.claims)
-    check_claims(claims, provider.issuer, client_id, nonce=nonce, now=now)
-    return claims
+            raise error(f"cannot verify signature ({type(exc).__name__})") from None
+    assert decoded is not None
+    return dict(decoded.claims)
 
 
 def _finite(value: int | float) -> bool:

@@ -16,7 +16,7 @@ from ..errors import EXIT_ERROR, NetssoError
 LAZY_COMMANDS: dict[str, str] = {
     "login": "kubectl_netsso.cli.auth:login",
     "get-token": "kubectl_netsso.cli.auth:get_token",
-    "setup": "kubectl_netsso.cli.auth:setup",
+    "setup": "kubectl_netsso.cli.setup:setup",
     "logout": "kubectl_netsso.cli.auth:logout",
     "whoami": "kubectl_netsso.cli.identity:whoami",
     "can-i": "kubectl_netsso.cli.identity:can_i",

@@ -9,16 +9,17 @@ from typing import Any, TypeVar
 
 import click
 
-from ..auth.settings import GRANT_TYPES, OPTIONS, STORAGES, ProviderSettings, SettingsError
+from ..auth.settings import GRANT_TYPES, OPTIONS, PKCE_METHODS, STORAGES, ProviderSettings, SettingsError
 from ..errors import EXIT_USAGE, NetssoError
+from ..usecases.provider import HINT as _HINT
 from . import completion
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-_HINT = "every provider flag is listed in --help (each also has a NETSSO_* environment variable)"
-_CHOICES = {"grant_type": GRANT_TYPES, "token_cache_storage": STORAGES}
+_CHOICES = {"grant_type": GRANT_TYPES, "token_cache_storage": STORAGES, "pkce_method": PKCE_METHODS}
 # path-valued flags: the shell completes file (or folder) names for them
-_PATHS = {"certificate_authorities": completion.files, "token_cache_dir": completion.dirs}
+_PATHS = {"certificate_authorities": completion.files, "token_cache_dir": completion.dirs,
+          "tls_client_cert": completion.files, "tls_client_key": completion.files}
 
 
 def provider_options(func: F) -> F:
@@ -50,6 +51,19 @@ def provider_options(func: F) -> F:
         else:
             opt = click.option(flag, dest, default=None, metavar="VALUE", help=text)
         result = opt(result)
+    return result
+
+
+def kubeconfig_source_options(func: F, kubeconfig: bool = True) -> F:
+    """--context (and --kubeconfig): whose exec entry fills in the provider settings no flag or variable gives."""
+    result: Any = func
+    result = click.option("--context", "kube_context", default=None, metavar="NAME",
+                          help="kubeconfig context whose user's exec entry gives the provider settings flags and "
+                               "environment leave out (default: the current context).")(result)
+    if kubeconfig:
+        result = click.option("--kubeconfig", default=None, metavar="PATH", type=click.Path(),
+                              shell_complete=completion.files,
+                              help="kubeconfig to read (default: $KUBECONFIG, ~/.kube/config).")(result)
     return result
 
 

@@ -27,6 +27,7 @@ __all__ = [
     "load_kubeconfig",
     "resolve_context",
     "is_netsso_exec",
+    "exec_plugin_kind",
     "effective_namespace",
     "NETSSO_COMMAND",
 ]
@@ -51,6 +52,17 @@ class ExecConfig:
     @property
     def is_netsso(self) -> bool:
         return is_netsso_exec(self)
+
+    @property
+    def plugin_kind(self) -> str | None:
+        """"netsso", "kubelogin" (int128/kubelogin's get-token) or None: whose provider flags ``provider_args`` holds."""
+        return exec_plugin_kind(self)
+
+    @property
+    def provider_args(self) -> tuple[str, ...]:
+        """The arguments after ``get-token``, for netsso and kubelogin entries alike (their flag names differ)."""
+        args = list(self.args)
+        return tuple(args[args.index("get-token") + 1 :]) if "get-token" in args else tuple(args)
 
     @property
     def netsso_args(self) -> tuple[str, ...]:
@@ -245,6 +257,18 @@ def is_netsso_exec(exec_config: ExecConfig | None) -> bool:
     if base.startswith("python"):
         return args[:3] == ["-m", "kubectl_netsso", "get-token"]
     return False
+
+
+def exec_plugin_kind(exec_config: ExecConfig | None) -> str | None:
+    """Which credential plugin an exec entry runs, when its provider settings can be read: "netsso", "kubelogin"
+    (int128/kubelogin, see auth.kubelogin.runs_kubelogin for the forms) or None."""
+    from ..auth.kubelogin import runs_kubelogin
+
+    if exec_config is None:
+        return None
+    if is_netsso_exec(exec_config):
+        return "netsso"
+    return "kubelogin" if runs_kubelogin(exec_config.command, exec_config.args) else None
 
 
 # ---------------------------------------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from .. import log
-from ..errors import EXIT_USAGE, NetssoError
+from ..errors import NetssoError
 from ..rbac.authorize import Identity, identity
 from ..rbac.claims import ClaimMapping, map_claims
 
@@ -57,27 +57,11 @@ class LocalToken:
 
 
 def provider_settings(kube: KubeOptions, values: Mapping[str, object]) -> ProviderSettings | None:
-    """ProviderSettings from the flags, else from the current kubeconfig user's exec args; None when neither."""
-    from ..auth.settings import ProviderSettings, SettingsError
+    """ProviderSettings from the flags, the environment, else the context's kubeconfig user's exec entry (this
+    plugin's or kubelogin's); None when none names a provider."""
+    from .provider import resolve_settings
 
-    try:
-        if values.get("issuer_url"):
-            return ProviderSettings.from_values(dict(values))
-        from ..cluster.kubeconfig import resolve_context
-
-        try:
-            ctx = resolve_context(kube.kubeconfig, kube.context)
-        except NetssoError as exc:
-            if kube.context:  # a --context that names nothing is never silently ignored
-                raise NetssoError(exc.message, hint=exc.hint, exit_code=EXIT_USAGE) from exc
-            return None
-        if ctx.exec is None or not ctx.exec.is_netsso:
-            return None
-        settings = ProviderSettings.from_exec_args(ctx.exec.netsso_args, ctx.exec.process_env())
-        overrides = {k: v for k, v in values.items() if v not in (None, [], ())}
-        return settings.replace(**overrides) if overrides else settings
-    except SettingsError as exc:
-        raise NetssoError(f"provider settings: {exc}", hint="check --oidc-issuer-url and --oidc-client-id") from exc
+    return resolve_settings(dict(values), kube.kubeconfig, kube.context, required=False)
 
 
 def load_local_token(kube: KubeOptions, values: Mapping[str, object], required: bool) -> LocalToken | None:

@@ -21,6 +21,7 @@ from kubectl_netsso.auth.cache import open_cache
 from kubectl_netsso.auth.settings import ProviderSettings
 from kubectl_netsso.auth.tokens import TokenSet
 from kubectl_netsso.cli import auth as cli_auth
+from kubectl_netsso.cli import setup as cli_setup
 from kubectl_netsso.cli.main import run
 
 
@@ -136,8 +137,8 @@ def test_setup_prints_everything(env: dict[str, str], fake_browser: list[str], c
                 "--write-kubeconfig"]) == 0
     out = capsys.readouterr().out
     assert "kubectl config set-credentials netsso \\\n    --exec-api-version=client.authentication.k8s.io/v1" in out
-    assert "--exec-interactive-mode=IfAvailable" in out and f"--exec-command={cli_auth.plugin_path()}" in out
-    assert os.path.isabs(cli_auth.plugin_path())
+    assert "--exec-interactive-mode=IfAvailable" in out and f"--exec-command={cli_setup.plugin_path()}" in out
+    assert os.path.isabs(cli_setup.plugin_path())
     assert "--oidc-username-claim=email" in out and "--oidc-groups-claim=groups" in out
     docs = out.split("## 3.")[1]
     auth_cfg = yaml.safe_load(docs.split("\n", 1)[1].split("# you will be")[0])
@@ -154,13 +155,13 @@ def test_setup_prints_everything(env: dict[str, str], fake_browser: list[str], c
 
 
 def test_apiserver_mapping_warns_without_groups(capsys: pytest.CaptureFixture[str]) -> None:
-    assert cli_auth.apiserver_mapping({"sub": "a", "email": "a@x", "email_verified": False}, None, "oidc:", None,
+    assert cli_setup.apiserver_mapping({"sub": "a", "email": "a@x", "email_verified": False}, None, "oidc:", None,
                                       "oidc:") == ("sub", None)
     assert "no groups claim" in capsys.readouterr().err
 
 
 def test_cluster_role_binding_without_namespace() -> None:
-    crb = cli_auth.binding("oidc:ops", "admin", "ClusterRole", None)
+    crb = cli_setup.binding("oidc:ops", "admin", "ClusterRole", None)
     assert crb["kind"] == "ClusterRoleBinding" and "namespace" not in crb["metadata"]
 
 
@@ -227,7 +228,7 @@ def test_setup_command_never_prints_the_client_secret() -> None:
     import subprocess
 
     from kubectl_netsso.auth.settings import ProviderSettings
-    from kubectl_netsso.cli.auth import display_command, set_credentials_command
+    from kubectl_netsso.cli.setup import display_command, set_credentials_command
 
     secret = "s3cret-value-0123456789"
     settings = ProviderSettings.from_values(

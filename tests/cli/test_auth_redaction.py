@@ -64,3 +64,42 @@ def test_registered_secrets_leave_no_prefix_and_longest_wins() -> None:
     assert out == "x [redacted] y [redacted] z"
     log.register_secret("short", min_length=6)
     assert log.redact("short") == "short"
+
+
+@pytest.mark.parametrize("verbosity", [[], ["-vvv"]])
+def test_client_credentials_error_echoing_the_client_secret(op: FakeOP, tmp_path: Path, verbosity: list[str]) -> None:
+    """Issue 16: the client-credentials grant (CI bots) sends the secret on every token request."""
+    op.token_echo = True
+    got = PluginRunner(op, tmp_path).run(*verbosity, "get-token", "--grant-type=client-credentials",
+                                         env={"NETSSO_OIDC_CLIENT_SECRET": CLIENT_SECRET,
+                                              "KUBERNETES_EXEC_INFO": NONINTERACTIVE_EXEC_INFO})
+    assert got.returncode == 3 and "client credentials grant failed: invalid_grant" in got.stderr, got.stderr
+    for form in _forms(CLIENT_SECRET):
+        assert form not in got.stderr and form not in got.stdout, (form, got.stderr)
+
+
+@pytest.mark.parametrize("verbosity", [["-v"], ["-vvv"]])
+def test_a_secret_in_a_kubelogin_entrys_arguments_is_never_shown(op: FakeOP, tmp_path: Path,
+                                                                 verbosity: list[str]) -> None:
+    """Issue 16: login reads the kubeconfig's exec entry; -v lists every setting with its origin, the secret as
+    [redacted], and a refused login's hint (login required: run ...) leaves it out."""
+    import yaml
+
+    runner = PluginRunner(op, tmp_path)
+    kubeconfig = runner.home / ".kube" / "config"
+    kubeconfig.parent.mkdir(parents=True, exist_ok=True)
+    kubeconfig.write_text(yaml.safe_dump({
+        "apiVersion": "v1", "kind": "Config", "current-context": "c",
+        "clusters": [{"name": "k", "cluster": {"server": "https://127.0.0.1:1"}}],
+        "contexts": [{"name": "c", "context": {"cluster": "k", "user": "u"}}],
+        "users": [{"name": "u", "user": {"exec": {
+            "apiVersion": "client.authentication.k8s.io/v1", "command": "kubectl",
+            "args": ["oidc-login", "get-token", f"--oidc-issuer-url={op.issuer}", "--oidc-client-id=netsso",
+                     f"--oidc-client-secret={CLIENT_SECRET}"]}}}]}))
+    env = {k: "" for k in ("NETSSO_OIDC_ISSUER_URL", "NETSSO_OIDC_CLIENT_ID")}
+    op.token_echo = True
+    got = runner.run(*verbosity, "login", env=env)
+    assert got.returncode == 3, got.stderr
+    assert '--oidc-client-secret=[redacted]  [kubeconfig user "u" (context "c")]' in got.stderr, got.stderr
+    for form in _forms(CLIENT_SECRET):
+        assert form not in got.stderr and form not in got.stdout, (form, got.stderr)

@@ -89,7 +89,9 @@ def _token_values(data: Any) -> set[str]:
     out: set[str] = set()
     if isinstance(data, dict):
         for k, v in data.items():
-            if isinstance(v, str) and "token" in k.lower() and len(v) >= 16:
+            # discovery metadata (token_endpoint, ...) names URLs, not secrets: a path issuer's is long enough for the
+            # half-token check, and the issuer URL itself is printed everywhere
+            if isinstance(v, str) and "token" in k.lower() and len(v) >= 16 and not k.endswith(("_endpoint", "_uri")):
                 out.add(v)
             else:
                 out |= _token_values(v)

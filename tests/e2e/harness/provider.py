@@ -29,6 +29,9 @@ class OIDCProvider:
     client_id = "netsso"
     confidential_client_id = "netsso-confidential"
     confidential_client_secret = "netsso-test-secret"
+    jwt_access_client_id = "netsso-jwt-access"  # public; its access tokens are JWTs with aud "netsso"
+    ci_client_id = "netsso-ci"  # client_credentials only; JWT access tokens with aud "netsso", sub "netsso-ci"
+    ci_client_secret = "netsso-ci-test-secret"
 
     def __init__(self, pki: TestPKI, workdir: Path, env: dict[str, str] | None = None) -> None:
         self.pki = pki

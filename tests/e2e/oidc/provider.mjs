@@ -110,10 +110,23 @@ if (process.env.NETSSO_OP_CONSENT !== '1') {
 let jwks;
 if (args.jwks) jwks = JSON.parse(fs.readFileSync(args.jwks, 'utf8'));
 
-const server = https.createServer({ cert: fs.readFileSync(args.cert), key: fs.readFileSync(args.key) });
+// NETSSO_OP_CLIENT_CA: mutual TLS, every connection must present a client certificate signed by that CA
+const clientCa = process.env.NETSSO_OP_CLIENT_CA;
+const server = https.createServer({
+  cert: fs.readFileSync(args.cert),
+  key: fs.readFileSync(args.key),
+  ...(clientCa ? { ca: fs.readFileSync(clientCa), requestCert: true, rejectUnauthorized: true } : {}),
+});
 await new Promise((resolve) => { server.listen(Number.parseInt(args.port, 10), '127.0.0.1', resolve); });
 const { port } = server.address();
-const issuer = `https://127.0.0.1:${port}`;
+// NETSSO_OP_ISSUER_PATH (e.g. /oauth2/default, Okta's custom authorization server form): the issuer has a path and
+// every endpoint lives under it (the prefix is stripped before oidc-provider sees the request; its urlFor adds it back
+// from req.originalUrl)
+const issuerPath = (process.env.NETSSO_OP_ISSUER_PATH || '').replace(/\/+$/, '');
+const issuer = `https://127.0.0.1:${port}${issuerPath}`;
+
+const KUBE_RESOURCE = 'urn:netsso:kube';
+const JWT_ACCESS_CLIENTS = new Set(['netsso-jwt-access', 'netsso-ci']);
 
 const ttlFn = (name) => () => settings.ttl[name];
 
@@ -137,6 +150,24 @@ const configuration = {
       grant_types: grantTypes,
       response_types: ['code'],
     },
+    {
+      // a public client whose access tokens are JWTs for the resource KUBE_RESOURCE (--oidc-use-access-token runs)
+      client_id: 'netsso-jwt-access',
+      application_type: 'native',
+      token_endpoint_auth_method: 'none',
+      redirect_uris: redirectUris,
+      grant_types: grantTypes,
+      response_types: ['code'],
+    },
+    {
+      // a service identity: client credentials only, JWT access tokens (--grant-type client-credentials runs)
+      client_id: 'netsso-ci',
+      client_secret: 'netsso-ci-test-secret',
+      token_endpoint_auth_method: 'client_secret_basic',
+      redirect_uris: [],
+      grant_types: ['client_credentials'],
+      response_types: [],
+    },
   ],
   ...(jwks ? { jwks } : {}),
   cookies: { keys: [crypto.randomBytes(24).toString('hex')] },
@@ -148,11 +179,32 @@ const configuration = {
   },
   scopes: ['openid', 'offline_access', 'email', 'profile', 'groups'],
   conformIdTokenClaims: false,
+  // PKCE required of public clients only (the default also requires it of native ones), so --oidc-pkce-method no
+  // can succeed with the confidential client
+  pkce: { required: (ctx, client) => client.clientAuthMethod === 'none' },
   clockTolerance: 0,
   features: {
     devInteractions: { enabled: true },
     deviceFlow: { enabled: true },
     revocation: { enabled: true },
+    clientCredentials: { enabled: true },
+    // JWT access tokens (audience "netsso", what the API double accepts) only for the two clients above; every
+    // other client keeps the default opaque access token
+    resourceIndicators: {
+      enabled: true,
+      defaultResource: async (ctx, client, oneOf) => (oneOf ? oneOf[0]
+        : (JWT_ACCESS_CLIENTS.has(client?.clientId) ? KUBE_RESOURCE : undefined)),
+      useGrantedResource: async () => true,
+      getResourceServerInfo: async () => ({
+        scope: 'groups email', audience: 'netsso', accessTokenFormat: 'jwt', jwt: { sign: { alg: 'RS256' } },
+      }),
+    },
+  },
+  // a user's JWT access token carries the user's groups (as Okta's and Entra's access tokens can)
+  async extraTokenClaims(ctx, token) {
+    if (token.kind !== 'AccessToken' || !token.accountId) return undefined;
+    const claims = claimsFor(token.accountId, issuer);
+    return claims.groups ? { groups: claims.groups } : undefined;
   },
   ttl: {
     AccessToken: ttlFn('AccessToken'),
@@ -279,6 +331,16 @@ async function admin(req, res) {
 }
 
 server.on('request', (req, res) => {
+  if (issuerPath) {
+    const rest = req.url.startsWith(issuerPath) ? req.url.slice(issuerPath.length) : null;
+    if (rest === null || !(rest === '' || rest.startsWith('/') || rest.startsWith('?'))) {
+      res.writeHead(404, { 'content-type': 'application/json' });
+      res.end('{"error":"not_found"}');
+      return;
+    }
+    req.originalUrl = req.url;
+    req.url = rest.startsWith('/') ? rest : `/${rest}`;
+  }
   if (req.url.startsWith(adminPath)) {
     admin(req, res);
   } else if (req.url.startsWith('/overage/')) {

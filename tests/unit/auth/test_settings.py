@@ -53,7 +53,13 @@ def test_cache_dir_defaults(tmp_path: object) -> None:
     ([], "issuer URL is missing"),
     (["--oidc-issuer-url", "https://a"], "client id is missing"),
     (BASE + ["--grant-type", "password"], "--grant-type must be one of"),
-    (BASE + ["--token-cache-storage", "disk"], "--token-cache-storage must be one of"),
+    (BASE + ["--token-cache-storage", "tape"], "--token-cache-storage must be one of"),
+    (BASE + ["--oidc-pkce-method", "plain"], "--oidc-pkce-method must be one of"),
+    (BASE + ["--tls-client-cert", "c.pem"], "go together"),
+    (BASE + ["--open-url-after-authentication", "javascript:alert(1)"], "must be an https URL"),
+    (BASE + ["--open-url-after-authentication", "http://evil.example/"], "must be an https URL"),
+    (BASE + ["--open-url-after-authentication", "http://localhost.evil.example/"], "must be an https URL"),
+    (BASE + ["--open-url-after-authentication", "https://x.example/a b"], "must be an https URL"),
     (BASE + ["--authentication-timeout", "soon"], "whole number"),
     (BASE + ["--oidc-auth-request-extra-params", "novalue"], "KEY=VALUE"),
 ])
@@ -73,7 +79,8 @@ def test_cache_key_is_stable_under_ordering() -> None:
 @pytest.mark.parametrize("change", [
     ["--oidc-issuer-url", "https://other.test"], ["--oidc-client-id", "other"], ["--oidc-client-secret", "s3cret"],
     ["--oidc-extra-scope", "groups"], ["--oidc-auth-request-extra-params", "prompt=consent"],
-    ["--certificate-authority", "/etc/ca.pem"], ["--insecure-skip-tls-verify"],
+    ["--certificate-authority", "/etc/ca.pem"], ["--insecure-skip-tls-verify"], ["--oidc-use-access-token"],
+    ["--grant-type", "client-credentials"], ["--tls-client-cert", "/c.pem", "--tls-client-key", "/k.pem"],
 ])
 def test_cache_key_changes_with_token_relevant_settings(change: list[str]) -> None:
     assert make(BASE).cache_key() != make(BASE + change).cache_key()
@@ -82,6 +89,8 @@ def test_cache_key_changes_with_token_relevant_settings(change: list[str]) -> No
 @pytest.mark.parametrize("change", [
     ["--grant-type", "device-code"], ["--listen-address", "127.0.0.1:9"], ["--token-cache-dir", "/x"],
     ["--token-cache-storage", "keyring"], ["--browser-command", "firefox"], ["--expiry-margin", "5"],
+    ["--token-cache-storage", "disk"], ["--oidc-pkce-method", "no"],
+    ["--open-url-after-authentication", "https://wiki.example/welcome"],
 ])
 def test_cache_key_ignores_login_behaviour(change: list[str]) -> None:
     assert make(BASE).cache_key() == make(BASE + change).cache_key()
@@ -100,6 +109,37 @@ def test_exec_args_round_trip(scopes: list[str], params: dict[str, str], insecur
     args += [f"--oidc-auth-request-extra-params={k}={v}" for k, v in params.items()]
     args += ["--insecure-skip-tls-verify"] if insecure else []
     args += ["--authentication-timeout", str(timeout)]
+    s = make(args)
+    again = make(s.exec_args())
+    assert again == s and again.cache_key() == s.cache_key()
+
+
+def test_existing_logins_keep_their_cache_key() -> None:
+    """The issue-16 settings enter the key only when set: a login made before them is still found."""
+    import hashlib
+    import json
+
+    canonical = {"v": 1, "issuer": "https://sso.example.test", "client_id": "kube", "client_secret": "",
+                 "scopes": ["groups", "openid"], "extra_params": [], "ca": [], "insecure": False}
+    blob = json.dumps(canonical, sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode()
+    assert make(BASE + ["--oidc-extra-scope", "groups"]).cache_key() == hashlib.sha256(blob).hexdigest()
+
+
+def test_disk_is_file_and_client_credentials_send_the_access_token() -> None:
+    assert make(BASE + ["--token-cache-storage=disk"]).token_cache_storage == "file"
+    cc = make(BASE + ["--grant-type=client-credentials"])
+    assert cc.use_access_token and "--oidc-use-access-token" not in cc.exec_args()
+
+
+@given(use_at=st.booleans(), pkce=st.sampled_from(["auto", "S256", "no"]), tls=st.booleans(),
+       url=st.sampled_from([None, "https://wiki.example/ok", "http://127.0.0.1:8080/done"]),
+       grant=st.sampled_from(["auto", "client-credentials", "device-code"]))
+def test_exec_args_round_trip_of_the_parity_flags(use_at: bool, pkce: str, tls: bool, url: str | None,
+                                                  grant: str) -> None:
+    args = BASE + ["--oidc-pkce-method", pkce, "--grant-type", grant]
+    args += ["--oidc-use-access-token"] if use_at else []
+    args += ["--tls-client-cert=/c.pem", "--tls-client-key=/k.pem"] if tls else []
+    args += [f"--open-url-after-authentication={url}"] if url else []
     s = make(args)
     again = make(s.exec_args())
     assert again == s and again.cache_key() == s.cache_key()
