@@ -33,6 +33,7 @@ from .match import dest_ports_of, ports_match
 from .model import PROTOCOLS, ExternalPeer, Peer, PodPeer
 from .paths import PathsResult, compute_paths
 from .ports import make_request
+from .ranges import complement
 from .selectors import EMPTY, LabelSelector, Requirement
 
 MAX_PORT = 65535
@@ -104,14 +105,7 @@ def describe_ports(ports: PortSet) -> str:
         if proto in full:
             parts.append(f"{proto} all")
             continue
-        holes: list[tuple[int, int]] = []
-        pos = 1
-        for a, b in nums:
-            if a > pos:
-                holes.append((pos, a - 1))
-            pos = b + 1
-        if pos <= MAX_PORT:
-            holes.append((pos, MAX_PORT))
+        holes = complement(nums, 1, MAX_PORT)
         if nums and len(holes) < len(nums) and not names:
             parts.append(f"{proto} all but {_ranges_text(holes)}")
         else:

@@ -15,6 +15,7 @@ from typing import Any
 from .compile import CompiledPolicy, CompiledSnapshot
 from .model import ExternalPeer, Peer, PodPeer
 from .paths import compute_paths
+from .ranges import complement
 
 _SPACE = {4: 1 << 32, 6: 1 << 128}
 _ALL = {4: "0.0.0.0/0", 6: "::/0"}
@@ -134,14 +135,7 @@ def blocks(atoms: Iterable[AddressAtom]) -> tuple[IpBlockText, ...]:
         if have == [(0, top)]:
             out.append(IpBlockText(_ALL[version]))
             continue
-        missing: list[tuple[int, int]] = []
-        pos = 0
-        for a, b in have:
-            if a > pos:
-                missing.append((pos, a - 1))
-            pos = b + 1
-        if pos <= top:
-            missing.append((pos, top))
+        missing = complement(have, 0, top)
         inside, outside = _cidrs(version, have), _cidrs(version, missing)
         if len(outside) < len(inside):
             out.append(IpBlockText(_ALL[version], tuple(outside)))

@@ -4,7 +4,7 @@ addresses outside the cluster. The verdicts stay in the engine's class bitsets; 
 from __future__ import annotations
 
 from bisect import bisect_left
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -12,9 +12,10 @@ from .. import log
 from ..errors import EXIT_USAGE, NetssoError
 
 if TYPE_CHECKING:
-    from ..cluster.snapshot import Workload
+    from ..cluster.snapshot import Snapshot, Workload
     from ..netpol.compact import CompactResult
     from ..netpol.compile import CompiledSnapshot
+    from ..netpol.endpoints import Endpoint
     from ..netpol.external import ExternalFlow
     from ..netpol.model import Direction, Verdict
     from ..netpol.paths import PathsResult
@@ -128,19 +129,6 @@ class PathsRun:
             return f"about {total:,} per-pair rows; --compact gives the same connectivity as grouped rules"
         return None
 
-    def rows(self) -> Iterable[tuple[int, int, PortKey, PathsBlock]]:
-        """(source index, destination index in block, port, block) for every pair in scope: by source, destination,
-        port."""
-        for s_i, s in enumerate(self.sources):
-            rows = []
-            for b, (key, dst_idx, block) in enumerate(self.blocks):
-                for j, d_i in enumerate(dst_idx):
-                    if self.in_scope(s, self.destinations[d_i]):
-                        rows.append((d_i, b, j, key, block))
-            rows.sort(key=lambda r: (r[0], r[1]))
-            for _d_i, _b, j, key, block in rows:
-                yield s_i, j, key, block
-
 
 @dataclass(frozen=True, slots=True)
 class CompactPaths:
@@ -151,6 +139,22 @@ class CompactPaths:
 
     def to_dict(self) -> dict[str, Any]:
         return {**self.result.to_dict(), "warnings": self.warnings}
+
+
+
+def _in_cluster(snap: Snapshot, text: str, namespace: str, role: str) -> Endpoint:
+    """--from/--to resolved; paths lists pod-to-pod flows, so an address outside the cluster is a usage error."""
+    from ..netpol import endpoints
+
+    end = endpoints.resolve_endpoint(snap, text, namespace, role=role)
+    if end.is_external:
+        flag = "--from" if role == "source" else "--to"
+        raise NetssoError(
+            f"{flag} must be in the cluster: paths lists pod-to-pod flows",
+            hint="use can-reach for ip: endpoints",
+            exit_code=EXIT_USAGE,
+        )
+    return end
 
 
 def run(inp: PathsInput, source: Source) -> PathsRun | CompactPaths:
@@ -168,23 +172,11 @@ def run(inp: PathsInput, source: Source) -> PathsRun | CompactPaths:
     sources = pods
     destinations = pods
     if inp.from_text:
-        src = endpoints.resolve_endpoint(snap, inp.from_text, loaded.namespace, role="source")
-        if src.is_external:
-            raise NetssoError(
-                "--from must be in the cluster: paths lists pod-to-pod flows",
-                hint="use can-reach for ip: endpoints",
-                exit_code=EXIT_USAGE,
-            )
+        src = _in_cluster(snap, inp.from_text, loaded.namespace, "source")
         keep = {id(w) for w in src.workloads}
         sources = [w for w in pods if id(w) in keep]
     if inp.to_text:
-        dst = endpoints.resolve_endpoint(snap, inp.to_text, loaded.namespace, role="destination")
-        if dst.is_external:
-            raise NetssoError(
-                "--to must be in the cluster: paths lists pod-to-pod flows",
-                hint="use can-reach for ip: endpoints",
-                exit_code=EXIT_USAGE,
-            )
+        dst = _in_cluster(snap, inp.to_text, loaded.namespace, "destination")
         keep = {id(w) for w in dst.workloads}
         if dst.service is not None and port is not None:
             # as in can-reach, --port with a Service is the Service port: evaluate its targetPort (a name is resolved

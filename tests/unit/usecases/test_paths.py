@@ -12,6 +12,7 @@ import pytest
 from kubectl_netsso.cluster.target import KubeOptions
 from kubectl_netsso.errors import EXIT_USAGE, NetssoError
 from kubectl_netsso.output import render
+from kubectl_netsso.output.results import iter_rows
 from kubectl_netsso.usecases import paths
 from kubectl_netsso.usecases.source import Source
 
@@ -34,7 +35,7 @@ def test_a_service_with_a_port_is_its_backends_on_the_target_port() -> None:
     [(key, _idx, block)] = run.blocks
     assert (key.port, key.protocol) == ("http", "TCP")  # the Service port's targetPort, as written
     assert block.resolved_port(0, key.port, key.protocol) == 8080
-    rows = list(run.rows())
+    rows = list(iter_rows(run))
     assert rows and all(block.allowed(s_i, j) is False for s_i, j, _k, block in rows)  # api-ingress denies them all
 
 
@@ -45,17 +46,17 @@ def test_the_streamed_json_is_the_runs_verdicts() -> None:
     doc = json.loads(out.getvalue())
     expected = {
         (run.sources[s_i].ref, block.destinations[j].ref, key.port): block.allowed(s_i, j)
-        for s_i, j, key, block in run.rows()
+        for s_i, j, key, block in iter_rows(run)
         if run.sources[s_i] is not block.destinations[j]  # a pod to itself is always allowed
     }
     shown = {(r["from"], r["to"], r["port"]): r["allowed"] for r in doc["paths"] if r["from"] != r["to"]}
-    assert shown == expected and len(doc["paths"]) == len(list(run.rows()))
+    assert shown == expected and len(doc["paths"]) == len(list(iter_rows(run)))
     assert any(v is True for v in expected.values()) and any(v is False for v in expected.values())
 
 
 def test_n_scope_keeps_flows_into_and_out_of_the_namespace() -> None:
     run = per_pair(paths.PathsInput(port_text="8080"), shop("shop"))
-    for s_i, j, _key, block in run.rows():
+    for s_i, j, _key, block in iter_rows(run):
         assert "shop" in (run.sources[s_i].namespace, block.destinations[j].namespace)
     assert run.scope_ns == "shop" and run.size_warning is None
 
