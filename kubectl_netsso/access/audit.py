@@ -20,6 +20,10 @@ Checks (id: severity):
     expectation-failed           per entry (default high)   an --expect assertion does not hold
     invalid-manifest             high    offline: an object the API server would reject (left out of every verdict;
                                          applying its file fails)
+    policy-not-evaluated         high    a policy object this tool does not evaluate (another CNI's, Istio's, an unknown
+                                         version), or a policy resource it could not read: the verdicts it could change
+                                         are UNKNOWN
+    staged-policy                info    a Calico staged policy: not enforced, it changes no verdict
 
 System namespaces (kube-system, kube-public, kube-node-lease) are left out of the default-deny checks.
 """
@@ -54,7 +58,7 @@ CHECKS = (
     "no-network-policy", "no-default-deny-ingress", "no-default-deny-egress", "dns-egress-denied",
     "policy-selects-nothing", "peer-matches-nothing", "rule-shadowed", "named-port-undefined",
     "create-pods-cross-namespace", "edit-networkpolicies", "wildcard-exec", "cluster-admin", "cni-not-enforcing",
-    "expectation-failed", "invalid-manifest",
+    "expectation-failed", "invalid-manifest", "policy-not-evaluated", "staged-policy",
 )  # fmt: skip
 SYSTEM_NAMESPACES = frozenset({"kube-system", "kube-public", "kube-node-lease"})
 DNS_NAMESPACE = "kube-system"
@@ -75,6 +79,7 @@ def audit(
     findings += check_dns_egress(engine, scope)
     findings += check_policies(engine, scope)
     findings += check_invalid_objects(engine.snapshot)
+    findings += check_unevaluated(engine, scope)
     if authorizer is not None:
         findings += check_identities(engine, authorizer, scope)
     if cni_warning:
@@ -115,6 +120,63 @@ def check_invalid_objects(snapshot: Snapshot) -> list[Finding]:
             )
         )
     return out
+
+
+def check_unevaluated(engine: ReachEngine, scope: Sequence[str]) -> list[Finding]:
+    """Policy objects no engine here evaluates, and policy resources that could not be read: fail closed, so the
+    verdicts they could change are UNKNOWN -- and said here once per object (cluster-scoped ones whatever the scope)."""
+    from ..netpol.foreign import effect_of
+
+    out = []
+    in_scope = set(scope)
+    for obj in engine.snapshot.unevaluated:
+        if obj.namespace is not None and obj.namespace not in in_scope:
+            continue
+        kind = f"{obj.kind.lower()}.{obj.group}" if obj.group else obj.kind.lower()
+        ref = "/".join(p for p in (kind, obj.namespace, obj.name) if p)
+        if obj.staged:
+            out.append(
+                Finding(
+                    "info",
+                    "staged-policy",
+                    ref,
+                    f"{obj.label} is staged: {obj.why}",
+                    "enforce it (calicoctl or the Calico web console) when its preview looks right",
+                    details={"location": obj.source},
+                )
+            )
+            continue
+        effect = effect_of(obj)
+        out.append(
+            Finding(
+                "high",
+                "policy-not-evaluated",
+                ref,
+                f"{effect.reason}: {effect.unknown_text()} here",
+                "check the flows it governs with the tool of its own project; "
+                + ("pass --cni to choose the CNI whose policies are evaluated" if obj.group in _CNI_GROUPS else
+                   "or leave it out of the input if it is not enforced in the cluster"),
+                details={"location": obj.source, "apiVersion": obj.api_version},
+            )
+        )  # fmt: skip
+    for effect in engine.compiled.foreign:
+        if not effect.gap:
+            continue
+        if effect.namespace is not None and effect.namespace not in in_scope:
+            continue
+        out.append(
+            Finding(
+                "high",
+                "policy-not-evaluated",
+                effect.label,
+                f"{effect.reason}: {effect.unknown_text()} here",
+                "grant list on that resource to the identity running the check",
+            )
+        )
+    return out
+
+
+_CNI_GROUPS = ("projectcalico.org", "crd.projectcalico.org", "cilium.io")
 
 
 # --- namespaces -------------------------------------------------------------------------------------------------

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from .. import log
 from ..errors import EXIT_USAGE, NetssoError
+from . import policykinds
 from .kubeconfig import KubeContext, effective_namespace, resolve_context
 from .manifests import _Builder
 from .snapshot import Gap, Snapshot, Workload
@@ -136,6 +137,8 @@ class LiveClient:
         self._api: Any = None
         self._groups: dict[str, Any] | None = None
         self._namespaces_complete = False  # whether the last snapshot could list all namespaces
+        # resources found by discovery (policy CRDs): "plural.group" -> (API path prefix, kind, apiVersion, namespaced)
+        self._discovered: dict[str, tuple[str, str, str, bool]] = {}
 
     # -- connection ----------------------------------------------------------------------------------------------
     @property
@@ -441,8 +444,10 @@ class LiveClient:
     # -- lists ---------------------------------------------------------------------------------------------------
     def _list(self, resource: str, namespace: str | None) -> list[dict[str, Any]]:
         """All items of a list (paginated); namespace None = cluster-wide. _HTTPStatus on 403/404/...."""
-        prefix, kind, api_version, namespaced = _RESOURCES[resource]
-        path = f"{prefix}/namespaces/{namespace}/{resource}" if namespace and namespaced else f"{prefix}/{resource}"
+        discovered: dict[str, tuple[str, str, str, bool]] = getattr(self, "_discovered", {})
+        prefix, kind, api_version, namespaced = discovered.get(resource) or _RESOURCES[resource]
+        plural = resource.split(".", 1)[0]
+        path = f"{prefix}/namespaces/{namespace}/{plural}" if namespace and namespaced else f"{prefix}/{plural}"
         items: list[dict[str, Any]] = []
         token = ""
         while True:
@@ -572,6 +577,10 @@ class LiveClient:
             if self._anp_available(gaps):
                 for resource in ("adminnetworkpolicies", "baselineadminnetworkpolicies"):
                     objects += [(f"live {resource}", p) for p in self._cluster_scoped(resource, gaps)]
+            # every other policy-like kind the cluster serves (CNIs' CRDs, Istio's, newer versions): never ignored
+            for key, namespaced in self._policy_resources(gaps):
+                items = self._collect(key, namespaces, known, gaps) if namespaced else self._cluster_scoped(key, gaps)
+                objects += [(f"live {key}", p) for p in items]
             for child, (resource, parent) in _GRANDPARENTS.items():
                 if any(_controller(p)[0] == child for p in pods):
                     owners.update(self._parent_owners(resource, parent, namespaces, known))
@@ -581,6 +590,44 @@ class LiveClient:
             for resource in ("clusterroles", "clusterrolebindings"):
                 objects += [(f"live {resource}", o) for o in self._cluster_scoped(resource, gaps)]
         return _snapshot_from_live(objects, owners, gaps, source=f"live: context {self.context.name}")
+
+    def _policy_resources(self, gaps: list[Gap]) -> list[tuple[str, bool]]:
+        """("plural.group", namespaced) of every served policy-like kind besides NetworkPolicy/ANP/BANP, found by
+        discovery of the API groups that may hold them; each is read at a version this tool decodes when the group
+        serves one, else at its preferred version (and then left unevaluated: fail closed)."""
+        try:
+            groups = self._api_groups()
+        except _HTTPStatus as exc:
+            gaps.append(Gap(resource=policykinds.DISCOVERY, namespace=None, reason=f"API discovery failed: {_reason(exc)}"))
+            return []
+        found: list[tuple[str, bool]] = []
+        self._discovered = getattr(self, "_discovered", {})
+        for name, group in groups.items():
+            if not policykinds.may_hold_policies(name):
+                continue
+            versions = [str(_dict(v).get("version")) for v in group.get("versions") or [] if _dict(v).get("version")]
+            preferred = _dict(group.get("preferredVersion")).get("version") or (versions[0] if versions else None)
+            if preferred in versions:
+                versions.remove(preferred)
+            kinds: dict[str, tuple[str, str, bool]] = {}  # kind -> (version, plural, namespaced)
+            for version in ([preferred] if preferred else []) + versions:
+                try:
+                    listing = _dict(self.request("GET", f"/apis/{name}/{version}"))
+                except _HTTPStatus as exc:
+                    gaps.append(Gap(resource=f"{name}/{version}", namespace=None, reason=f"API discovery failed: {_reason(exc)}"))
+                    continue
+                for r in (_dict(x) for x in listing.get("resources") or []):
+                    plural, kind = str(r.get("name") or ""), str(r.get("kind") or "")
+                    pk = policykinds.lookup(name, kind)
+                    if not plural or "/" in plural or pk is None or pk.engine == "k8s":
+                        continue
+                    if kind not in kinds or version in pk.versions:
+                        kinds[kind] = (version, plural, bool(r.get("namespaced")))
+            for kind, (version, plural, namespaced) in kinds.items():
+                key = f"{plural}.{name}"
+                self._discovered[key] = (f"/apis/{name}/{version}", kind, f"{name}/{version}", namespaced)
+                found.append((key, namespaced))
+        return found
 
     def _anp_available(self, gaps: list[Gap]) -> bool:
         try:

@@ -19,6 +19,7 @@ from yaml.nodes import MappingNode, ScalarNode, SequenceNode
 
 from .. import log
 from ..errors import NetssoError
+from . import policykinds
 from .snapshot import (
     NAMESPACE_NAME_LABEL,
     WORKLOAD_KINDS,
@@ -35,6 +36,7 @@ from .snapshot import (
     ServicePort,
     Snapshot,
     Subject,
+    UnevaluatedPolicy,
     Workload,
 )
 
@@ -67,6 +69,8 @@ _GROUPS: dict[str, tuple[str, ...]] = {
     "RoleBinding": ("rbac.authorization.k8s.io",),
     "ClusterRoleBinding": ("rbac.authorization.k8s.io",),
 }
+# Engines whose kinds this loader decodes into records (the others' objects become UnevaluatedPolicy).
+_DECODED_ENGINES = ("k8s",)
 _CLUSTER_SCOPED = {"Namespace", "Node", "AdminNetworkPolicy", "BaselineAdminNetworkPolicy", "ClusterRole", "ClusterRoleBinding"}
 _PROTOCOLS = ("TCP", "UDP", "SCTP")
 _SELECTOR_OPERATORS = ("In", "NotIn", "Exists", "DoesNotExist")
@@ -755,6 +759,8 @@ class _Builder:
                 return
             groups = _GROUPS.get(kind)
             group = api_version.split("/", 1)[0] if "/" in api_version else ""
+            if api_version and self._unevaluated_policy(where, kind, api_version, group, doc):
+                return
             if groups is None or (api_version and group not in groups):
                 log.debug(f"{where}: skipping {api_version or '?'} {kind} (not used by netsso)")
                 return
@@ -763,6 +769,54 @@ class _Builder:
             self._reject(where, exc.kind or kind or "", exc.namespace, exc.name, str(exc), exc.hint)
         except RecursionError:
             self._reject(where, kind if isinstance(kind, str) else "", None, None, "object nested too deeply", None)
+
+    def _unevaluated_policy(self, where: str, kind: str, api_version: str, group: str, doc: dict[str, Any]) -> bool:
+        """A policy-like object no engine here evaluates (another CNI's, an unknown version of a known kind) becomes an
+        UnevaluatedPolicy: never ignored silently (issue 12). True when the document was taken that way."""
+        pk = policykinds.lookup(group, kind)
+        if pk is None:
+            return False
+        version = api_version.split("/", 1)[1] if "/" in api_version else api_version
+        if pk.engine in _DECODED_ENGINES and version in pk.versions:
+            return False  # decoded into its record below
+        meta = _mapping(doc.get("metadata"), "metadata", required=True)
+        name = _str(meta.get("name"), "metadata.name") or _str(meta.get("generateName"), "metadata.generateName")
+        if not name:
+            raise _Bad("metadata.name is required")
+        namespace = _str(meta.get("namespace"), "metadata.namespace") or None
+        known = (pk.group, pk.kind) in policykinds.KNOWN
+        if known and pk.namespaced and namespace is None:
+            namespace = "default"  # placed like any namespaced object without one (kubectl apply's namespace)
+            self.defaulted.setdefault(where.split(" document ")[0], []).append(f"{kind} {name}")
+        if known and not pk.namespaced:
+            namespace = None
+        if pk.staged:
+            why = "a staged policy is not enforced: it changes no verdict"
+        elif pk.versions and version not in pk.versions:
+            why = f"apiVersion {api_version}: version {version} is not known to this tool (it reads {', '.join(pk.versions)})"
+        elif not known:
+            why = "named like a network policy, but not a kind this tool knows"
+        else:
+            why = ""  # a kind this tool knows it does not evaluate: the label says enough
+        if namespace is not None:
+            self.referenced.setdefault(namespace, None)
+        record = UnevaluatedPolicy(
+            kind=kind,
+            api_version=api_version,
+            namespace=namespace,
+            name=name,
+            why=why,
+            directions=pk.directions,
+            restrict_only=pk.restrict_only,
+            hosts=pk.hosts or namespace is None,
+            staged=pk.staged,
+            source=where,
+        )
+        key = ("Unevaluated/" + api_version + "/" + kind, namespace, name)
+        if key in self.objects:
+            self.warnings.append(f"{where}: {record.label} also defined in {self.objects[key][0]}; the last one wins")
+        self.objects[key] = (where, record)
+        return True
 
     def _reject(self, where: str, kind: str, namespace: str | None, name: str | None, reason: str, hint: str | None) -> None:
         """Leave the object out: the API server refuses to store it ("the answer comes from the rest")."""
@@ -926,6 +980,7 @@ class _Builder:
             bindings=tuple(r for r in records if isinstance(r, RoleBinding)),
             warnings=tuple(warnings),
             invalid=tuple(self.invalid),
+            unevaluated=tuple(r for r in records if isinstance(r, UnevaluatedPolicy)),
             source=source,
             nodes=tuple(r for r in records if isinstance(r, Node)),
         )

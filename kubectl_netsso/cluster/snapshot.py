@@ -193,6 +193,45 @@ class Gap:
 
 
 @dataclass(frozen=True, slots=True)
+class UnevaluatedPolicy:
+    """A policy-like object netsso does not evaluate (another CNI's CRD, an Istio AuthorizationPolicy, an unknown version
+    of a known kind): verdicts it could change are UNKNOWN with ``label`` in the reason, never silently decided.
+
+    namespace None: cluster-scoped (it can change any verdict). why: what is not evaluated about it ("version v3 is not
+    known", "Antrea policies are not evaluated"). staged: a Calico staged policy, never enforced (changes nothing).
+    directions / restrict_only / hosts: see cluster.policykinds.PolicyKind.
+    """
+
+    kind: str
+    api_version: str
+    namespace: str | None
+    name: str
+    why: str = ""
+    directions: tuple[str, ...] = ("ingress", "egress")
+    restrict_only: bool = False
+    hosts: bool = False
+    staged: bool = False
+    source: str = ""
+
+    @property
+    def group(self) -> str:
+        return self.api_version.split("/", 1)[0] if "/" in self.api_version else ""
+
+    @property
+    def label(self) -> str:
+        """'CiliumNetworkPolicy a/deny-all'; the apiVersion is added when the kind name alone does not say which API
+        it is ('NetworkPolicy (crd.antrea.io/v1beta1) a/deny-all')."""
+        from .policykinds import KINDS
+
+        def family(group: str) -> str:  # Calico's two groups hold the same kinds
+            return group.removeprefix("crd.") if group.endswith("projectcalico.org") else group
+
+        groups = {family(k.group) for k in KINDS if k.kind == self.kind}
+        kind = self.kind if groups == {family(self.group)} else f"{self.kind} ({self.api_version})"
+        return f"{kind} {self.namespace}/{self.name}" if self.namespace else f"{kind} {self.name}"
+
+
+@dataclass(frozen=True, slots=True)
 class InvalidObject:
     """An object the API server would reject, left out of the snapshot: such an object never exists in a cluster,
     so no verdict may depend on it (offline, ``kubectl apply`` of its file fails).
@@ -234,6 +273,7 @@ class Snapshot:
     gaps: tuple[Gap, ...] = ()
     warnings: tuple[str, ...] = ()
     invalid: tuple[InvalidObject, ...] = ()  # objects left out because the API server would reject them
+    unevaluated: tuple[UnevaluatedPolicy, ...] = ()  # policy-like objects no engine here evaluates (never ignored)
     source: str = ""  # "manifests: examples/shop" or "live: context kind-dev"
     nodes: tuple[Node, ...] = ()
 

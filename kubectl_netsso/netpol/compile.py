@@ -9,8 +9,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from ..cluster import policykinds
 from ..cluster.snapshot import NAMESPACE_NAME_LABEL, Gap, NetworkPolicy, Snapshot, Workload
 from ..cluster.snapshot import AdminNetworkPolicy as AnpRecord
+from .foreign import ForeignEffect, ForeignVerdict, applying, effect_of, effect_of_gap, warning_lines
 from .model import KIND_ANP, KIND_BANP, KIND_NP, Direction, Peer, PodPeer, label_map
 from .ports import PortError, PortMatcher, parse_anp_port, parse_np_port
 from .selectors import EMPTY, LabelSelector, SelectorError, parse_selector
@@ -131,6 +133,12 @@ class CompiledSnapshot:
     # Some policy selects namespaces on a label other than kubernetes.io/metadata.name: only then can a verdict
     # depend on the labels of a namespace that is not in the input.
     label_sensitive: bool = False
+    # Policy objects no engine here evaluates, and policy resources that could not be read: what they make UNKNOWN.
+    foreign: tuple[ForeignEffect, ...] = ()
+
+    def foreign_for(self, direction: Direction, subject: Peer) -> ForeignVerdict | None:
+        """Why this direction of this subject cannot be decided here (an unevaluated policy could change it), or None."""
+        return applying(self.foreign, direction, subject) if self.foreign else None
 
     def labels_of(self, namespace: str) -> Mapping[str, str]:
         """A namespace's labels; unknown namespaces still carry the automatic kubernetes.io/metadata.name label."""
@@ -230,6 +238,10 @@ def compile_snapshot(snapshot: Snapshot, *, ipblock_pods: IpBlockPods = "match")
         warnings=warnings,
     )
     _index_gaps(compiled, snapshot.gaps)
+    effects = [effect_of(o) for o in snapshot.unevaluated if not o.staged]
+    effects += _policy_gap_effects(snapshot.gaps)
+    compiled.foreign = tuple(effects)
+    warnings.extend(warning_lines(snapshot.unevaluated, effects))
     compiled.node_ips = node_addresses(snapshot)
     compiled.defined_namespaces = frozenset(ns.name for ns in snapshot.namespaces if ns.defined)
     compiled.label_sensitive = _label_sensitive(compiled)
@@ -276,6 +288,17 @@ def node_addresses(snapshot: Snapshot) -> dict[str, tuple[str, ...]]:
             if w.host_network:
                 out[w.node].update(dict.fromkeys(w.ips))
     return {name: tuple(ips) for name, ips in out.items()}
+
+
+def _policy_gap_effects(gaps: Sequence[Gap]) -> list[ForeignEffect]:
+    """A 403 listing another policy resource (a CNI's CRD, Istio's...) hides policies that could change any verdict of
+    the namespace (or of every namespace): those verdicts are UNKNOWN."""
+    out = []
+    for gap in gaps:
+        pk = policykinds.by_resource(gap.resource)
+        if pk is not None and not pk.staged:
+            out.append(effect_of_gap(gap, pk.directions, pk.hosts, pk.restrict_only))
+    return out
 
 
 def _index_gaps(compiled: CompiledSnapshot, gaps: Sequence[Gap]) -> None:

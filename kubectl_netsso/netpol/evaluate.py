@@ -12,6 +12,7 @@ from dataclasses import replace
 
 from ..cluster.snapshot import ContainerPort
 from .compile import CompiledPolicy, CompiledRule, CompiledSnapshot
+from .foreign import ForeignVerdict
 from .match import Tri, dest_ports_of, rule_matches, selects
 from .model import (
     KIND_ANP,
@@ -175,6 +176,39 @@ def _evaluate_direction(
         what = f"{'to' if direction == 'egress' else 'from'} {node}"
         reason = f"{direction} {what}: always allowed (a pod and its own node)"
         return DirectionVerdict(direction, True, reason, notes=(NODE_RULE,))
+    foreign = compiled.foreign_for(direction, subject)
+    verdict = _evaluate_tiers(compiled, direction, subject, other, request, explain=explain)
+    if foreign is None:
+        return verdict
+    return _with_foreign(direction, verdict, foreign)
+
+
+def _with_foreign(direction: Direction, verdict: DirectionVerdict, foreign: ForeignVerdict) -> DirectionVerdict:
+    """Fail closed: a policy this tool does not evaluate could change the verdict, so it is UNKNOWN -- unless every such
+    policy can only deny on top of the CNI (a mesh layer) and the CNI already denies."""
+    if foreign.restrict_only and verdict.allowed is False:
+        note = f"{foreign.reason}; it can only deny more, so the flow stays denied"
+        return replace(verdict, notes=verdict.notes + (note,))
+    notes = verdict.notes
+    if verdict.unknown_reason:
+        notes += (f"also unknown: {verdict.unknown_reason}",)
+    elif verdict.allowed is not None:
+        notes += (f"the policies evaluated here {'allow' if verdict.allowed else 'deny'} it",)
+    steps = verdict.steps + (Step("?", "Unknown", None, foreign.reason),)
+    return DirectionVerdict(
+        direction, None, f"unknown: {foreign.reason}", verdict.selecting, None, (), steps, foreign.reason, notes
+    )
+
+
+def _evaluate_tiers(
+    compiled: CompiledSnapshot,
+    direction: Direction,
+    subject: PodPeer,
+    other: Peer,
+    request: Request,
+    *,
+    explain: bool = True,
+) -> DirectionVerdict:
     if subject.host_network:
         note = NOTE_HOSTNET.format(ref=subject.ref)
         return DirectionVerdict(direction, True, f"{direction} not policed: {note}", notes=(note,))
