@@ -488,7 +488,9 @@ def test_unknown_kinds_are_skipped_and_another_groups_network_policy_is_never_re
     snap = snapshot_from_objects([(str(i), d) for i, d in enumerate(docs)])
     assert snap.network_policies == () and snap.workloads == ()
     # issue 12: Calico's NetworkPolicy is not silently skipped either -- it is kept as what it is
-    assert [(u.kind, u.api_version, u.name) for u in snap.unevaluated] == [("NetworkPolicy", "projectcalico.org/v3", "calico")]
+    assert [(p.kind, p.api_version, p.namespace, p.name) for p in snap.calico_policies] == [
+        ("NetworkPolicy", "projectcalico.org/v3", "shop", "calico")
+    ]
 
 
 # -- errors -----------------------------------------------------------------------------------------------------------

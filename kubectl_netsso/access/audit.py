@@ -249,9 +249,10 @@ def check_default_deny(engine: ReachEngine, scope: Sequence[str]) -> list[Findin
             continue  # cannot see the policies: no claim either way
         policies = engine.compiled.policies_in(ns)
         n = len(workloads.get(ns, ()))
+        cni_deny = {d: cni_isolators(engine, ns, d) for d in ("ingress", "egress")}
         if not policies and not n:
             continue  # an empty namespace: nothing to protect yet
-        if not policies and n and not _baseline_denies_all(engine, ns, "ingress"):
+        if not policies and n and not _baseline_denies_all(engine, ns, "ingress") and not any(cni_deny.values()):
             command = policy_command("default-deny", "-n", ns, "--allow-dns")
             out.append(
                 Finding(
@@ -267,6 +268,8 @@ def check_default_deny(engine: ReachEngine, scope: Sequence[str]) -> list[Findin
         for direction, sev in (("ingress", "medium"), ("egress", "low")):
             if any(_is_default_deny(p, direction) for p in policies) or _baseline_denies_all(engine, ns, direction):
                 continue
+            if cni_deny[direction]:
+                continue  # a CNI policy selects every pod of the namespace: what it does not allow is denied
             isolating = [p.label for p in policies if _isolates_every_pod(p, direction)]
             effect = (
                 f"new pods are still isolated by {', '.join(isolating)} (podSelector {{}}) and get what its rules allow"
@@ -289,6 +292,30 @@ def check_default_deny(engine: ReachEngine, scope: Sequence[str]) -> list[Findin
                     {"command": command},
                 )
             )
+    return out
+
+
+def cni_isolators(engine: ReachEngine, namespace: str, direction: str) -> list[str]:
+    """CNI policies that select every pod of the namespace (a new one included) for the direction, so that what no rule
+    allows is denied: Calico policies whose selector looks only at the namespace, in a tier whose default action is
+    Deny ("If the Tier applies to the endpoint, but takes no action on the packet the packet is dropped")."""
+    compiled = engine.compiled
+    out: list[str] = []
+    if compiled.cni == "calico":
+        from ..netpol import calico
+        from ..netpol.calico_selector import keys
+
+        probe = compiled.selector_peer(namespace, {})
+        for tier in compiled.calico.tiers:
+            if tier.default_action != "Deny":
+                continue
+            for e in tier.entries:
+                cp = e.calico
+                if cp is None or cp.rules(direction) is None or cp.sa_selector is not None:  # type: ignore[arg-type]
+                    continue
+                if keys(cp.selector) <= {calico.LABEL_NAMESPACE, calico.LABEL_ORCHESTRATOR}:
+                    if calico.policy_selects(compiled, cp, probe) is True:
+                        out.append(cp.label)
     return out
 
 
@@ -352,7 +379,7 @@ def check_dns_egress(engine: ReachEngine, scope: Sequence[str]) -> list[Finding]
     for w in engine.snapshot.workloads:
         if w.namespace not in scope_set or w.host_network or w.namespace == DNS_NAMESPACE:
             continue
-        key = (w.namespace, frozenset(w.labels.items()))
+        key = (w.namespace, frozenset(w.labels.items()), w.service_account)
         if key not in cache:
             src = engine.compiled.peer(w)
             v = evaluate_flow(engine.compiled, Flow(src, dns, 53, "UDP"), explain=False)

@@ -18,6 +18,7 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 from ..cluster.snapshot import Snapshot, Workload
 from ..netpol.compile import CompiledPolicy, CompiledSnapshot, compile_snapshot
@@ -55,9 +56,10 @@ class ReachEngine:
     _portless: set[int] = field(init=False, default_factory=set)
     _external_cache: dict[object, list[Destination]] = field(init=False, default_factory=dict)
     use_fast: bool = True
+    cni: str = "auto"  # whose policy semantics (netpol.compile): auto, generic, calico
 
     def __post_init__(self) -> None:
-        self.compiled = compile_snapshot(self.snapshot)
+        self.compiled = compile_snapshot(self.snapshot, cni=self.cni)
         self._classes = self._destination_classes()
         self._portless = {i for i, dc in enumerate(self._classes) if not dc.peer.ports}
         from ..netpol.endpoints import backing_workloads
@@ -69,6 +71,8 @@ class ReachEngine:
     # --- classes ---------------------------------------------------------------------------------------------------
 
     def _uses_pod_ips(self) -> bool:
+        if self.compiled.cni == "calico" and self.compiled.calico.networks:
+            return True  # Calico nets and network sets match pod IPs
         if self.compiled.ipblock_pods != "match":
             return False
         for p in self._all_policies():
@@ -99,6 +103,7 @@ class ReachEngine:
                 w.host_network,
                 tuple(w.ips) if with_ips else (),
                 (w.node, self.compiled.peer(w).node_ips) if with_nodes else (),
+                w.service_account if self.compiled.cni != "generic" else None,  # a CNI may select by it
             )
             by_key.setdefault(key, []).append(w)
         out = []
@@ -136,7 +141,10 @@ class ReachEngine:
         """
         fast = self._fast_index() if not src.host_network else None
         allowed: dict[int, list[str]] = fast.allowed(src) if fast is not None else {}
-        src_key = (src.namespace, frozenset(src.labels.items()), src.host_network, tuple(src.ips), src.node, src.node_ips)
+        src_key = (
+            src.namespace, frozenset(src.labels.items()), src.host_network, tuple(src.ips), src.node, src.node_ips,
+            src.service_account,
+        )  # fmt: skip
         out: list[Destination] = []
         unknown = 0
         if fast is not None:
@@ -202,7 +210,11 @@ class ReachEngine:
         The answer depends only on the egress policies selecting the pod (NetworkPolicy v1): memoised per set.
         """
         fast = self._fast_index() if not src.host_network else None
-        key: object = ("np", fast.egress_key(src)) if fast is not None else (src.namespace, frozenset(src.labels.items()))
+        key: object = (
+            ("np", fast.egress_key(src))
+            if fast is not None
+            else (src.namespace, frozenset(src.labels.items()), src.service_account)
+        )
         if key not in self._external_cache:
             self._external_cache[key] = self._external_uncached(src)
         found = self._external_cache[key]
@@ -269,6 +281,30 @@ class ReachEngine:
                                     note=excepts.strip(),
                                 )
                             )
+        if self.compiled.cni == "calico":
+            out += self._calico_external(src, allowed, seen)
+        return out
+
+    def _calico_external(self, src: PodPeer, allowed: Any, seen: set[str]) -> list[Destination]:
+        """Calico egress Allow rules to nets: the ranges the pod may reach (probed with one address inside each)."""
+        out = []
+        for cp in self.compiled.calico.policies:
+            for rule in cp.egress:
+                dest = rule.destination
+                if rule.action != "Allow" or not dest.nets:
+                    continue
+                for net in dest.nets:
+                    text = str(net)
+                    ip = _inside(net, dest.not_nets or ())
+                    if text in seen or ip is None:
+                        continue
+                    proto = {17: "UDP", 132: "SCTP"}.get(rule.protocol or 6, "TCP")
+                    numbers = [p.lo for p in dest.ports or () if p.name is None]
+                    tries: list[int | str | None] = list(numbers) or [None]
+                    ok = [f"{p}/{proto}" if p is not None else "any" for p in tries if allowed(ip, p, proto)]
+                    if ok:
+                        seen.add(text)
+                        out.append(Destination(f"ip:{text}", None, tuple(ok), via=(cp.label,)))
         return out
 
     # --- footholds -------------------------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ from .. import log
 from ..errors import EXIT_NO, EXIT_OK, EXIT_USAGE, NetssoError
 from ..output import emit, render, style, table
 from .identity import GROUP_MEMBER
-from .options import SCOPE_NAMESPACE_HELP, KubeOptions, kube_options_for, manifests_option, output_option
+from .options import SCOPE_NAMESPACE_HELP, KubeOptions, cni_option, kube_options_for, manifests_option, output_option
 
 if TYPE_CHECKING:
     from ..access.model import Finding, Reach
@@ -306,14 +306,27 @@ def build_context(
     kw: dict[str, Any],
     *,
     identity: str,  # "required" | "optional" | "none"
+    cni: str = "auto",
 ) -> AccessContext:
     from ..access.footholds import namespaces_in
     from ..access.reach import ReachEngine
+    from .network import resolve_cni
 
     live = not manifests
     default_ns = current_namespace(kube)  # first: an unknown --context is a usage error, before any loading
     snap = load_snapshot(kube, manifests, {"network", "rbac"}, with_default_roles)
-    engine = ReachEngine(snap)
+    detected: str | None = None
+    cni_warning: str | None = None
+    client: Any = None
+    if live:
+        from .identity import _live_client
+
+        client = _live_client(kube)  # one client: its DaemonSet list serves --cni auto and the CNI warning
+        try:
+            cni_warning, detected = client.cni_check()
+        except NetssoError as err:
+            log.warn(f"cannot tell whether the CNI enforces NetworkPolicy: {err.message}")
+    engine = ReachEngine(snap, cni=resolve_cni(cni, snap, detected))
     for w in engine.compiled.warnings[len(snap.warnings) :]:
         log.warn(w)  # what compiling the policies found (e.g. namespaces whose labels verdicts depend on are unknown)
     if kube.all_namespaces or (not live and not kube.namespace):
@@ -338,13 +351,7 @@ def build_context(
     if live and any(g.resource == "namespaces" and g.namespace is None for g in snap.gaps):
         ctx.notes.append("cannot list namespaces: only " + ", ".join(scope) + " in scope (give -n NS for others)")
     if live:
-        from .identity import _live_client
-
-        client = _live_client(kube)
-        try:
-            ctx.cni_warning = client.cni_warning()
-        except NetssoError as err:
-            log.warn(f"cannot tell whether the CNI enforces NetworkPolicy: {err.message}")
+        ctx.cni_warning = cni_warning
         if identity != "none":
             review = client.self_subject_review()
             ctx.user = str(review.get("username") or "")
@@ -433,9 +440,12 @@ def reach_data(ctx: AccessContext, reaches: Sequence[Reach]) -> dict[str, Any]:
 @manifests_option
 @click.option("--with-default-roles", is_flag=True, help="Offline: add the upstream default ClusterRoles (admin, edit, view...).")
 @_identity_options
+@cni_option
 @output_option("table", "wide", "json", "yaml")
 @kube_options_for(namespace_help=SCOPE_NAMESPACE_HELP)
-def reach(kube: KubeOptions, manifests: tuple[str, ...], with_default_roles: bool, output: str, **kw: Any) -> int:
+def reach(
+    kube: KubeOptions, manifests: tuple[str, ...], with_default_roles: bool, output: str, cni: str, **kw: Any
+) -> int:
     """What an identity can reach inside the cluster network, and from where (its footholds).
 
     \b
@@ -451,7 +461,7 @@ def reach(kube: KubeOptions, manifests: tuple[str, ...], with_default_roles: boo
       kubectl netsso reach -A --manifests examples/shop --with-default-roles --as-group oidc:contractors
     """
     started = time.perf_counter()
-    ctx = build_context(kube, manifests, with_default_roles, kw, identity="required")
+    ctx = build_context(kube, manifests, with_default_roles, kw, identity="required", cni=cni)
     reaches = _reaches(ctx)
     data = reach_data(ctx, reaches)
     log.debug(f"reach: {len(reaches)} footholds in {time.perf_counter() - started:.2f}s")
@@ -592,6 +602,7 @@ def run_audit(ctx: AccessContext, expect_paths: Sequence[str]) -> tuple[list[Fin
     show_default=True,
     help="Exit 1 when a finding is at least this severe.",
 )
+@cni_option
 @output_option("table", "wide", "json", "yaml")
 @kube_options_for(namespace_help=SCOPE_NAMESPACE_HELP)
 def audit(
@@ -603,6 +614,7 @@ def audit(
     skip: tuple[str, ...],
     fail_on: str,
     output: str,
+    cni: str,
 ) -> int:
     """Check NetworkPolicies and RBAC together before you apply them (for people and CI).
 
@@ -623,7 +635,7 @@ def audit(
     for name in (*only, *skip):
         if name not in CHECKS:
             raise NetssoError(f"unknown check {name!r}", hint="checks: " + ", ".join(CHECKS), exit_code=EXIT_USAGE)
-    ctx = build_context(kube, manifests, with_default_roles, {}, identity="none")
+    ctx = build_context(kube, manifests, with_default_roles, {}, identity="none", cni=cni)
     findings, results = run_audit(ctx, expect_paths)
     findings = [f for f in findings if (not only or f.check in only) and f.check not in skip]
     failing = [f for f in findings if fail_on != "never" and severity_rank(f.severity) >= severity_rank(fail_on)]
@@ -688,6 +700,7 @@ def _audit_text(ctx: AccessContext, findings: Sequence[Finding], results: Sequen
 @click.option("--with-default-roles", is_flag=True, help="Offline: add the upstream default ClusterRoles (admin, edit, view...).")
 @click.option("--expect", "expect_paths", metavar="FILE", multiple=True, help="Also check these --expect assertions.")
 @_identity_options
+@cni_option
 @kube_options_for(namespace_help=SCOPE_NAMESPACE_HELP)
 def report(
     kube: KubeOptions,
@@ -695,6 +708,7 @@ def report(
     manifests: tuple[str, ...],
     with_default_roles: bool,
     expect_paths: tuple[str, ...],
+    cni: str,
     **kw: Any,
 ) -> int:
     """Write one self-contained HTML page for compliance reviews (no network fetches: inline CSS, JS and SVG).
@@ -710,7 +724,7 @@ def report(
     """
     from ..access.report import build_report, render_html
 
-    ctx = build_context(kube, manifests, with_default_roles, kw, identity="optional")
+    ctx = build_context(kube, manifests, with_default_roles, kw, identity="optional", cni=cni)
     reaches = _reaches(ctx) if ctx.perms is not None else []
     findings, results = run_audit(ctx, expect_paths)
     data = build_report(

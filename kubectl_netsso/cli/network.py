@@ -17,7 +17,7 @@ import click
 
 from .. import log
 from ..errors import EXIT_ERROR, EXIT_NO, EXIT_OK, EXIT_USAGE, NetssoError
-from .options import KubeOptions, kube_options, kube_options_for, manifests_option, output_option
+from .options import KubeOptions, cni_option, kube_options, kube_options_for, manifests_option, output_option
 
 if TYPE_CHECKING:
     from ..cluster.snapshot import Snapshot, Workload
@@ -26,8 +26,8 @@ if TYPE_CHECKING:
 PROTOCOL = click.Choice(["TCP", "UDP", "SCTP"], case_sensitive=False)
 IPBLOCK_PODS = click.Choice(["match", "ignore"])
 IPBLOCK_HELP = (
-    "Whether ipBlock peers match pod IPs: 'match' (upstream conformance tests) or 'ignore' (CNIs such as Cilium "
-    "that apply ipBlock only to traffic from outside the cluster)."
+    "Whether ipBlock peers match pod IPs: 'match' (upstream conformance tests; the default) or 'ignore' (CNIs such "
+    "as Cilium that apply ipBlock only to traffic from outside the cluster)."
 )
 STATUS = {True: "ALLOWED", False: "DENIED", None: "UNKNOWN"}
 CELL = {True: ".", False: "X", None: "?"}
@@ -43,6 +43,7 @@ class Loaded:
     namespace: str  # the default namespace (-n, else the context's, else "default")
     live: bool
     cni_warning: str | None = None
+    detected_cni: str | None = None  # live: the CNI the DaemonSets show (calico, cilium), None when not known
 
 
 def _load(kube: KubeOptions, manifests: Sequence[str], namespaces: Callable[[str], list[str] | None]) -> Loaded:
@@ -58,11 +59,12 @@ def _load(kube: KubeOptions, manifests: Sequence[str], namespaces: Callable[[str
     live: Any = importlib.import_module("kubectl_netsso.cluster.live")
     snap = live.load_snapshot(kube, namespaces(default_ns), parts={"network"})
     warning: str | None = None
+    detected: str | None = None
     try:
-        warning = live.LiveClient(kube).cni_warning()
+        warning, detected = live.LiveClient(kube).cni_check()
     except NetssoError as err:  # the warning is advice: never fail the answer because of it
         log.debug(f"CNI check skipped: {err.message}")
-    return Loaded(snap, default_ns, live=True, cni_warning=warning)
+    return Loaded(snap, default_ns, live=True, cni_warning=warning, detected_cni=detected)
 
 
 def _offline_namespace(kube: KubeOptions) -> str:
@@ -92,10 +94,33 @@ def _print_warnings(loaded: Loaded, compiled: Any) -> list[str]:
     return warnings
 
 
-def _compile(snapshot: Snapshot, ipblock_pods: str) -> Any:
+def _compile(loaded: Loaded, ipblock_pods: str | None, cni: str) -> Any:
     from ..netpol.compile import compile_snapshot
 
-    return compile_snapshot(snapshot, ipblock_pods=ipblock_pods)  # type: ignore[arg-type]
+    chosen = resolve_cni(cni, loaded.snapshot, loaded.detected_cni)
+    compiled = compile_snapshot(loaded.snapshot, ipblock_pods=ipblock_pods, cni=chosen)  # type: ignore[arg-type]
+    if cni == "auto" and compiled.cni != "generic":
+        why = "its DaemonSets" if loaded.detected_cni else "the policy objects in the input"
+        log.info(f"evaluating with {compiled.cni.capitalize()}'s semantics (--cni auto: {why})")
+    return compiled
+
+
+def resolve_cni(cni: str, snapshot: Snapshot, detected: str | None) -> str:
+    """--cni auto: the CNI the cluster's DaemonSets show (live), else the one whose policy objects the input holds;
+    several -> a usage error naming --cni."""
+    from ..netpol.compile import CniError, detect_cni
+
+    if cni != "auto":
+        return cni
+    from ..netpol.compile import CNIS
+
+    if detected is not None and detected in CNIS:
+        return detected
+    try:
+        return detect_cni(snapshot)
+    except CniError as exc:
+        raise NetssoError(str(exc), hint="pass --cni calico or --cni cilium: the other's objects are then UNKNOWN",
+                          exit_code=EXIT_USAGE) from None  # fmt: skip
 
 
 def _evaluate(compiled: Any, flow: Any, explain: bool) -> Any:
@@ -116,7 +141,8 @@ def _evaluate(compiled: Any, flow: Any, explain: bool) -> Any:
 @click.option("--from-namespace", metavar="NS", help="Namespace of --from-selector (default: -n).")
 @click.option("--to-selector", metavar="LABELS", help="Destination is a (hypothetical) pod with these labels.")
 @click.option("--to-namespace", metavar="NS", help="Namespace of --to-selector (default: -n).")
-@click.option("--ipblock-pods", type=IPBLOCK_PODS, default="match", show_default=True, help=IPBLOCK_HELP)
+@click.option("--ipblock-pods", type=IPBLOCK_PODS, default=None, help=IPBLOCK_HELP)
+@cni_option
 @output_option("table", "json", "yaml")
 @click.option(
     "--detail",
@@ -138,7 +164,8 @@ def can_reach(
     from_namespace: str | None,
     to_selector: str | None,
     to_namespace: str | None,
-    ipblock_pods: str,
+    ipblock_pods: str | None,
+    cni: str,
 ) -> int:
     """Can FROM reach TO? ALLOWED / DENIED / UNKNOWN, and why (per direction), with a policy that would allow it.
 
@@ -209,7 +236,7 @@ def can_reach(
         port_note = "any port"
     else:
         port_note = ""
-    compiled = _compile(snap, ipblock_pods)
+    compiled = _compile(loaded, ipblock_pods, cni)
     warnings = _print_warnings(loaded, compiled)
     from ..netpol.pairs import evaluate_endpoints
 
@@ -236,6 +263,7 @@ def can_reach(
         "fixCommand": fix_command,
         "warnings": warnings,
         "source": snap.source,
+        "cni": compiled.cni,
     }
     from ..output import render
 
@@ -414,7 +442,8 @@ class PathsRun:
     "--port", "port_text", metavar="PORT", help="Only this port (number or name); default: each declared container port."
 )
 @click.option("--protocol", type=PROTOCOL, help="Only this protocol (default TCP with --port, else every declared one).")
-@click.option("--ipblock-pods", type=IPBLOCK_PODS, default="match", show_default=True, help=IPBLOCK_HELP)
+@click.option("--ipblock-pods", type=IPBLOCK_PODS, default=None, help=IPBLOCK_HELP)
+@cni_option
 @output_option("table", "wide", "matrix", "json", "yaml")
 @manifests_option
 @kube_options
@@ -426,7 +455,8 @@ def paths(
     to_text: str | None,
     port_text: str | None,
     protocol: str | None,
-    ipblock_pods: str,
+    ipblock_pods: str | None,
+    cni: str,
 ) -> int:
     """Every pod-to-pod flow in scope and whether NetworkPolicy allows it.
 
@@ -452,7 +482,7 @@ def paths(
     loaded = _load(kube, manifests, lambda _ns: None)  # flows into NS come from everywhere: read all namespaces
     snap = loaded.snapshot
     scope_ns = None if kube.all_namespaces else loaded.namespace
-    compiled = _compile(snap, ipblock_pods)
+    compiled = _compile(loaded, ipblock_pods, cni)
     warnings = _print_warnings(loaded, compiled)
     pods = sorted((w for w in snap.workloads if not _is_owner_object(w, snap)), key=lambda w: (w.namespace, w.name, w.kind))
     sources = pods

@@ -122,3 +122,16 @@ def manifests_option(func: F) -> F:
         multiple=True,
         help="Work offline on manifests: a file, a folder (recursive) or '-' for stdin. Repeatable.",
     )(func)
+
+
+CNI_CHOICES = ("auto", "calico", "generic")
+CNI_HELP = (
+    "Whose policy semantics decide: calico (tiers; Kubernetes NetworkPolicies in its default tier), generic (Kubernetes "
+    "NetworkPolicy and AdminNetworkPolicy only), or auto: live, the CNI's DaemonSets; offline, the CNI whose policy "
+    "objects the input holds. Objects of another CNI are not evaluated: the verdicts they could change are UNKNOWN."
+)
+
+
+def cni_option(func: F) -> F:
+    """--cni auto|calico|generic: which CNI's policy semantics apply (netpol.compile)."""
+    return click.option("--cni", "cni", type=click.Choice(CNI_CHOICES), default="auto", show_default=True, help=CNI_HELP)(func)

@@ -34,6 +34,7 @@ __all__ = [
     "APIResource",
     "LiveClient",
     "load_snapshot",
+    "cni_from_daemonsets",
     "cni_warning_from_daemonsets",
 ]
 
@@ -91,6 +92,7 @@ _RESOURCES: dict[str, tuple[str, str, str, bool]] = {
     "nodes": ("/api/v1", "Node", "v1", False),
     "pods": ("/api/v1", "Pod", "v1", True),
     "services": ("/api/v1", "Service", "v1", True),
+    "serviceaccounts": ("/api/v1", "ServiceAccount", "v1", True),
     "replicasets": ("/apis/apps/v1", "ReplicaSet", "apps/v1", True),
     "daemonsets": ("/apis/apps/v1", "DaemonSet", "apps/v1", True),
     "jobs": ("/apis/batch/v1", "Job", "batch/v1", True),
@@ -431,15 +433,25 @@ class LiveClient:
 
         Looks at DaemonSets cluster-wide (flannel's manifest uses namespace kube-flannel), else in kube-system.
         """
+        items = self._daemonsets()
+        return None if items is None else cni_warning_from_daemonsets(items)
+
+    def cni_check(self) -> tuple[str | None, str | None]:
+        """(the warning of cni_warning, the policy CNI: "calico" / "cilium" / None) from one DaemonSet list."""
+        items = self._daemonsets()
+        if items is None:
+            return None, None
+        return cni_warning_from_daemonsets(items), cni_from_daemonsets(items)
+
+    def _daemonsets(self) -> list[dict[str, Any]] | None:
         try:
-            items = self._list("daemonsets", None)
+            return self._list("daemonsets", None)
         except _HTTPStatus:
             try:
-                items = self._list("daemonsets", "kube-system")
+                return self._list("daemonsets", "kube-system")
             except _HTTPStatus as exc:
                 log.debug(f"CNI check skipped: cannot list daemonsets ({exc.status} {exc.message})")
                 return None
-        return cni_warning_from_daemonsets(items)
 
     # -- lists ---------------------------------------------------------------------------------------------------
     def _list(self, resource: str, namespace: str | None) -> list[dict[str, Any]]:
@@ -578,9 +590,13 @@ class LiveClient:
                 for resource in ("adminnetworkpolicies", "baselineadminnetworkpolicies"):
                     objects += [(f"live {resource}", p) for p in self._cluster_scoped(resource, gaps)]
             # every other policy-like kind the cluster serves (CNIs' CRDs, Istio's, newer versions): never ignored
-            for key, namespaced in self._policy_resources(gaps):
+            policy_keys = self._policy_resources(gaps)
+            for key, namespaced in policy_keys:
                 items = self._collect(key, namespaces, known, gaps) if namespaced else self._cluster_scoped(key, gaps)
                 objects += [(f"live {key}", p) for p in items]
+            if any("projectcalico.org" in key for key, _ in policy_keys):
+                # Calico selects pods by their service account's labels (serviceAccountSelector)
+                objects += [("live serviceaccounts", o) for o in self._collect("serviceaccounts", namespaces, known, gaps)]
             for child, (resource, parent) in _GRANDPARENTS.items():
                 if any(_controller(p)[0] == child for p in pods):
                     owners.update(self._parent_owners(resource, parent, namespaces, known))
@@ -627,6 +643,10 @@ class LiveClient:
                 key = f"{plural}.{name}"
                 self._discovered[key] = (f"/apis/{name}/{version}", kind, f"{name}/{version}", namespaced)
                 found.append((key, namespaced))
+        if any(k.endswith(".projectcalico.org") and not k.endswith(".crd.projectcalico.org") for k, _ in found):
+            # Calico's API server serves projectcalico.org/v3 from what it stores as crd.projectcalico.org/v1: the
+            # same objects twice; read them once, in the API clients are meant to use.
+            found = [(k, ns) for k, ns in found if not k.endswith(".crd.projectcalico.org")]
         return found
 
     def _anp_available(self, gaps: list[Gap]) -> bool:
@@ -745,6 +765,30 @@ _ENFORCING = (
     "ovnkube",
     "network-policy-agent",  # aws-network-policy-agent
 )
+
+
+def _daemonset_words(ds: Mapping[str, Any]) -> str:
+    meta = _dict(ds.get("metadata"))
+    spec = _dict(_dict(_dict(ds.get("spec")).get("template")).get("spec"))
+    words = [str(meta.get("name") or "")]
+    for key in ("containers", "initContainers"):
+        for c in spec.get(key) or []:
+            c = _dict(c)
+            words += [str(c.get("name") or ""), str(c.get("image") or "")]
+    return " ".join(words).lower()
+
+
+def cni_from_daemonsets(daemonsets: Iterable[Mapping[str, Any]]) -> str | None:
+    """Which CNI's policy agent runs: "calico" (calico-node; canal is flannel plus Calico's policy agent) or "cilium";
+    None when neither, or both (e.g. Cilium chained on another CNI: pass --cni)."""
+    found = set()
+    for ds in daemonsets:
+        text = _daemonset_words(ds)
+        if "calico" in text or "canal" in text:
+            found.add("calico")
+        if "cilium" in text:
+            found.add("cilium")
+    return found.pop() if len(found) == 1 else None
 
 
 def cni_warning_from_daemonsets(daemonsets: Iterable[Mapping[str, Any]]) -> str | None:

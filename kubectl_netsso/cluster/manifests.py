@@ -12,6 +12,7 @@ import json
 import os
 import sys
 from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import replace
 from typing import Any, TextIO
 
 import yaml
@@ -24,6 +25,10 @@ from .snapshot import (
     NAMESPACE_NAME_LABEL,
     WORKLOAD_KINDS,
     AdminNetworkPolicy,
+    CalicoHostEndpoint,
+    CalicoNetworkSet,
+    CalicoPolicy,
+    CalicoTier,
     ContainerPort,
     InvalidObject,
     Namespace,
@@ -33,6 +38,7 @@ from .snapshot import (
     Role,
     RoleBinding,
     Service,
+    ServiceAccount,
     ServicePort,
     Snapshot,
     Subject,
@@ -53,6 +59,7 @@ _GROUPS: dict[str, tuple[str, ...]] = {
     "Pod": ("",),
     "ReplicationController": ("",),
     "Service": ("",),
+    "ServiceAccount": ("",),
     "Namespace": ("",),
     "Node": ("",),
     "Deployment": ("apps", "extensions"),
@@ -70,7 +77,8 @@ _GROUPS: dict[str, tuple[str, ...]] = {
     "ClusterRoleBinding": ("rbac.authorization.k8s.io",),
 }
 # Engines whose kinds this loader decodes into records (the others' objects become UnevaluatedPolicy).
-_DECODED_ENGINES = ("k8s",)
+_DECODED_ENGINES = ("k8s", "calico")
+_CONVERTED = ("knp.default.", "kanp.adminnetworkpolicy.", "kbanp.baselineadminnetworkpolicy.")
 _CLUSTER_SCOPED = {"Namespace", "Node", "AdminNetworkPolicy", "BaselineAdminNetworkPolicy", "ClusterRole", "ClusterRoleBinding"}
 _PROTOCOLS = ("TCP", "UDP", "SCTP")
 _SELECTOR_OPERATORS = ("In", "NotIn", "Exists", "DoesNotExist")
@@ -759,7 +767,7 @@ class _Builder:
                 return
             groups = _GROUPS.get(kind)
             group = api_version.split("/", 1)[0] if "/" in api_version else ""
-            if api_version and self._unevaluated_policy(where, kind, api_version, group, doc):
+            if api_version and self._policy_kind(where, kind, api_version, group, doc):
                 return
             if groups is None or (api_version and group not in groups):
                 log.debug(f"{where}: skipping {api_version or '?'} {kind} (not used by netsso)")
@@ -770,15 +778,22 @@ class _Builder:
         except RecursionError:
             self._reject(where, kind if isinstance(kind, str) else "", None, None, "object nested too deeply", None)
 
-    def _unevaluated_policy(self, where: str, kind: str, api_version: str, group: str, doc: dict[str, Any]) -> bool:
-        """A policy-like object no engine here evaluates (another CNI's, an unknown version of a known kind) becomes an
-        UnevaluatedPolicy: never ignored silently (issue 12). True when the document was taken that way."""
+    def _policy_kind(self, where: str, kind: str, api_version: str, group: str, doc: dict[str, Any]) -> bool:
+        """Policy kinds other than NetworkPolicy/ANP/BANP: a CNI's object netsso evaluates becomes its record; one no
+        engine here evaluates (another CNI's, an unknown version of a known kind) an UnevaluatedPolicy -- never ignored
+        silently (issue 12). True when the document was taken here."""
         pk = policykinds.lookup(group, kind)
         if pk is None:
             return False
         version = api_version.split("/", 1)[1] if "/" in api_version else api_version
+        if pk.engine == "k8s" and version in pk.versions:
+            return False  # decoded below with the built-in kinds
         if pk.engine in _DECODED_ENGINES and version in pk.versions:
-            return False  # decoded into its record below
+            self._add_cni_object(where, pk, api_version, doc)
+            return True
+        if pk.data:
+            log.debug(f"{where}: skipping {api_version} {kind} (a version this tool does not read)")
+            return True
         meta = _mapping(doc.get("metadata"), "metadata", required=True)
         name = _str(meta.get("name"), "metadata.name") or _str(meta.get("generateName"), "metadata.generateName")
         if not name:
@@ -817,6 +832,52 @@ class _Builder:
             self.warnings.append(f"{where}: {record.label} also defined in {self.objects[key][0]}; the last one wins")
         self.objects[key] = (where, record)
         return True
+
+    def _add_cni_object(self, where: str, pk: policykinds.PolicyKind, api_version: str, doc: dict[str, Any]) -> None:
+        """A Calico object: checked by its decoder (cluster/cni_decode.py) into a record."""
+        from . import cni_decode
+
+        kind = pk.kind
+        try:
+            meta = _mapping(doc.get("metadata"), "metadata", required=True)
+            name = _str(meta.get("name"), "metadata.name") or _str(meta.get("generateName"), "metadata.generateName")
+            if not name:
+                raise _Bad("metadata.name is required")
+            namespace = (_str(meta.get("namespace"), "metadata.namespace") or None) if pk.namespaced else None
+        except _Bad as exc:
+            exc.kind = kind
+            raise
+        if kind in ("NetworkPolicy", "GlobalNetworkPolicy", "StagedNetworkPolicy") and name.startswith(_CONVERTED):
+            # Calico's view of a Kubernetes NetworkPolicy / ANP / BANP ("knp.default.<name>", conversion.go): the
+            # object itself is read as what it is; this copy would count it twice.
+            log.debug(f"{where}: skipping {kind} {name}: Calico's conversion of a Kubernetes policy")
+            return
+        defaulted = pk.namespaced and namespace is None
+        if defaulted:
+            namespace = "default"
+        record: Any
+        try:
+            labels = _labels(meta.get("labels"), "metadata.labels")
+            if kind in ("NetworkPolicy", "GlobalNetworkPolicy"):
+                record = cni_decode.calico_policy(kind, name, namespace, api_version, doc, where)
+            elif kind == "Tier":
+                record = cni_decode.calico_tier(name, doc, where)
+            elif kind in ("NetworkSet", "GlobalNetworkSet"):
+                record = cni_decode.calico_network_set(name, namespace, labels, doc, where)
+            else:
+                record = cni_decode.calico_host_endpoint(name, labels, doc, where)
+        except _Bad as exc:
+            exc.kind, exc.namespace, exc.name = kind, namespace, name
+            raise
+        if defaulted:
+            self.defaulted.setdefault(where.split(" document ")[0], []).append(f"{kind} {name}")
+        if namespace is not None:
+            self.referenced.setdefault(namespace, None)
+        key = (f"{pk.engine}/{kind}", namespace, name)
+        if key in self.objects:
+            label = f"{kind} {namespace}/{name}" if namespace else f"{kind} {name}"
+            self.warnings.append(f"{where}: {label} also defined in {self.objects[key][0]}; the last one wins")
+        self.objects[key] = (where, record)
 
     def _reject(self, where: str, kind: str, namespace: str | None, name: str | None, reason: str, hint: str | None) -> None:
         """Leave the object out: the API server refuses to store it ("the answer comes from the rest")."""
@@ -920,7 +981,10 @@ class _Builder:
             return _node(name, labels, doc, where)
         if kind == "Service":
             assert namespace is not None
-            return _service(where, namespace, name, doc)
+            return replace(_service(where, namespace, name, doc), labels=labels)
+        if kind == "ServiceAccount":
+            assert namespace is not None
+            return ServiceAccount(namespace=namespace, name=name, labels=labels, source=where)
         if kind == "NetworkPolicy":
             assert namespace is not None
             return NetworkPolicy(namespace=namespace, name=name, spec=_np_spec(doc.get("spec")), source=where)
@@ -981,6 +1045,11 @@ class _Builder:
             warnings=tuple(warnings),
             invalid=tuple(self.invalid),
             unevaluated=tuple(r for r in records if isinstance(r, UnevaluatedPolicy)),
+            service_accounts=tuple(r for r in records if isinstance(r, ServiceAccount)),
+            calico_policies=tuple(r for r in records if isinstance(r, CalicoPolicy)),
+            calico_tiers=tuple(r for r in records if isinstance(r, CalicoTier)),
+            calico_network_sets=tuple(r for r in records if isinstance(r, CalicoNetworkSet)),
+            calico_host_endpoints=tuple(r for r in records if isinstance(r, CalicoHostEndpoint)),
             source=source,
             nodes=tuple(r for r in records if isinstance(r, Node)),
         )

@@ -34,6 +34,7 @@ class PolicyKind:
     restrict_only: bool = False
     hosts: bool = False
     staged: bool = False
+    data: bool = False  # not a policy but what policies of its engine match on (tiers, network sets, host endpoints)
 
     @property
     def resource(self) -> str:
@@ -69,6 +70,11 @@ KINDS: tuple[PolicyKind, ...] = (
     *_calico("StagedNetworkPolicy", "stagednetworkpolicies", True, staged=True),
     *_calico("StagedGlobalNetworkPolicy", "stagedglobalnetworkpolicies", False, staged=True),
     *_calico("StagedKubernetesNetworkPolicy", "stagedkubernetesnetworkpolicies", True, staged=True),
+    # What Calico policies are ordered by and match on: decoded with them, no effect on their own.
+    *_calico("Tier", "tiers", False, engine="calico", data=True),
+    *_calico("NetworkSet", "networksets", True, engine="calico", data=True),
+    *_calico("GlobalNetworkSet", "globalnetworksets", False, engine="calico", data=True),
+    *_calico("HostEndpoint", "hostendpoints", False, engine="calico", data=True),
     # Cilium (cilium.io/v2): a CiliumClusterwideNetworkPolicy with a nodeSelector polices the hosts themselves.
     PolicyKind("cilium.io", "CiliumNetworkPolicy", "ciliumnetworkpolicies", True, ("v2",), "cilium"),
     PolicyKind(
@@ -140,4 +146,4 @@ def by_resource(resource: str) -> PolicyKind | None:
 
 
 def is_policy_like(kind: str) -> bool:
-    return kind.endswith(_SUFFIXES) or kind == "EgressFirewall" or any(k.kind == kind for k in KINDS)
+    return kind.endswith(_SUFFIXES) or kind == "EgressFirewall" or any(k.kind == kind and not k.data for k in KINDS)

@@ -97,6 +97,17 @@ class Service:
     type: str = "ClusterIP"
     cluster_ips: tuple[str, ...] = ()
     source: str = ""
+    labels: Mapping[str, str] = field(default_factory=dict)  # Cilium's toServices.k8sServiceSelector selects on them
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceAccount:
+    """A ServiceAccount: Calico's serviceAccountSelector / serviceAccounts.selector select pods by its labels."""
+
+    namespace: str
+    name: str
+    labels: Mapping[str, str] = field(default_factory=dict)
+    source: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,6 +136,57 @@ class AdminNetworkPolicy:
     @property
     def priority(self) -> int:
         return int(self.spec.get("priority", 0) or 0)
+
+
+@dataclass(frozen=True, slots=True)
+class CalicoPolicy:
+    """A Calico NetworkPolicy (namespace set) or GlobalNetworkPolicy (namespace None), projectcalico.org/v3 or
+    crd.projectcalico.org/v1; spec is the checked spec as plain data (selectors as strings, rules as dicts)."""
+
+    kind: str  # "NetworkPolicy" | "GlobalNetworkPolicy"
+    name: str
+    namespace: str | None
+    spec: Mapping[str, Any]
+    api_version: str = "projectcalico.org/v3"
+    source: str = ""
+
+    @property
+    def ref(self) -> str:
+        return f"{self.namespace}/{self.name}" if self.namespace else self.name
+
+
+@dataclass(frozen=True, slots=True)
+class CalicoTier:
+    """A Calico Tier: order (None = after every ordered tier) and the action when its policies select an endpoint but
+    none decides (Deny: the end-of-tier drop, or Pass)."""
+
+    name: str
+    order: float | None
+    default_action: str = "Deny"
+    source: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class CalicoNetworkSet:
+    """A Calico NetworkSet (namespace set) or GlobalNetworkSet (namespace None): labelled IP ranges that Calico
+    selectors match ("selectors can match ... network sets", Calico docs, entity rules)."""
+
+    name: str
+    namespace: str | None
+    labels: Mapping[str, str]
+    nets: tuple[str, ...]
+    source: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class CalicoHostEndpoint:
+    """A Calico HostEndpoint: a node interface with labels; selectors match it by its expectedIPs."""
+
+    name: str
+    node: str
+    labels: Mapping[str, str]
+    expected_ips: tuple[str, ...]
+    source: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -274,6 +336,11 @@ class Snapshot:
     warnings: tuple[str, ...] = ()
     invalid: tuple[InvalidObject, ...] = ()  # objects left out because the API server would reject them
     unevaluated: tuple[UnevaluatedPolicy, ...] = ()  # policy-like objects no engine here evaluates (never ignored)
+    service_accounts: tuple[ServiceAccount, ...] = ()
+    calico_policies: tuple[CalicoPolicy, ...] = ()
+    calico_tiers: tuple[CalicoTier, ...] = ()
+    calico_network_sets: tuple[CalicoNetworkSet, ...] = ()
+    calico_host_endpoints: tuple[CalicoHostEndpoint, ...] = ()
     source: str = ""  # "manifests: examples/shop" or "live: context kind-dev"
     nodes: tuple[Node, ...] = ()
 

@@ -12,6 +12,7 @@ from typing import Any, Literal
 from ..cluster import policykinds
 from ..cluster.snapshot import NAMESPACE_NAME_LABEL, Gap, NetworkPolicy, Snapshot, Workload
 from ..cluster.snapshot import AdminNetworkPolicy as AnpRecord
+from .calico import CalicoModel, build_model
 from .foreign import ForeignEffect, ForeignVerdict, applying, effect_of, effect_of_gap, warning_lines
 from .model import KIND_ANP, KIND_BANP, KIND_NP, Direction, Peer, PodPeer, label_map
 from .ports import PortError, PortMatcher, parse_anp_port, parse_np_port
@@ -135,6 +136,9 @@ class CompiledSnapshot:
     label_sensitive: bool = False
     # Policy objects no engine here evaluates, and policy resources that could not be read: what they make UNKNOWN.
     foreign: tuple[ForeignEffect, ...] = ()
+    # Whose semantics: "generic" (Kubernetes NetworkPolicy + ANP/BANP), "calico" (tiers, netpol/calico.py).
+    cni: str = "generic"
+    calico: CalicoModel = field(default_factory=CalicoModel)
 
     def foreign_for(self, direction: Direction, subject: Peer) -> ForeignVerdict | None:
         """Why this direction of this subject cannot be decided here (an unevaluated policy could change it), or None."""
@@ -155,7 +159,10 @@ class CompiledSnapshot:
     def selector_peer(self, namespace: str, labels: Mapping[str, str], ports: Sequence[Any] = (), name: str = "") -> PodPeer:
         """A hypothetical pod with these labels in namespace (for --from-selector / --to-selector)."""
         shown = ",".join(f"{k}={v}" for k, v in sorted(labels.items()))
-        return PodPeer(namespace, dict(labels), self.labels_of(namespace), tuple(ports), (), False, name or f"{{{shown}}}", "Pod")
+        return PodPeer(
+            namespace, dict(labels), self.labels_of(namespace), tuple(ports), (), False, name or f"{{{shown}}}", "Pod",
+            service_account="default",  # "serviceAccountName ... Defaults to 'default'" for a pod that names none
+        )
 
     def np_gap(self, namespace: str) -> str | None:
         return self.np_gaps.get(namespace) or self.np_gaps.get(None)
@@ -178,16 +185,44 @@ class CompiledSnapshot:
         return self.network_policies.get(namespace, ())
 
 
-def compile_snapshot(snapshot: Snapshot, *, ipblock_pods: IpBlockPods = "match") -> CompiledSnapshot:
+class CniError(ValueError):
+    """The CNI whose semantics apply cannot be chosen (the input holds several CNIs' policies): pass one."""
+
+
+CNIS = ("auto", "generic", "calico")
+
+
+def detect_cni(snapshot: Snapshot) -> str:
+    """--cni auto offline: the CNI whose policy objects the input holds ("generic" when none)."""
+    found = []
+    if snapshot.calico_policies or snapshot.calico_tiers:
+        found.append("calico")
+    if len(found) > 1:
+        raise CniError(f"the input holds {' and '.join(found)} policies: only one CNI enforces a cluster's policies")
+    return found[0] if found else "generic"
+
+
+def compile_snapshot(
+    snapshot: Snapshot, *, ipblock_pods: IpBlockPods | None = "match", cni: str = "auto"
+) -> CompiledSnapshot:
     """Compile all policies of a snapshot once.
 
     ipblock_pods: "match" -- ipBlock peers match pod IPs when known (what the upstream conformance tests expect);
-    "ignore" -- ipBlock applies only to traffic from/to outside the cluster (e.g. Cilium, cilium/cilium#9209).
+    "ignore" -- ipBlock applies only to traffic from/to outside the cluster (e.g. Cilium, cilium/cilium#9209);
+    None -- what the CNI does. cni: "generic" (Kubernetes semantics), "calico" (Calico's tiers, with Kubernetes
+    NetworkPolicies in its default tier), or "auto" (the CNI whose objects the input holds, else generic); the
+    objects of a CNI not chosen are not evaluated (their verdicts UNKNOWN, netpol/foreign.py).
     Invalid policies (bad selector, port, CIDR) are kept but fail closed (their broken parts match nothing);
     each problem is a warning naming the policy.
     """
+    if ipblock_pods is None:
+        ipblock_pods = "match"
     if ipblock_pods not in ("match", "ignore"):
         raise ValueError("ipblock_pods must be 'match' or 'ignore'")
+    if cni not in CNIS:
+        raise ValueError(f"cni must be one of {', '.join(CNIS)}")
+    if cni == "auto":
+        cni = detect_cni(snapshot)
     warnings: list[str] = list(snapshot.warnings)
     ns_labels: dict[str, Mapping[str, str]] = {}
     for ns in snapshot.namespaces:
@@ -238,13 +273,19 @@ def compile_snapshot(snapshot: Snapshot, *, ipblock_pods: IpBlockPods = "match")
         warnings=warnings,
     )
     _index_gaps(compiled, snapshot.gaps)
+    compiled.cni = cni
     effects = [effect_of(o) for o in snapshot.unevaluated if not o.staged]
-    effects += _policy_gap_effects(snapshot.gaps)
+    effects += _policy_gap_effects(snapshot.gaps, cni)
+    if cni == "calico":
+        nps = [p for ps in compiled.network_policies.values() for p in ps]
+        compiled.calico = build_model(snapshot, nps, compiled.admin_policies, compiled.baseline, warnings)
+    else:
+        effects += [_not_chosen(p.kind, p.api_version, p.namespace, p.name, cni) for p in snapshot.calico_policies]
     compiled.foreign = tuple(effects)
     warnings.extend(warning_lines(snapshot.unevaluated, effects))
     compiled.node_ips = node_addresses(snapshot)
     compiled.defined_namespaces = frozenset(ns.name for ns in snapshot.namespaces if ns.defined)
-    compiled.label_sensitive = _label_sensitive(compiled)
+    compiled.label_sensitive = _label_sensitive(compiled) or compiled.calico.label_sensitive
     undefined = compiled.undefined_namespaces
     if undefined:
         shown = ", ".join(undefined[:8]) + (f" and {len(undefined) - 8} more" if len(undefined) > 8 else "")
@@ -290,15 +331,26 @@ def node_addresses(snapshot: Snapshot) -> dict[str, tuple[str, ...]]:
     return {name: tuple(ips) for name, ips in out.items()}
 
 
-def _policy_gap_effects(gaps: Sequence[Gap]) -> list[ForeignEffect]:
+def _policy_gap_effects(gaps: Sequence[Gap], cni: str) -> list[ForeignEffect]:
     """A 403 listing another policy resource (a CNI's CRD, Istio's...) hides policies that could change any verdict of
-    the namespace (or of every namespace): those verdicts are UNKNOWN."""
+    the namespace (or of every namespace): those verdicts are UNKNOWN. What policies match on (Calico tiers,
+    network sets) matters only with that CNI's semantics."""
     out = []
     for gap in gaps:
         pk = policykinds.by_resource(gap.resource)
-        if pk is not None and not pk.staged:
-            out.append(effect_of_gap(gap, pk.directions, pk.hosts, pk.restrict_only))
+        if pk is None or pk.staged or (pk.data and pk.engine != cni):
+            continue
+        out.append(effect_of_gap(gap, pk.directions, pk.hosts or pk.data, pk.restrict_only))
     return out
+
+
+def _not_chosen(kind: str, api_version: str, namespace: str | None, name: str, cni: str) -> ForeignEffect:
+    """A CNI's policy when another CNI's semantics were chosen: not evaluated, so what it could change is UNKNOWN."""
+    from ..cluster.snapshot import UnevaluatedPolicy
+
+    why = f"--cni {cni} evaluates {'Kubernetes policies only' if cni == 'generic' else cni.capitalize() + ' policies'}"
+    obj = UnevaluatedPolicy(kind, api_version, namespace, name, why=why, hosts=namespace is None)
+    return effect_of(obj)
 
 
 def _index_gaps(compiled: CompiledSnapshot, gaps: Sequence[Gap]) -> None:

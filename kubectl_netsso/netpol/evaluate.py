@@ -124,6 +124,10 @@ def selecting_policies(compiled: CompiledSnapshot, direction: Direction, subject
     """Every policy that selects the pod for this direction, in evaluation order: "ANP x", "NP ns/name", "BANP default"."""
     if not isinstance(subject, PodPeer) or subject.host_network:
         return ()
+    if compiled.cni == "calico":
+        from . import calico
+
+        return calico.selecting(compiled, direction, subject)
     out = [a.label for a in compiled.admin_policies if a.rules(direction) and selects(compiled, a, subject) is True]
     out += [
         p.label
@@ -219,6 +223,8 @@ def _evaluate_tiers(
         notes.append(NOTE_HOSTNET.format(ref=other.ref) + "; pod and namespace selectors do not match it")
     steps: list[Step] = []
     selecting: list[str] = []
+    if compiled.cni == "calico":
+        return _evaluate_calico(compiled, direction, subject, other, request, notes, explain=explain)
 
     # --- tier 1: AdminNetworkPolicy -------------------------------------------------------------------------------
     if compiled.anp_gap:
@@ -356,6 +362,28 @@ def _evaluate_tiers(
     return DirectionVerdict(direction, True, text, tuple(selecting), None, (), tuple(steps), None, tuple(notes))
 
 
+def _evaluate_calico(
+    compiled: CompiledSnapshot,
+    direction: Direction,
+    subject: PodPeer,
+    other: Peer,
+    request: Request,
+    notes: list[str],
+    *,
+    explain: bool,
+) -> DirectionVerdict:
+    """Calico's tiers (netpol/calico.py), with Kubernetes NPs in the default tier and ANP/BANP in theirs."""
+    from . import calico
+
+    gap = compiled.anp_gap or compiled.banp_gap or compiled.np_gap(subject.namespace)
+    if gap:
+        return _unknown(direction, gap, [], [], notes)
+    v = calico.evaluate_direction(
+        compiled, direction, subject, other, request, explain=explain, label_reason=lambda p: _label_reason(compiled, p)
+    )
+    return replace(v, notes=tuple(notes) + v.notes) if notes else v
+
+
 def _note_nodes(label: str, rule: CompiledRule, other: Peer, matched: Tri, notes: list[str]) -> None:
     """A `nodes` egress peer cannot be evaluated without node IPs: say so when it could have mattered."""
     if matched is True or not any(pm.kind == "nodes" for pm in rule.peers):
@@ -442,6 +470,10 @@ def candidate_ports(
                     if m.protocol in (protocol, "*"):
                         pm = m if m.protocol != "*" else type(m)(protocol, m.port, m.end_port)
                         out.update(pm.boundaries(protocol, dest_ports))
+    if compiled.cni == "calico":
+        from .calico import port_boundaries
+
+        out |= port_boundaries(compiled, protocol, dest_ports)
     return {p for p in out if 1 <= p <= 65535}
 
 

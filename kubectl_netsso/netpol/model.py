@@ -20,7 +20,15 @@ PROTOCOLS = ("TCP", "UDP", "SCTP")
 KIND_NP = "NetworkPolicy"
 KIND_ANP = "AdminNetworkPolicy"
 KIND_BANP = "BaselineAdminNetworkPolicy"
-KIND_SHORT = {KIND_NP: "NP", KIND_ANP: "ANP", KIND_BANP: "BANP"}
+KIND_SHORT = {
+    KIND_NP: "NP",
+    KIND_ANP: "ANP",
+    KIND_BANP: "BANP",
+    "CalicoNetworkPolicy": "Calico NP",
+    "GlobalNetworkPolicy": "GNP",
+    "CiliumNetworkPolicy": "CNP",
+    "CiliumClusterwideNetworkPolicy": "CCNP",
+}
 
 
 def label_map(labels: Mapping[str, object]) -> dict[str, str]:
@@ -55,6 +63,7 @@ class PodPeer:
     kind: str = "Pod"
     node: str | None = None
     node_ips: tuple[str, ...] = ()
+    service_account: str | None = None  # Calico and Cilium select pods by it
 
     @property
     def ref(self) -> str:
@@ -92,6 +101,7 @@ class PodPeer:
             kind=workload.kind,
             node=workload.node,
             node_ips=host,
+            service_account=workload.service_account,
         )
 
 

@@ -210,6 +210,8 @@ def class_key(compiled: CompiledSnapshot, peer: Peer, ip_signature: IpSignature 
         frozenset((cp.port, cp.protocol.upper(), cp.name) for cp in peer.ports),
         peer.host_network,
         ip_signature,
+        # Calico selects pods by service account too (projectcalico.org/serviceaccount, serviceAccountSelector)
+        peer.service_account if compiled.cni != "generic" else None,
     )
 
 
@@ -377,6 +379,10 @@ def _classify(result: PathsResult) -> None:
                 sig = tuple(i for i, pm in enumerate(blocks) if peer_matches(compiled, pm, peer))
             if nodes and isinstance(peer, PodPeer):
                 sig += (("node", peer.node, peer.node_ips),)
+            if compiled.cni == "calico" and isinstance(peer, PodPeer) and peer.ips:
+                from .paths_cni import calico_ip_signature
+
+                sig += (calico_ip_signature(compiled, peer),)
             key = class_key(compiled, peer, sig)
             if key not in index:
                 index[key] = len(reps)
@@ -519,6 +525,10 @@ def _tainted(compiled: CompiledSnapshot, u: _Universe) -> int:
         for ns, members in u.by_ns.items():
             if compiled.label_gap(ns):  # e.g. not defined in the manifests: labels unknown
                 out |= members
+    if compiled.cni == "calico":
+        from .paths_cni import calico_tainted
+
+        out |= calico_tainted(compiled, u)
     return out
 
 
@@ -635,6 +645,10 @@ def _global_candidates(compiled: CompiledSnapshot, dst: _Universe, protocol: str
                     out.add(cp.port)
                     if cp.port < 65535:
                         out.add(cp.port + 1)
+    if compiled.cni == "calico":
+        from .calico import port_boundaries
+
+        out |= port_boundaries(compiled, protocol, None)
     return sorted(out)
 
 
@@ -664,6 +678,10 @@ def _directions(
     compiled: CompiledSnapshot, src: _Universe, dst: _Universe, port: int | str, protocol: str
 ) -> tuple[list[int], list[int]]:
     """Per source class: (egress-allowed dest bitset, ingress-allowed dest bitset), tiers ANP -> NP -> BANP -> allow."""
+    if compiled.cni == "calico":
+        from .paths_cni import calico_directions
+
+        return calico_directions(compiled, src, dst, port, protocol)
     requests, pcache = _port_sets(dst, port, protocol)
     n_src, all_dst = src.n, dst.all
 
