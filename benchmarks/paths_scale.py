@@ -1,15 +1,19 @@
-"""Speed, memory and correctness of `kubectl-netsso paths` at scale, side by side with network-config-analyzer (NCA).
+"""Speed, memory and correctness of `kubectl-netsso paths` at scale, side by side with network-config-analyzer (NCA),
+both doing the full connectivity on all ports and protocols.
 
 For each size it generates a deterministic cluster (benchmarks/gencluster.py) into a temp folder, then runs as child
 processes (wall time, and peak RSS from os.wait4's rusage of that child):
 
-  ours:  kubectl-netsso paths -A --port 80 --protocol TCP -o json --manifests DIR   (stdout into a drained pipe; rows counted)
-  nca:   nca --connectivity -r DIR -o txt_no_fw_rules -f FILE                       (its own venv, see below)
+  ours compact:   kubectl-netsso paths -A --compact -o json --manifests DIR        (all ports; rules counted)
+  ours per pair:  kubectl-netsso paths -A --port 80 --protocol TCP -o json ...     (stdout into a drained pipe)
+  nca fw-rules:   nca --connectivity -r DIR -f FILE                                (its default, minimised rules)
+  nca per pair:   nca --connectivity -r DIR -o txt_no_fw_rules -f FILE             (for the agreement check)
 
-and, on the 3,000-pod folder, one `kubectl-netsso can-reach` (loading included). Where NCA ran, the set of allowed
-(from, to) workload pairs on 80/TCP is compared with ours (self pairs excluded: NCA does not list a workload to
-itself) and every difference is printed. The generated clusters give pods no IPs, so ipBlocks never match pods, the
-case where both tools must agree.
+and, on the 3,000-pod folder, one `kubectl-netsso can-reach` (loading included). Where NCA ran, the connections of
+every (from, to) workload pair on every port of TCP, UDP and SCTP -- our compact rules expanded, NCA's per-pair
+lines -- are compared (self pairs excluded: NCA does not list a workload to itself), and so are the connections of
+each workload to and from probe addresses outside the cluster (IPv4: NCA has no IPv6 here); every difference is
+printed. The generated clusters give pods no IPs, so ipBlocks never match pods, the case where both tools must agree.
 
 NCA (pip package network-config-analyzer 2.1.0) is installed on first use into a venv under
 $XDG_CACHE_HOME/netsso-bench (default ~/.cache/netsso-bench) created by this script; `--skip-nca` skips it.
@@ -22,6 +26,7 @@ $XDG_CACHE_HOME/netsso-bench (default ~/.cache/netsso-bench) created by this scr
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import json
 import os
 import re
@@ -181,63 +186,173 @@ def ensure_nca() -> str:
 
 # --- parsing -----------------------------------------------------------------------------------------------------
 
+PROTOCOLS = ("TCP", "UDP", "SCTP")
+Conn = tuple[tuple[str, tuple[tuple[int, int], ...]], ...]  # ((protocol, merged port ranges), ...), sorted
+PROBES = ("1.2.3.4", "9.255.255.255", "10.0.0.1", "11.0.0.1", "172.16.0.1", "172.17.0.1", "172.31.255.255",
+          "172.32.0.1", "192.168.0.1", "203.0.113.5", "255.255.255.255")  # fmt: skip
+
 _NCA_LINE = re.compile(r"^(\S+) => (\S+) : (.*)$")
 _NCA_ENDPOINT = re.compile(r"^([^/\s]+)/([^\[\s]+)\[(\w+)\]$")
 _NCA_GROUP = re.compile(r"\{([^{}]*)\}")
 
 
-def nca_allows(conn: str, port: int, protocol: str) -> bool:
-    """Does an NCA connection text admit port/protocol? ('All connections', '{protocols:TCP, UDP,dst_ports:53,80-90}')."""
+def canonical(spans: dict[str, list[tuple[int, int]]]) -> Conn:
+    out = []
+    for proto in PROTOCOLS:
+        merged: list[list[int]] = []
+        for a, b in sorted(spans.get(proto, ())):
+            if merged and a <= merged[-1][1] + 1:
+                merged[-1][1] = max(merged[-1][1], b)
+            else:
+                merged.append([a, b])
+        if merged:
+            out.append((proto, tuple((a, b) for a, b in merged)))
+    return tuple(out)
+
+
+def nca_conn(conn: str) -> dict[str, list[tuple[int, int]]]:
+    """An NCA connection text as port ranges per protocol ('All connections', '{protocols:TCP, UDP,dst_ports:53,80-90}')."""
     conn = conn.strip()
+    spans: dict[str, list[tuple[int, int]]] = {}
     if conn.startswith("All connections"):
-        return True
+        return {p: [(1, 65535)] for p in PROTOCOLS}
     for group in _NCA_GROUP.findall(conn):
         m = re.match(r"protocols:(.*?)(?:,dst_ports:(.*))?$", group.strip())
         if not m:
             continue
-        protocols = {p.strip().upper() for p in m.group(1).split(",")}
-        if protocol not in protocols:
-            continue
-        ports = m.group(2)
-        if ports is None:
-            return True
-        for item in ports.split(","):
-            item = item.strip()
+        ranges = [(1, 65535)]
+        if m.group(2) is not None:
+            ranges = []
+            for item in m.group(2).split(","):
+                lo, _, hi = item.strip().partition("-")
+                ranges.append((int(lo), int(hi or lo)))
+        for p in m.group(1).split(","):
+            spans.setdefault(p.strip().upper(), []).extend(ranges)
+    return spans
+
+
+def _ip(text: str) -> int:
+    return int(ipaddress.ip_address(text))
+
+
+def nca_ranges(text: str) -> list[tuple[int, int]] | None:
+    """'0.0.0.0-9.255.255.255,11.0.0.0-255.255.255.255' or '0.0.0.0/0' as address intervals; None: not addresses."""
+    out = []
+    for item in text.split(","):
+        try:
             if "-" in item:
-                lo, hi = item.split("-", 1)
-                if int(lo) <= port <= int(hi):
-                    return True
-            elif item and int(item) == port:
-                return True
-    return False
+                a, b = item.split("-", 1)
+                out.append((_ip(a), _ip(b)))
+            else:
+                net = ipaddress.ip_network(item, strict=False)
+                out.append((int(net.network_address), int(net.broadcast_address)))
+        except ValueError:
+            return None
+    return out
 
 
-def parse_nca(path: str, port: int, protocol: str) -> set[tuple[str, str]]:
-    """Allowed (from, to) workload pairs ("ns/name") on port/protocol from `-o txt_no_fw_rules` output."""
-    allowed: set[tuple[str, str]] = set()
+def parse_nca_pairs(path: str) -> tuple[dict[tuple[str, str], Conn], dict[tuple[str, str, str], Conn]]:
+    """From `-o txt_no_fw_rules`: {(from, to): conn} for workload pairs, {(direction, workload, probe): conn}."""
+    pairs: dict[tuple[str, str], dict[str, list[tuple[int, int]]]] = {}
+    ext: dict[tuple[str, str, str], dict[str, list[tuple[int, int]]]] = {}
     with open(path, encoding="utf-8") as fh:
         for line in fh:
             m = _NCA_LINE.match(line.strip())
             if not m:
                 continue
             a, b = _NCA_ENDPOINT.match(m.group(1)), _NCA_ENDPOINT.match(m.group(2))
-            if not a or not b:  # IP ranges: outside the pod-to-pod comparison
+            spans = nca_conn(m.group(3))
+            if a and b:
+                acc = pairs.setdefault((f"{a.group(1)}/{a.group(2)}", f"{b.group(1)}/{b.group(2)}"), {})
+            elif a or b:
+                ranges = nca_ranges(m.group(2) if a else m.group(1))
+                if ranges is None:
+                    continue
+                w = a or b
+                assert w is not None
+                for probe in PROBES:
+                    if any(lo <= _ip(probe) <= hi for lo, hi in ranges):
+                        acc = ext.setdefault(("egress" if a else "ingress", f"{w.group(1)}/{w.group(2)}", probe), {})
+                        for proto, rs in spans.items():
+                            acc.setdefault(proto, []).extend(rs)
                 continue
-            if nca_allows(m.group(3), port, protocol):
-                allowed.add((f"{a.group(1)}/{a.group(2)}", f"{b.group(1)}/{b.group(2)}"))
-    return allowed
+            else:
+                continue
+            for proto, rs in spans.items():
+                acc.setdefault(proto, []).extend(rs)
+    return {k: canonical(v) for k, v in pairs.items()}, {k: canonical(v) for k, v in ext.items()}
 
 
-def _short(name: str) -> str:
-    """Our NS/kind/NAME (a workload) as NCA names it, NS/NAME; pods are NS/NAME already."""
-    parts = name.split("/")
-    return f"{parts[0]}/{parts[-1]}"
+def count_nca_rules(path: str) -> int:
+    with open(path, encoding="utf-8") as fh:
+        return sum(1 for line in fh if line.startswith("src"))
 
 
-def parse_ours(path: str) -> tuple[set[tuple[str, str]], int, int, int]:
-    """(allowed pairs, number of paths, distinct (from, to) pairs, unknown count) from our JSON, line by line."""
-    allowed: set[tuple[str, str]] = set()
-    total = unknown = 0
+def ours_pairs(rules: list[dict[str, Any]], folder: str) -> tuple[dict[tuple[str, str], Conn], dict[tuple[str, str, str], Conn]]:
+    """Our compact rules expanded to the same shapes as parse_nca_pairs (workloads from the folder, by label)."""
+    from kubectl_netsso.cluster.manifests import load_snapshot
+    from kubectl_netsso.netpol.selectors import parse_selector
+
+    workloads = [(f"{w.namespace}/{w.name}", w.namespace, dict(w.labels)) for w in load_snapshot([folder]).workloads]
+
+    def members(side: dict[str, Any]) -> list[str]:
+        if "ipBlocks" in side:
+            return []
+        if "workloads" in side:
+            return [
+                name
+                for name, _ns, _l in workloads
+                if any(name == "/".join((r.split("/")[0], r.split("/")[-1])) for r in side["workloads"])
+            ]
+        sel = parse_selector(side["podSelector"])
+        assert sel is not None
+        return [name for name, ns, labels in workloads if ns in side["namespaces"] and sel.matches(labels)]
+
+    def probes(side: dict[str, Any]) -> list[str]:
+        out = []
+        for probe in PROBES:
+            ip = ipaddress.ip_address(probe)
+            for b in side.get("ipBlocks", ()):
+                net = ipaddress.ip_network(b["cidr"])
+                if ip.version == net.version and ip in net and not any(ip in ipaddress.ip_network(e) for e in b["except"]):
+                    out.append(probe)
+                    break
+        return out
+
+    pairs: dict[tuple[str, str], dict[str, list[tuple[int, int]]]] = {}
+    ext: dict[tuple[str, str, str], dict[str, list[tuple[int, int]]]] = {}
+    for r in rules:
+        if r["allowed"] is not True:
+            continue
+        spans: dict[str, list[tuple[int, int]]] = {}
+        for p in r["ports"]:
+            spans.setdefault(p["protocol"], []).append((p["port"], p.get("endPort", p["port"])))
+        src, dst = members(r["from"]), members(r["to"])
+        targets: list[dict[str, list[tuple[int, int]]]] = []
+        for a in src:
+            targets.extend(pairs.setdefault((a, b), {}) for b in dst)
+            targets.extend(ext.setdefault(("egress", a, probe), {}) for probe in probes(r["to"]))
+        for b in dst:
+            targets.extend(ext.setdefault(("ingress", b, probe), {}) for probe in probes(r["from"]))
+        for acc in targets:
+            for proto, rs in spans.items():
+                acc.setdefault(proto, []).extend(rs)
+    return {k: canonical(v) for k, v in pairs.items()}, {k: canonical(v) for k, v in ext.items()}
+
+
+def compare(mine: dict[Any, Conn], theirs: dict[Any, Conn], what: str, self_pairs: bool = False) -> int:
+    """Print up to 10 differences; return how many keys differ (empty connections count as absent)."""
+    mine = {k: v for k, v in mine.items() if v and (self_pairs or k[0] != k[1])}
+    theirs = {k: v for k, v in theirs.items() if v and (self_pairs or k[0] != k[1])}
+    diff = sorted(k for k in set(mine) | set(theirs) if mine.get(k) != theirs.get(k))
+    for k in diff[:10]:
+        print(f"    {what} differ: {k}: ours {mine.get(k)} nca {theirs.get(k)}")
+    return len(diff)
+
+
+def count_rows(path: str) -> tuple[int, int, int]:
+    """(pod-to-pod rows, rows with an address outside the cluster, distinct pod pairs) of our per-pair JSON."""
+    pods = ext = 0
     pairs: set[tuple[str, str]] | None = set()
     with open(path, encoding="utf-8") as fh:
         for line in fh:
@@ -245,17 +360,15 @@ def parse_ours(path: str) -> tuple[set[tuple[str, str]], int, int, int]:
             if not line.startswith('{"from"'):
                 continue
             row = json.loads(line)
-            total += 1
-            key = (_short(row["from"]), _short(row["to"]))
+            if row["from"].startswith("ip:") or row["to"].startswith("ip:"):
+                ext += 1
+                continue
+            pods += 1
             if pairs is not None:
-                pairs.add(key)
+                pairs.add((row["from"], row["to"]))
                 if len(pairs) > 3_000_000:
                     pairs = None  # too many to hold for the uniqueness check; counted only
-            if row["allowed"] is True:
-                allowed.add(key)
-            elif row["allowed"] is None:
-                unknown += 1
-    return allowed, total, (len(pairs) if pairs is not None else -1), unknown
+    return pods, ext, (len(pairs) if pairs is not None else -1)
 
 
 # --- main --------------------------------------------------------------------------------------------------------
@@ -267,10 +380,11 @@ def fmt_s(x: float | None) -> str:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description="kubectl-netsso paths at scale vs network-config-analyzer")
-    ap.add_argument("--sizes", default="agree,3000,20000", help="comma list of: agree, 3000, 20000")
+    ap.add_argument("--sizes", default="agree,3000,20000", help="comma list of: agree, 3000, 20000, 20000-r3")
     ap.add_argument("--skip-nca", action="store_true", help="do not install or run NCA")
     ap.add_argument("--nca-max-pods", type=int, default=1100, help="run NCA only on clusters up to this many pods")
     ap.add_argument("--nca-timeout", type=float, default=900.0, help="seconds before NCA is killed")
+    ap.add_argument("--skip-pairs", action="store_true", help="do not time the per-pair JSON")
     ap.add_argument("--workdir", help="keep generated clusters and outputs here (default: a temp dir, removed)")
     args = ap.parse_args()
 
@@ -279,7 +393,7 @@ def main() -> int:
     work = args.workdir or tempfile.mkdtemp(prefix="netsso-bench-")
     os.makedirs(work, exist_ok=True)
     rows: list[list[str]] = []
-    disagreements = 0
+    problems = 0
     compared = 0
     try:
         for group in args.sizes.split(","):
@@ -289,24 +403,51 @@ def main() -> int:
                 counts = generate(
                     folder, namespaces=size.namespaces, pods=size.pods, policies=size.policies, replicas=size.replicas
                 )
-                out_json = os.path.join(work, f"ours-{size.name}.json")
-                argv = [exe, "paths", "-A", "--port", "80", "--protocol", "TCP", "-o", "json", "--manifests", folder]
-                ours = run_piped(argv)  # timed: the JSON streamed into a pipe that is drained and counted
-                if ours.rc != 0:
-                    print(f"[{size.name}] kubectl-netsso failed rc={ours.rc}: {ours.stderr.strip()[-400:]}")
-                    continue
-                n_paths = ours.extra["rows"]
-                out_mib = ours.extra["bytes"] / 2**20
-                expected_pairs = counts["workloads"] ** 2
+                tag = f"[{size.name}]"
                 print(
-                    f"[{size.name}] {counts['pods']} pods in {counts['workloads']} workloads, {counts['policies']} policies: "
-                    f"ours {ours.wall:.2f} s (CPU {ours.extra['cpu']:.2f} s), {ours.maxrss_mib:.0f} MiB peak, {n_paths} paths "
-                    f"(expected {expected_pairs}), {out_mib:.0f} MiB JSON",
+                    f"{tag} {counts['pods']} pods in {counts['workloads']} workloads, {counts['policies']} policies", flush=True
+                )
+                # ours, compact: all ports and protocols, addresses outside the cluster included
+                out_compact = os.path.join(work, f"ours-compact-{size.name}.json")
+                comp = run_child([exe, "paths", "-A", "--compact", "-o", "json", "--manifests", folder], out_compact)
+                if comp.rc != 0:
+                    print(f"{tag} kubectl-netsso --compact failed rc={comp.rc}: {comp.stderr.strip()[-400:]}")
+                    problems += 1
+                    continue
+                with open(out_compact, encoding="utf-8") as fh:
+                    our_rules = json.load(fh)["rules"]
+                print(
+                    f"{tag} ours --compact: {comp.wall:.2f} s (CPU {comp.extra['cpu']:.2f} s), {comp.maxrss_mib:.0f} MiB peak, "
+                    f"{len(our_rules)} rules",
                     flush=True,
                 )
-                if n_paths != expected_pairs:
-                    print(f"[{size.name}] MISMATCH: every pair must appear exactly once")
-                    disagreements += 1
+                # ours, per pair on 80/TCP (the figure main had), streamed into a drained pipe
+                pairs_run: Run | None = None
+                n_paths = 0
+                out_mib = 0.0
+                if not args.skip_pairs:
+                    argv = [exe, "paths", "-A", "--port", "80", "--protocol", "TCP", "-o", "json", "--manifests", folder]
+                    pairs_run = run_piped(argv)
+                    if pairs_run.rc != 0:
+                        print(f"{tag} kubectl-netsso per pair failed rc={pairs_run.rc}: {pairs_run.stderr.strip()[-400:]}")
+                        problems += 1
+                        continue
+                    n_paths = pairs_run.extra["rows"]
+                    out_mib = pairs_run.extra["bytes"] / 2**20
+                    print(
+                        f"{tag} ours per pair 80/TCP: {pairs_run.wall:.2f} s (CPU {pairs_run.extra['cpu']:.2f} s), "
+                        f"{pairs_run.maxrss_mib:.0f} MiB peak, {n_paths} rows, {out_mib:.0f} MiB JSON",
+                        flush=True,
+                    )
+                    if size.agreement:
+                        # untimed second run into a file: every pod pair exactly once, plus the address rows
+                        out_json = os.path.join(work, f"ours-{size.name}.json")
+                        run_child(argv, out_json)
+                        n_pods, n_ext, n_distinct = count_rows(out_json)
+                        if n_pods != counts["workloads"] ** 2 or n_distinct not in (-1, n_pods):
+                            print(f"{tag} MISMATCH: {n_pods} pod rows ({n_distinct} distinct), want {counts['workloads'] ** 2}")
+                            problems += 1
+                        os.unlink(out_json)
                 reach_s = None
                 if size.name == "3000":
                     cr_argv = [exe, "can-reach", "ns-000/deploy/api-0001", "ns-001/svc/web-0005", "--port", "80"]
@@ -317,67 +458,72 @@ def main() -> int:
                     cr = runs[len(runs) // 2]
                     reach_s = cr.wall
                     print(
-                        f"[{size.name}] can-reach (incl. loading), median of 5: {cr.wall:.2f} s "
+                        f"{tag} can-reach (incl. loading), median of 5: {cr.wall:.2f} s "
                         f"(min {runs[0].wall:.2f}, CPU {cr.extra['cpu']:.2f} s), {cr.maxrss_mib:.0f} MiB, rc={cr.rc}"
                     )
-                allowed: set[tuple[str, str]] = set()
-                will_compare = nca is not None and counts["pods"] <= args.nca_max_pods
-                if size.agreement or will_compare:
-                    # untimed second run into a file, parsed for the uniqueness and agreement checks
-                    run_child(argv, out_json)
-                    allowed, n_rows, n_pairs, _unknown = parse_ours(out_json)
-                    if n_pairs not in (-1, expected_pairs) or n_rows != expected_pairs:
-                        print(f"[{size.name}] MISMATCH: {n_rows} rows, {n_pairs} distinct pairs")
-                        disagreements += 1
                 nca_run: Run | None = None
+                nca_rules: int | None = None
                 agree = "-"
-                if will_compare:
-                    assert nca is not None
+                if nca is not None and counts["pods"] <= args.nca_max_pods:
                     nca_out = os.path.join(work, f"nca-{size.name}.txt")
                     nca_run = run_child(
-                        [nca, "--connectivity", "-r", folder, "-o", "txt_no_fw_rules", "-f", nca_out],
+                        [nca, "--connectivity", "-r", folder, "-f", nca_out],
                         os.path.join(work, f"nca-{size.name}.log"),
                         timeout=args.nca_timeout,
                     )
                     if nca_run.timed_out or not os.path.exists(nca_out):
-                        print(f"[{size.name}] nca killed after {args.nca_timeout:.0f} s (or no output)")
+                        print(f"{tag} nca killed after {args.nca_timeout:.0f} s (or no output)")
                     else:
-                        theirs = parse_nca(nca_out, 80, "TCP")
-                        mine = {p for p in allowed if p[0] != p[1]}
-                        theirs = {p for p in theirs if p[0] != p[1]}
-                        only_ours, only_nca = sorted(mine - theirs), sorted(theirs - mine)
-                        compared += 1
-                        agree = "yes" if not only_ours and not only_nca else f"NO (+{len(only_ours)}/-{len(only_nca)})"
+                        nca_rules = count_nca_rules(nca_out)
                         print(
-                            f"[{size.name}] nca {nca_run.wall:.2f} s (CPU {nca_run.extra['cpu']:.2f} s), "
-                            f"{nca_run.maxrss_mib:.0f} MiB; "
-                            "allowed pairs on 80/TCP: "
-                            f"ours {len(mine)}, nca {len(theirs)}; equal: {agree}"
+                            f"{tag} nca fw-rules: {nca_run.wall:.2f} s (CPU {nca_run.extra['cpu']:.2f} s), "
+                            f"{nca_run.maxrss_mib:.0f} MiB, {nca_rules} rules",
+                            flush=True,
                         )
-                        for a, b in only_ours[:20]:
-                            print(f"    only ours: {a} -> {b}")
-                        for a, b in only_nca[:20]:
-                            print(f"    only nca:  {a} -> {b}")
-                        if only_ours or only_nca:
-                            disagreements += 1
-                speedup = f"{nca_run.wall / ours.wall:.0f}x" if nca_run and not nca_run.timed_out else "-"
+                        if len(our_rules) > nca_rules:
+                            print(f"{tag} MORE RULES than nca: {len(our_rules)} > {nca_rules}")
+                            problems += 1
+                        pairs_out = os.path.join(work, f"nca-pairs-{size.name}.txt")
+                        nca_pairs_run = run_child(
+                            [nca, "--connectivity", "-r", folder, "-o", "txt_no_fw_rules", "-f", pairs_out],
+                            os.path.join(work, f"nca-pairs-{size.name}.log"),
+                            timeout=args.nca_timeout,
+                        )
+                        if not nca_pairs_run.timed_out and os.path.exists(pairs_out):
+                            theirs, theirs_ext = parse_nca_pairs(pairs_out)
+                            mine, mine_ext = ours_pairs(our_rules, folder)
+                            bad = compare(mine, theirs, "pair connections") + compare(
+                                mine_ext, theirs_ext, "outside-address connections", self_pairs=True
+                            )
+                            compared += 1
+                            agree = "yes" if not bad else f"NO ({bad})"
+                            print(
+                                f"{tag} all ports: {len([v for k, v in mine.items() if v and k[0] != k[1]])} workload pairs "
+                                f"connected (ours), {len([v for k, v in theirs.items() if v and k[0] != k[1]])} (nca); "
+                                f"{len(mine_ext)} address probes; equal: {agree}",
+                                flush=True,
+                            )
+                            problems += 1 if bad else 0
+                speedup = f"{nca_run.wall / comp.wall:.0f}x" if nca_run and not nca_run.timed_out else "-"
                 rows.append(
                     [
                         size.name,
                         str(counts["pods"]),
                         str(counts["workloads"]),
                         str(counts["policies"]),
-                        str(n_paths),
-                        f"{out_mib:.0f}",
-                        fmt_s(ours.wall),
-                        fmt_s(ours.extra["cpu"]),
-                        f"{ours.maxrss_mib:.0f}",
-                        fmt_s(reach_s),
+                        fmt_s(comp.wall),
+                        f"{comp.maxrss_mib:.0f}",
+                        str(len(our_rules)),
                         ("killed" if nca_run and nca_run.timed_out else fmt_s(nca_run.wall if nca_run else None)),
-                        fmt_s(nca_run.extra["cpu"] if nca_run else None),
                         f"{nca_run.maxrss_mib:.0f}" if nca_run else "-",
+                        "-" if nca_rules is None else str(nca_rules),
                         speedup,
                         agree,
+                        fmt_s(pairs_run.wall if pairs_run else None),
+                        f"{pairs_run.maxrss_mib:.0f}" if pairs_run else "-",
+                        str(n_paths) if pairs_run else "-",
+                        f"{out_mib:.0f}" if pairs_run else "-",
+                        fmt_s(reach_s),
                     ]
                 )
     finally:
@@ -388,25 +534,27 @@ def main() -> int:
         "pods",
         "workloads",
         "policies",
-        "paths (JSON rows)",
-        "JSON MiB",
-        "ours s",
-        "ours CPU s",
-        "ours MiB",
-        "can-reach s",
-        "nca s",
-        "nca CPU s",
-        "nca MiB",
+        "ours --compact s",
+        "MiB",
+        "rules",
+        "nca fw-rules s",
+        "MiB",
+        "rules",
         "speedup",
-        "allowed pairs equal",
+        "all ports equal",
+        "ours per pair 80/TCP s",
+        "MiB",
+        "rows",
+        "JSON MiB",
+        "can-reach s",
     ]
     print()
     print("| " + " | ".join(headers) + " |")
     print("|" + "---|" * len(headers))
     for r in rows:
         print("| " + " | ".join(r) + " |")
-    print(f"\nagreement: {compared} cluster(s) compared with nca, {disagreements} with differences")
-    return 1 if disagreements else 0
+    print(f"\nagreement: {compared} cluster(s) compared with nca on all ports; {problems} problem(s)")
+    return 1 if problems else 0
 
 
 if __name__ == "__main__":

@@ -1,9 +1,12 @@
-"""Verbosity-levelled logging to stderr, with tokens, JWTs and Authorization headers redacted."""
+"""Verbosity-levelled logging to stderr, with tokens, JWTs and Authorization headers redacted and control
+characters escaped (a message is one line; only -v details keep their line breaks)."""
 
 from __future__ import annotations
 
 import re
 import sys
+
+from .output.text import for_terminal
 
 _level = 0
 
@@ -48,9 +51,9 @@ def redact(text: str) -> str:
     return text
 
 
-def _emit(msg: str) -> None:
+def _emit(msg: str, newlines: bool = False) -> None:
     try:
-        sys.stderr.write(redact(msg) + "\n")
+        sys.stderr.write(for_terminal(redact(msg), newlines) + "\n")
         sys.stderr.flush()
     except (OSError, ValueError):
         pass
@@ -68,4 +71,4 @@ def warn(msg: str) -> None:
 def debug(msg: str, at: int = 1) -> None:
     """Shown with -v (level 1) or more; HTTP details use level 2, bodies level 3."""
     if _level >= at:
-        _emit(msg)
+        _emit(msg, newlines=True)

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from kubectl_netsso.access.reach import ReachEngine
-from kubectl_netsso.access.report import DETAIL_LIMIT, build_report, render_html
+from kubectl_netsso.access.report import DETAIL_LIMIT, _script_json, build_report, render_html
 from kubectl_netsso.cluster.manifests import load_snapshot
 
 REPO = Path(__file__).resolve().parents[1]
@@ -47,3 +52,18 @@ def test_large_cluster_graph_is_aggregated_by_namespace(tmp_path: Path) -> None:
         assert e.source != e.target and e.ports[0].split()[0].isdigit()
     html = render_html(data)  # type: ignore[arg-type]
     assert 'class="dense"' in html and "graph shows namespaces" in html
+
+
+# JSON inside <script>: a string holding "<!--<script>" kept the page's JavaScript from running (the e2e test in
+# tests/e2e/test_access_report.py shows it in Chromium); here, that no such text can be in the element at all
+script_strings = st.text(
+    alphabet=st.sampled_from(["<", ">", "&", "/", "!", "-", "s", "\u2028", "\u2029", "\x1b", "é", '"', "\\"])
+)
+
+
+@settings(max_examples=300)
+@given(st.recursive(script_strings, lambda c: st.lists(c, max_size=3) | st.dictionaries(script_strings, c, max_size=3)))
+def test_embedded_json_has_no_markup_characters_and_parses_back_exactly(value: Any) -> None:
+    text = _script_json(value)
+    assert not set(text) & set("<>&\u2028\u2029") and text.isascii()
+    assert json.loads(text) == value

@@ -131,18 +131,20 @@ def test_none_storage_keeps_nothing(tmp_path: Path) -> None:
         pass
 
 
-def test_keyring_without_backend_is_a_clear_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
-    import keyring.core
+def test_keyring_without_backend_is_a_clear_error(tmp_path: Path) -> None:
+    import keyring
+    from keyring.backends import fail
 
-    keyring.core._keyring_backend = None  # re-read PYTHON_KEYRING_BACKEND
+    # keyring's public set_keyring, not its private module global (renamed, it would silently stop the override)
+    before = keyring.get_keyring()
+    keyring.set_keyring(fail.Keyring())  # what keyring picks when no OS secret store exists
     try:
         with pytest.raises(NetssoError) as exc:
             open_cache(settings(tmp_path, "keyring")).save(tokens())
         assert "keyring storage unavailable" in exc.value.message
         assert "--token-cache-storage file" in (exc.value.hint or "")
     finally:
-        keyring.core._keyring_backend = None
+        keyring.set_keyring(before)
 
 
 def test_keyring_storage_round_trip_with_index(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -76,7 +76,8 @@ def test_provider_error_shown_on_page_and_raised(listener: LoopbackListener) -> 
     box["thread"].join(5)
     assert status == 400 and "access_denied: &lt;b&gt;Nope&lt;/b&gt;" in body  # escaped, never HTML from the provider
     err = box["error"]
-    assert "the provider refused the login: access_denied: <b>Nope</b>?[31m" in err.message  # control chars replaced
+    # control chars escaped visibly, by the output package's escape()
+    assert "the provider refused the login: access_denied: <b>Nope</b>\\u001b[31m" in err.message
 
 
 def test_error_with_wrong_state_does_not_abort(listener: LoopbackListener) -> None:

@@ -25,6 +25,7 @@ from harness.apiserver import FakeAPIServer  # noqa: E402
 from harness.ca import TestPKI as PKI  # noqa: E402
 from harness.ca import make_pki  # noqa: E402
 from harness.provider import OIDCProvider, ProviderStartError  # noqa: E402
+from harness.require import unavailable  # noqa: E402
 
 from kubectl_netsso.auth.cache import open_cache  # noqa: E402
 from kubectl_netsso.auth.settings import ProviderSettings  # noqa: E402
@@ -47,7 +48,7 @@ def provider(pki: PKI, tmp_path_factory: pytest.TempPathFactory) -> Iterator[OID
     try:
         op = OIDCProvider(pki, tmp_path_factory.mktemp("oidc")).start()
     except ProviderStartError as exc:
-        pytest.skip(f"OpenID Provider unavailable: {exc}")
+        unavailable(f"OpenID Provider unavailable: {exc}")
     yield op
     op.stop()
 

@@ -1,17 +1,21 @@
 # ruff: noqa: E501  (test tables: one object per line reads better)
 """Fuzzed manifests (hypothesis): random and mutated objects and texts never raise anything but NetssoError,
-and whatever loads satisfies the types the engines rely on."""
+and whatever loads satisfies the types the engines rely on; YAML with aliases, merge keys and deep nesting builds
+exactly what PyYAML builds, or is refused for a bound it really passes."""
 
 from __future__ import annotations
 
 import copy
 import io
+import json
 from typing import Any
 
+import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from kubectl_netsso.cluster.manifests import load_snapshot, snapshot_from_objects
+from kubectl_netsso.cluster import manifests
+from kubectl_netsso.cluster.manifests import load_objects, load_snapshot, snapshot_from_objects
 from kubectl_netsso.cluster.snapshot import Snapshot
 from kubectl_netsso.errors import NetssoError
 
@@ -164,3 +168,156 @@ def test_random_text(text: str) -> None:
         assert exc.message and "\n" not in exc.message
         return
     check_types(snap)
+
+
+# --- aliases, merge keys and nesting: the loader builds what PyYAML builds, within its bounds ----------------------
+
+_REFERENCE_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_PLAIN = ["a", "b", "1", "0x1f", "true", "no", "null", "~", "1.5", "2001-12-14", "'q: x'", '"e\\u00e9"', "!!str 3", "!!binary aGk="]  # fmt: skip
+
+
+@st.composite
+def aliased_yaml(draw: st.DrawFn) -> tuple[str, bool]:
+    """A flow-style document with anchors on some nodes, aliases to earlier ones (sometimes to an ancestor: a
+    cycle), merge keys of mappings and tagged collections; returns (text, has a cycle).
+
+    PyYAML 6.0.4 de-duplicates merged keys by the identity of their string objects, so its answer depends on
+    string interning where a merged mapping has keys of its own that override merged ones, or keys that are not
+    one-character strings (test_manifests_hostile.py checks those cases against the merge-key rule instead): here
+    keys are unique within a mapping (duplicates are invalid YAML) and only mappings whose keys are plain one-letter
+    keys and that merge nothing themselves are merged.
+    """
+    done: list[tuple[str, str, Any]] = []  # (anchor, "map" | "mergeable" | "seq" | "set" | "scalar", scalar value)
+    open_: list[str] = []  # anchors of the collections being written
+    cycle = False
+
+    def node(depth: int) -> str:
+        nonlocal cycle
+        kinds = ["scalar", "scalar"] + (["seq", "map", "map"] if depth < 5 else [])
+        kinds += ["alias"] * (2 if done else 0) + (["cycle"] if open_ and draw(st.integers(0, 9)) == 0 else [])
+        kind = draw(st.sampled_from(kinds))
+        if kind == "alias":
+            return "*" + draw(st.sampled_from(done))[0]
+        if kind == "cycle":
+            cycle = True
+            return "*" + draw(st.sampled_from(open_))
+        name = f"a{len(done) + len(open_)}" if draw(st.integers(0, 2)) == 0 else ""
+        prefix = f"&{name} " if name else ""
+        if kind == "scalar":
+            text = draw(st.sampled_from(_PLAIN))
+            if name:
+                done.append((name, "scalar", yaml.safe_load(text)))
+            return prefix + text
+        if name:
+            open_.append(name)
+        entries: list[str] = []
+        if kind == "seq":
+            tag = draw(st.sampled_from(["", "", "", "!!seq "]))
+            body = "[" + ", ".join(node(depth + 1) for _ in range(draw(st.integers(0, 4)))) + "]"
+        else:
+            tag = draw(st.sampled_from(["", "", "", "!!map ", "!!set "]))
+            used: list[Any] = []
+            for _ in range(draw(st.integers(0, 4))):
+                maps = [a for a, k, _ in done if k == "mergeable"]
+                if maps and "<<" not in used and draw(st.integers(0, 3)) == 0:
+                    used.append("<<")  # two merge keys are a duplicate key: PyYAML versions differ on which wins
+                    merged = draw(st.lists(st.sampled_from(maps), min_size=1, max_size=3))
+                    entries.append(
+                        "<<: " + ("*" + merged[0] if len(merged) == 1 else "[" + ", ".join("*" + m for m in merged) + "]")
+                    )
+                    continue
+                key, value = draw(st.sampled_from([("k", "k"), ("l", "l"), ("m", "m"), ("=", "=")]))
+                if done and draw(st.integers(0, 5)) == 0:
+                    anchor, what, value = draw(st.sampled_from(done))
+                    key = f"*{anchor} "  # an alias as a key (of a collection: unhashable)
+                    value = value if what == "scalar" else anchor
+                if value in used:
+                    continue
+                used.append(value)
+                entries.append(f"{key}: {node(depth + 1)}")
+            body = "{" + ", ".join(entries) + "}"
+        if name:
+            open_.remove(name)
+            plain = kind == "map" and all(e[0] in "klm=" and e[1] == ":" for e in entries)
+            what = "set" if tag == "!!set " else "mergeable" if plain else kind
+            done.append((name, what, None))
+        return prefix + tag + body
+
+    return node(0) + "\n", cycle
+
+
+def _expanded(value: Any, depth: int = 0) -> tuple[int, int]:
+    """(nodes, levels of collections) of an acyclic value, every shared object counted once per reference."""
+    if isinstance(value, dict):
+        items = [x for kv in value.items() for x in kv]
+    elif isinstance(value, list | tuple | set):
+        items = list(value)
+    else:
+        return 1, 0
+    nodes, levels = 1, 0
+    for item in items:
+        n, lv = _expanded(item, depth + 1)
+        nodes, levels = nodes + n, max(levels, lv)
+    return nodes, levels + 1
+
+
+@settings(max_examples=600, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(aliased_yaml())
+def test_aliases_and_merge_keys_build_what_pyyaml_builds(case: tuple[str, bool]) -> None:
+    text, cycle = case
+    try:
+        expected = yaml.load(text, Loader=_REFERENCE_LOADER)
+        reference_error = None
+    except yaml.YAMLError as exc:
+        reference_error = exc
+    try:
+        ((_, got),) = list(load_objects(["-"], stdin=io.StringIO(text))) or [("", None)]
+    except NetssoError as exc:
+        assert exc.message.startswith("<stdin> document 1") and "\n" not in exc.message, exc.message
+        if reference_error is None and not cycle:
+            # refused only for a bound it really passes
+            nodes, levels = _expanded(expected)
+            assert levels > manifests.MAX_DEPTH or nodes > manifests.MAX_ALIAS_NODES, (text, exc.message)
+        return
+    assert reference_error is None, (text, reference_error)
+    assert not cycle, text  # PyYAML builds a self-containing list; every later stage would loop on it
+    assert got == expected, text
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.integers(1, 2 * 200 + 20),
+    st.lists(st.sampled_from(["seq", "map"]), min_size=1, max_size=3),
+    st.sampled_from(["json", "flow", "block"]),
+)
+def test_nesting_is_refused_exactly_past_the_bound(depth: int, kinds: list[str], style: str) -> None:
+    value: Any = "x"
+    for i in range(depth):
+        value = [value] if kinds[i % len(kinds)] == "seq" else {"k": value}
+    if style == "json":
+        text = json.dumps(value)
+    else:
+        # PyYAML's own emitter recurses too; the block style is written by hand
+        text = yaml.safe_dump(value, default_flow_style=True) if style == "flow" else _block(value)
+    try:
+        ((_, got),) = list(load_objects(["-"], stdin=io.StringIO(text)))
+    except NetssoError as exc:
+        assert exc.message == f"<stdin> document 1: nested deeper than {manifests.MAX_DEPTH} levels"
+        assert depth > manifests.MAX_DEPTH
+        return
+    assert depth <= manifests.MAX_DEPTH and got == value
+
+
+def _block(value: Any) -> str:
+    lines = []
+    indent = 0
+    while isinstance(value, list | dict):
+        if isinstance(value, list):
+            lines.append("  " * indent + "-")
+            value = value[0]
+        else:
+            lines.append("  " * indent + "k:")
+            value = value["k"]
+        indent += 1
+    lines.append("  " * indent + value)
+    return "\n".join(lines) + "\n"

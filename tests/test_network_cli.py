@@ -350,7 +350,7 @@ def paths_json(*args: str) -> dict[str, Any]:
 
 
 def test_paths_json_contract_every_pair_exactly_once() -> None:
-    data = paths_json("-A", "--port", "8080", "--protocol", "TCP", "--manifests", SHOP)
+    data = paths_json("-A", "--port", "8080", "--protocol", "TCP", "--no-external", "--manifests", SHOP)
     rows = data["paths"]
     pairs = [(r["from"], r["to"]) for r in rows]
     assert sorted(pairs) == sorted((a, b) for a in SHOP_WORKLOADS for b in SHOP_WORKLOADS)
@@ -371,7 +371,7 @@ def test_paths_json_contract_every_pair_exactly_once() -> None:
 
 
 def test_paths_named_port_resolves_per_destination() -> None:
-    data = paths_json("-A", "--port", "https", "--manifests", SHOP)
+    data = paths_json("-A", "--port", "https", "--no-external", "--manifests", SHOP)
     rows = {(r["from"], r["to"]): r for r in data["paths"]}
     assert len(rows) == 36
     assert rows[("shop/deployment/api", "payments/deployment/payments")]["allowed"] is True
@@ -400,7 +400,7 @@ def test_paths_default_ports_are_the_declared_container_ports() -> None:
 
 
 def test_paths_namespace_scope_is_flows_into_and_out_of_it() -> None:
-    data = paths_json("-n", "payments", "--port", "8443", "--manifests", SHOP)
+    data = paths_json("-n", "payments", "--port", "8443", "--no-external", "--manifests", SHOP)
     pairs = {(r["from"], r["to"]) for r in data["paths"]}
     assert all("payments/" in a or "payments/" in b for a, b in pairs)
     assert len(pairs) == 6 + 6 - 1  # 6 sources into payments/payments + payments to 6 destinations, self once
@@ -429,7 +429,7 @@ def test_paths_to_a_service_agrees_with_can_reach() -> None:
 
 
 def test_paths_table_grouped_by_source_and_wide() -> None:
-    p = netsso("paths", "-n", "shop", "--port", "8080", "--manifests", SHOP)
+    p = netsso("paths", "-n", "shop", "--port", "8080", "--no-external", "--manifests", SHOP)
     assert p.returncode == 0
     lines = p.stdout.splitlines()
     assert lines[0].split() == ["FROM", "TO", "PORT", "VERDICT"]
@@ -458,7 +458,7 @@ def test_paths_matrix() -> None:
 
 
 def test_paths_yaml() -> None:
-    p = netsso("paths", "-A", "--port", "443", "--protocol", "TCP", "--manifests", SHOP, "-o", "yaml")
+    p = netsso("paths", "-A", "--port", "443", "--protocol", "TCP", "--no-external", "--manifests", SHOP, "-o", "yaml")
     data = yaml.safe_load(p.stdout)
     assert len(data["paths"]) == 36 and set(data) == {"paths", "workloads", "warnings"}
 
@@ -478,7 +478,7 @@ def test_paths_agrees_with_can_reach_on_a_generated_cluster(tmp_path: Path) -> N
 
     folder = tmp_path / "gen"
     counts = generate(str(folder), namespaces=4, pods=24, policies=28, replicas=2, seed=7)
-    data = paths_json("-A", "--port", "80", "--protocol", "TCP", "--manifests", str(folder))
+    data = paths_json("-A", "--port", "80", "--protocol", "TCP", "--no-external", "--manifests", str(folder))
     rows = data["paths"]
     assert len(rows) == counts["workloads"] ** 2
     assert len({(r["from"], r["to"]) for r in rows}) == len(rows)
@@ -530,7 +530,7 @@ def test_every_paths_format_agrees_on_a_generated_cluster(tmp_path: Path) -> Non
 
     folder = str(tmp_path / "gen")
     counts = generate(folder, namespaces=3, pods=15, policies=21, replicas=2, seed=11)
-    base = ["paths", "-A", "--port", "80", "--protocol", "TCP", "--manifests", folder]
+    base = ["paths", "-A", "--port", "80", "--protocol", "TCP", "--no-external", "--manifests", folder]
     data = paths_json(*base[1:])
     n = counts["workloads"]
     assert len(data["paths"]) == n * n

@@ -22,6 +22,7 @@ from typing import Any
 from .. import __version__
 from ..netpol.evaluate import evaluate_flow
 from ..netpol.model import ExternalPeer, Flow
+from ..output.text import escape
 from .footholds import ALL_ACTIONS, CREATE_ACTIONS, NETPOL_ACTIONS, group_by_subject, subjects_with_actions, workload_groups
 from .model import Finding, Reach, severity_rank
 from .reach import INTERNET_PROBE, ReachEngine
@@ -241,7 +242,23 @@ def _deny_all(p: Any, direction: str) -> bool:
 
 # --- rendering ---------------------------------------------------------------------------------------------------
 
-E = html.escape
+
+def E(text: str) -> str:
+    """HTML-escaped, and what could reorder or hide text (bidi overrides, invisible and control characters) shown
+    escaped, as on a terminal (output/text.py): a reviewer must see the name that is there."""
+    return html.escape(escape(text, newlines=True))
+
+
+def _script_json(value: Any) -> str:
+    """JSON to embed in a <script> element: no '<' at all, so no "</script>" and no "<!--<script>" (which puts the
+    HTML tokenizer in its double-escaped state, where the element's own end tag no longer ends it and the page's
+    JavaScript becomes part of the data); '>' and '&' too, and U+2028/U+2029, which end a JavaScript line. The
+    escapes are JSON's, so JSON.parse gives back the exact strings."""
+    text = json.dumps(value, ensure_ascii=True)  # every non-ASCII character as \u, U+2028/U+2029 included
+    for raw, escaped in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"), ("\u2028", "\\u2028"), ("\u2029", "\\u2029")):
+        text = text.replace(raw, escaped)
+    return text
+
 
 CSS = """
 :root{--fg:#1d2330;--muted:#5c6677;--bg:#f6f7f9;--card:#fff;--line:#d9dee7;--crit:#8e0d0d;--high:#c62828;--med:#b26a00;
@@ -321,7 +338,7 @@ def render_html(data: ReportData) -> str:
     parts.append(_matrix_section(data))
     parts.append(_graph_section(data))
     parts.append(_findings_section(data))
-    payload = json.dumps(
+    payload = _script_json(
         {
             "generated": data.generated,
             "source": data.source,
@@ -329,9 +346,8 @@ def render_html(data: ReportData) -> str:
             "identity": data.identity,
             "graph": data.graph_dict(),
             "findings": [f.to_dict() for f in data.findings],
-        },
-        ensure_ascii=True,
-    ).replace("</", "<\\/")
+        }
+    )
     parts.append(f'<script type="application/json" id="netsso-data">{payload}</script>')
     parts.append(f"<script>{JS}</script></main></body></html>")
     return "".join(parts)

@@ -11,6 +11,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from .. import log
 from ..errors import NetssoError
+from ..output.text import for_terminal
 from . import browser, pkce
 from .discovery import TLS_HINT, ProviderMetadata, check_url, http_request, tls_verify
 from .loopback import LoopbackListener, _clean
@@ -274,8 +275,9 @@ def _isatty(stream: Any) -> bool:
 
 
 def _tell(text: str) -> None:
+    # not log.info: its redaction takes "user code: XXXX-XXXX" for a secret; escaped as log's writer does
     try:
-        sys.stderr.write(text + "\n")
+        sys.stderr.write(for_terminal(text, newlines=False) + "\n")
         sys.stderr.flush()
     except (OSError, ValueError):
         pass

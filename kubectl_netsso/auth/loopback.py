@@ -15,6 +15,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from .. import log
 from ..errors import NetssoError
+from ..output.text import escape
 from .settings import DEFAULT_LISTEN_ADDRESSES
 
 _PAGE = """<!doctype html><html><head><meta charset="utf-8"><title>{title}</title></head>
@@ -247,6 +248,7 @@ def _one(query: dict[str, list[str]], name: str) -> str | None:
 
 
 def _clean(text: str, limit: int = 300) -> str:
-    """Provider-controlled text for a terminal: printable characters only, bounded length."""
-    cleaned = "".join(ch if ch.isprintable() else "?" for ch in text)
+    """Provider-controlled text, one line of bounded length, with what could drive a terminal escaped visibly by the
+    output package's escape() (as every writer does; done here too because the length is bounded after it)."""
+    cleaned = escape(text)
     return cleaned[:limit] + ("..." if len(cleaned) > limit else "")

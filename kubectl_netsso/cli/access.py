@@ -12,6 +12,7 @@ import click
 from .. import log
 from ..errors import EXIT_NO, EXIT_OK, EXIT_USAGE, NetssoError
 from ..output import emit, render, style, table
+from . import completion
 from .identity import GROUP_MEMBER
 from .options import SCOPE_NAMESPACE_HELP, KubeOptions, cni_option, kube_options_for, manifests_option, output_option
 
@@ -76,10 +77,11 @@ def policy() -> None:
     """Print ready-to-apply NetworkPolicy YAML: deny everything first, then open only the flows you need.
 
     \b
-    kubectl netsso policy default-deny -n shop --allow-dns | kubectl apply -f -
-    kubectl netsso policy default-deny -n shop --ingress-only | kubectl apply -f -
-    kubectl netsso policy allow-dns -n shop | kubectl apply -f -
-    kubectl netsso policy allow frontend/deploy/web shop/svc/api --port 80 --manifests examples/shop
+    Examples:
+      kubectl netsso policy default-deny -n shop --allow-dns | kubectl apply -f -
+      kubectl netsso policy default-deny -n shop --ingress-only | kubectl apply -f -
+      kubectl netsso policy allow-dns -n shop | kubectl apply -f -
+      kubectl netsso policy allow frontend/deploy/web shop/svc/api --port 80 --manifests example:shop
     """
 
 
@@ -91,7 +93,7 @@ def policy() -> None:
     "--allow-dns", is_flag=True, help="Also allow egress to the cluster DNS (kube-system k8s-app=kube-dns, 53/UDP+TCP)."
 )
 @click.option("--context", metavar="NAME", hidden=True)
-@click.option("--kubeconfig", metavar="PATH", hidden=True)
+@click.option("--kubeconfig", metavar="PATH", type=click.Path(), hidden=True)
 def default_deny_cmd(
     namespace: str | None,
     ingress_only: bool,
@@ -126,7 +128,7 @@ def default_deny_cmd(
     help="Only pods with these labels (k=v,...), e.g. the egress-isolated ones; default: every pod of the namespace.",
 )
 @click.option("--context", metavar="NAME", hidden=True)
-@click.option("--kubeconfig", metavar="PATH", hidden=True)
+@click.option("--kubeconfig", metavar="PATH", type=click.Path(), hidden=True)
 def allow_dns_cmd(namespace: str | None, pod_selector: str | None, context: str | None, kubeconfig: str | None) -> None:
     """Allow DNS lookups and nothing else: egress to kube-system k8s-app=kube-dns on 53/UDP and 53/TCP.
 
@@ -160,8 +162,8 @@ def _policy_namespace(namespace: str | None, context: str | None, kubeconfig: st
 
 
 @policy.command("allow")
-@click.argument("source", metavar="FROM")
-@click.argument("destination", metavar="TO")
+@click.argument("source", metavar="FROM", shell_complete=completion.source_endpoints)
+@click.argument("destination", metavar="TO", shell_complete=completion.destination_endpoints)
 @click.option("--port", "port_text", metavar="PORT", help="Port number or name (the Service port when TO is a Service).")
 @click.option("--protocol", type=click.Choice(["TCP", "UDP", "SCTP"], case_sensitive=False), default="TCP", show_default=True)
 @click.option(
@@ -189,7 +191,7 @@ def allow_cmd(
 
     \b
     Example:
-      kubectl netsso policy allow frontend/deploy/web shop/svc/api --port 80 --side ingress --manifests examples/shop
+      kubectl netsso policy allow frontend/deploy/web shop/svc/api --port 80 --side ingress --manifests example:shop
     """
     from ..netpol import endpoints, generate
 
@@ -390,7 +392,7 @@ def _offline_identity(kube: KubeOptions, kw: dict[str, Any], required: bool) -> 
         if required:
             raise NetssoError(
                 "no identity for an offline check: pass --as USER and/or --as-group GROUP, or log in first",
-                hint="e.g. kubectl netsso reach -A --manifests examples/shop --with-default-roles --as-group oidc:contractors",
+                hint="e.g. kubectl netsso reach -A --manifests example:shop --with-default-roles --as-group oidc:contractors",
             ) from None
         return None
 
@@ -458,7 +460,7 @@ def reach(
 
     \b
     Example:
-      kubectl netsso reach -A --manifests examples/shop --with-default-roles --as-group oidc:contractors
+      kubectl netsso reach -A --manifests example:shop --with-default-roles --as-group oidc:contractors
     """
     started = time.perf_counter()
     ctx = build_context(kube, manifests, with_default_roles, kw, identity="required", cni=cni)
@@ -473,7 +475,7 @@ def reach(
     lines = [f"# {ctx.identity_text} in {_scope_text(ctx)} ({ctx.source})"]
     if not reaches:
         lines.append("no footholds: this identity can neither exec into, create nor re-police anything in scope")
-        emit("\n".join(lines))
+        emit(lines)
         return EXIT_OK
     headers = ["Foothold", "Access", "Obtained via", "Reaches", "Top destinations", "Risk"]
     if output == "wide":
@@ -495,14 +497,14 @@ def reach(
         if output == "wide":
             row.append(r.risk_reason)
         rows.append(row)
-    lines.append(table(headers, rows))
+    lines.extend(table(headers, rows).splitlines())
     summary = data["summary"]["byRisk"]
     lines.append("")
     lines.append(f"{len(reaches)} foothold(s): " + ", ".join(f"{n} {k}" for k, n in summary.items()))
     top = reaches[0]
     if top.risk in ("critical", "high"):
         lines.append(f"riskiest: {top.foothold.display}: {top.risk_reason}")
-    emit("\n".join(lines))
+    emit(lines)
     for n in ctx.notes:
         log.warn(n)
     return EXIT_OK
@@ -543,11 +545,12 @@ def _load_expect(paths: Sequence[str]) -> list[Any]:
     import yaml
 
     from ..access.expect import load_expectations
+    from ..cluster.examples import resolve
 
     out: list[Any] = []
     for path in paths:
         try:
-            with open(path, encoding="utf-8") as fh:
+            with open(resolve(path), encoding="utf-8") as fh:
                 data = yaml.safe_load(fh)
         except OSError as exc:
             raise NetssoError(f"cannot read --expect file {path}: {exc.strerror or exc}") from None
@@ -585,6 +588,8 @@ def run_audit(ctx: AccessContext, expect_paths: Sequence[str]) -> tuple[list[Fin
     "expect_paths",
     metavar="FILE",
     multiple=True,
+    type=click.Path(),
+    shell_complete=completion.expect_files,
     help="YAML reachability assertions to check too (repeatable; schema in README / access/expect.py).",
 )
 @click.option(
@@ -592,9 +597,11 @@ def run_audit(ctx: AccessContext, expect_paths: Sequence[str]) -> tuple[list[Fin
     "only",
     metavar="CHECK",
     multiple=True,
+    shell_complete=completion.audit_checks,
     help="Report only these checks (repeatable), e.g. expectation-failed, edit-networkpolicies.",
 )
-@click.option("--skip", "skip", metavar="CHECK", multiple=True, help="Leave out these checks (repeatable), e.g. accepted risks.")
+@click.option("--skip", "skip", metavar="CHECK", multiple=True, shell_complete=completion.audit_checks,
+              help="Leave out these checks (repeatable), e.g. accepted risks.")
 @click.option(
     "--fail-on",
     type=click.Choice(["info", "low", "medium", "high", "critical", "never"]),
@@ -627,7 +634,7 @@ def audit(
 
     \b
     Example:
-      kubectl netsso audit --manifests examples/shop --with-default-roles --expect examples/shop/expect.yaml
+      kubectl netsso audit --manifests example:shop --with-default-roles --expect example:shop-expect.yaml
     """
     from ..access.audit import CHECKS
     from ..access.model import severity_rank
@@ -664,11 +671,11 @@ def _severity_counts(findings: Sequence[Finding]) -> dict[str, int]:
 
 
 def _audit_text(ctx: AccessContext, findings: Sequence[Finding], results: Sequence[Any], fail_on: str,
-                failing: Sequence[Finding], wide: bool) -> str:  # fmt: skip
+                failing: Sequence[Finding], wide: bool) -> list[str]:  # fmt: skip
     lines = [f"# audit of {_scope_text(ctx)} ({ctx.source})"]
     if wide:
         rows = [[_risk(f.severity.upper()), f.check, f.object, f.reason, f.hint] for f in findings]
-        lines.append(table(["Severity", "Check", "Object", "Reason", "Hint"], rows))
+        lines.extend(table(["Severity", "Check", "Object", "Reason", "Hint"], rows).splitlines())
     else:
         for f in findings:
             lines.append("")
@@ -688,17 +695,19 @@ def _audit_text(ctx: AccessContext, findings: Sequence[Finding], results: Sequen
     verdict = style("FAIL", "red", "bold") if failing else style("PASS", "green", "bold")
     total = f"{len(findings)} finding(s)" + (": " + ", ".join(f"{n} {s}" for s, n in counts.items()) if counts else "")
     lines.append(f"{total}; --fail-on {fail_on}: {verdict}")
-    return "\n".join(lines)
+    return lines
 
 
 # --- report ------------------------------------------------------------------------------------------------------
 
 
 @click.command("report")
-@click.option("--html", "html_path", metavar="FILE", required=True, help="Write the report to FILE ('-' for stdout).")
+@click.option("--html", "html_path", metavar="FILE", required=True, type=click.Path(),
+              help="Write the report to FILE ('-' for stdout).")
 @manifests_option
 @click.option("--with-default-roles", is_flag=True, help="Offline: add the upstream default ClusterRoles (admin, edit, view...).")
-@click.option("--expect", "expect_paths", metavar="FILE", multiple=True, help="Also check these --expect assertions.")
+@click.option("--expect", "expect_paths", metavar="FILE", multiple=True, type=click.Path(),
+              shell_complete=completion.expect_files, help="Also check these --expect assertions.")
 @_identity_options
 @cni_option
 @kube_options_for(namespace_help=SCOPE_NAMESPACE_HELP)
@@ -720,7 +729,7 @@ def report(
 
     \b
     Example:
-      kubectl netsso report --html shop.html --manifests examples/shop --with-default-roles --as-group oidc:contractors
+      kubectl netsso report --html shop.html --manifests example:shop --with-default-roles --as-group oidc:contractors
     """
     from ..access.report import build_report, render_html
 

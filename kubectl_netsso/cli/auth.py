@@ -66,13 +66,14 @@ def login(provider_values: dict[str, Any], output: str) -> None:
     ident = _identity(tokens)
     if render(ident, output):
         return
-    emit(style("Logged in", "green", "bold") + f" to {ident['issuer']}")
-    emit(f"  subject: {ident['subject']}")
+    # one list of lines: emit escapes each as one line, so a claim with a line feed cannot start a line of its own
+    lines = [style("Logged in", "green", "bold") + f" to {ident['issuer']}", f"  subject: {ident['subject']}"]
     if ident["email"]:
-        emit(f"  email:   {ident['email']}")
-    emit(f"  groups:  {', '.join(map(str, ident['groups'])) or '(none in the ID token)'}")
-    emit(f"  expires: {ident['expires']}")
-    emit(f"  cache:   {open_cache(settings).describe()}")
+        lines.append(f"  email:   {ident['email']}")
+    lines.append(f"  groups:  {', '.join(map(str, ident['groups'])) or '(none in the ID token)'}")
+    lines.append(f"  expires: {ident['expires']}")
+    lines.append(f"  cache:   {open_cache(settings).describe()}")
+    emit(lines)
     if not tokens.refresh_token:
         log.warn("the provider issued no refresh token: you will log in again when the ID token expires "
                  "(request --oidc-extra-scope offline_access)")
@@ -296,7 +297,8 @@ def _kubeconfig_path(explicit: str | None) -> str:
 @click.option("--write-kubeconfig", is_flag=True,
               help="Also write the user into the kubeconfig (through a symlink; the file is rewritten: comments are "
                    "not preserved).")
-@click.option("--kubeconfig", default=None, metavar="PATH", help="kubeconfig to write (default: $KUBECONFIG, ~/.kube/config).")
+@click.option("--kubeconfig", default=None, metavar="PATH", type=click.Path(),
+              help="kubeconfig to write (default: $KUBECONFIG, ~/.kube/config).")
 def setup(provider_values: dict[str, Any], user_name: str, username_claim: str | None, username_prefix: str,
           groups_claim: str | None, groups_prefix: str, bind_group: str | None, role: str | None, role_kind: str,
           namespace: str | None, write_kubeconfig: bool, kubeconfig: str | None) -> None:
@@ -336,7 +338,7 @@ def setup(provider_values: dict[str, Any], user_name: str, username_claim: str |
     emit(style("## 3. or the structured AuthenticationConfiguration (--authentication-config=FILE)", "bold"))
     emit(_yaml(authentication_configuration(settings, u_claim, username_prefix, g_claim, groups_prefix)))
     user_value = claims.get(u_claim)
-    emit(f"# you will be: {'' if username_prefix == '-' else username_prefix}{user_value}")
+    emit([f"# you will be: {'' if username_prefix == '-' else username_prefix}{user_value}"])  # a claim: one line
     if bind_group and role:
         emit("")
         emit(style(f"## 4. RBAC: group {bind_group} -> {role_kind} {role}", "bold"))
@@ -345,7 +347,8 @@ def setup(provider_values: dict[str, Any], user_name: str, username_claim: str |
     if write_kubeconfig:
         path = _kubeconfig_path(kubeconfig)
         write_kubeconfig_user(path, user_name, settings)
-        log.info(f"wrote user {user_name!r} to {path}; use it with: kubectl config set-context --current --user={user_name}")
+        log.info(f"wrote user {user_name!r} to {path}; use it with: kubectl config set-context --current "
+                 f"--user={shlex.quote(user_name)}")  # fmt: skip
 
 
 @click.command("logout")

@@ -18,6 +18,7 @@ from ..rbac.claims import ClaimMapping, MappedIdentity, map_claims
 from ..rbac.matrix import MATRIX_VERBS, build_matrix
 from ..rbac.resources import BUILTIN, COMMON, ResourceIndex, ResourceType
 from ..rbac.rules import NON_RESOURCE_VERBS, RESOURCE_VERBS, Request, rule_allows, rule_from_dict, rule_to_dict
+from . import completion
 from .options import KubeOptions, kube_options, kube_options_for, manifests_option, output_option
 
 # ------------------------------------------------------------------------------------------------ shared options
@@ -260,8 +261,8 @@ def _whoami_text(
     cluster_error: str | None,
     now: float,
     local: bool,
-) -> str:
-    parts: list[str] = []
+) -> list[str]:
+    parts: list[list[str]] = []  # sections of lines (emit escapes each line: a claim cannot start a line of its own)
     if tok is not None:
         c = tok.claims
         groups = c.get("groups")
@@ -288,9 +289,9 @@ def _whoami_text(
         rows.append(["Cache", tok.cache])
         if mapped is not None and mapped.username:
             rows.append(["Maps to", f"{mapped.username} {_list_text(list(mapped.groups))} (API server claim mapping)"])
-        parts.append(style("Local view (cached ID token)", "bold") + "\n" + table(["attribute", "value"], rows))
+        parts.append([style("Local view (cached ID token)", "bold"), *table(["attribute", "value"], rows).splitlines()])
     elif not local:
-        parts.append(style("Local view", "bold") + "\n(the kubeconfig user is not kubectl netsso: no cached SSO token)")
+        parts.append([style("Local view", "bold"), "(the kubeconfig user is not kubectl netsso: no cached SSO token)"])
     if cluster is not None:
         rows = [["Username", str(cluster.get("username", ""))]]
         if cluster.get("uid"):
@@ -298,9 +299,9 @@ def _whoami_text(
         rows.append(["Groups", _list_text([str(g) for g in cluster.get("groups") or ()])])
         for key, value in sorted((cluster.get("extra") or {}).items()):
             rows.append([f"Extra: {key}", _list_text([str(v) for v in value]) if isinstance(value, list) else str(value)])
-        parts.append(style("Cluster view (SelfSubjectReview)", "bold") + "\n" + table(["attribute", "value"], rows))
+        parts.append([style("Cluster view (SelfSubjectReview)", "bold"), *table(["attribute", "value"], rows).splitlines()])
     elif cluster_error:
-        parts.append(style("Cluster view", "bold") + "\n" + style("error: " + cluster_error, "red"))
+        parts.append([style("Cluster view", "bold"), style("error: " + cluster_error, "red")])
     lines = [style("Findings", "bold")]
     colour = {"error": "red", "warning": "yellow", "info": "cyan"}
     for f in findings:
@@ -318,8 +319,8 @@ def _whoami_text(
     elif not findings and tok is not None and cluster is not None:
         lines.append("none: the token and the cluster's view agree")
     if len(lines) > 1:
-        parts.append("\n".join(lines))
-    return "\n\n".join(parts)
+        parts.append(lines)
+    return [text for i, part in enumerate(parts) for text in ([""] if i else []) + part]
 
 
 # ------------------------------------------------------------------------------------------------ offline sources
@@ -489,7 +490,7 @@ def _request_dict(req: Request) -> dict[str, Any]:
 
 
 @click.command("can-i", context_settings={"ignore_unknown_options": False})
-@click.argument("args", nargs=-1)
+@click.argument("args", nargs=-1, shell_complete=completion.can_i_args)
 @click.option("--subresource", metavar="SUB", help="The subresource, e.g. exec, log, scale, status.")
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing; the exit status says yes (0) or no (1).")
 @click.option("--list", "list_", is_flag=True, help="List all rules the identity has in the namespace.")
@@ -522,7 +523,7 @@ def can_i(
     \b
     Examples:
       kubectl netsso can-i create deployments.apps -n shop --as alice --as-group oidc:shop-devs \\
-          --manifests examples/shop --with-default-roles
+          --manifests example:shop --with-default-roles
       kubectl netsso can-i create pods --subresource exec -n payments
       kubectl netsso can-i get /healthz
       kubectl netsso can-i --list -n shop
@@ -594,7 +595,7 @@ def can_i(
             bound = bindings_of(az.model, who.identity, [req.namespace] if req.namespace else [])
             lines.append("  bound:   " + ("; ".join(f"{binding_ref(b)} -> {role_ref(b)}" for b in bound) or
                                           "(no binding applies to this identity here)"))  # fmt: skip
-        emit("\n".join(lines))
+        emit(lines)
     return EXIT_OK if allowed else EXIT_NO
 
 
@@ -718,7 +719,7 @@ def permissions(
 
     \b
     Example:
-      kubectl netsso permissions -n frontend --manifests examples/shop --with-default-roles --as carol --as-group oidc:contractors
+      kubectl netsso permissions -n frontend --manifests example:shop --with-default-roles --as carol --as-group oidc:contractors
     """
     mapping = _mapping(kw)
     values = _provider_values(kw)
@@ -797,14 +798,14 @@ def permissions(
     lines = []
     if manifests:
         lines.append(f"# {who.text} in {'all namespaces' if not namespace else 'namespace ' + namespace} ({data['source']})")
-    lines.append(table(headers, body))
+    lines.extend(table(headers, body).splitlines())
     shown = {(r.check.resource, r.check.group) for r in risky if r.allowed and any(m.resource.resource == r.check.resource
              and m.resource.group == r.check.group for m in matrix)}  # fmt: skip
     others = [r for r in risky if r.allowed and (r.check.resource, r.check.group) not in shown]
     if others:
         lines.append("")
         lines.append("Also risky: " + ", ".join(f"{r.name} ({r.check.why})" for r in others))
-    emit("\n".join(lines))
+    emit(lines)
     return EXIT_OK
 
 

@@ -27,6 +27,7 @@ LAZY_COMMANDS: dict[str, str] = {
     "audit": "kubectl_netsso.cli.access:audit",
     "report": "kubectl_netsso.cli.access:report",
     "policy": "kubectl_netsso.cli.access:policy",
+    "examples": "kubectl_netsso.cli.examples:examples",
 }
 ALIASES = {"perms": "permissions"}
 
@@ -132,7 +133,7 @@ def run(args: list[str]) -> int:
         if log.level() >= 3:
             import traceback
 
-            log.info(traceback.format_exc())
+            log.debug(traceback.format_exc(), at=3)
         log.info(f"error: internal error: {type(exc).__name__}: {exc}")
         log.info("hint: run again with -vvv for details and report it")
         return EXIT_ERROR

@@ -17,6 +17,7 @@ import click
 
 from .. import log
 from ..errors import EXIT_ERROR, EXIT_NO, EXIT_OK, EXIT_USAGE, NetssoError
+from . import completion
 from .options import KubeOptions, cni_option, kube_options, kube_options_for, manifests_option, output_option
 
 if TYPE_CHECKING:
@@ -133,8 +134,8 @@ def _evaluate(compiled: Any, flow: Any, explain: bool) -> Any:
 
 
 @click.command("can-reach")
-@click.argument("source", metavar="FROM", required=False)
-@click.argument("destination", metavar="TO", required=False)
+@click.argument("source", metavar="FROM", required=False, shell_complete=completion.source_endpoints)
+@click.argument("destination", metavar="TO", required=False, shell_complete=completion.destination_endpoints)
 @click.option("--port", "port_text", metavar="PORT", help="Port number or name (the Service port when TO is a Service).")
 @click.option("--protocol", type=PROTOCOL, default="TCP", show_default=True)
 @click.option("--from-selector", metavar="LABELS", help="Source is a (hypothetical) pod with these labels, e.g. app=web.")
@@ -182,7 +183,7 @@ def can_reach(
     \b
     Exit status: 0 allowed, 1 denied, 2 usage error, 3 unknown or error.
     Example:
-      kubectl netsso can-reach frontend/deploy/web shop/svc/api --port 80 --manifests examples/shop
+      kubectl netsso can-reach frontend/deploy/web shop/svc/api --port 80 --manifests example:shop
     """
     from ..netpol import endpoints
 
@@ -360,8 +361,8 @@ def _print_can_reach(
         lines.append("A minimal NetworkPolicy that would allow it (review before applying):")
         if data.get("fixCommand"):
             lines.append(f"# {data['fixCommand']} prints the same")
-        lines.append(generate.to_yaml(data["fix"]).rstrip("\n"))
-    emit("\n".join(lines))
+        lines.extend(generate.to_yaml(data["fix"]).splitlines())
+    emit(lines)
 
 
 def _representatives(results: Sequence[Any]) -> list[Any]:
@@ -431,6 +432,7 @@ class PathsRun:
     in_scope: Callable[[Workload, Workload], bool] = lambda a, b: True
     scope_ns: str | None = None  # -n NS: only flows into or out of NS
     warnings: list[str] = field(default_factory=list)
+    external: list[Any] = field(default_factory=list)  # (direction, workload, ExternalFlow): addresses outside
 
 
 @click.command("paths")
@@ -444,6 +446,17 @@ class PathsRun:
 @click.option("--protocol", type=PROTOCOL, help="Only this protocol (default TCP with --port, else every declared one).")
 @click.option("--ipblock-pods", type=IPBLOCK_PODS, default=None, help=IPBLOCK_HELP)
 @cni_option
+@click.option(
+    "--compact",
+    is_flag=True,
+    help="All ports, as grouped rules (namespaces and label selectors -> ... : port ranges) instead of pairs.",
+)
+@click.option(
+    "--external/--no-external",
+    default=True,
+    show_default=True,
+    help="Include flows to and from addresses outside the cluster (as ipBlock ranges).",
+)
 @output_option("table", "wide", "matrix", "json", "yaml")
 @manifests_option
 @kube_options
@@ -457,6 +470,8 @@ def paths(
     protocol: str | None,
     ipblock_pods: str | None,
     cni: str,
+    compact: bool,
+    external: bool,
 ) -> int:
     """Every pod-to-pod flow in scope and whether NetworkPolicy allows it.
 
@@ -468,12 +483,16 @@ def paths(
                   "egress": {"allowed": ...}, "ingress": {"allowed": ...}}, ...],
        "workloads": {"NS/kind/NAME": {"kind": ..., "egress": [policies], "ingress": [policies]}}, "warnings": [...]}
     Names as in the table: NS/NAME for a pod, NS/kind/NAME for a workload. With --port and --protocol every pair
-    in scope appears exactly once. Why a flow is denied: can-reach.
+    in scope appears exactly once. Rows with "ip:0.0.0.0/0 except ..." as from/to are addresses outside the
+    cluster (--no-external leaves them out).
+    --compact: all ports and protocols as grouped rules, {"rules": [{"from", "to", "ports", "allowed"}, ...]}.
+    Why a flow is denied: can-reach.
 
     \b
     Examples:
-      kubectl netsso paths -n shop --manifests examples/shop
-      kubectl netsso paths -A --port 8080 -o matrix --manifests examples/shop
+      kubectl netsso paths -n shop --manifests example:shop
+      kubectl netsso paths -A --port 8080 -o matrix --manifests example:shop
+      kubectl netsso paths -A --compact --manifests example:shop
     """
     from ..netpol import endpoints
 
@@ -526,6 +545,24 @@ def paths(
         text = f"named port {port} ({proto or 'TCP'}) is not a container port of any destination in scope"
         log.warn(text)
         warnings.append(text)
+    if compact:
+        if output == "matrix":
+            raise NetssoError("--compact prints rules: use -o table, json or yaml", exit_code=EXIT_USAGE)
+        from .paths_compact import run_compact
+
+        return run_compact(
+            compiled,
+            pods,
+            sources,
+            destinations,
+            port=port,
+            protocol=proto,
+            scope_ns=scope_ns,
+            external_sources=external and not from_text,
+            external_destinations=external and not to_text,
+            warnings=warnings,
+            output=output,
+        )
     run = PathsRun(sources=sources, destinations=destinations, warnings=warnings)
     if scope_ns is not None:
         # -n NS: "flows into and out of that namespace"; rows only for sources with a flow in scope
@@ -537,6 +574,13 @@ def paths(
         dsts = [run.destinations[i] for i in dst_idx]
         result = _compute_paths(compiled, run.sources, dsts, key.port, key.protocol)
         run.blocks.append((key, dst_idx, result))
+    from . import paths_compact
+
+    if external and output != "matrix":
+        run.external = paths_compact.external_flows(
+            compiled, sources, run.destinations, run.blocks, scope_ns=scope_ns, egress=not to_text, ingress=not from_text
+        )
+    paths_compact.warn_if_big(run)
     if output == "json":
         _stream_json(run, sys.stdout)
     elif output == "yaml":
@@ -545,6 +589,7 @@ def paths(
         _print_matrix(run)
     else:
         _print_paths_table(run, wide=output == "wide")
+        paths_compact.print_external_table(run, _group)
     return EXIT_OK
 
 
@@ -781,6 +826,11 @@ def _stream_json(run: PathsRun, out: Any) -> None:
                 parts[0] = parts[0][1:]  # no comma before the first path
                 first = False
             write(b"".join(parts))
+    from .paths_compact import external_json
+
+    for piece in external_json(run, name):
+        write((b"\n  " if first else b",\n  ") + piece)
+        first = False
     write(b"\n" if not first else b"")
     workloads = _workloads_json(run, name)
     entries = ",\n  ".join(json.dumps(k) + ": " + json.dumps(v, separators=(",", ":")) for k, v in workloads.items())
@@ -823,6 +873,13 @@ def _stream_yaml(run: PathsRun, out: Any) -> None:
             empty = False
         row = _row_dict(name, run.sources[s_i], block.destinations[j], key, block, s_i, j)
         out.write(yaml.safe_dump([row], sort_keys=False, default_flow_style=False))
+    from .paths_compact import external_row
+
+    for direction, w, flow in run.external:
+        if empty:
+            out.write("paths:\n")
+            empty = False
+        out.write(yaml.safe_dump([external_row(direction, w, flow, name)], sort_keys=False, default_flow_style=False))
     if empty:
         out.write("paths: []\n")
     rest = {"workloads": _workloads_json(run, name), "warnings": run.warnings}
@@ -838,6 +895,13 @@ def _first(it: Iterable[Any]) -> Iterable[Any]:
 
 def _ref(w: Workload) -> str:
     return w.ref
+
+
+def _shown(w: Workload) -> str:
+    """The name as a text renderer shows it (escaped), for a width computed before the writer escapes it."""
+    from ..output import escape
+
+    return escape(w.ref)
 
 
 def _decider(d: Any) -> str:
@@ -869,9 +933,9 @@ def _print_paths_table(run: PathsRun, wide: bool) -> None:
     Streamed one source workload at a time with column widths computed up front, so a million-row table needs no
     more memory than a small one.
     """
-    from ..output import style
+    from ..output import TerminalWriter, escape, style
 
-    out = sys.stdout
+    out = TerminalWriter(sys.stdout)
     src_groups: dict[str, list[int]] = {}
     for i, s in enumerate(run.sources):
         src_groups.setdefault(_group(s), []).append(i)
@@ -893,9 +957,11 @@ def _print_paths_table(run: PathsRun, wide: bool) -> None:
         out.write("no flows in scope\n")
         return
     max_pairs = max(len(m) for m in src_groups.values()) * max(dst_groups.values())
-    w_from = max(len("FROM"), *(len(g) for g in src_groups))
-    w_to = max(len("TO"), *(len(g) for g in dst_groups))
-    w_port = max(len("PORT"), *(len(p) for ports in block_port for p in ports)) if any(block_port) else 4
+    # names as shown (escaped): rows are still grouped by the names themselves, which escaping could confuse
+    shown_as = {g: escape(g) for g in (*src_groups, *dst_groups, *(p for ports in block_port for p in ports))}
+    w_from = max(len("FROM"), *(len(shown_as[g]) for g in src_groups))
+    w_to = max(len("TO"), *(len(shown_as[g]) for g in dst_groups))
+    w_port = max(len("PORT"), *(len(shown_as[p]) for ports in block_port for p in ports)) if any(block_port) else 4
     w_verdict = max(len("VERDICT"), len("UNKNOWN"), (len(f"PARTLY {max_pairs}/{max_pairs}") if max_pairs > 1 else 0))
     header = ["FROM".ljust(w_from), "TO".ljust(w_to), "PORT".ljust(w_port), "VERDICT".ljust(w_verdict) if wide else "VERDICT"]
     if not wide:
@@ -934,12 +1000,14 @@ def _print_paths_table(run: PathsRun, wide: bool) -> None:
             else:  # some pod pairs allowed, some not: say how many
                 verdict, state = f"PARTLY {ok}/{n}", None
             totals[state] += 1
-            cells = [(sg if first else "").ljust(w_from), dg.ljust(w_to), port.ljust(w_port)]
+            cells = [(shown_as[sg] if first else "").ljust(w_from), shown_as[dg].ljust(w_to), shown_as[port].ljust(w_port)]
             shown = style(verdict, COLOUR[state] if not verdict.startswith("PARTLY") else "yellow")
             if wide:
                 s_i, j, block = member
                 v = block.evidence(s_i, j)
-                wide_rows.append((cells, shown + " " * (w_verdict - len(verdict)), _decider(v.egress), _decider(v.ingress)))
+                wide_rows.append(
+                    (cells, shown + " " * (w_verdict - len(verdict)), escape(_decider(v.egress)), escape(_decider(v.ingress)))
+                )
             else:
                 lines.append(("  ".join(cells) + "  " + shown).rstrip())
             first = False
@@ -976,17 +1044,17 @@ def _print_matrix(run: PathsRun) -> None:
         if not dsts:
             continue
         width = max(len(str(number[id(d)])) for _, d in dsts)
-        label_w = max(len(f"{number[id(s)]} {_ref(s)}") for s in run.sources)
+        label_w = max(len(f"{number[id(s)]} {_shown(s)}") for s in run.sources)
         out.append(f"{key.text}   (rows: from, columns: to; '.' allowed, 'X' denied, '?' unknown, ' ' not in scope)")
         out.append(" " * label_w + "  " + " ".join(str(number[id(d)]).rjust(width) for _, d in dsts))
         for s_i, s in enumerate(run.sources):
             cells = []
             for j, d in dsts:
                 cells.append((CELL[result.allowed(s_i, j)] if run.in_scope(s, d) else " ").rjust(width))
-            out.append(f"{number[id(s)]} {_ref(s)}".ljust(label_w) + "  " + " ".join(cells))
+            out.append(f"{number[id(s)]} {_shown(s)}".ljust(label_w) + "  " + " ".join(cells))
         out.append("")
-    out.append("columns: " + ", ".join(f"{number[id(w)]}={_ref(w)}" for w in everyone))
-    emit("\n".join(out))
+    out.append("columns: " + ", ".join(f"{number[id(w)]}={_shown(w)}" for w in everyone))
+    emit(out)
 
 
 __all__ = ["can_reach", "paths"]

@@ -8,6 +8,8 @@ from typing import Any, TypeVar
 
 import click
 
+from . import completion
+
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -37,7 +39,10 @@ def kube_options_for(
     def decorate(func: F) -> F:
         opts = [
             click.option(
-                "--kubeconfig", metavar="PATH", help="Path to the kubeconfig file (default: $KUBECONFIG, ~/.kube/config)."
+                "--kubeconfig",
+                metavar="PATH",
+                type=click.Path(),
+                help="Path to the kubeconfig file (default: $KUBECONFIG, ~/.kube/config).",
             ),
             click.option("--context", metavar="NAME", help="The kubeconfig context to use."),
         ]
@@ -120,7 +125,9 @@ def manifests_option(func: F) -> F:
         "manifests",
         metavar="PATH",
         multiple=True,
-        help="Work offline on manifests: a file, a folder (recursive) or '-' for stdin. Repeatable.",
+        type=click.Path(),
+        shell_complete=completion.manifests,
+        help="Work offline on manifests: a file, a folder (recursive), '-' for stdin, or example:shop (shipped). Repeatable.",
     )(func)
 
 

@@ -11,11 +11,14 @@ import click
 
 from ..auth.settings import GRANT_TYPES, OPTIONS, STORAGES, ProviderSettings, SettingsError
 from ..errors import EXIT_USAGE, NetssoError
+from . import completion
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 _HINT = "every provider flag is listed in --help (each also has a NETSSO_* environment variable)"
 _CHOICES = {"grant_type": GRANT_TYPES, "token_cache_storage": STORAGES}
+# path-valued flags: the shell completes file (or folder) names for them
+_PATHS = {"certificate_authorities": completion.files, "token_cache_dir": completion.dirs}
 
 
 def provider_options(func: F) -> F:
@@ -35,6 +38,9 @@ def provider_options(func: F) -> F:
         text = f"{help_text} [env {env}]"
         if kind == "bool":
             opt = click.option(flag, dest, is_flag=True, default=None, help=text)
+        elif dest in _PATHS:
+            opt = click.option(flag, dest, multiple=kind == "multi", default=None, metavar="PATH", type=click.Path(),
+                               shell_complete=_PATHS[dest], help=text)
         elif kind == "multi":
             opt = click.option(flag, dest, multiple=True, metavar="VALUE", help=text)
         elif kind == "int":

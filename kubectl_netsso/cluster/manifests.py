@@ -16,11 +16,13 @@ from dataclasses import replace
 from typing import Any, TextIO
 
 import yaml
+from yaml.constructor import ConstructorError
 from yaml.nodes import MappingNode, ScalarNode, SequenceNode
 
 from .. import log
 from ..errors import NetssoError
-from . import policykinds
+from ..output.text import escape
+from . import examples, policykinds
 from .snapshot import (
     NAMESPACE_NAME_LABEL,
     WORKLOAD_KINDS,
@@ -114,7 +116,8 @@ def load_snapshot(paths: Sequence[str], stdin: TextIO | None = None) -> Snapshot
     Warnings (object without namespace placed in ``default``, duplicates: last wins, documents that are not
     Kubernetes objects at all, e.g. a Helm values.yaml: skipped, objects the API server would reject: left out and
     listed in ``Snapshot.invalid``) are in ``Snapshot.warnings``; the caller prints them.
-    Raises NetssoError (one line naming file and document) on unreadable paths and malformed YAML/JSON.
+    Raises NetssoError (one line naming file and document) on unreadable paths, text that is not UTF-8, malformed
+    YAML/JSON, and documents nested deeper than MAX_DEPTH or growing by more than MAX_ALIAS_NODES through aliases.
     """
     if not paths:
         raise NetssoError("no manifests given", hint="pass --manifests FILE|DIR|-")
@@ -130,20 +133,21 @@ def load_objects(paths: Sequence[str], stdin: TextIO | None = None) -> Iterator[
         if path == "-":
             stream = stdin if stdin is not None else sys.stdin
             try:
-                text = stream.read()
-            except (OSError, UnicodeDecodeError) as exc:
-                raise NetssoError(f"<stdin>: cannot read: {exc}") from None
-            yield from _parse_text("<stdin>", text)
+                # bytes when there are any: a text stdin decodes with surrogateescape under the C locale and the bad
+                # byte would only surface later, as a UnicodeEncodeError inside libyaml
+                buffer = getattr(stream, "buffer", None)
+                data = buffer.read() if buffer is not None else stream.read().encode("utf-8", "surrogateescape")
+            except OSError as exc:
+                raise NetssoError(f"<stdin>: cannot read: {exc.strerror or exc}") from None
+            yield from _parse_text("<stdin>", _decode("<stdin>", data))
             continue
         for file in _expand(path):
             try:
-                with open(file, encoding="utf-8-sig") as fh:
-                    text = fh.read()
-            except UnicodeDecodeError:
-                raise NetssoError(f"{file}: not UTF-8 text") from None
+                with open(file, "rb") as fh:
+                    data = fh.read()
             except OSError as exc:
                 raise NetssoError(f"{file}: cannot read: {exc.strerror or exc}") from None
-            yield from _parse_text(file, text)
+            yield from _parse_text(file, _decode(file, data))
 
 
 def snapshot_from_objects(docs: Iterator[tuple[str, Any]] | Sequence[tuple[str, Any]], source: str = "") -> Snapshot:
@@ -159,6 +163,7 @@ def snapshot_from_objects(docs: Iterator[tuple[str, Any]] | Sequence[tuple[str, 
 
 
 def _expand(path: str) -> list[str]:
+    path = examples.resolve(path)  # example:NAME, the example clusters shipped with the package
     if os.path.isdir(path):
         found: list[str] = []
         for root, dirs, files in os.walk(path):
@@ -174,11 +179,43 @@ def _expand(path: str) -> list[str]:
     raise NetssoError(f"{path}: no such file or directory", hint="--manifests takes a file, a folder or '-' for stdin")
 
 
+def _decode(source: str, data: bytes) -> str:
+    """UTF-8 (a BOM allowed, as kubectl allows it), with universal newlines as text-mode files had them."""
+    start = 3 if data.startswith(b"\xef\xbb\xbf") else 0
+    try:
+        text = data[start:].decode("utf-8")
+    except UnicodeDecodeError as exc:
+        at = start + exc.start
+        raise NetssoError(f"{source}: not UTF-8 text (byte 0x{data[at]:02x} at offset {at})") from None
+    return text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text
+
+
+# Bounds on one document, so that every later stage (the checks, the engines, JSON output) walks a tree whose size
+# the text pays for. Kubernetes objects nest about 10 levels (a CRD's schema 40 or so); Python's own stack ends
+# near 500 levels of libyaml composition. Aliases are shared, as PyYAML shares them, but the later stages see the
+# expanded tree: a NetworkPolicy whose rules alias one list of peers 140 times (48 KB, 980,000 nodes expanded)
+# made `audit` run 4 minutes. Sharing a labels block or a container spec a few times costs hundreds of nodes.
+MAX_DEPTH = 200
+MAX_ALIAS_NODES = 100_000
+_DEEP = f"nested deeper than {MAX_DEPTH} levels"
+_BOMB = f"aliases expand to more than {MAX_ALIAS_NODES:,} nodes (an alias bomb?)"
+_SELF = "an alias refers to a node that contains it"
+
+
+class _Refused(Exception):
+    """A document over the bounds; becomes a NetssoError naming the file and the document."""
+
+
 def _parse_text(file: str, text: str) -> Iterator[tuple[str, Any]]:
     stripped = text.lstrip()
     if stripped.startswith(("{", "[")) or file.lower().endswith(".json"):
         try:
             doc = json.loads(text)
+            _check_depth(doc)
+        except RecursionError:
+            raise NetssoError(f"{file} document 1: {_DEEP}") from None
+        except _Refused as exc:
+            raise NetssoError(f"{file} document 1: {exc}") from None
         except ValueError as exc:
             if file.lower().endswith(".json"):
                 line = getattr(exc, "lineno", None)
@@ -199,8 +236,26 @@ def _parse_text(file: str, text: str) -> Iterator[tuple[str, Any]]:
         at = f" (line {mark.line + 1})" if mark is not None else ""
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         raise NetssoError(_one_line(f"{file} document {number + 1}{at}: invalid YAML: {problem}")) from None
-    except RecursionError:
-        raise NetssoError(f"{file} document {number + 1}: invalid YAML: nested too deeply") from None
+    except _Refused as exc:
+        raise NetssoError(f"{file} document {number + 1}: {exc}") from None
+    except RecursionError:  # libyaml's composer recurses in Python frames: it gives up before MAX_DEPTH matters
+        raise NetssoError(f"{file} document {number + 1}: {_DEEP}") from None
+
+
+def _check_depth(doc: Any) -> None:
+    """JSON has no aliases, so its size is the text's; only the nesting needs a bound (json.loads allows ~1000)."""
+    level = [doc] if doc.__class__ is dict or doc.__class__ is list else []
+    depth = 0
+    while level:
+        depth += 1
+        if depth > MAX_DEPTH:
+            raise _Refused(_DEEP)
+        below = []
+        for value in level:
+            for child in value.values() if value.__class__ is dict else value:
+                if child.__class__ is dict or child.__class__ is list:
+                    below.append(child)
+        level = below
 
 
 class _FastLoader(_Loader):
@@ -231,65 +286,186 @@ class _FastLoader(_Loader):
         return super().resolve(kind, value, implicit)
 
 
-_STR_TAG = "tag:yaml.org,2002:str"
-_MAP_TAG = "tag:yaml.org,2002:map"
-_SEQ_TAG = "tag:yaml.org,2002:seq"
-_SCALAR_TAGS = ("null", "bool", "int", "float", "timestamp")
+_TAG = "tag:yaml.org,2002:"
+_STR_TAG = _TAG + "str"
+_MAP_TAG = _TAG + "map"
+_SEQ_TAG = _TAG + "seq"
+_SET_TAG = _TAG + "set"
+_MERGE_TAG = _TAG + "merge"
+_VALUE_TAG = _TAG + "value"
+_PAIRS_TAGS = (_TAG + "omap", _TAG + "pairs")
+_SCALAR_TAGS = ("null", "bool", "int", "float", "timestamp", "binary")
+_BUSY = (None, 0, 0)  # the memo entry of a node being built: meeting it again is a cycle
 
 
-class _Fallback(Exception):
-    """The lean constructor met something it leaves to PyYAML (merge keys, explicit tags, unhashable keys)."""
+class _Constructor:
+    """SafeConstructor's result from a composed document, each node built once, bounded; about 4x cheaper.
 
+    Every construct is done here, merge keys and tags included, so no document reaches PyYAML's constructor: its
+    cost on merge keys depends on the installed version (`<<: [*a, *a, ...]` nine levels deep was exponential
+    before PyYAML 6.0.4, yaml/pyyaml#897). An alias returns the object already built, as PyYAML shares it, and
+    counts the nodes it would expand to against MAX_ALIAS_NODES; recursive aliases, which PyYAML turns into
+    self-containing lists, are refused: every later stage would loop on them.
+    """
 
-def _build(node: Any, scalar: dict[str, Any], loader: Any) -> Any:
-    """Plain dict/list/scalar construction from a composed node: same result as SafeConstructor, ~35% faster."""
-    cls = node.__class__
-    if cls is ScalarNode:
-        if node.tag == _STR_TAG:
-            return node.value
-        ctor = scalar.get(node.tag)
-        if ctor is None:
-            raise _Fallback
-        return ctor(loader, node)
-    if cls is MappingNode:
-        if node.tag != _MAP_TAG:
-            raise _Fallback
+    __slots__ = ("loader", "scalar", "built", "count", "expanded", "deepest")
+
+    def __init__(self, loader: Any) -> None:
+        self.loader = loader
+        ctors = loader.yaml_constructors
+        self.scalar = {_TAG + t: ctors[_TAG + t] for t in _SCALAR_TAGS}
+        # id(node) -> (object, nodes below it after expansion, levels of collections from it down); the composed
+        # document keeps every node alive while it is built, so ids are not reused
+        self.built: dict[int, tuple[Any, int, int]] = {}
+        self.count = 0  # nodes built so far, aliases expanded
+        self.expanded = 0  # of which through aliases
+        self.deepest = 0  # deepest collection level reached below the collection being built
+
+    def document(self, node: Any) -> Any:
+        self.built.clear()
+        self.count = self.expanded = self.deepest = 0
+        return self.build(node, 0)
+
+    def build(self, node: Any, depth: int) -> Any:
+        """The object for node, which sits under `depth` collections."""
+        cls = node.__class__
+        if cls is ScalarNode:
+            if node.tag == _STR_TAG:
+                return node.value
+            ctor = self.scalar.get(node.tag)
+            if ctor is None:
+                raise ConstructorError(None, None, f"could not determine a constructor for the tag {node.tag!r}", node.start_mark)
+            return ctor(self.loader, node)
+        key = id(node)
+        seen = self.built.get(key)
+        if seen is not None:
+            if seen is _BUSY:
+                raise _Refused(_SELF)
+            shared, size, height = seen
+            self.count += size
+            self.expanded += size + 1
+            if self.expanded > MAX_ALIAS_NODES:
+                raise _Refused(_BOMB)
+            if depth + height > MAX_DEPTH:
+                raise _Refused(_DEEP)
+            if depth + height > self.deepest:
+                self.deepest = depth + height
+            return shared
+        depth += 1
+        if depth > MAX_DEPTH:
+            raise _Refused(_DEEP)
+        self.built[key] = _BUSY
+        start, outer, self.deepest = self.count, self.deepest, depth
+        tag = node.tag
+        if cls is MappingNode and (tag == _MAP_TAG or tag == _SET_TAG):
+            obj: Any = self._mapping(node, depth)
+            if tag == _SET_TAG:
+                obj = set(obj)
+        elif cls is SequenceNode and tag == _SEQ_TAG:
+            self.count += len(node.value)
+            build = self.build
+            obj = [
+                item.value if item.tag == _STR_TAG and item.__class__ is ScalarNode else build(item, depth) for item in node.value
+            ]
+        elif cls is SequenceNode and tag in _PAIRS_TAGS:
+            obj = self._pairs(node, depth)
+        else:
+            raise ConstructorError(None, None, f"could not determine a constructor for the tag {tag!r}", node.start_mark)
+        height = self.deepest - depth + 1
+        if outer > self.deepest:
+            self.deepest = outer
+        self.built[key] = (obj, self.count - start, height)
+        return obj
+
+    def _mapping(self, node: Any, depth: int) -> dict[Any, Any]:
         out: dict[Any, Any] = {}
+        merged: list[dict[Any, Any]] = []
+        self.count += 2 * len(node.value)
+        # plain strings inline: they are most of a manifest, and a call each costs ~10% of the load
         for key_node, value_node in node.value:
-            if key_node.tag == "tag:yaml.org,2002:merge":
-                raise _Fallback
-            key = _build(key_node, scalar, loader)
+            tag = key_node.tag
+            if tag == _STR_TAG and key_node.__class__ is ScalarNode:
+                key = key_node.value
+            elif tag == _MERGE_TAG:
+                merged.extend(self._merged(node, value_node, depth))
+                continue
+            elif tag == _VALUE_TAG:  # PyYAML's flatten_mapping: a key `=` (the "value" type) is the string "="
+                key = key_node.value
+            else:
+                key = self.build(key_node, depth)
             try:
-                out[key] = _build(value_node, scalar, loader)
-            except TypeError:  # unhashable key: PyYAML reports it properly
-                raise _Fallback from None
-        return out
-    if cls is SequenceNode:
-        if node.tag != _SEQ_TAG:
-            raise _Fallback
-        return [_build(item, scalar, loader) for item in node.value]
-    raise _Fallback
+                if value_node.tag == _STR_TAG and value_node.__class__ is ScalarNode:
+                    out[key] = value_node.value
+                else:
+                    out[key] = self.build(value_node, depth)
+            except TypeError:
+                raise ConstructorError(
+                    "while constructing a mapping", node.start_mark, "found unhashable key", key_node.start_mark
+                ) from None
+        if not merged:
+            return out
+        # the mapping's own entries win, then the first merged mapping (of `<<: [a, b]`, and of two `<<` keys)
+        result: dict[Any, Any] = {}
+        for source in reversed(merged):
+            result.update(source)
+        result.update(out)
+        return result
+
+    def _merged(self, node: Any, value_node: Any, depth: int) -> list[dict[Any, Any]]:
+        """The mappings a `<<` merges, in the order written."""
+        if value_node.__class__ is MappingNode:
+            return [self._merge_source(value_node, depth)]
+        if value_node.__class__ is SequenceNode:
+            sources = []
+            for sub in value_node.value:
+                if sub.__class__ is not MappingNode:
+                    raise ConstructorError(
+                        "while constructing a mapping",
+                        node.start_mark,
+                        f"expected a mapping for merging, but found {sub.id}",
+                        sub.start_mark,
+                    )
+                sources.append(self._merge_source(sub, depth))
+            return sources
+        raise ConstructorError(
+            "while constructing a mapping",
+            node.start_mark,
+            f"expected a mapping or list of mappings for merging, but found {value_node.id}",
+            value_node.start_mark,
+        )
+
+    def _merge_source(self, node: Any, depth: int) -> dict[Any, Any]:
+        source = self.build(node, depth)
+        # a `!!set` merges its members with null values, as PyYAML's flattening does
+        return dict.fromkeys(source) if isinstance(source, set) else source
+
+    def _pairs(self, node: Any, depth: int) -> list[tuple[Any, Any]]:
+        """!!omap and !!pairs: a sequence of one-entry mappings, as a list of (key, value)."""
+        pairs = []
+        for sub in node.value:
+            if sub.__class__ is not MappingNode or len(sub.value) != 1:
+                raise ConstructorError(
+                    "while constructing an ordered map", node.start_mark, "expected a mapping of length 1", sub.start_mark
+                )
+            key_node, value_node = sub.value[0]
+            self.count += 3
+            pairs.append((self.build(key_node, depth + 1), self.build(value_node, depth + 1)))
+        return pairs
 
 
 def _yaml_documents(text: str) -> Iterator[Any]:
     loader = _FastLoader(text)
-    ctors = loader.yaml_constructors
-    scalar = {f"tag:yaml.org,2002:{t}": ctors[f"tag:yaml.org,2002:{t}"] for t in _SCALAR_TAGS}
+    constructor = _Constructor(loader)
     try:
         while loader.check_node():
-            node = loader.get_node()
-            try:
-                yield _build(node, scalar, loader)
-            except _Fallback:
-                yield loader.construct_document(node)
+            yield constructor.document(loader.get_node())
     finally:
         loader.dispose()
 
 
 def _one_line(text: str, limit: int = 400) -> str:
     """Errors are one line: control characters from names or keys are escaped, very long values cut."""
-    if any(c < " " or c == "\x7f" for c in text):
-        text = "".join(c if c >= " " and c != "\x7f" else repr(c)[1:-1] for c in text)
+    text = escape(text)
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+import shlex
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -242,7 +243,7 @@ def _workload_endpoint(
                 raise NetssoError(
                     f"{role} {text!r} is ambiguous in namespace {namespace}: "
                     + ", ".join(f"{k.lower()}/{name}" for k in kinds),
-                    hint=f"name the type, e.g. {kinds[0].lower()}/{name}",
+                    hint=f"name the type, e.g. {shlex.quote(kinds[0].lower() + '/' + name)}",
                     exit_code=EXIT_USAGE,
                 )
             if kinds:
@@ -255,12 +256,16 @@ def _workload_endpoint(
         known = {n.name for n in snapshot.namespaces} | {w.namespace for w in snapshot.workloads}
         elsewhere = sorted({w.namespace for w in snapshot.workloads if w.name == name and (kind in (None, w.kind))})
         if elsewhere:
-            hint = f"{what} exists in namespace {elsewhere[0]}: use {elsewhere[0]}/{what} or -n {elsewhere[0]}"
+            hint = (
+                f"{what} exists in namespace {elsewhere[0]}: use {shlex.quote(elsewhere[0] + '/' + what)}"
+                f" or -n {shlex.quote(elsewhere[0])}"
+            )
         elif namespace not in known:
             hint = f"namespace {namespace!r} is not in the snapshot; give NS/NAME or -n NS"
         else:
             similar = sorted({w.name for w in in_ns if name in w.name or w.name in name})[:5]
-            hint = ("similar names here: " + ", ".join(similar)) if similar else f"see: kubectl netsso paths -n {namespace}"
+            paths_cmd = f"see: kubectl netsso paths -n {shlex.quote(namespace)}"
+            hint = ("similar names here: " + ", ".join(similar)) if similar else paths_cmd
         raise NetssoError(f"{role} {what} not found in namespace {namespace}", hint=hint)
     ref = f"{namespace}/{name}" if resolved_kind == "Pod" else f"{namespace}/{(resolved_kind or 'pod').lower()}/{name}"
     return Endpoint(

@@ -1,4 +1,9 @@
-"""Renderers: table / wide / json / yaml; colour only on a TTY and without NO_COLOR."""
+"""Renderers: table / wide / json / yaml; colour only on a TTY and without NO_COLOR.
+
+Every writer here escapes what could control a terminal (output/text.py): emit() and TerminalWriter on stdout,
+log.py on stderr, table() in every cell. JSON and YAML keep exact values, written with escapes instead of raw
+control characters.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +12,22 @@ import os
 import sys
 from collections.abc import Iterable, Sequence
 from typing import Any
+
+from .text import escape, for_terminal, line, mark, marks_to_sgr, needs_escape, sgr_to_marks, strip_marks
+
+__all__ = [
+    "TerminalWriter",
+    "emit",
+    "escape",
+    "line",
+    "render",
+    "strip_marks",
+    "style",
+    "table",
+    "to_json",
+    "to_yaml",
+    "use_color",
+]
 
 _STYLES = {"green": "32", "red": "31", "yellow": "33", "bold": "1", "dim": "2", "cyan": "36"}
 
@@ -40,36 +61,71 @@ def style(text: str, *names: str, stream: Any = None) -> str:
     if not names or not use_color(stream):
         return text
     codes = ";".join(_STYLES[n] for n in names if n in _STYLES)
-    return f"\033[{codes}m{text}\033[0m"
+    # marked, not raw: the writers escape every ESC that is not one of these (text.py)
+    return f"{mark(codes)}{text}{mark('0')}"
 
 
 def to_json(data: Any) -> str:
-    return json.dumps(data, indent=2, sort_keys=False, ensure_ascii=False)
+    """Indented JSON; characters that could control a terminal as \\u escapes (the same values)."""
+    return escape(json.dumps(data, indent=2, sort_keys=False, ensure_ascii=False), newlines=True)
 
 
 def to_yaml(data: Any) -> str:
+    """Block YAML. PyYAML escapes C0 and C1 itself but writes NEL and the invisible/bidi characters raw when
+    unicode is allowed: a document holding any of them is written with every non-ASCII character escaped."""
     import yaml
 
-    return str(yaml.safe_dump(data, sort_keys=False, default_flow_style=False, allow_unicode=True))
+    text = str(yaml.safe_dump(data, sort_keys=False, default_flow_style=False, allow_unicode=True))
+    if needs_escape(text, newlines=True):
+        text = str(yaml.safe_dump(data, sort_keys=False, default_flow_style=False, allow_unicode=False))
+    return text
 
 
 def table(headers: Sequence[str], rows: Iterable[Sequence[Any]], no_headers: bool = False) -> str:
-    """A kubectl-style plain table: upper-case headers, columns separated by three spaces."""
+    """A kubectl-style plain table: upper-case headers, columns separated by three spaces.
+
+    Every cell is one escaped line (a name with a line feed cannot add a row); styled cells keep their colours.
+    """
     from tabulate import tabulate
 
-    rows = [["" if c is None else c for c in row] for row in rows]
+    cells = [["" if c is None else (line(c) if isinstance(c, str) else c) for c in row] for row in rows]
+    heads = [line(h.upper()) for h in headers]
+    # tabulate measures widths without the SGR codes it knows: give it real ones, and mark them again after (every
+    # ESC in its output is one of ours: the cells' own were escaped above)
+    cells = [[marks_to_sgr(c) if isinstance(c, str) else c for c in row] for row in cells]
     if no_headers:
-        return str(tabulate(rows, tablefmt="plain", disable_numparse=True))
-    return str(
-        tabulate(rows, headers=[h.upper() for h in headers], tablefmt="plain", disable_numparse=True)
-    )
+        text = str(tabulate(cells, tablefmt="plain", disable_numparse=True))
+    else:
+        text = str(tabulate(cells, headers=heads, tablefmt="plain", disable_numparse=True))
+    return sgr_to_marks(text)
 
 
-def emit(text: str) -> None:
-    """Write a result to stdout (looked up at call time, so wrappers and CliRunner capture it)."""
+def emit(text: str | Sequence[str]) -> None:
+    """Write a result to stdout (looked up at call time, so wrappers and CliRunner capture it).
+
+    A string is written escaped for a terminal, its line feeds kept; a list is lines, each escaped as one line
+    (a line feed in a name shows as \\n instead of starting a line of its own).
+    """
+    if isinstance(text, str):
+        out_text = for_terminal(text, newlines=True)
+    else:
+        out_text = "\n".join(for_terminal(item, newlines=False) for item in text)
     out = sys.stdout
-    out.write(text if text.endswith("\n") else text + "\n")
+    out.write(out_text if out_text.endswith("\n") else out_text + "\n")
     out.flush()
+
+
+class TerminalWriter:
+    """A text stream for renderers that write as they go (paths on a million flows): escaped like emit()."""
+
+    def __init__(self, stream: Any) -> None:
+        self.stream = stream
+
+    def write(self, text: str) -> int:
+        return int(self.stream.write(for_terminal(text, newlines=True)) or 0)
+
+    def flush(self) -> None:
+        self.stream.flush()
 
 
 def render(data: Any, fmt: str) -> bool:

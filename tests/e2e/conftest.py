@@ -23,6 +23,7 @@ from harness.ca import TestPKI, make_pki  # noqa: E402
 from harness.env import IsolatedHome, Recorder  # noqa: E402
 from harness.kubeconfig import write_kubeconfig  # noqa: E402
 from harness.provider import OIDCProvider, ProviderStartError  # noqa: E402
+from harness.require import unavailable  # noqa: E402
 from harness.secret_service import SecretService, secret_service_missing  # noqa: E402
 
 _RECORDER = Recorder()
@@ -79,7 +80,7 @@ def oidc_provider(pki: TestPKI, tmp_path_factory: pytest.TempPathFactory, record
     try:
         op = OIDCProvider(pki, tmp_path_factory.mktemp("oidc")).start()
     except ProviderStartError as exc:
-        pytest.skip(f"OpenID Provider unavailable: {exc}")
+        unavailable(f"OpenID Provider unavailable: {exc}")
     yield op
     recorder.tokens.update(op.minted)
     op.stop()
@@ -108,7 +109,7 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, recorder: Recorder) ->
 def browser() -> Iterator[Browser]:
     missing = chromium_available()
     if missing:
-        pytest.skip(missing)
+        unavailable(missing)
     b = Browser()
     yield b
     b.quit()
@@ -118,7 +119,7 @@ def browser() -> Iterator[Browser]:
 def browser_command(tmp_path: Path) -> BrowserCommand:
     missing = chromium_available()
     if missing:
-        pytest.skip(missing)
+        unavailable(missing)
     return BrowserCommand(tmp_path / "browser-command")
 
 
@@ -140,7 +141,7 @@ def kubeconfig(home: IsolatedHome, apiserver: FakeAPIServer, provider: OIDCProvi
 def run_netsso(home: IsolatedHome, recorder: Recorder) -> Any:
     exe = shutil.which("kubectl-netsso", path=home.env["PATH"])
     if exe is None:
-        pytest.skip("kubectl-netsso is not installed (pip install -e .)")
+        unavailable("kubectl-netsso is not installed (pip install -e .)")
 
     def run(*args: str, env: dict[str, str] | None = None, label: str | None = None,
             **kw: Any) -> subprocess.CompletedProcess[str]:
@@ -156,7 +157,7 @@ def run_netsso(home: IsolatedHome, recorder: Recorder) -> Any:
 def run_kubectl(home: IsolatedHome, recorder: Recorder) -> Any:
     exe = shutil.which("kubectl", path=home.env["PATH"])
     if exe is None:
-        pytest.skip("kubectl is not installed")
+        unavailable("kubectl is not installed", installed_by_test_script=False)
 
     def run(*args: str, env: dict[str, str] | None = None, **kw: Any) -> subprocess.CompletedProcess[str]:
         full_env = dict(home.env)
@@ -171,7 +172,7 @@ def secret_service(home: IsolatedHome, monkeypatch: pytest.MonkeyPatch) -> Itera
     """A private D-Bus session with an unlocked gnome-keyring; its address is put into `home.env` and os.environ."""
     missing = secret_service_missing()
     if missing:
-        pytest.skip(missing)
+        unavailable(missing)
     svc = SecretService(home.env).start()
     home.env["DBUS_SESSION_BUS_ADDRESS"] = svc.address
     monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", svc.address)

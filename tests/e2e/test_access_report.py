@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from harness.require import unavailable
 
 pytestmark = pytest.mark.e2e
 
@@ -32,7 +33,7 @@ FLAGS = (
 def chromium(home: Any) -> Iterator[Any]:
     """Headless Chromium with a fresh profile, browser console logs captured; HOME is the test's tmp home."""
     if not (os.path.exists(CHROMIUM) and os.path.exists(CHROMEDRIVER)):
-        pytest.skip("chromium / chromium-driver not installed")
+        unavailable("chromium / chromium-driver not installed")
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
@@ -145,3 +146,61 @@ def test_report_in_chromium(run_netsso: Any, chromium: Any, tmp_path: Path) -> N
     visible = [r for r in rows if r.is_displayed()]
     assert len(visible) == 1 and "wildcard-exec" in visible[0].text
     assert [e for e in chromium.get_log("browser") if e.get("level") == "SEVERE"] == []
+
+
+# Names that break out of an embedded <script>: "<!--<script>" puts the tokenizer in the double-escaped state, in
+# which the data block's own </script> no longer ends it, and the page's JavaScript becomes part of the JSON text.
+BREAKERS = {
+    "comment": "web<!--<script>",
+    "close": "api</script><script>window.pwned=1</script>",
+    "markup": "db<img src=x onerror=window.pwned=2>&amp;",
+    "separator": "cache\u2028\u2029x",
+    "bidi": "invoice\u202efdp.exe",
+}
+
+
+def test_report_script_survives_names_that_break_out_of_script(run_netsso: Any, chromium: Any, tmp_path: Path) -> None:
+    import yaml
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.by import By
+
+    def deploy(name: str, app: str) -> dict[str, Any]:
+        pod = {"containers": [{"name": "c", "ports": [{"containerPort": 80}]}]}
+        template = {"metadata": {"labels": {"app": app}}, "spec": pod}
+        meta = {"name": name, "namespace": "shop"}
+        return {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": meta, "spec": {"template": template}}
+
+    docs: list[dict[str, Any]] = [{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "shop"}}]
+    docs += [deploy(name, key) for key, name in BREAKERS.items()]
+    # web may reach api: one edge to hover
+    docs.append({"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
+                 "metadata": {"name": "api-in", "namespace": "shop"},
+                 "spec": {"podSelector": {"matchLabels": {"app": "close"}}, "policyTypes": ["Ingress"],
+                          "ingress": [{"from": [{"podSelector": {"matchLabels": {"app": "comment"}}}]}]}})  # fmt: skip
+    manifests = tmp_path / "hostile.yaml"
+    manifests.write_text(yaml.safe_dump_all(docs, sort_keys=False))
+    out = tmp_path / "hostile-report.html"
+    r = run_netsso("report", "--html", str(out), "--manifests", str(manifests))
+    assert r.returncode == 0, r.stderr
+    chromium.get(out.as_uri())
+    assert [e for e in chromium.get_log("browser") if e.get("level") == "SEVERE"] == []
+
+    # the page's JavaScript ran: the embedded data was parsed, with the exact names
+    ids = chromium.execute_script("return window.netssoReport && window.netssoReport.graph.nodes.map(n => n.id)")
+    assert ids is not None, "the report's script did not run"
+    assert {f"shop/deployment/{name}" for name in BREAKERS.values()} <= set(ids)
+    # nothing injected: the page's two scripts only, no element from a name, no handler that ran
+    assert len(chromium.find_elements(By.TAG_NAME, "script")) == 2
+    assert chromium.find_elements(By.TAG_NAME, "img") == []
+    assert chromium.execute_script("return window.pwned === undefined")
+    # what could reorder or hide a name is shown escaped on the page (the embedded data above keeps it exact)
+    labels = [t.text for t in chromium.find_elements(By.CSS_SELECTOR, "#graph g.node text:not(.badge)")]
+    assert "invoice\\u202efdp.exe" in labels and "cache\\u2028\\u2029x" in labels
+    assert not [t for t in labels if set(t) & {"\u202e", "\u2028", "\u2029"}]
+    # and its handlers work: hovering web lights its edge to api
+    web = chromium.find_element(By.CSS_SELECTOR, '#graph g.node[data-id="shop/deployment/web<!--<script>"]')
+    ActionChains(chromium).move_to_element(web).perform()
+    lit = chromium.execute_script(
+        "return Array.from(document.querySelectorAll('#graph path.edge.hl')).map(e => e.getAttribute('data-to'))"
+    )
+    assert lit == [f"shop/deployment/{BREAKERS['close']}"]

@@ -22,6 +22,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 from harness.netsso import jwt_claims, provider_args, read_cache
+from harness.require import unavailable
 
 PROMPT = "Enter the authorization code"
 AUTH_URL_RE = re.compile(r"(https://127\.0\.0\.1:\d+/auth\?\S+)")
@@ -130,7 +131,7 @@ def keyboard_login(provider, home, recorder):
     Every process is killed after the test and its output recorded for the suite's token-leak scan."""
     exe = shutil.which("kubectl-netsso", path=home.env["PATH"])
     if exe is None:
-        pytest.skip("kubectl-netsso is not installed (pip install -e .)")
+        unavailable("kubectl-netsso is not installed (pip install -e .)")
     started: list[KeyboardLogin] = []
 
     def start(*extra: str, redirect_port: int | None = None) -> KeyboardLogin:

@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 from harness.browser import CHROMIUM, FLAGS, chromium_available
+from harness.require import unavailable
 
 
 class HostileProvider:
@@ -56,7 +57,7 @@ def chromium_wrapper(tmp_path: Path) -> Iterator[dict[str, Path]]:
     """A --browser-command that records its argv and runs the real headless Chromium (at most 20 s) with it."""
     missing = chromium_available()
     if missing:
-        pytest.skip(missing)
+        unavailable(missing)
     paths = {"wrapper": tmp_path / "open-in-chromium", "argv": tmp_path / "argv.json", "pid": tmp_path / "chromium.pid",
              "profile": tmp_path / "profile"}
     flags = " ".join(f for f in FLAGS if f != "--ignore-certificate-errors")
