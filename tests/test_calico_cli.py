@@ -319,3 +319,20 @@ def test_audit_does_not_ask_for_a_default_deny_a_calico_policy_already_gives(env
     missing = [f for f in json.loads(a.stdout)["findings"] if f["check"].startswith("no-")]
     assert any("open" in json.dumps(f) for f in missing), missing
     assert not any("engineering" in json.dumps(f) for f in missing), missing
+
+
+def test_a_policy_on_host_endpoints_makes_host_network_traffic_unknown(env: dict[str, str], tmp_path: Path) -> None:
+    hostnet = pod("kube-system", "agent", {"app": "agent"})
+    hostnet["spec"].update(hostNetwork=True, nodeName="n1")
+    hep = {"apiVersion": V3, "kind": "HostEndpoint", "metadata": {"name": "n1-eth0", "labels": {"host": "n1"}},
+           "spec": {"node": "n1", "interfaceName": "eth0", "expectedIPs": ["10.9.0.1"]}}  # fmt: skip
+    gnp = {"apiVersion": V3, "kind": "GlobalNetworkPolicy", "metadata": {"name": "default-deny"},
+           "spec": {"selector": "all()", "types": ["Ingress", "Egress"]}}  # fmt: skip
+    docs = [ns("a"), ns("kube-system"), gnp, hostnet, pod("a", "x", {"app": "x"})]
+    # no HostEndpoint object: Calico polices no host interface, the hostNetwork pod is not policed
+    assert verdict(env, write(tmp_path, docs), "kube-system/agent", "ip:8.8.8.8", "53") == "ALLOWED"
+    folder = write(tmp_path, [*docs, hep], "in2")
+    p = run(env, "can-reach", "kube-system/agent", "ip:8.8.8.8", "--port", "53", "--manifests", folder)
+    assert p.stdout.startswith("UNKNOWN"), p.stdout
+    assert "selects host endpoint n1-eth0: host endpoint policy is not evaluated" in p.stdout, p.stdout
+    assert verdict(env, folder, "a/x", "ip:8.8.8.8", "53") == "DENIED"  # workloads are evaluated as before

@@ -8,14 +8,16 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
+import test_netpol_compact as compact_t  # module import: its tests are not collected twice
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_netpol_properties import NODE_IPS, NS_NAMES, clusters, ports_strategy
 
 from kubectl_netsso.cluster.manifests import snapshot_from_objects
 from kubectl_netsso.cluster.snapshot import ContainerPort, Namespace, Snapshot, Workload
+from kubectl_netsso.netpol.compact import compact_paths
 from kubectl_netsso.netpol.compile import compile_snapshot
-from kubectl_netsso.netpol.evaluate import allowed_pair, evaluate_flow
+from kubectl_netsso.netpol.evaluate import allowed_pair, evaluate_flow, is_loopback
 from kubectl_netsso.netpol.model import ExternalPeer, Flow
 from kubectl_netsso.netpol.paths import compute_paths
 
@@ -26,7 +28,7 @@ label_sel = st.sampled_from(
         "all()", "app == 'a'", "app != 'b'", "has(tier)", "!has(env)", "app in {'a', 'b'}", "tier not in {'c'}",
         "app == 'a' && tier == 'b'", "app == 'c' || env == 'a'", "!(app == 'a')", "tier starts with 'a'",
         "projectcalico.org/namespace == 'ns1'", "projectcalico.org/serviceaccount == 'sa1'", "role == 'ext'",
-        "role in {'ext', 'lan'}", "",
+        "role in {'ext', 'lan'}", "has(host)", "",
     ]
 )  # fmt: skip
 ns_sel = st.sampled_from(["all()", "global()", "team == 'a'", "projectcalico.org/name == 'ns2'", "has(team)", "team != 'b'"])
@@ -89,6 +91,9 @@ def calico_docs(draw: Any, namespaces: list[str]) -> list[dict[str, Any]]:
     if draw(st.booleans()):
         docs.append({"apiVersion": V3, "kind": "NetworkSet", "metadata": {"name": "lan", "namespace": namespaces[0],
                      "labels": {"role": "lan"}}, "spec": {"nets": ["10.0.0.0/30"]}})  # fmt: skip
+    if draw(st.integers(0, 3)) == 0:  # the node n1's interface: policies selecting it police hostNetwork pods
+        docs.append({"apiVersion": V3, "kind": "HostEndpoint", "metadata": {"name": "n1-eth0", "labels": {"host": "n1"}},
+                     "spec": {"node": "n1", "interfaceName": "eth0", "expectedIPs": [NODE_IPS["n1"]]}})  # fmt: skip
     for i in range(draw(st.integers(1, 4))):
         glob = draw(st.booleans())
         spec: dict[str, Any] = {"selector": draw(label_sel)}
@@ -140,6 +145,7 @@ def calico_clusters(draw: Any) -> Snapshot:
         calico_policies=extra.calico_policies,
         calico_tiers=extra.calico_tiers,
         calico_network_sets=extra.calico_network_sets,
+        calico_host_endpoints=extra.calico_host_endpoints,
         service_accounts=service_accounts,
     )
 
@@ -214,3 +220,27 @@ def test_random_calico_specs_never_crash(spec: Any, glob: bool, port: Any) -> No
         evaluate_flow(compiled, Flow(peer, other, port, "TCP")).to_dict()
     compute_paths(compiled, [peer], [peer], [(port, "TCP")])
     assert NS_NAMES  # the shared strategies' namespaces
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(calico_clusters())
+def test_calico_compact_rules_and_external_rows_are_exact(snapshot: Snapshot) -> None:
+    """paths --compact and the external rows cut ports and addresses at Calico's ranges, named ports and nets too:
+    expanded back, they give the per-pair verdict (the same check as test_netpol_compact, on Calico policies)."""
+    compiled = compile_snapshot(snapshot, cni="calico")
+    peers = [compiled.peer(w) for w in snapshot.workloads]
+    rules = compact_paths(compiled, peers, peers, peers, protocols=("TCP", "UDP")).to_dict()["rules"]
+    ports = set(compact_t.sample_ports(compiled, peers))
+    for protocol in ("TCP", "UDP"):
+        for dp in [None, *(p.ports for p in peers)]:
+            ports |= {q + d for q in compiled.cni_port_cuts(protocol, dp) for d in (-1, 0)}
+    ext = compact_t.addresses(compiled)
+    for src in [*peers, *ext]:
+        for dst in [*peers, *ext]:
+            if isinstance(src, ExternalPeer) and isinstance(dst, ExternalPeer) or is_loopback(src, dst):
+                continue
+            for protocol in ("TCP", "UDP"):
+                for p in sorted(q for q in ports if 1 <= q <= 65535):
+                    want = allowed_pair(compiled, src, dst, p, protocol)
+                    got = compact_t.expanded(rules, src, dst, p, protocol)
+                    assert got is want, f"{src.ref} -> {dst.ref} on {p}/{protocol}: rules say {got}, per pair {want}"

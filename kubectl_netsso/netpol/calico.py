@@ -437,6 +437,36 @@ def build_model(
     return model
 
 
+def host_endpoint_effects(model: CalicoModel) -> list[Any]:
+    """GlobalNetworkPolicies that select a HostEndpoint police the node's own traffic -- hostNetwork pods send and
+    receive as the node -- which this tool does not evaluate (host endpoint policy has its own rules: failsafe
+    ports, applyOnForward, preDNAT, doNotTrack, and the default deny of a host endpoint no policy selects): those
+    directions of hostNetwork pods are UNKNOWN, never taken as unpoliced. "A global network policy applies to ... host
+    endpoints" (Calico docs, GlobalNetworkPolicy); a namespaceSelector limits a policy to namespaced endpoints."""
+    from .foreign import ForeignEffect
+
+    heps = [s for s in model.sets if s.kind == "hep"]
+    out = []
+    for cp in model.policies:
+        if cp.kind != KIND_GNP or cp.ns_selector is not None or cp.sa_selector is not None:
+            continue
+        hit = next((h for h in heps if cp.selector.matches(h.labels)), None)
+        if hit is None:
+            continue
+        directions = frozenset(t.lower() for t in cp.types)
+        out.append(
+            ForeignEffect(
+                label=cp.label,
+                reason=f"{cp.label} selects host endpoint {hit.name}: host endpoint policy is not evaluated",
+                namespace=None,
+                directions=directions,
+                pods=False,
+                hosts=True,
+            )
+        )
+    return out
+
+
 # --- endpoint views ---------------------------------------------------------------------------------------------------
 
 
@@ -1021,6 +1051,40 @@ def port_boundaries(compiled: CompiledSnapshot, protocol: str, dest_ports: Seque
                     if n is not None:
                         out.update((n, n + 1))
     return {p for p in out if 1 <= p <= 65535}
+
+
+def port_signature(
+    compiled: CompiledSnapshot, protocol: str, number: int, groups: Sequence[Sequence[ContainerPort] | None]
+) -> tuple[frozenset[int], ...]:
+    """How every Calico port match answers for this port number, per group of destination container ports: two
+    numbers with the same signature are alike to every Calico rule (paths --compact groups them into one class)."""
+    request = Request(number, None, protocol)
+    proto = PROTOCOL_NUMBERS[protocol]
+    out: list[frozenset[int]] = []
+    seen: set[int] = set()
+    for cp in compiled.calico.policies:
+        for rule in cp.ingress + cp.egress:
+            if rule.protocol is not None and rule.protocol != proto:
+                continue
+            ent = rule.destination
+            if (ent.ports is not None or ent.not_ports is not None) and id(ent) not in seen:
+                seen.add(id(ent))
+                out.append(frozenset(i for i, dp in enumerate(groups) if dest_ports_match(ent, request, dp)))
+            if ent.service is not None:
+                svc = compiled.calico.services.get(ent.service)
+                if svc is not None:
+                    out.append(frozenset(i for i, dp in enumerate(groups) if _service_targets(svc, dp, request)))
+    return tuple(out)
+
+
+def _service_targets(svc: Any, dest_ports: Sequence[ContainerPort] | None, request: Request) -> bool:
+    for sp in svc.ports:
+        if sp.protocol.upper() != request.protocol:
+            continue
+        t = sp.target_port
+        if (t if isinstance(t, int) else resolve_named(t, request.protocol, dest_ports)) == request.number:
+            return True
+    return False
 
 
 __all__ = [

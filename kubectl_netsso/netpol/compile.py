@@ -12,7 +12,7 @@ from typing import Any, Literal
 from ..cluster import policykinds
 from ..cluster.snapshot import NAMESPACE_NAME_LABEL, Gap, NetworkPolicy, Snapshot, Workload
 from ..cluster.snapshot import AdminNetworkPolicy as AnpRecord
-from .calico import CalicoModel, build_model
+from .calico import CalicoModel, build_model, host_endpoint_effects
 from .foreign import ForeignEffect, ForeignVerdict, applying, effect_of, effect_of_gap, warning_lines
 from .model import KIND_ANP, KIND_BANP, KIND_NP, Direction, Peer, PodPeer, label_map
 from .ports import PortError, PortMatcher, parse_anp_port, parse_np_port
@@ -143,6 +143,30 @@ class CompiledSnapshot:
     def foreign_for(self, direction: Direction, subject: Peer) -> ForeignVerdict | None:
         """Why this direction of this subject cannot be decided here (an unevaluated policy could change it), or None."""
         return applying(self.foreign, direction, subject) if self.foreign else None
+
+    # Hooks for the views that cut ports and addresses into classes (paths --compact, external flows): what the CNI's
+    # own rules add to the NetworkPolicy / ANP cut points.
+    def cni_networks(self) -> tuple[IpNetwork, ...]:
+        """Every address range a CNI policy or network set names (external addresses are cut at their bounds)."""
+        if self.cni == "calico":
+            return self.calico.networks
+        return ()
+
+    def cni_port_cuts(self, protocol: str, dest_ports: Sequence[Any] | None) -> set[int]:
+        """Port numbers where a CNI rule's answer can change (a range's first port and one past its last)."""
+        if self.cni == "calico":
+            from .calico import port_boundaries
+
+            return port_boundaries(self, protocol, dest_ports)
+        return set()
+
+    def cni_port_signature(self, protocol: str, number: int, groups: Sequence[Sequence[Any] | None]) -> tuple[Any, ...]:
+        """How every CNI port match answers for this number, per group of destination container ports."""
+        if self.cni == "calico":
+            from .calico import port_signature
+
+            return port_signature(self, protocol, number, groups)
+        return ()
 
     def labels_of(self, namespace: str) -> Mapping[str, str]:
         """A namespace's labels; unknown namespaces still carry the automatic kubernetes.io/metadata.name label."""
@@ -279,6 +303,7 @@ def compile_snapshot(
     if cni == "calico":
         nps = [p for ps in compiled.network_policies.values() for p in ps]
         compiled.calico = build_model(snapshot, nps, compiled.admin_policies, compiled.baseline, warnings)
+        effects += host_endpoint_effects(compiled.calico)
     else:
         effects += [_not_chosen(p.kind, p.api_version, p.namespace, p.name, cni) for p in snapshot.calico_policies]
     compiled.foreign = tuple(effects)

@@ -88,6 +88,10 @@ def address_atoms(compiled: CompiledSnapshot, singles: Iterable[str] = ()) -> li
                         start = int(net.network_address)
                         cuts[net.version].add(start)
                         cuts[net.version].add(start + net.num_addresses)
+    for net in compiled.cni_networks():  # Calico nets / network sets
+        start = int(net.network_address)
+        cuts[net.version].add(start)
+        cuts[net.version].add(start + net.num_addresses)
     atoms: list[AddressAtom] = []
     for version in (4, 6):
         points = sorted(c for c in cuts[version] if c < _SPACE[version])
