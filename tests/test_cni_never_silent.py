@@ -94,7 +94,26 @@ def test_the_issue_folder_a_cilium_and_a_calico_deny_all_are_never_a_confident_a
     assert p.returncode != 0 and "ALLOWED" not in p.stdout, p.stdout
     assert "no policy isolates" not in p.stdout
     assert "CiliumNetworkPolicy a/deny-all is not evaluated" in p.stdout + p.stderr
-    assert "GNP deny-all" in p.stdout  # Calico's is evaluated (it denies), Cilium's still makes it UNKNOWN
+    # both CNIs' objects: which one enforces is not guessed -- both stay UNKNOWN until --cni says
+    assert p.stdout.startswith("UNKNOWN") and "GlobalNetworkPolicy deny-all is not evaluated" in p.stdout, p.stdout
+    assert "pass --cni calico or --cni cilium" in p.stderr, p.stderr
+    # --cni calico: Calico's deny-all is evaluated (it denies), Cilium's still makes it UNKNOWN
+    p = run(env, "can-reach", "a/x", "a/y", "--port", "80", "--manifests", folder, "--cni", "calico")
+    assert p.stdout.startswith("UNKNOWN") and "GNP deny-all" in p.stdout, p.stdout
+    assert "CiliumNetworkPolicy a/deny-all is not evaluated (--cni calico evaluates Calico policies)" in p.stdout
+    # --cni cilium: Cilium's deny-all is evaluated (`ingress: [{}]` isolates and allows nothing)
+    p = run(env, "can-reach", "a/x", "a/y", "--port", "80", "--manifests", folder, "--cni", "cilium")
+    assert p.stdout.startswith("UNKNOWN") and "CNP a/deny-all" in p.stdout, p.stdout
+
+
+def test_each_cni_alone_denies_the_issue_folder(env, tmp_path: Path) -> None:
+    for obj, cni in ((CILIUM_DENY_ALL, "cilium"), (CALICO_DENY_ALL, "calico")):
+        (tmp_path / cni).mkdir()
+        folder = cluster(tmp_path / cni, obj)
+        p = run(env, "can-reach", "a/x", "a/y", "--port", "80", "--manifests", folder, "-o", "json")
+        assert p.returncode == 1, p.stdout + p.stderr
+        data = json.loads(p.stdout)
+        assert data["status"] == "DENIED" and data["cni"] == cni, data
 
 
 def test_an_unknown_version_of_a_cni_kind_is_never_a_confident_allowed(env, tmp_path: Path) -> None:

@@ -298,7 +298,8 @@ def check_default_deny(engine: ReachEngine, scope: Sequence[str]) -> list[Findin
 def cni_isolators(engine: ReachEngine, namespace: str, direction: str) -> list[str]:
     """CNI policies that select every pod of the namespace (a new one included) for the direction, so that what no rule
     allows is denied: Calico policies whose selector looks only at the namespace, in a tier whose default action is
-    Deny ("If the Tier applies to the endpoint, but takes no action on the packet the packet is dropped")."""
+    Deny ("If the Tier applies to the endpoint, but takes no action on the packet the packet is dropped"); Cilium
+    rules whose endpoint selector looks only at the namespace, with default deny for the direction."""
     compiled = engine.compiled
     out: list[str] = []
     if compiled.cni == "calico":
@@ -316,6 +317,18 @@ def cni_isolators(engine: ReachEngine, namespace: str, direction: str) -> list[s
                 if keys(cp.selector) <= {calico.LABEL_NAMESPACE, calico.LABEL_ORCHESTRATOR}:
                     if calico.policy_selects(compiled, cp, probe) is True:
                         out.append(cp.label)
+    if compiled.cni == "cilium":
+        # "If any rule selects the endpoint ... default deny" for the direction (cilium.py): a rule whose endpoint
+        # selector looks only at the namespace selects every pod of it, a new one included
+        from ..netpol import cilium
+
+        probe = compiled.selector_peer(namespace, {})
+        for cc in compiled.cilium.policies:
+            if cc.subject is None or not cc.default_deny[direction]:
+                continue
+            if all(k == cilium.NS_KEY or k.startswith(cilium.NS_LABELS_PREFIX) for k in cc.subject.keys):
+                if cilium.policy_selects(compiled, cc, probe) is True:
+                    out.append(cc.label)
     return out
 
 

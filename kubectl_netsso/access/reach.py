@@ -56,10 +56,10 @@ class ReachEngine:
     _portless: set[int] = field(init=False, default_factory=set)
     _external_cache: dict[object, list[Destination]] = field(init=False, default_factory=dict)
     use_fast: bool = True
-    cni: str = "auto"  # whose policy semantics (netpol.compile): auto, generic, calico
+    cni: str = "auto"  # whose policy semantics (netpol.compile): auto, generic, calico, cilium[:MODE]
 
     def __post_init__(self) -> None:
-        self.compiled = compile_snapshot(self.snapshot, cni=self.cni)
+        self.compiled = compile_snapshot(self.snapshot, ipblock_pods=None, cni=self.cni)  # ipBlock: as the CNI does
         self._classes = self._destination_classes()
         self._portless = {i for i, dc in enumerate(self._classes) if not dc.peer.ports}
         from ..netpol.endpoints import backing_workloads
@@ -283,6 +283,32 @@ class ReachEngine:
                             )
         if self.compiled.cni == "calico":
             out += self._calico_external(src, allowed, seen)
+        if self.compiled.cni == "cilium":
+            out += self._cilium_external(src, allowed, seen)
+        return out
+
+    def _cilium_external(self, src: PodPeer, allowed: Any, seen: set[str]) -> list[Destination]:
+        """Cilium egress allows to CIDRs and to the world entity (probed with one address inside each range)."""
+        out = []
+        for cp in self.compiled.cilium.policies:
+            for rule in cp.allows("egress"):
+                targets = [(c, ex) for c, ex in rule.cidrs]
+                if rule.entities & {"world", "all", "world-ipv4"}:
+                    targets.append((ipaddress.ip_network("0.0.0.0/0"), ()))
+                for net, excepts in targets:
+                    text = str(net)
+                    ip = _inside(net, excepts)
+                    if text in seen or ip is None:
+                        continue
+                    tries: list[tuple[int | None, str]] = [
+                        (p.lo, proto) for pr in rule.port_rules or () for p in pr.ports if p.name is None
+                        for proto in sorted(p.protocols)
+                    ] or [(None, "TCP")]  # fmt: skip
+                    ok = [f"{p}/{proto}" if p is not None else "any" for p, proto in tries if allowed(ip, p, proto)]
+                    if ok:
+                        seen.add(text)
+                        note = f"except {', '.join(map(str, excepts))}" if excepts else ""
+                        out.append(Destination(f"ip:{text}", None, tuple(ok), via=(cp.label,), note=note))
         return out
 
     def _calico_external(self, src: PodPeer, allowed: Any, seen: set[str]) -> list[Destination]:

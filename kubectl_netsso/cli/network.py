@@ -100,7 +100,7 @@ def _compile(loaded: Loaded, ipblock_pods: str | None, cni: str) -> Any:
 
     chosen = resolve_cni(cni, loaded.snapshot, loaded.detected_cni)
     compiled = compile_snapshot(loaded.snapshot, ipblock_pods=ipblock_pods, cni=chosen)  # type: ignore[arg-type]
-    if cni == "auto" and compiled.cni != "generic":
+    if cni.startswith("auto") and compiled.cni != "generic":
         why = "its DaemonSets" if loaded.detected_cni else "the policy objects in the input"
         log.info(f"evaluating with {compiled.cni.capitalize()}'s semantics (--cni auto: {why})")
     return compiled
@@ -108,20 +108,21 @@ def _compile(loaded: Loaded, ipblock_pods: str | None, cni: str) -> Any:
 
 def resolve_cni(cni: str, snapshot: Snapshot, detected: str | None) -> str:
     """--cni auto: the CNI the cluster's DaemonSets show (live), else the one whose policy objects the input holds;
-    several -> a usage error naming --cni."""
-    from ..netpol.compile import CniError, detect_cni
+    several -> a usage error naming --cni. A ":MODE" suffix (--policy-enforcement) is Cilium's only."""
+    from ..netpol.compile import CNIS, detect_cni, several_cnis
 
-    if cni != "auto":
-        return cni
-    from ..netpol.compile import CNIS
-
-    if detected is not None and detected in CNIS:
-        return detected
-    try:
-        return detect_cni(snapshot)
-    except CniError as exc:
-        raise NetssoError(str(exc), hint="pass --cni calico or --cni cilium: the other's objects are then UNKNOWN",
-                          exit_code=EXIT_USAGE) from None  # fmt: skip
+    name, _, mode = cni.partition(":")
+    if name == "auto":
+        name = detected if detected is not None and detected in CNIS else detect_cni(snapshot)
+        if several_cnis(snapshot) and detected is None:
+            name = "auto"  # several CNIs' objects: the engine evaluates none of them and says why
+    if mode and name not in ("cilium", "auto"):
+        raise NetssoError(
+            f"--policy-enforcement {mode} is Cilium's (the semantics chosen are {name})",
+            hint="add --cni cilium, or leave --policy-enforcement at its default",
+            exit_code=EXIT_USAGE,
+        )
+    return f"{name}:{mode}" if mode else name
 
 
 def _evaluate(compiled: Any, flow: Any, explain: bool) -> Any:

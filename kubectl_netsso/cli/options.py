@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -131,14 +132,36 @@ def manifests_option(func: F) -> F:
     )(func)
 
 
-CNI_CHOICES = ("auto", "calico", "generic")
+CNI_CHOICES = ("auto", "calico", "cilium", "generic")
 CNI_HELP = (
-    "Whose policy semantics decide: calico (tiers; Kubernetes NetworkPolicies in its default tier), generic (Kubernetes "
-    "NetworkPolicy and AdminNetworkPolicy only), or auto: live, the CNI's DaemonSets; offline, the CNI whose policy "
-    "objects the input holds. Objects of another CNI are not evaluated: the verdicts they could change are UNKNOWN."
+    "Whose policy semantics decide: calico (tiers; Kubernetes NetworkPolicies in its default tier), cilium (Cilium's "
+    "policies and Kubernetes NetworkPolicies together; deny rules win), generic (Kubernetes NetworkPolicy and "
+    "AdminNetworkPolicy only), or auto: live, the CNI's DaemonSets; offline, the CNI whose policy objects the input "
+    "holds. Objects of another CNI are not evaluated: the verdicts they could change are UNKNOWN."
+)
+ENFORCEMENT_HELP = (
+    "Cilium's policy enforcement mode (its agent's --enable-policy): default (a pod no policy selects is open), always "
+    "(every pod is default-deny), never (no policy is enforced). Only with Cilium's semantics."
 )
 
 
 def cni_option(func: F) -> F:
-    """--cni auto|calico|generic: which CNI's policy semantics apply (netpol.compile)."""
-    return click.option("--cni", "cni", type=click.Choice(CNI_CHOICES), default="auto", show_default=True, help=CNI_HELP)(func)
+    """--cni auto|calico|cilium|generic and --policy-enforcement default|always|never, handed to the command as one
+    ``cni`` string ("cilium:always"; netpol.compile reads it)."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, policy_enforcement: str = "default", **kwargs: Any) -> Any:
+        if policy_enforcement != "default":
+            kwargs["cni"] = f"{kwargs['cni']}:{policy_enforcement}"
+        return func(*args, **kwargs)
+
+    wrapper = click.option(
+        "--policy-enforcement",
+        type=click.Choice(("default", "always", "never")),
+        default="default",
+        show_default=True,
+        help=ENFORCEMENT_HELP,
+    )(wrapper)
+    return click.option("--cni", "cni", type=click.Choice(CNI_CHOICES), default="auto", show_default=True, help=CNI_HELP)(
+        wrapper
+    )  # type: ignore[return-value]

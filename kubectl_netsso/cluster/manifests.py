@@ -31,6 +31,7 @@ from .snapshot import (
     CalicoNetworkSet,
     CalicoPolicy,
     CalicoTier,
+    CiliumPolicy,
     ContainerPort,
     InvalidObject,
     Namespace,
@@ -79,7 +80,7 @@ _GROUPS: dict[str, tuple[str, ...]] = {
     "ClusterRoleBinding": ("rbac.authorization.k8s.io",),
 }
 # Engines whose kinds this loader decodes into records (the others' objects become UnevaluatedPolicy).
-_DECODED_ENGINES = ("k8s", "calico")
+_DECODED_ENGINES = ("k8s", "calico", "cilium")
 _CONVERTED = ("knp.default.", "kanp.adminnetworkpolicy.", "kbanp.baselineadminnetworkpolicy.")
 _CLUSTER_SCOPED = {"Namespace", "Node", "AdminNetworkPolicy", "BaselineAdminNetworkPolicy", "ClusterRole", "ClusterRoleBinding"}
 _PROTOCOLS = ("TCP", "UDP", "SCTP")
@@ -1010,7 +1011,7 @@ class _Builder:
         return True
 
     def _add_cni_object(self, where: str, pk: policykinds.PolicyKind, api_version: str, doc: dict[str, Any]) -> None:
-        """A Calico object: checked by its decoder (cluster/cni_decode.py) into a record."""
+        """A Calico or Cilium object: checked by its decoder (cluster/cni_decode.py) into a record."""
         from . import cni_decode
 
         kind = pk.kind
@@ -1034,7 +1035,9 @@ class _Builder:
         record: Any
         try:
             labels = _labels(meta.get("labels"), "metadata.labels")
-            if kind in ("NetworkPolicy", "GlobalNetworkPolicy"):
+            if pk.engine == "cilium":
+                record = cni_decode.cilium_policy(kind, name, namespace, api_version, doc, where)
+            elif kind in ("NetworkPolicy", "GlobalNetworkPolicy"):
                 record = cni_decode.calico_policy(kind, name, namespace, api_version, doc, where)
             elif kind == "Tier":
                 record = cni_decode.calico_tier(name, doc, where)
@@ -1226,6 +1229,7 @@ class _Builder:
             calico_tiers=tuple(r for r in records if isinstance(r, CalicoTier)),
             calico_network_sets=tuple(r for r in records if isinstance(r, CalicoNetworkSet)),
             calico_host_endpoints=tuple(r for r in records if isinstance(r, CalicoHostEndpoint)),
+            cilium_policies=tuple(r for r in records if isinstance(r, CiliumPolicy)),
             source=source,
             nodes=tuple(r for r in records if isinstance(r, Node)),
         )

@@ -190,6 +190,23 @@ class CalicoHostEndpoint:
 
 
 @dataclass(frozen=True, slots=True)
+class CiliumPolicy:
+    """A CiliumNetworkPolicy (namespace set) or CiliumClusterwideNetworkPolicy (namespace None), cilium.io/v2; rules
+    are the checked ``spec`` and ``specs`` entries as plain data (one Cilium rule each)."""
+
+    kind: str  # "CiliumNetworkPolicy" | "CiliumClusterwideNetworkPolicy"
+    name: str
+    namespace: str | None
+    rules: tuple[Mapping[str, Any], ...]
+    api_version: str = "cilium.io/v2"
+    source: str = ""
+
+    @property
+    def ref(self) -> str:
+        return f"{self.namespace}/{self.name}" if self.namespace else self.name
+
+
+@dataclass(frozen=True, slots=True)
 class PolicyRule:
     """rbac.authorization.k8s.io/v1 PolicyRule."""
 
@@ -341,6 +358,7 @@ class Snapshot:
     calico_tiers: tuple[CalicoTier, ...] = ()
     calico_network_sets: tuple[CalicoNetworkSet, ...] = ()
     calico_host_endpoints: tuple[CalicoHostEndpoint, ...] = ()
+    cilium_policies: tuple[CiliumPolicy, ...] = ()
     source: str = ""  # "manifests: examples/shop" or "live: context kind-dev"
     nodes: tuple[Node, ...] = ()
 

@@ -13,6 +13,7 @@ from ..cluster import policykinds
 from ..cluster.snapshot import NAMESPACE_NAME_LABEL, Gap, NetworkPolicy, Snapshot, Workload
 from ..cluster.snapshot import AdminNetworkPolicy as AnpRecord
 from .calico import CalicoModel, build_model, host_endpoint_effects
+from .cilium import CiliumModel
 from .foreign import ForeignEffect, ForeignVerdict, applying, effect_of, effect_of_gap, warning_lines
 from .model import KIND_ANP, KIND_BANP, KIND_NP, Direction, Peer, PodPeer, label_map
 from .ports import PortError, PortMatcher, parse_anp_port, parse_np_port
@@ -136,9 +137,11 @@ class CompiledSnapshot:
     label_sensitive: bool = False
     # Policy objects no engine here evaluates, and policy resources that could not be read: what they make UNKNOWN.
     foreign: tuple[ForeignEffect, ...] = ()
-    # Whose semantics: "generic" (Kubernetes NetworkPolicy + ANP/BANP), "calico" (tiers, netpol/calico.py).
+    # Whose semantics: "generic" (Kubernetes NetworkPolicy + ANP/BANP), "calico" (tiers, netpol/calico.py), "cilium"
+    # (union of allows, deny rules win, netpol/cilium.py).
     cni: str = "generic"
     calico: CalicoModel = field(default_factory=CalicoModel)
+    cilium: CiliumModel = field(default_factory=CiliumModel)
 
     def foreign_for(self, direction: Direction, subject: Peer) -> ForeignVerdict | None:
         """Why this direction of this subject cannot be decided here (an unevaluated policy could change it), or None."""
@@ -150,6 +153,8 @@ class CompiledSnapshot:
         """Every address range a CNI policy or network set names (external addresses are cut at their bounds)."""
         if self.cni == "calico":
             return self.calico.networks
+        if self.cni == "cilium":
+            return self.cilium.networks
         return ()
 
     def cni_port_cuts(self, protocol: str, dest_ports: Sequence[Any] | None) -> set[int]:
@@ -158,6 +163,10 @@ class CompiledSnapshot:
             from .calico import port_boundaries
 
             return port_boundaries(self, protocol, dest_ports)
+        if self.cni == "cilium":
+            from .cilium import port_boundaries as cilium_boundaries
+
+            return cilium_boundaries(self, protocol, dest_ports)
         return set()
 
     def cni_port_signature(self, protocol: str, number: int, groups: Sequence[Sequence[Any] | None]) -> tuple[Any, ...]:
@@ -166,6 +175,10 @@ class CompiledSnapshot:
             from .calico import port_signature
 
             return port_signature(self, protocol, number, groups)
+        if self.cni == "cilium":
+            from .cilium import port_signature as cilium_signature
+
+            return cilium_signature(self, protocol, number, groups)
         return ()
 
     def labels_of(self, namespace: str) -> Mapping[str, str]:
@@ -213,7 +226,7 @@ class CniError(ValueError):
     """The CNI whose semantics apply cannot be chosen (the input holds several CNIs' policies): pass one."""
 
 
-CNIS = ("auto", "generic", "calico")
+CNIS = ("auto", "generic", "calico", "cilium")
 
 
 def detect_cni(snapshot: Snapshot) -> str:
@@ -221,9 +234,20 @@ def detect_cni(snapshot: Snapshot) -> str:
     found = []
     if snapshot.calico_policies or snapshot.calico_tiers:
         found.append("calico")
-    if len(found) > 1:
-        raise CniError(f"the input holds {' and '.join(found)} policies: only one CNI enforces a cluster's policies")
-    return found[0] if found else "generic"
+    if snapshot.cilium_policies:
+        found.append("cilium")
+    # Several: only one CNI enforces a cluster's policies, and which one is not for a guess -- none is chosen, so every
+    # CNI's objects stay UNKNOWN (fail closed) until --cni says which.
+    return found[0] if len(found) == 1 else "generic"
+
+
+def several_cnis(snapshot: Snapshot) -> list[str]:
+    found = []
+    if snapshot.calico_policies or snapshot.calico_tiers:
+        found.append("Calico")
+    if snapshot.cilium_policies:
+        found.append("Cilium")
+    return found if len(found) > 1 else []
 
 
 def compile_snapshot(
@@ -239,15 +263,29 @@ def compile_snapshot(
     Invalid policies (bad selector, port, CIDR) are kept but fail closed (their broken parts match nothing);
     each problem is a warning naming the policy.
     """
-    if ipblock_pods is None:
-        ipblock_pods = "match"
-    if ipblock_pods not in ("match", "ignore"):
-        raise ValueError("ipblock_pods must be 'match' or 'ignore'")
+    cni, _, mode = cni.partition(":")
+    mode = mode or "default"
     if cni not in CNIS:
         raise ValueError(f"cni must be one of {', '.join(CNIS)}")
-    if cni == "auto":
+    auto = cni == "auto"
+    if auto:
         cni = detect_cni(snapshot)
+    if mode != "default" and cni != "cilium":
+        raise CniError(f"a policy enforcement mode ({mode}) is Cilium's: it needs --cni cilium")
+    if ipblock_pods is None:
+        # Cilium: "ipBlock ... does not select pods" (CIDR rules apply to traffic from / to outside the cluster only)
+        ipblock_pods = "ignore" if cni == "cilium" else "match"
+    if ipblock_pods not in ("match", "ignore"):
+        raise ValueError("ipblock_pods must be 'match' or 'ignore'")
     warnings: list[str] = list(snapshot.warnings)
+    why: str | None = None
+    if auto and several_cnis(snapshot):
+        names = " and ".join(several_cnis(snapshot))
+        why = f"the input holds {names} policies: pass --cni to say which CNI enforces them"
+        warnings.append(
+            f"the input holds {names} policies: only one CNI enforces a cluster's policies, so neither is evaluated "
+            "(what they could change is UNKNOWN); pass --cni calico or --cni cilium"
+        )
     ns_labels: dict[str, Mapping[str, str]] = {}
     for ns in snapshot.namespaces:
         labels = label_map(ns.labels)
@@ -305,12 +343,20 @@ def compile_snapshot(
         compiled.calico = build_model(snapshot, nps, compiled.admin_policies, compiled.baseline, warnings)
         effects += host_endpoint_effects(compiled.calico)
     else:
-        effects += [_not_chosen(p.kind, p.api_version, p.namespace, p.name, cni) for p in snapshot.calico_policies]
+        effects += [_not_chosen(p.kind, p.api_version, p.namespace, p.name, cni, why) for p in snapshot.calico_policies]
+    if cni == "cilium":
+        from .cilium import build_model as build_cilium
+        from .cilium import unevaluated_effects
+
+        compiled.cilium = build_cilium(snapshot, mode)
+        effects += unevaluated_effects(compiled)
+    else:
+        effects += [_not_chosen(p.kind, p.api_version, p.namespace, p.name, cni, why) for p in snapshot.cilium_policies]
     compiled.foreign = tuple(effects)
     warnings.extend(warning_lines(snapshot.unevaluated, effects))
     compiled.node_ips = node_addresses(snapshot)
     compiled.defined_namespaces = frozenset(ns.name for ns in snapshot.namespaces if ns.defined)
-    compiled.label_sensitive = _label_sensitive(compiled) or compiled.calico.label_sensitive
+    compiled.label_sensitive = _label_sensitive(compiled) or compiled.calico.label_sensitive or compiled.cilium.label_sensitive
     undefined = compiled.undefined_namespaces
     if undefined:
         shown = ", ".join(undefined[:8]) + (f" and {len(undefined) - 8} more" if len(undefined) > 8 else "")
@@ -369,11 +415,13 @@ def _policy_gap_effects(gaps: Sequence[Gap], cni: str) -> list[ForeignEffect]:
     return out
 
 
-def _not_chosen(kind: str, api_version: str, namespace: str | None, name: str, cni: str) -> ForeignEffect:
+def _not_chosen(
+    kind: str, api_version: str, namespace: str | None, name: str, cni: str, why: str | None = None
+) -> ForeignEffect:
     """A CNI's policy when another CNI's semantics were chosen: not evaluated, so what it could change is UNKNOWN."""
     from ..cluster.snapshot import UnevaluatedPolicy
 
-    why = f"--cni {cni} evaluates {'Kubernetes policies only' if cni == 'generic' else cni.capitalize() + ' policies'}"
+    why = why or f"--cni {cni} evaluates {'Kubernetes policies only' if cni == 'generic' else cni.capitalize() + ' policies'}"
     obj = UnevaluatedPolicy(kind, api_version, namespace, name, why=why, hosts=namespace is None)
     return effect_of(obj)
 

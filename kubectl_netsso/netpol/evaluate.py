@@ -128,6 +128,10 @@ def selecting_policies(compiled: CompiledSnapshot, direction: Direction, subject
         from . import calico
 
         return calico.selecting(compiled, direction, subject)
+    if compiled.cni == "cilium":
+        from . import cilium
+
+        return cilium.selecting(compiled, direction, subject)
     out = [a.label for a in compiled.admin_policies if a.rules(direction) and selects(compiled, a, subject) is True]
     out += [
         p.label
@@ -225,6 +229,8 @@ def _evaluate_tiers(
     selecting: list[str] = []
     if compiled.cni == "calico":
         return _evaluate_calico(compiled, direction, subject, other, request, notes, explain=explain)
+    if compiled.cni == "cilium":
+        return _evaluate_cilium(compiled, direction, subject, other, request, notes, explain=explain)
 
     # --- tier 1: AdminNetworkPolicy -------------------------------------------------------------------------------
     if compiled.anp_gap:
@@ -384,6 +390,26 @@ def _evaluate_calico(
     return replace(v, notes=tuple(notes) + v.notes) if notes else v
 
 
+def _evaluate_cilium(
+    compiled: CompiledSnapshot,
+    direction: Direction,
+    subject: PodPeer,
+    other: Peer,
+    request: Request,
+    notes: list[str],
+    *,
+    explain: bool,
+) -> DirectionVerdict:
+    """Cilium (netpol/cilium.py): Kubernetes NetworkPolicies and Cilium's own rules together, deny rules first."""
+    from . import cilium
+
+    gap = compiled.np_gap(subject.namespace)
+    if gap:
+        return _unknown(direction, gap, [], [], notes)
+    v = cilium.evaluate_direction(compiled, direction, subject, other, request, explain=explain)
+    return replace(v, notes=tuple(notes) + v.notes) if notes else v
+
+
 def _note_nodes(label: str, rule: CompiledRule, other: Peer, matched: Tri, notes: list[str]) -> None:
     """A `nodes` egress peer cannot be evaluated without node IPs: say so when it could have mattered."""
     if matched is True or not any(pm.kind == "nodes" for pm in rule.peers):
@@ -470,10 +496,7 @@ def candidate_ports(
                     if m.protocol in (protocol, "*"):
                         pm = m if m.protocol != "*" else type(m)(protocol, m.port, m.end_port)
                         out.update(pm.boundaries(protocol, dest_ports))
-    if compiled.cni == "calico":
-        from .calico import port_boundaries
-
-        out |= port_boundaries(compiled, protocol, dest_ports)
+    out |= compiled.cni_port_cuts(protocol, dest_ports)
     return {p for p in out if 1 <= p <= 65535}
 
 

@@ -529,6 +529,10 @@ def _tainted(compiled: CompiledSnapshot, u: _Universe) -> int:
         from .paths_cni import calico_tainted
 
         out |= calico_tainted(compiled, u)
+    if compiled.cni == "cilium":
+        from .paths_cni import cilium_tainted
+
+        out |= cilium_tainted(compiled, u)
     return out
 
 
@@ -581,11 +585,21 @@ def _fill_classes(compiled: CompiledSnapshot, src: _Universe, dst: _Universe, po
 
 
 def _port_rows(compiled: CompiledSnapshot, src: _Universe, dst: _Universe, port: int | str, protocol: str) -> _Rows:
-    eg, ing = _directions(compiled, src, dst, port, protocol)
+    own: tuple[list[int], list[int]] | None = None  # a CNI engine's own unknown pairs (egress, ingress)
+    if compiled.cni == "cilium":
+        from .paths_cni import cilium_directions
+
+        eg, ing, eu_own, iu_own = cilium_directions(compiled, src, dst, port, protocol)
+        own = (eu_own, iu_own)
+    else:
+        eg, ing = _directions(compiled, src, dst, port, protocol)
     z = [0] * src.n
-    if not compiled.foreign:
+    if not compiled.foreign and own is None:
         return _Rows([e & i for e, i in zip(eg, ing, strict=True)], z, eg, list(z), ing, list(z))
-    eu, iu = _foreign_unknown(compiled, src, dst, eg, ing)
+    eu, iu = _foreign_unknown(compiled, src, dst, eg, ing) if compiled.foreign else (list(z), list(z))
+    if own is not None:
+        eu = [a | b for a, b in zip(eu, own[0], strict=True)]
+        iu = [a | b for a, b in zip(iu, own[1], strict=True)]
     allowed = [e & i for e, i in zip(eg, ing, strict=True)]
     unknown = [(a | b) & (e | a) & (i | b) for e, a, i, b in zip(eg, eu, ing, iu, strict=True)]
     return _Rows(allowed, unknown, eg, eu, ing, iu)
@@ -645,10 +659,7 @@ def _global_candidates(compiled: CompiledSnapshot, dst: _Universe, protocol: str
                     out.add(cp.port)
                     if cp.port < 65535:
                         out.add(cp.port + 1)
-    if compiled.cni == "calico":
-        from .calico import port_boundaries
-
-        out |= port_boundaries(compiled, protocol, None)
+    out |= compiled.cni_port_cuts(protocol, None)
     return sorted(out)
 
 

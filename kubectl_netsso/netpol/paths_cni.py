@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import ipaddress
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from . import calico
@@ -342,3 +342,255 @@ def calico_ip_signature(compiled: CompiledSnapshot, peer: Peer) -> tuple[Any, ..
     ips = [ipaddress.ip_address(t) for t in (peer.ips if isinstance(peer, PodPeer) else ())]
     inside = tuple(i for i, n in enumerate(nets) if any(ip.version == n.version and ip in n for ip in ips))
     return ("calico", inside, tuple(sorted({ip.version for ip in ips})))
+
+
+# --- Cilium ---------------------------------------------------------------------------------------------------------
+# Three-valued bitsets: (sure, maybe) -- classes where the answer is True, and where it is unknown (never both).
+
+
+class CiliumIndex:
+    """Pod classes of one universe by their labels as Cilium sees them (netpol/cilium.pod_labels); the other classes
+    (node addresses, hostNetwork pods, addresses outside the cluster) are few and matched one by one with the
+    one-flow functions."""
+
+    def __init__(self, compiled: CompiledSnapshot, u: _Universe) -> None:
+        from . import cilium
+
+        self.compiled = compiled
+        self.u = u
+        self.pods = u.pods
+        self.others = [i for i in range(u.n) if not (u.pods >> i) & 1]
+        labels: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+        for i, rep in enumerate(u.reps):
+            if (u.pods >> i) & 1:
+                assert isinstance(rep, PodPeer)
+                for k, v in cilium.pod_labels(compiled, rep).items():
+                    labels[k][v] |= 1 << i
+        self.labels = {k: dict(v) for k, v in labels.items()}
+        self._sel: dict[int, tuple[int, int]] = {}
+        self._l3: dict[tuple[int, tuple[int, ...]], tuple[int, int]] = {}
+
+    def _req_bits(self, r: Any) -> int:
+        values = self.labels.get(r.key, {})
+        if r.operator in ("In", "NotIn"):
+            hit = 0
+            for v in r.values:
+                hit |= values.get(v, 0)
+            return hit if r.operator == "In" else self.pods & ~hit
+        present = 0
+        for m in values.values():
+            present |= m
+        return present if r.operator == "Exists" else self.pods & ~present
+
+    def _one_by_one(self, members: Iterable[int], test: Any) -> tuple[int, int]:
+        t = n = 0
+        for i in members:
+            m = test(self.u.reps[i])
+            if m is True:
+                t |= 1 << i
+            elif m is None:
+                n |= 1 << i
+        return t, n
+
+    def selector_bits(self, sel: Any) -> tuple[int, int]:
+        """cilium._sel_match over every class."""
+        from . import cilium
+
+        hit = self._sel.get(id(sel))
+        if hit is not None:
+            return hit
+        if cilium.CLUSTER_KEY in sel.keys:
+            out = self._one_by_one(range(self.u.n), lambda rep: cilium._sel_match(self.compiled, sel, None, rep))
+        else:
+            t = self.pods
+            for r in sel.selector.requirements:
+                t &= self._req_bits(r)
+                if not t:
+                    break
+            ot, on = self._one_by_one(self.others, lambda rep: cilium._sel_match(self.compiled, sel, None, rep))
+            out = (t | ot, on)
+        self._sel[id(sel)] = out
+        return out
+
+    def peer_bits(self, rule: Any, policy_ns: str | None, reqs: tuple[Any, ...]) -> tuple[int, int]:
+        """cilium.peer_match over every class: the rule's L3 part with the subject's requirements."""
+        from . import cilium
+
+        key = (id(rule), tuple(id(r) for r in reqs))
+        hit = self._l3.get(key)
+        if hit is not None:
+            return hit
+        compiled, u = self.compiled, self.u
+        # pods: endpoint selectors by the index, entities cluster / all, an L4-only rule; Services one by one
+        if not rule.has_l3:
+            pods = (u.pods if (rule.port_rules is not None or rule.icmp) else 0, 0)
+        else:
+            pods = (u.pods if rule.entities & {"cluster", "all"} else 0, 0)
+            for sel in rule.endpoints:
+                st, sn = self.selector_bits(sel)
+                pods = _or_tri(pods, (st & u.pods, sn & u.pods))
+            if rule.services:
+                pods = _or_tri(pods, self._one_by_one(_bits(u.pods), lambda rep: cilium.l3_match(compiled, rule, policy_ns,
+                                                                                                None, rep)))  # fmt: skip
+        others = self._one_by_one(self.others, lambda rep: cilium.l3_match(compiled, rule, policy_ns, None, rep))
+        base = _or_tri(pods, others)
+        if reqs:
+            req = (u.all, 0)
+            for r in reqs:
+                req = _and_tri(req, self.selector_bits(r))
+            if rule.endpoints_only:
+                base = _and_tri(base, req)
+            else:
+                # the answer stands where the requirements hold; elsewhere it depends on the reading (unknown)
+                t = base[0] & req[0]
+                base = (t, (base[0] | base[1]) & ~t)
+        self._l3[key] = base
+        return base
+
+
+def cilium_index(compiled: CompiledSnapshot, u: _Universe) -> CiliumIndex:
+    idx = getattr(u, "_cilium", None)
+    if idx is None:
+        idx = CiliumIndex(compiled, u)
+        u._cilium = idx  # type: ignore[attr-defined]
+    return idx
+
+
+def _or_tri(a: tuple[int, int], b: tuple[int, int]) -> tuple[int, int]:
+    t = a[0] | b[0]
+    return t, (a[1] | b[1]) & ~t
+
+
+def _and_tri(a: tuple[int, int], b: tuple[int, int]) -> tuple[int, int]:
+    t = a[0] & b[0]
+    return t, (a[0] | a[1]) & (b[0] | b[1]) & ~t
+
+
+def cilium_directions(
+    compiled: CompiledSnapshot, src: _Universe, dst: _Universe, port: int | str, protocol: str
+) -> tuple[list[int], list[int], list[int], list[int]]:
+    """Per source class: egress allowed / unknown destination bitsets, ingress allowed / unknown (cilium.py rules)."""
+    from . import cilium
+    from .paths import _port_sets, _rule_ports
+
+    model = compiled.cilium
+    groups, pcache = _port_sets(dst, port, protocol)
+    if model.mode == "never":
+        return [dst.all] * src.n, [dst.all] * src.n, [0] * src.n, [0] * src.n
+    port_cache: dict[int, int] = {}
+
+    def port_bits(rule: Any) -> int:
+        """Destination classes whose ports the rule's toPorts admit."""
+        hit = port_cache.get(id(rule))
+        if hit is None:
+            hit = 0
+            for request, ports, members in groups:
+                if cilium.ports_match(rule, request, ports)[0]:
+                    hit |= members
+            port_cache[id(rule)] = hit
+        return hit
+
+    def walk(direction: Direction, subj: _Universe, peer: _Universe) -> tuple[list[int], list[int]]:
+        sidx, pidx = cilium_index(compiled, subj), cilium_index(compiled, peer)
+        entries = [(cp, sidx.selector_bits(cp.subject)[0] & subj.pods) for cp in model.policies
+                   if cp.subject is not None and cp.applies(direction)]  # fmt: skip
+        k8s = [
+            (p, subj.subject_set(p)) for ps in compiled.network_policies.values() for p in ps if p.rules(direction) is not None
+        ]
+        memo: dict[tuple[Any, ...], tuple[int, int]] = {}
+        allowed, unknown = [], []
+        for s in range(subj.n):
+            bit = 1 << s
+            if not (subj.pods & bit):
+                allowed.append(peer.all)  # hostNetwork pods and addresses: no endpoint policy
+                unknown.append(0)
+                continue
+            chosen = [cp for cp, members in entries if members & bit]
+            npols = [p for p, members in k8s if members & bit]
+            if direction == "ingress":  # the request resolves on the subject: which rules' ports admit it
+                active: tuple[Any, ...] = tuple(
+                    id(r) for cp in chosen for r in (*cp.denies(direction), *cp.allows(direction)) if port_bits(r) & bit
+                ) + tuple(id(r) for p in npols for r in p.rules(direction) or () if _rule_ports(dst, r, groups, pcache) & bit)
+            else:
+                active = ()
+            key = (tuple(id(cp) for cp in chosen), tuple(id(p) for p in npols), active)
+            hit = memo.get(key)
+            if hit is None:
+                hit = memo[key] = _cilium_walk(compiled, direction, chosen, npols, set(active), pidx, port_bits, groups, pcache)
+            allowed.append(hit[0])
+            unknown.append(hit[1])
+        return allowed, unknown
+
+    eg, eu = walk("egress", src, dst)
+    in_allowed, in_unknown = walk("ingress", dst, src)  # per destination class: source bitsets
+    ing, iu = [0] * src.n, [0] * src.n
+    by_sets: dict[tuple[int, int], int] = defaultdict(int)
+    for d in range(dst.n):
+        by_sets[(in_allowed[d], in_unknown[d])] |= 1 << d
+    for (srcs, unk), dests in by_sets.items():
+        for s in _bits(srcs):
+            ing[s] |= dests
+        for s in _bits(unk):
+            iu[s] |= dests
+    return eg, ing, eu, iu
+
+
+def _cilium_walk(
+    compiled: CompiledSnapshot, direction: Direction, chosen: Sequence[Any], npols: Sequence[Any], active: set[int],
+    pidx: CiliumIndex, port_bits: Any, groups: Any, pcache: Any,
+) -> tuple[int, int]:  # fmt: skip
+    """One subject's peers: (allowed, unknown) -- deny rules first, then default deny and the union of allows
+    (cilium.evaluate_direction, the same order)."""
+    from .paths import _rule_ports
+
+    peer = pidx.u
+    egress = direction == "egress"
+    reqs = tuple(r for cp in chosen for r in cp.requirements(direction))
+
+    def rule_bits(cp: Any, rule: Any) -> tuple[int, int]:
+        if egress:
+            ports = port_bits(rule)
+            if not ports:
+                return 0, 0
+            t, n = pidx.peer_bits(rule, cp.namespace, reqs)
+            return t & ports, n & ports
+        if id(rule) not in active:
+            return 0, 0
+        return pidx.peer_bits(rule, cp.namespace, reqs)
+
+    deny = (0, 0)
+    for cp in chosen:
+        for rule in cp.denies(direction):
+            deny = _or_tri(deny, rule_bits(cp, rule))
+    enforced = compiled.cilium.mode == "always" or bool(npols) or any(cp.default_deny[direction] for cp in chosen)
+    dt, dn = deny
+    if not enforced:
+        return peer.all & ~dt & ~dn, dn
+    allow = (0, 0)
+    for p in npols:
+        for r in p.rules(direction) or ():
+            if egress:
+                allow = _or_tri(allow, (peer.rule_set(r) & _rule_ports(pidx.u, r, groups, pcache), 0))
+            elif id(r) in active:
+                allow = _or_tri(allow, (peer.rule_set(r), 0))
+    for cp in chosen:
+        for rule in cp.allows(direction):
+            allow = _or_tri(allow, rule_bits(cp, rule))
+    at, an = allow
+    return at & ~dt & ~dn, (an | (at & dn)) & ~dt
+
+
+def cilium_tainted(compiled: CompiledSnapshot, u: _Universe) -> int:
+    """Classes evaluated pair by pair under Cilium: node-like peers when a rule names host or remote-node (the answer
+    depends on both ends' nodes), everything when a selector looks at the cluster's name."""
+    model = compiled.cilium
+    if model.uses_cluster:
+        return u.all
+    out = 0
+    if model.uses_nodes:
+        from .cilium import peer_kind
+
+        for i, rep in enumerate(u.reps):
+            if peer_kind(compiled, rep) == "node":
+                out |= 1 << i
+    return out
