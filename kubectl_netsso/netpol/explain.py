@@ -339,9 +339,14 @@ def minimal_fix(compiled: CompiledSnapshot, verdict: Verdict) -> tuple[list[dict
 
 
 def _cni_denial(d: Any) -> str | None:
-    """A denial a Kubernetes NetworkPolicy cannot lift: a Calico Deny rule, or the end-of-tier drop of a tier before
-    Calico's default tier (where Kubernetes NetworkPolicies live, at order 1000)."""
+    """A denial a Kubernetes NetworkPolicy cannot lift: a Cilium deny rule, a Calico Deny rule, or the end-of-tier drop
+    of a tier before Calico's default tier (where Kubernetes NetworkPolicies live, at order 1000)."""
     ref = d.decided_by
+    if ref is not None and ref.action == "Deny" and ref.kind in ("CiliumNetworkPolicy", "CiliumClusterwideNetworkPolicy"):
+        return (
+            f"{d.direction} is denied by {ref.describe()}: Cilium's deny rules take precedence over every allow, "
+            "a Kubernetes NetworkPolicy's included; change that deny rule"
+        )
     if ref is not None and ref.action == "Deny" and ref.kind in ("CalicoNetworkPolicy", "GlobalNetworkPolicy"):
         return (
             f"{d.direction} is denied by {ref.describe()}: a Kubernetes NetworkPolicy (default tier, order 1000) comes first "
