@@ -67,3 +67,70 @@ def test_a_403_listing_a_policy_crd_is_a_gap_never_a_silent_allowed(live: Any, r
     audit = run_netsso("audit", "-A", "-o", "json")
     found = [f for f in json.loads(audit.stdout)["findings"] if f["check"] == "policy-not-evaluated"]
     assert [f["object"] for f in found] == ["clusternetworkpolicies.crd.antrea.io"], found
+
+
+# --- issue 12 items 2-4: Calico and Cilium objects read live are evaluated --------------------------------------------
+
+CILIUM_CRDS = [
+    ("cilium.io", "v2", "ciliumnetworkpolicies", "CiliumNetworkPolicy", True),
+    ("cilium.io", "v2", "ciliumclusterwidenetworkpolicies", "CiliumClusterwideNetworkPolicy", False),
+]
+CALICO_CRDS = [
+    ("projectcalico.org", "v3", "networkpolicies", "NetworkPolicy", True),
+    ("projectcalico.org", "v3", "globalnetworkpolicies", "GlobalNetworkPolicy", False),
+    ("crd.projectcalico.org", "v1", "networkpolicies", "NetworkPolicy", True),
+    ("crd.projectcalico.org", "v1", "globalnetworkpolicies", "GlobalNetworkPolicy", False),
+]
+NO_SHOP_INTO_PAYMENTS = {
+    "apiVersion": "cilium.io/v2", "kind": "CiliumNetworkPolicy", "metadata": {"name": "no-shop", "namespace": "payments"},
+    "spec": {"endpointSelector": {},
+             "ingressDeny": [{"fromEndpoints": [{"matchLabels": {"k8s:io.kubernetes.pod.namespace": "shop"}}]}]},
+}  # fmt: skip
+CALICO_NO_SHOP = {
+    "apiVersion": "projectcalico.org/v3", "kind": "GlobalNetworkPolicy", "metadata": {"name": "no-shop"},
+    "spec": {"order": 10, "selector": "projectcalico.org/namespace == 'payments'", "types": ["Ingress"],
+             "ingress": [{"action": "Deny", "source": {"namespaceSelector": "projectcalico.org/name == 'shop'"}}]},
+}  # fmt: skip
+
+
+def _daemonset(name: str, image: str) -> dict[str, Any]:
+    return {"apiVersion": "apps/v1", "kind": "DaemonSet", "metadata": {"name": name, "namespace": "kube-system"},
+            "spec": {"template": {"spec": {"containers": [{"name": name, "image": image}]}}}}  # fmt: skip
+
+
+def test_a_cilium_policy_in_the_cluster_is_evaluated(live: Any, run_netsso: Any) -> None:
+    live.set_crds(CILIUM_CRDS)
+    live.add_objects([NO_SHOP_INTO_PAYMENTS, _daemonset("cilium", "quay.io/cilium/cilium:v1.16.0")])
+    p = run_netsso("can-reach", "shop/deploy/api", "payments/svc/payments", "--port", "443", "-o", "json")
+    assert p.returncode == 1, p.stdout + p.stderr
+    data = json.loads(p.stdout)
+    assert data["status"] == "DENIED" and data["cni"] == "cilium"  # --cni auto: the cilium agent DaemonSet
+    decided = data["flows"][0]["ingress"]["decidedBy"]
+    assert (decided["kind"], decided["policy"], decided["action"]) == ("CiliumNetworkPolicy", "payments/no-shop", "Deny")
+    assert any(r.path.endswith("/apis/cilium.io/v2/ciliumnetworkpolicies") for r in live.requests)
+    # the same cluster without the DaemonSet: the Cilium objects still say which semantics apply
+    p = run_netsso("can-reach", "shop/deploy/api", "payments/svc/payments", "--port", "443", "--cni", "generic")
+    assert p.returncode == 3 and "CiliumNetworkPolicy payments/no-shop is not evaluated (--cni generic" in p.stdout, p.stdout
+
+
+def test_calico_policies_are_read_once_from_the_api_clients_use(live: Any, run_netsso: Any) -> None:
+    live.set_crds(CALICO_CRDS)
+    live.add_objects([CALICO_NO_SHOP, _daemonset("calico-node", "docker.io/calico/node:v3.28.0")])
+    p = run_netsso("can-reach", "shop/deploy/api", "payments/svc/payments", "--port", "443", "-o", "json")
+    assert p.returncode == 1, p.stdout + p.stderr
+    data = json.loads(p.stdout)
+    assert data["status"] == "DENIED" and data["cni"] == "calico"
+    assert data["flows"][0]["ingress"]["decidedBy"]["policy"] == "no-shop"
+    # projectcalico.org/v3 is served by Calico's API server from what it stores as crd.projectcalico.org/v1: one read
+    assert any(r.path.endswith("/apis/projectcalico.org/v3/globalnetworkpolicies") for r in live.requests)
+    assert not any("/apis/crd.projectcalico.org/v1/globalnetworkpolicies" in r.path for r in live.requests)
+
+
+def test_a_403_listing_cilium_policies_is_a_gap(live: Any, run_netsso: Any) -> None:
+    live.set_crds(CILIUM_CRDS)
+    live.add_objects([_daemonset("cilium", "quay.io/cilium/cilium:v1.16.0")])
+    live.forbid("ciliumclusterwidenetworkpolicies.cilium.io")
+    p = run_netsso("can-reach", "shop/deploy/api", "payments/svc/payments", "--port", "443", "-o", "json")
+    assert p.returncode == 3, p.stdout + p.stderr
+    reason = json.loads(p.stdout)["flows"][0]["egress"]["unknownReason"]
+    assert reason.startswith("cannot see ciliumclusterwidenetworkpolicies.cilium.io: forbidden"), reason
