@@ -969,10 +969,23 @@ def closest_rules(
 
 
 def _entity_text(ent: Entity) -> str:
+    """The rule's criteria as written: selector app == 'web', nets 10.0.0.0/8, serviceAccounts names api."""
     parts = []
-    for key in ("selector", "notSelector", "namespaceSelector", "nets", "notNets", "serviceAccounts", "services"):
+    for key in ("selector", "notSelector", "namespaceSelector"):
         if ent.raw.get(key) is not None:
             parts.append(f"{key} {ent.raw[key]}")
+    for key in ("nets", "notNets"):
+        if ent.raw.get(key) is not None:
+            parts.append(f"{key} {', '.join(map(str, ent.raw[key]))}")
+    sa = ent.raw.get("serviceAccounts")
+    if sa:
+        if sa.get("names"):
+            parts.append(f"serviceAccounts names {', '.join(sa['names'])}")
+        if sa.get("selector") is not None:
+            parts.append(f"serviceAccounts selector {sa['selector']}")
+    svc = ent.raw.get("services")
+    if svc:
+        parts.append(f"services {(svc.get('namespace') + '/') if svc.get('namespace') else ''}{svc['name']}")
     return ", ".join(parts) or "anything"
 
 

@@ -348,9 +348,15 @@ def _cni_denial(d: Any) -> str | None:
             "a Kubernetes NetworkPolicy's included; change that deny rule"
         )
     if ref is not None and ref.action == "Deny" and ref.kind in ("CalicoNetworkPolicy", "GlobalNetworkPolicy"):
+        tier = d.steps[-1].tier if d.steps else ""
+        if tier and tier != "tier default":
+            return (
+                f"{d.direction} is denied by {ref.describe()} in Calico {tier}, before the default tier where Kubernetes "
+                "NetworkPolicies are: no NetworkPolicy can lift it; change that Calico policy, or allow it before that rule"
+            )
         return (
-            f"{d.direction} is denied by {ref.describe()}: a Kubernetes NetworkPolicy (default tier, order 1000) comes first "
-            "only when that Deny is in the default tier at a higher order; change that Calico policy, or add a Calico "
+            f"{d.direction} is denied by {ref.describe()} in Calico's default tier: a Kubernetes NetworkPolicy (order "
+            "1000) comes first only when that policy's order is higher; change that Calico policy, or add a Calico "
             "Allow rule before it"
         )
     last = d.steps[-1] if d.steps else None
