@@ -39,7 +39,7 @@ from ..netpol.compile import CompiledPolicy, CompiledRule, PeerMatcher
 from ..netpol.evaluate import evaluate_flow, selecting_policies
 from ..netpol.explain import selection_labels, stable_labels
 from ..netpol.match import namespace_selected, selects
-from ..netpol.model import KIND_BANP, KIND_NP, Flow, PodPeer
+from ..netpol.model import KIND_BANP, KIND_NP, Direction, Flow, PodPeer
 from ..netpol.ports import PortMatcher
 from ..netpol.selectors import LabelSelector
 from .footholds import (
@@ -252,7 +252,8 @@ def check_default_deny(engine: ReachEngine, scope: Sequence[str]) -> list[Findin
         cni_deny = {d: cni_isolators(engine, ns, d) for d in ("ingress", "egress")}
         if not policies and not n:
             continue  # an empty namespace: nothing to protect yet
-        if not policies and n and not _baseline_denies_all(engine, ns, "ingress") and not any(cni_deny.values()):
+        unpoliced = not policies and not cni_selecting(engine, ns, workloads.get(ns, []))
+        if unpoliced and n and not _baseline_denies_all(engine, ns, "ingress") and not any(cni_deny.values()):
             command = policy_command("default-deny", "-n", ns, "--allow-dns")
             out.append(
                 Finding(
@@ -293,6 +294,23 @@ def check_default_deny(engine: ReachEngine, scope: Sequence[str]) -> list[Findin
                 )
             )
     return out
+
+
+DIRECTIONS: tuple[Direction, ...] = ("ingress", "egress")
+
+
+def cni_selecting(engine: ReachEngine, namespace: str, workloads: Sequence[Workload]) -> bool:
+    """Whether a CNI's own policy (Calico, Cilium) selects some pod of the namespace for some direction: then the
+    namespace is not "without NetworkPolicy" (the per-direction default-deny checks still apply)."""
+    compiled = engine.compiled
+    if compiled.cni == "generic":
+        return False
+    for w in workloads:
+        peer = compiled.peer(w)
+        for d in DIRECTIONS:
+            if any(not label.startswith(("NP ", "ANP ", "BANP ")) for label in selecting_policies(compiled, d, peer)):
+                return True
+    return False
 
 
 def cni_isolators(engine: ReachEngine, namespace: str, direction: str) -> list[str]:

@@ -312,8 +312,32 @@ class ReachEngine:
         return out
 
     def _calico_external(self, src: PodPeer, allowed: Any, seen: set[str]) -> list[Destination]:
-        """Calico egress Allow rules to nets: the ranges the pod may reach (probed with one address inside each)."""
+        """Calico egress Allow rules to nets, and network sets (a selector may name them): the ranges the pod may reach
+        (probed with one address inside each)."""
         out = []
+        # the ports Calico egress rules name (a network set is reached through some rule's ports, or on any port)
+        named = sorted(
+            {
+                (p.lo, {17: "UDP", 132: "SCTP"}.get(r.protocol or 6, "TCP"))
+                for cp in self.compiled.calico.policies
+                for r in cp.egress
+                if r.action == "Allow"
+                for p in r.destination.ports or ()
+                if p.name is None
+            }
+        )
+        for s in self.compiled.calico.sets:
+            for net in s.nets if s.kind == "netset" else ():
+                ip = _inside(net, ())
+                text = str(net)
+                if text in seen or ip is None:
+                    continue
+                ok = [f"{p}/{proto}" for p, proto in named if allowed(ip, p, proto)]
+                if not ok and allowed(ip, None, "TCP"):
+                    ok = ["any"]
+                if ok:
+                    seen.add(text)
+                    out.append(Destination(f"ip:{text}", None, tuple(ok), note=f"network set {s.name}"))
         for cp in self.compiled.calico.policies:
             for rule in cp.egress:
                 dest = rule.destination

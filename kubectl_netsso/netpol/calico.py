@@ -220,6 +220,7 @@ class CalicoModel:
     sa_label_sensitive: bool = False
     label_sensitive: bool = False
     networks: tuple[IpNetwork, ...] = ()  # every range a rule or set names (pods are classed by those they fall in)
+    views: dict[str, Any] = field(default_factory=dict)  # namespace -> tier_view (filled on use)
 
 
 # --- compile ----------------------------------------------------------------------------------------------------------
@@ -787,8 +788,30 @@ def selecting(compiled: CompiledSnapshot, direction: Direction, subject: Peer) -
     if not isinstance(subject, PodPeer) or subject.host_network:
         return ()
     return tuple(
-        e.label for t in compiled.calico.tiers for e in t.entries if entry_selects(compiled, e, direction, subject) is True
+        e.label
+        for _t, entries in tier_view(compiled, subject.namespace)
+        for e in entries
+        if entry_selects(compiled, e, direction, subject) is True
     )
+
+
+def tier_view(compiled: CompiledSnapshot, namespace: str) -> tuple[tuple[CompiledTier, tuple[TierEntry, ...]], ...]:
+    """The tiers with only the entries that can select a pod of this namespace (its own namespaced policies and every
+    cluster-wide one), in order: the same walk, without testing every namespace's policies on every pod."""
+    cache = compiled.calico.views
+    hit = cache.get(namespace)
+    if hit is None:
+        hit = cache[namespace] = tuple(
+            (t, tuple(e for e in t.entries if _entry_namespace(e) in (None, namespace))) for t in compiled.calico.tiers
+        )
+    return hit
+
+
+def _entry_namespace(e: TierEntry) -> str | None:
+    if e.calico is not None:
+        return e.calico.namespace
+    assert e.k8s is not None
+    return e.k8s.namespace
 
 
 def evaluate_direction(
@@ -815,9 +838,9 @@ def evaluate_direction(
     notes: list[str] = []
     l7: list[str] = []
     any_tier = False
-    for tier in compiled.calico.tiers:
+    for tier, candidates in tier_view(compiled, subject.namespace):
         entries: list[TierEntry] = []
-        for e in tier.entries:
+        for e in candidates:
             sel = entry_selects(compiled, e, direction, subject)
             if sel is None:
                 why = f"cannot tell whether {e.label} selects {subject.ref}: " + _why_unknown(compiled, subject, label_reason)
@@ -888,14 +911,12 @@ def _later(
     """Policies of later tiers that also select the pod (evidence: they did not get to decide)."""
     out = []
     after = False
-    for t in compiled.calico.tiers:
+    for t, entries in tier_view(compiled, subject.namespace):
         if t is tier:
             after = True
             continue
         if after:
-            out += [
-                e.label for e in t.entries if e.label not in chosen and entry_selects(compiled, e, direction, subject) is True
-            ]
+            out += [e.label for e in entries if e.label not in chosen and entry_selects(compiled, e, direction, subject) is True]
     return out
 
 

@@ -271,6 +271,7 @@ class CiliumModel:
     uses_nodes: bool = False  # host / remote-node entities: the node of both ends matters
     uses_cluster: bool = False  # a selector on the cluster name (configuration, not in the input)
     networks: tuple[IpNetwork, ...] = ()
+    views: dict[str, tuple[CompiledCilium, ...]] = field(default_factory=dict)  # namespace -> policies_for (on use)
 
 
 def _ports(raw: Sequence[Mapping[str, Any]] | None) -> tuple[PortRule, ...] | None:
@@ -598,6 +599,15 @@ def policy_selects(compiled: CompiledSnapshot, cp: CompiledCilium, subject: PodP
     return _sel_match(compiled, cp.subject, None, subject)
 
 
+def policies_for(compiled: CompiledSnapshot, namespace: str) -> tuple[CompiledCilium, ...]:
+    """The rules that can select a pod of this namespace: its CiliumNetworkPolicies and every clusterwide one."""
+    cache = compiled.cilium.views
+    hit = cache.get(namespace)
+    if hit is None:
+        hit = cache[namespace] = tuple(cp for cp in compiled.cilium.policies if cp.namespace in (None, namespace))
+    return hit
+
+
 def _k8s_selecting(compiled: CompiledSnapshot, direction: Direction, subject: PodPeer) -> list[tuple[CompiledPolicy, Tri]]:
     from .match import selects
 
@@ -614,7 +624,8 @@ def _k8s_selecting(compiled: CompiledSnapshot, direction: Direction, subject: Po
 def selecting(compiled: CompiledSnapshot, direction: Direction, subject: Peer) -> tuple[str, ...]:
     if not isinstance(subject, PodPeer) or subject.host_network:
         return ()
-    out = [cp.label for cp in compiled.cilium.policies if cp.applies(direction) and policy_selects(compiled, cp, subject)]
+    out = [cp.label for cp in policies_for(compiled, subject.namespace) if cp.applies(direction)
+           and policy_selects(compiled, cp, subject)]  # fmt: skip
     out += [p.label for p, s in _k8s_selecting(compiled, direction, subject) if s is True]
     return tuple(out)
 
@@ -638,7 +649,7 @@ def evaluate_direction(
         text = "policy enforcement mode never: Cilium enforces no policy"
         return DirectionVerdict(direction, True, text, (), None, (), (Step("cilium", "Allow", None, text),), None, ())
     chosen: list[CompiledCilium] = []
-    for cp in model.policies:
+    for cp in policies_for(compiled, subject.namespace):
         if not cp.applies(direction):
             continue
         s = policy_selects(compiled, cp, subject)
