@@ -181,6 +181,9 @@ def test_a_cilium_deny_overrides_a_kubernetes_networkpolicy_allow(env: dict[str,
     p = run(env, "can-reach", "demo/client", "demo/server", "--port", "80", "--manifests", folder)
     assert p.stdout.startswith("DENIED") and "CNP demo/deny-80 ingress rule 1 (ingressDeny) denies it" in p.stdout, p.stdout
     assert "A minimal NetworkPolicy" not in p.stdout  # no allow can lift a deny rule
+    args = ("can-reach", "demo/client", "demo/server", "--port", "80", "--manifests", folder, "-o", "json")
+    j = json.loads(run(env, *args).stdout)
+    assert j["flows"][0]["ingress"]["decidedBy"]["path"] == "spec.ingressDeny[0]"
     assert verdict(env, folder, "demo/client", "demo/server", "81") == "ALLOWED"  # the NetworkPolicy allows it
 
 

@@ -172,6 +172,10 @@ class RuleRef:
         """spec.ingress[0].from[1] (NP: from/to; ANP/BANP: from/to as well)."""
         if self.rule_index is None:
             return None
+        if self.rule_name and self.kind in ("CiliumNetworkPolicy", "CiliumClusterwideNetworkPolicy"):
+            # Cilium: the section (ingressDeny, egress, ...) and, in a `specs` list, which rule: specs[1].ingress[0]
+            section = self.rule_name if self.rule_name.startswith("specs[") else f"spec.{self.rule_name}"
+            return f"{section}[{self.rule_index}]"
         text = f"spec.{self.direction}[{self.rule_index}]"
         if self.peer_index is not None:
             text += f".{'from' if self.direction == 'ingress' else 'to'}[{self.peer_index}]"

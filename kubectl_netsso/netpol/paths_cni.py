@@ -238,10 +238,26 @@ def calico_directions(
                 sel = subj.subject_set(k) if applies else 0
             selected.append(sel)
             rules.append(rule_sets(e, direction) if sel else [])
-        by_subject: dict[int, list[int]] = defaultdict(list)
+        # Per subject: (entry, the entry's rules that apply to it) for every entry selecting it. The subjects of one entry
+        # are split into groups the rules treat alike (bit operations), so each subject is visited once per entry.
+        by_subject: dict[int, list[tuple[int, tuple[int, ...]]]] = defaultdict(list)
         for n, sel in enumerate(selected):
-            for s in _bits(sel):
-                by_subject[s].append(n)
+            if not sel:
+                continue
+            groups: list[tuple[int, tuple[int, ...]]] = [(sel, ())]
+            for i, (_a, sub, _p) in enumerate(rules[n]):
+                split: list[tuple[int, tuple[int, ...]]] = []
+                for members, active in groups:
+                    inside, outside = members & sub, members & ~sub
+                    if inside:
+                        split.append((inside, (*active, i)))
+                    if outside:
+                        split.append((outside, active))
+                groups = split
+            for members, active in groups:
+                item = (n, active)
+                for s in _bits(members):
+                    by_subject[s].append(item)
         memo: dict[tuple[Any, ...], int] = {}
         out = []
         for s in range(subj.n):
@@ -249,8 +265,7 @@ def calico_directions(
             if not entries:
                 out.append(peer.all)  # selected by no policy (or not a pod): the profile allows everything
                 continue
-            bit = 1 << s
-            key = tuple((n, tuple(i for i, (_a, sub, _p) in enumerate(rules[n]) if sub & bit)) for n in entries)
+            key = tuple(entries)
             hit = memo.get(key)
             if hit is None:
                 hit = memo[key] = _walk_tiers(key, ordered, rules, defaults, peer.all)
@@ -369,6 +384,7 @@ class CiliumIndex:
         self.labels = {k: dict(v) for k, v in labels.items()}
         self._sel: dict[int, tuple[int, int]] = {}
         self._l3: dict[tuple[int, tuple[int, ...]], tuple[int, int]] = {}
+        self._selecting: dict[str, list[tuple[tuple[Any, ...], tuple[Any, ...]]]] = {}
 
     def _req_bits(self, r: Any) -> int:
         values = self.labels.get(r.key, {})
@@ -410,6 +426,37 @@ class CiliumIndex:
             ot, on = self._one_by_one(self.others, lambda rep: cilium._sel_match(self.compiled, sel, None, rep))
             out = (t | ot, on)
         self._sel[id(sel)] = out
+        return out
+
+    def selecting(self, direction: Direction) -> list[tuple[tuple[Any, ...], tuple[Any, ...]]]:
+        """Per class: (the Cilium rules, the Kubernetes NetworkPolicies) selecting it for the direction -- the same
+        tuple objects for classes selected alike (the walk memoises on them). Port independent: computed once."""
+        hit = self._selecting.get(direction)
+        if hit is not None:
+            return hit
+        u = self.u
+        cil: dict[int, list[Any]] = defaultdict(list)
+        for cp in self.compiled.cilium.policies:
+            if cp.subject is not None and cp.applies(direction):
+                for s in _bits(self.selector_bits(cp.subject)[0] & u.pods):
+                    cil[s].append(cp)
+        k8s: dict[int, list[Any]] = defaultdict(list)
+        for ps in self.compiled.network_policies.values():
+            for p in ps:
+                if p.rules(direction) is not None:
+                    for s in _bits(u.subject_set(p)):
+                        k8s[s].append(p)
+        interned: dict[tuple[int, ...], tuple[Any, ...]] = {}
+
+        def intern(items: list[Any]) -> tuple[Any, ...]:
+            key = tuple(id(x) for x in items)
+            got = interned.get(key)
+            if got is None:
+                got = interned[key] = tuple(items)
+            return got
+
+        out = [(intern(cil.get(s, [])), intern(k8s.get(s, []))) for s in range(u.n)]
+        self._selecting[direction] = out
         return out
 
     def peer_bits(self, rule: Any, policy_ns: str | None, reqs: tuple[Any, ...]) -> tuple[int, int]:
@@ -492,11 +539,7 @@ def cilium_directions(
 
     def walk(direction: Direction, subj: _Universe, peer: _Universe) -> tuple[list[int], list[int]]:
         sidx, pidx = cilium_index(compiled, subj), cilium_index(compiled, peer)
-        entries = [(cp, sidx.selector_bits(cp.subject)[0] & subj.pods) for cp in model.policies
-                   if cp.subject is not None and cp.applies(direction)]  # fmt: skip
-        k8s = [
-            (p, subj.subject_set(p)) for ps in compiled.network_policies.values() for p in ps if p.rules(direction) is not None
-        ]
+        selecting = sidx.selecting(direction)
         memo: dict[tuple[Any, ...], tuple[int, int]] = {}
         allowed, unknown = [], []
         for s in range(subj.n):
@@ -505,15 +548,14 @@ def cilium_directions(
                 allowed.append(peer.all)  # hostNetwork pods and addresses: no endpoint policy
                 unknown.append(0)
                 continue
-            chosen = [cp for cp, members in entries if members & bit]
-            npols = [p for p, members in k8s if members & bit]
+            chosen, npols = selecting[s]
             if direction == "ingress":  # the request resolves on the subject: which rules' ports admit it
                 active: tuple[Any, ...] = tuple(
                     id(r) for cp in chosen for r in (*cp.denies(direction), *cp.allows(direction)) if port_bits(r) & bit
                 ) + tuple(id(r) for p in npols for r in p.rules(direction) or () if _rule_ports(dst, r, groups, pcache) & bit)
             else:
                 active = ()
-            key = (tuple(id(cp) for cp in chosen), tuple(id(p) for p in npols), active)
+            key = (id(chosen), id(npols), active)
             hit = memo.get(key)
             if hit is None:
                 hit = memo[key] = _cilium_walk(compiled, direction, chosen, npols, set(active), pidx, port_bits, groups, pcache)
