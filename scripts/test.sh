@@ -46,11 +46,11 @@ fi
 # --- Debian packages --------------------------------------------------------------------------------------------------
 # Chromium + its driver for the real browser, gnome-keyring + a D-Bus session bus + secret-tool for the real Secret
 # Service (the keyring test starts its own private bus and unlocked daemon), openssl for debugging certs, node + npm for
-# the test OpenID Provider.
+# the test OpenID Provider, graphviz's dot to parse `paths -o dot`.
 need_apt=()
 for pair in /usr/bin/chromium:chromium /usr/bin/chromedriver:chromium-driver gnome-keyring-daemon:gnome-keyring \
             dbus-daemon:dbus-daemon dbus-send:dbus-bin dbus-launch:dbus-x11 secret-tool:libsecret-tools openssl:openssl \
-            node:nodejs npm:npm; do
+            node:nodejs npm:npm dot:graphviz; do
   command -v "${pair%%:*}" >/dev/null 2>&1 || need_apt+=("${pair#*:}")
 done
 [ ${#need_apt[@]} -eq 0 ] || apt_install "${need_apt[@]}"

@@ -10,11 +10,11 @@ import yaml
 from kubectl_netsso.access.expect import ExpectationChecker, load_expectations
 from kubectl_netsso.access.footholds import RbacPermissions, derive_footholds
 from kubectl_netsso.access.reach import ReachEngine, reach_all
+from kubectl_netsso.cluster.defaults import default_roles_snapshot
 from kubectl_netsso.cluster.manifests import load_snapshot
+from kubectl_netsso.cluster.snapshot import merge_rbac
 from kubectl_netsso.errors import NetssoError
 from kubectl_netsso.rbac.authorize import Authorizer
-from kubectl_netsso.rbac.defaults import default_roles_snapshot
-from kubectl_netsso.rbac.objects import merge
 
 REPO = Path(__file__).resolve().parents[1]
 DATA = REPO / "tests" / "data" / "access"
@@ -22,7 +22,7 @@ DATA = REPO / "tests" / "data" / "access"
 
 @pytest.fixture(scope="module")
 def checker() -> ExpectationChecker:
-    snap = merge(load_snapshot([str(REPO / "examples" / "shop")]), default_roles_snapshot())
+    snap = merge_rbac(load_snapshot([str(REPO / "examples" / "shop")]), default_roles_snapshot())
     engine = ReachEngine(snap)
     az = Authorizer(snap)
 

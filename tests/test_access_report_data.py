@@ -12,8 +12,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kubectl_netsso.access.reach import ReachEngine
-from kubectl_netsso.access.report import DETAIL_LIMIT, _script_json, build_report, render_html
+from kubectl_netsso.access.report import DETAIL_LIMIT, build_report
 from kubectl_netsso.cluster.manifests import load_snapshot
+from kubectl_netsso.output.report import render_html
+from kubectl_netsso.output.report.html import script_json as _script_json
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "benchmarks"))

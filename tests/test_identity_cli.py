@@ -252,6 +252,25 @@ def test_whoami_local_findings(env: dict[str, str], tmp_path: Path, extra: dict,
     assert code in text and "hint:" in text
 
 
+ABSURD_STAMPS = {"1e20": 1e20, "-1e20": -1e20, "10^30": 10**30, "10^400": 10**400, "-10^400": -(10**400), "1.5e300": 1.5e300}
+
+
+@pytest.mark.parametrize("stamp", ABSURD_STAMPS.values(), ids=ABSURD_STAMPS.keys())
+def test_whoami_local_survives_a_providers_absurd_timestamps(env: dict[str, str], tmp_path: Path, stamp: float) -> None:
+    # exp and iat are the provider's numbers: gmtime() overflowed on 1e20 (exit 3, "internal error"), float() on 10**400
+    now = int(time.time())
+    claims = {"iss": ISSUER, "sub": "alice", "aud": "netsso", "iat": stamp, "exp": stamp}
+    flags = cache_token(tmp_path / "cache", claims)
+    p = run(env, "whoami", "--local", *flags)
+    assert p.returncode == 0, p.stderr
+    rows = {line.split()[0]: line for line in p.stdout.splitlines() if line.split()[:1] in (["Issued"], ["Expires"])}
+    assert set(rows) == {"Issued", "Expires"}, p.stdout
+    assert "not a valid time" in rows["Expires"] and "not a valid time" in rows["Issued"], p.stdout
+    j = json.loads(run(env, "whoami", "--local", *flags, "-o", "json").stdout)
+    assert j["local"]["expiresAt"] == stamp  # the claim as it is, for machines
+    assert j["local"]["expired"] is (stamp < now)
+
+
 def test_whoami_local_not_logged_in(env: dict[str, str], tmp_path: Path) -> None:
     p = run(env, "whoami", "--local", "--oidc-issuer-url", ISSUER, "--oidc-client-id", "x", "--token-cache-dir", str(tmp_path))
     assert p.returncode == 3

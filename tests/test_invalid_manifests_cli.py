@@ -196,7 +196,7 @@ def test_live_objects_the_decoder_rejects_are_warnings_not_manifest_findings() -
 
 
 def test_packaged_default_roles_go_through_the_strict_decoder() -> None:
-    from kubectl_netsso.rbac.defaults import default_roles_snapshot
+    from kubectl_netsso.cluster.defaults import default_roles_snapshot
 
     snap = default_roles_snapshot()
     assert snap.invalid == () and snap.warnings == () and len(snap.roles) > 20

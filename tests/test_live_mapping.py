@@ -10,6 +10,7 @@ import pytest
 
 from kubectl_netsso.cli.options import KubeOptions
 from kubectl_netsso.cluster import live
+from kubectl_netsso.cluster.reviews import APIStatusError
 from kubectl_netsso.cluster.snapshot import Gap
 
 # A pod as the API returns it (trimmed, but with the fields real servers send that the loader must tolerate).
@@ -292,7 +293,7 @@ def test_api_resources_groups_subresources_and_skips_failing_groups() -> None:
         },
         "/apis/apps/v1": {"resources": [{"name": "deployments", "kind": "Deployment", "namespaced": True, "verbs": ["get"]},
                                         {"name": "deployments/scale", "kind": "Scale", "namespaced": True, "verbs": ["get", "patch"]}]},
-        "/apis/metrics.k8s.io/v1beta1": live._HTTPStatus(503, "service unavailable"),
+        "/apis/metrics.k8s.io/v1beta1": APIStatusError(503, "service unavailable"),
     }  # fmt: skip
     got = {(r.group, r.resource): r for r in _Discovery(answers).api_resources()}
     assert set(got) == {("", "pods"), ("", "nodes"), ("apps", "deployments")}
@@ -318,7 +319,7 @@ def test_live_and_manifest_mappings_agree() -> None:
     """The same API objects give the same records live and offline (only owner and source differ)."""
     from dataclasses import replace
 
-    from kubectl_netsso.cluster.manifests import snapshot_from_objects
+    from kubectl_netsso.cluster.decode import snapshot_from_objects
 
     objects = [
         ("a", _typed(RECORDED_POD, "v1", "Pod")),

@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 import yaml
 
-from kubectl_netsso.cluster.manifests import load_snapshot, snapshot_from_objects
+from kubectl_netsso.cluster.decode import snapshot_from_objects
+from kubectl_netsso.cluster.manifests import load_snapshot
 from kubectl_netsso.cluster.snapshot import NAMESPACE_NAME_LABEL, ContainerPort, ServicePort, Subject, Workload
 from kubectl_netsso.errors import NetssoError
 

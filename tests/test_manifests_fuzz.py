@@ -15,7 +15,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from kubectl_netsso.cluster import manifests
-from kubectl_netsso.cluster.manifests import load_objects, load_snapshot, snapshot_from_objects
+from kubectl_netsso.cluster.decode import snapshot_from_objects
+from kubectl_netsso.cluster.manifests import load_objects, load_snapshot
 from kubectl_netsso.cluster.snapshot import Snapshot
 from kubectl_netsso.errors import NetssoError
 

@@ -6,11 +6,10 @@ from typing import Any
 
 import pytest
 
-from kubectl_netsso.cluster.manifests import snapshot_from_objects as decode
-from kubectl_netsso.cluster.snapshot import PolicyRule, Role, RoleBinding, Snapshot, Subject
+from kubectl_netsso.cluster.decode import snapshot_from_objects as decode
+from kubectl_netsso.cluster.defaults import default_roles_snapshot
+from kubectl_netsso.cluster.snapshot import PolicyRule, Role, RoleBinding, Snapshot, Subject, merge_rbac
 from kubectl_netsso.rbac.authorize import Authorizer, compile_rbac, identity, selector_matches, subjects_for
-from kubectl_netsso.rbac.defaults import default_roles_snapshot
-from kubectl_netsso.rbac.objects import merge
 from kubectl_netsso.rbac.rules import Request
 
 
@@ -300,7 +299,7 @@ def defaults_az() -> Authorizer:
         rb("shop", "view", "ClusterRole", "view", group("viewers")),
         rb("shop", "admin", "ClusterRole", "admin", group("admins")),
     ])  # fmt: skip
-    return Authorizer(merge(snap, default_roles_snapshot()))
+    return Authorizer(merge_rbac(snap, default_roles_snapshot()))
 
 
 @pytest.mark.parametrize(
@@ -367,8 +366,8 @@ def test_rules_for_lists_cluster_and_namespace_rules() -> None:
 
 def test_default_bindings_give_authenticated_users_discovery_and_self_reviews() -> None:
     """--with-default-roles also loads the user-facing default bindings (system:discovery, system:basic-user, ...)."""
+    from kubectl_netsso.cluster.defaults import default_roles_snapshot
     from kubectl_netsso.rbac.authorize import Authorizer
-    from kubectl_netsso.rbac.defaults import default_roles_snapshot
     from kubectl_netsso.rbac.rules import Request
 
     az = Authorizer(default_roles_snapshot())

@@ -9,7 +9,7 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
-from kubectl_netsso.cluster.manifests import snapshot_from_objects
+from kubectl_netsso.cluster.decode import snapshot_from_objects
 from kubectl_netsso.rbac.authorize import Authorizer, compile_rbac, identity
 from kubectl_netsso.rbac.claims import ClaimMapping, map_claims
 from kubectl_netsso.rbac.nearmiss import near_misses

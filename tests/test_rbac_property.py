@@ -9,7 +9,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from kubectl_netsso.cluster.manifests import snapshot_from_objects as load_docs
+from kubectl_netsso.cluster.decode import snapshot_from_objects as load_docs
 from kubectl_netsso.cluster.snapshot import Snapshot
 from kubectl_netsso.rbac.authorize import Authorizer, identity
 from kubectl_netsso.rbac.rules import Request, rule_allows

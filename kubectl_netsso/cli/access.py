@@ -12,6 +12,7 @@ import click
 from .. import log
 from ..errors import EXIT_NO, EXIT_OK, EXIT_USAGE, NetssoError
 from ..output import emit, render, style, table
+from ..output.json import to_json_listing
 from . import completion
 from .identity import GROUP_MEMBER
 from .options import SCOPE_NAMESPACE_HELP, KubeOptions, cni_option, kube_options_for, manifests_option, output_option
@@ -38,10 +39,10 @@ def load_snapshot(
 
         snap = load_manifests(list(manifests))
         if with_default_roles:
-            from ..rbac.defaults import default_roles_snapshot
-            from ..rbac.objects import merge
+            from ..cluster.defaults import default_roles_snapshot
+            from ..cluster.snapshot import merge_rbac
 
-            snap = merge(snap, default_roles_snapshot())
+            snap = merge_rbac(snap, default_roles_snapshot())
     else:
         from ..cluster import live
 
@@ -468,7 +469,7 @@ def reach(
     data = reach_data(ctx, reaches)
     log.debug(f"reach: {len(reaches)} footholds in {time.perf_counter() - started:.2f}s")
     if output == "json":
-        _emit_json(data, "footholds")
+        emit(to_json_listing(data, "footholds"))
         return EXIT_OK
     if render(data, output):
         return EXIT_OK
@@ -508,25 +509,6 @@ def reach(
     for n in ctx.notes:
         log.warn(n)
     return EXIT_OK
-
-
-def _emit_json(data: Mapping[str, Any], list_key: str) -> None:
-    """JSON with one element of data[list_key] per line (compact), the rest indented.
-
-    Same document as json.dumps(indent=2) would give, but the C encoder does the bulk: `reach -A` on a large cluster
-    lists tens of thousands of destinations, where the pure-Python indenting encoder took seconds.
-    """
-    import json
-
-    parts = []
-    for key, value in data.items():
-        if key == list_key and isinstance(value, list):
-            items = ",\n    ".join(json.dumps(v, ensure_ascii=False, separators=(",", ":")) for v in value)
-            parts.append(f"  {json.dumps(key)}: [\n    {items}\n  ]" if value else f"  {json.dumps(key)}: []")
-        else:
-            text = json.dumps(value, indent=2, ensure_ascii=False).replace("\n", "\n  ")
-            parts.append(f"  {json.dumps(key)}: {text}")
-    emit("{\n" + ",\n".join(parts) + "\n}")
 
 
 def _short(items: Sequence[str], n: int) -> str:
@@ -731,7 +713,8 @@ def report(
     Example:
       kubectl netsso report --html shop.html --manifests example:shop --with-default-roles --as-group oidc:contractors
     """
-    from ..access.report import build_report, render_html
+    from ..access.report import build_report
+    from ..output.report import render_html
 
     ctx = build_context(kube, manifests, with_default_roles, kw, identity="optional", cni=cni)
     reaches = _reaches(ctx) if ctx.perms is not None else []

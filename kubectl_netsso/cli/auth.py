@@ -18,7 +18,7 @@ from ..auth.execcred import ExecInfoError, exec_credential, is_interactive, pars
 from ..auth.settings import ProviderSettings
 from ..auth.tokens import TokenSet
 from ..errors import EXIT_USAGE, NetssoError
-from ..output import emit, render, style
+from ..output import emit, render, style, to_yaml
 from .options import output_option
 from .provider_options import build_settings, provider_options
 
@@ -212,17 +212,7 @@ def binding(group: str, role: str, role_kind: str, namespace: str | None) -> dic
 
 def _yaml(data: Any) -> str:
     """YAML with multi-line strings (PEM) as literal blocks, keys in insertion order."""
-    import yaml
-
-    class Dumper(yaml.SafeDumper):
-        pass
-
-    def text(dumper: yaml.SafeDumper, value: str) -> yaml.Node:
-        style = "|" if "\n" in value else None
-        return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
-
-    Dumper.add_representer(str, text)
-    return str(yaml.dump(data, Dumper=Dumper, sort_keys=False, default_flow_style=False, allow_unicode=True)).rstrip()
+    return to_yaml(data, literal_blocks=True).rstrip()
 
 
 def write_kubeconfig_user(path: str, user: str, settings: ProviderSettings) -> None:

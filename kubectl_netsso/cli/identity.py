@@ -145,10 +145,9 @@ def load_local_token(kube: KubeOptions, values: dict[str, object], required: boo
         claims = tokens.claims
     except TokenError as exc:
         raise NetssoError(f"the cached ID token cannot be decoded: {exc}", hint="run kubectl netsso login") from None
-    exp = claims.get("exp")
     return LocalToken(
         claims=claims,
-        expires_at=float(exp) if isinstance(exp, (int, float)) else None,
+        expires_at=_seconds(claims.get("exp")),
         cache=cache.describe(),
         issuer=settings.issuer_url,
         client_id=settings.client_id,
@@ -158,10 +157,25 @@ def load_local_token(kube: KubeOptions, values: dict[str, object], required: boo
 # ------------------------------------------------------------------------------------------------ formatting helpers
 
 
+def _seconds(value: Any) -> float | None:
+    """A numeric claim (exp, iat) as seconds; the provider may send any JSON number, 10**400 included, which
+    float() cannot hold: it is then an infinity, still ordered against now (expired or not)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    try:
+        return float(value)
+    except OverflowError:
+        return float("inf") if value > 0 else float("-inf")
+
+
 def _when(ts: float | None, now: float) -> str:
     if ts is None:
         return ""
+    from ..auth.execcred import MAX_TIMESTAMP
     from ..rbac.diagnose import _fmt_duration
+
+    if not 0 <= ts <= MAX_TIMESTAMP:  # NaN fails this too; gmtime() would overflow past year 9999
+        return f"{ts:g} (not a valid time)"
 
     stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(ts))
     delta = ts - now
@@ -281,7 +295,7 @@ def _whoami_text(
         else:
             rows.append(["Groups", "(no groups claim)"])
         iat = c.get("iat")
-        rows.append(["Issued", _when(float(iat), now) if isinstance(iat, (int, float)) else ""])
+        rows.append(["Issued", _when(_seconds(iat), now)])
         expiry = _when(tok.expires_at, now)
         if tok.expires_at is not None and tok.expires_at <= now:
             expiry = style(expiry + " EXPIRED", "red")
@@ -332,14 +346,14 @@ def _offline_snapshot(manifests: Sequence[str], with_default_roles: bool) -> Sna
 
 def _offline_snapshots(manifests: Sequence[str], with_default_roles: bool) -> tuple[Snapshot, Snapshot]:
     """(the manifests alone, the manifests plus the default roles when asked)."""
+    from ..cluster.defaults import default_roles_snapshot
     from ..cluster.manifests import load_snapshot
-    from ..rbac.defaults import default_roles_snapshot
-    from ..rbac.objects import merge
+    from ..cluster.snapshot import merge_rbac
 
     snap = load_snapshot(list(manifests))
     for w in snap.warnings:
         log.warn(w)
-    return snap, (merge(snap, default_roles_snapshot()) if with_default_roles else snap)
+    return snap, (merge_rbac(snap, default_roles_snapshot()) if with_default_roles else snap)
 
 
 # Offline identity without a user name: a member of the --as-group groups (a name no User subject can match).

@@ -80,6 +80,12 @@ def _print_error(err: NetssoError) -> None:
     log.info("error: " + err.message)
     if err.hint:
         log.info("hint: " + err.hint)
+    if err.__cause__ is not None and log.level() >= 3:
+        # what the error came from (the OSError, the YAML mark, the HTTP client's reason), for a bug report; redacted
+        # and escaped like every log line
+        import traceback
+
+        log.debug("caused by:\n" + "".join(traceback.format_exception(err.__cause__)).rstrip(), at=3)
 
 
 def _tolerate_narrow_consoles() -> None:

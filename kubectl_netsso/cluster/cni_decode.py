@@ -12,7 +12,13 @@ import ipaddress
 from typing import Any
 
 from ..netpol import calico_selector
-from .manifests import _Bad, _bool, _labels, _list, _mapping, _str, _str_list
+from .fields import InvalidField as _Bad
+from .fields import as_bool as _bool
+from .fields import as_labels as _labels
+from .fields import as_list as _list
+from .fields import as_mapping as _mapping
+from .fields import as_str as _str
+from .fields import as_str_list as _str_list
 from .snapshot import CalicoHostEndpoint, CalicoNetworkSet, CalicoPolicy, CalicoTier, CiliumPolicy
 
 CALICO_ACTIONS = ("Allow", "Deny", "Log", "Pass")
@@ -276,9 +282,9 @@ _EGRESS_L3 = ("toEndpoints", "toCIDR", "toCIDRSet", "toEntities", "toServices", 
 
 
 def _cilium_selector(value: Any, path: str) -> dict[str, Any]:
-    from .manifests import _selector as label_selector
+    from .fields import as_selector
 
-    return label_selector(value, path)
+    return as_selector(value, path)
 
 
 def _svc_name(text: str) -> bool:

@@ -58,5 +58,5 @@ def write_out(dest: Path) -> list[Path]:
                 shutil.copyfile(entry, target)
             written.append(target)
     except OSError as exc:
-        raise NetssoError(f"cannot write the examples into {dest}: {exc.strerror or exc}") from None
+        raise NetssoError(f"cannot write the examples into {dest}: {exc.strerror or exc}") from exc
     return written

@@ -257,15 +257,15 @@ def _read(path: str) -> dict[str, Any]:
         with open(path, encoding="utf-8-sig") as fh:
             text = fh.read()
     except OSError as exc:
-        raise NetssoError(f"kubeconfig {path}: cannot read: {exc.strerror or exc}") from None
-    except UnicodeDecodeError:
-        raise NetssoError(f"kubeconfig {path}: not UTF-8 text") from None
+        raise NetssoError(f"kubeconfig {path}: cannot read: {exc.strerror or exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise NetssoError(f"kubeconfig {path}: not UTF-8 text") from exc
     try:
         doc = yaml.load(text, Loader=_Loader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         at = f" line {mark.line + 1}" if mark is not None else ""
-        raise NetssoError(f"kubeconfig {path}{at}: invalid YAML: {getattr(exc, 'problem', None) or exc}") from None
+        raise NetssoError(f"kubeconfig {path}{at}: invalid YAML: {getattr(exc, 'problem', None) or exc}") from exc
     if doc is None:
         return {}
     if not isinstance(doc, dict):

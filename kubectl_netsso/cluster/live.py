@@ -1,4 +1,8 @@
-"""A Snapshot from a live API server, and the review APIs (the only module importing ``kubernetes``, lazily).
+"""A Snapshot from a live API server: list (paginated, per namespace when cluster-wide is forbidden), then decode.
+
+LiveClient is the one HTTP client (the only class importing ``kubernetes``, lazily); the review and discovery
+requests it also answers are in reviews.py. Over 500 lines with a reason: connecting, listing with its gaps and the
+live-only mapping (pod owners, the CNI check) are the one job of reading a live cluster, sharing one error handling.
 
 Requests go through the ``kubernetes`` client's ApiClient (TLS, client certificates, tokens, exec plugins from the
 kubeconfig) but responses are read as plain JSON: the same object shapes the manifests loader checks, and no
@@ -14,24 +18,25 @@ import re
 import sys
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any, NamedTuple
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
 
 from .. import log
 from ..errors import EXIT_USAGE, NetssoError
 from . import policykinds
+from .decode import SnapshotBuilder
 from .kubeconfig import KubeContext, effective_namespace, resolve_context
-from .manifests import _Builder
+from .reviews import APIStatusError, Reviews, as_object
 from .snapshot import Gap, Snapshot, Workload
+
+if TYPE_CHECKING:  # the kubernetes client is imported on the first request
+    from kubernetes.client import ApiClient
 
 if TYPE_CHECKING:  # importing cli.options at run time would pull in click
     from ..cli.options import KubeOptions
 
 __all__ = [
     "PARTS",
-    "AccessDecision",
-    "RulesReview",
-    "APIResource",
     "LiveClient",
     "load_snapshot",
     "cni_from_daemonsets",
@@ -42,48 +47,6 @@ PARTS = frozenset({"network", "rbac"})
 _TIMEOUT = (10.0, 60.0)  # (connect, read) seconds
 _PAGE = 500  # kubectl's chunk size
 
-
-class AccessDecision(NamedTuple):
-    """SelfSubjectAccessReview status (unpacks as (allowed, denied, reason, evaluation_error))."""
-
-    allowed: bool
-    denied: bool = False
-    reason: str = ""
-    evaluation_error: str = ""
-
-
-class RulesReview(NamedTuple):
-    """SelfSubjectRulesReview status (unpacks as (resource_rules, non_resource_rules, incomplete, evaluation_error)).
-
-    Rules are the API's plain dicts: resource rules {"verbs", "apiGroups", "resources", "resourceNames"},
-    non-resource rules {"verbs", "nonResourceURLs"}; missing lists are filled with [].
-    """
-
-    resource_rules: tuple[dict[str, Any], ...] = ()
-    non_resource_rules: tuple[dict[str, Any], ...] = ()
-    incomplete: bool = False
-    evaluation_error: str = ""
-
-
-@dataclass(frozen=True, slots=True)
-class APIResource:
-    """One discovered resource (like a row of ``kubectl api-resources``), with its subresources."""
-
-    group: str  # "" for the core group
-    version: str
-    resource: str  # plural name, e.g. "pods"
-    kind: str
-    namespaced: bool
-    verbs: tuple[str, ...] = ()
-    subresources: tuple[str, ...] = ()  # e.g. ("exec", "log", "status")
-    short_names: tuple[str, ...] = ()
-
-
-class _HTTPStatus(Exception):
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
 
 
 # resource -> (API path prefix, kind, apiVersion, namespaced)
@@ -121,7 +84,7 @@ _RESOURCES: dict[str, tuple[str, str, str, bool]] = {
 }
 
 
-class LiveClient:
+class LiveClient(Reviews):
     """One API server connection for the kubeconfig context in ``kube``, impersonating --as/--as-group.
 
     Nothing is contacted until the first request. ``interactive`` (default: stdin is a terminal) is passed to the
@@ -136,8 +99,7 @@ class LiveClient:
         self.timeout = timeout
         if kube.as_groups and not kube.as_user:
             raise NetssoError("--as-group needs --as (impersonating groups without a user is not allowed)", exit_code=EXIT_USAGE)
-        self._api: Any = None
-        self._groups: dict[str, Any] | None = None
+        self._api: ApiClient | None = None
         self._namespaces_complete = False  # whether the last snapshot could list all namespaces
         # resources found by discovery (policy CRDs): "plural.group" -> (API path prefix, kind, apiVersion, namespaced)
         self._discovered: dict[str, tuple[str, str, str, bool]] = {}
@@ -148,12 +110,12 @@ class LiveClient:
         return self.context.server or "(no server)"
 
     @property
-    def api(self) -> Any:
+    def api(self) -> ApiClient:
         if self._api is None:
             self._api = self._build_api()
         return self._api
 
-    def _build_api(self) -> Any:
+    def _build_api(self) -> ApiClient:
         from kubernetes import config as kconfig
         from kubernetes.client import ApiClient, Configuration
 
@@ -175,7 +137,7 @@ class LiveClient:
                 persist_config=False,
             )
         except (kconfig.ConfigException, OSError, ValueError) as exc:
-            raise NetssoError(f'kubeconfig context "{ctx.name}": {log.redact(str(exc))}') from None
+            raise NetssoError(f'kubeconfig context "{ctx.name}": {log.redact(str(exc))}') from exc
         # urllib3's default is 3 retries: with the 10 s connect timeout an unreachable server would take 40 s to report.
         configuration.retries = 1
         if not configuration.verify_ssl:
@@ -187,7 +149,7 @@ class LiveClient:
         return ApiClient(configuration)
 
     def request(self, method: str, path: str, query: Sequence[tuple[str, Any]] = (), body: Any = None) -> Any:
-        """One API request; returns the parsed JSON. 401/TLS/unreachable -> NetssoError; other statuses -> _HTTPStatus."""
+        """One API request; returns the parsed JSON. 401/TLS/unreachable -> NetssoError; other statuses -> APIStatusError."""
         from kubernetes.client.exceptions import ApiException
         from urllib3 import HTTPHeaderDict
         from urllib3.exceptions import HTTPError
@@ -215,23 +177,23 @@ class LiveClient:
             resp = api.rest_client.request(method, url, headers=all_headers, body=body, _request_timeout=self.timeout)
             data = resp.read()
         except ApiException as exc:  # the client wraps TLS errors as status 0
-            raise self._connection_error(str(exc.reason or exc)) from None
+            raise self._connection_error(str(exc.reason or exc)) from exc
         except HTTPError as exc:
-            raise self._connection_error(str(getattr(exc, "reason", None) or exc)) from None
+            raise self._connection_error(str(getattr(exc, "reason", None) or exc)) from exc
         except OSError as exc:
-            raise self._connection_error(str(exc)) from None
+            raise self._connection_error(str(exc)) from exc
         status = resp.status
         log.debug(f"{method} {path} -> {status}", at=2)
         if 200 <= status < 300:
             try:
                 return json.loads(data or b"null")
-            except ValueError:
-                raise NetssoError(f"{method} {path}: the API server sent a response that is not JSON") from None
+            except ValueError as exc:
+                raise NetssoError(f"{method} {path}: the API server sent a response that is not JSON") from exc
         message = _status_message(data) or (resp.reason or "")
         if status == 401:
             hint = "run: kubectl netsso login" if self.context.user_is_netsso else "check the credentials of your kubeconfig user"
             raise NetssoError(f"{self.server}: 401 Unauthorized: the API server did not accept the credentials", hint=hint)
-        raise _HTTPStatus(status, message or f"HTTP {status}")
+        raise APIStatusError(status, message or f"HTTP {status}")
 
     def _connection_error(self, detail: str) -> NetssoError:
         detail = log.redact(detail.strip().splitlines()[-1] if detail.strip() else detail)
@@ -250,182 +212,6 @@ class LiveClient:
             f"{self.server}: API server unreachable: {detail}",
             hint=f'check the server of context "{self.context.name}", your network or VPN',
         )
-
-    # -- reviews -------------------------------------------------------------------------------------------------
-    def self_subject_review(self) -> dict[str, Any]:
-        """SelfSubjectReview (authentication.k8s.io/v1; v1beta1 on older servers): the user as the cluster sees it.
-
-        Returns {"username": str, "uid": str, "groups": [str], "extra": {str: [str]}}.
-        """
-        last: _HTTPStatus | None = None
-        for version in ("v1", "v1beta1"):
-            try:
-                obj = self.request(
-                    "POST",
-                    f"/apis/authentication.k8s.io/{version}/selfsubjectreviews",
-                    body={"apiVersion": f"authentication.k8s.io/{version}", "kind": "SelfSubjectReview", "metadata": {}},
-                )
-            except _HTTPStatus as exc:
-                last = exc
-                if exc.status == 404:
-                    continue
-                raise self._review_error("SelfSubjectReview", exc) from None
-            info = _dict(_dict(obj).get("status")).get("userInfo")
-            info = _dict(info)
-            return {
-                "username": str(info.get("username") or ""),
-                "uid": str(info.get("uid") or ""),
-                "groups": [str(g) for g in info.get("groups") or []],
-                "extra": {str(k): [str(x) for x in (v or [])] for k, v in _dict(info.get("extra")).items()},
-            }
-        raise NetssoError(
-            f"{self.server}: the API server does not serve SelfSubjectReview ({last.message if last else 'not found'})",
-            hint="SelfSubjectReview needs Kubernetes >= 1.28 (beta in 1.27)",
-        )
-
-    def access_review(
-        self,
-        attrs: Mapping[str, Any] | None = None,
-        *,
-        resource_attributes: Mapping[str, Any] | None = None,
-        non_resource_attributes: Mapping[str, Any] | None = None,
-    ) -> AccessDecision:
-        """SelfSubjectAccessReview. ``attrs`` is a spec ({"resourceAttributes": {...}} or {"nonResourceAttributes":
-        {...}}), or bare resource attributes ({"verb", "resource", "group", "namespace", ...}; with "path" =
-        non-resource attributes). Empty values are left out of the request."""
-        spec: dict[str, Any]
-        if resource_attributes is not None:
-            spec = {"resourceAttributes": _clean(resource_attributes)}
-        elif non_resource_attributes is not None:
-            spec = {"nonResourceAttributes": _clean(non_resource_attributes)}
-        elif attrs is not None and ("resourceAttributes" in attrs or "nonResourceAttributes" in attrs):
-            spec = {k: _clean(v) for k, v in attrs.items() if k in ("resourceAttributes", "nonResourceAttributes") and v}
-        elif attrs is not None and "path" in attrs:
-            spec = {"nonResourceAttributes": _clean(attrs)}
-        elif attrs is not None:
-            spec = {"resourceAttributes": _clean(attrs)}
-        else:
-            raise ValueError("access_review needs resource or non-resource attributes")
-        body = {"apiVersion": "authorization.k8s.io/v1", "kind": "SelfSubjectAccessReview", "spec": spec}
-        try:
-            obj = self.request("POST", "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews", body=body)
-        except _HTTPStatus as exc:
-            raise self._review_error("SelfSubjectAccessReview", exc) from None
-        status = _dict(_dict(obj).get("status"))
-        return AccessDecision(
-            allowed=bool(status.get("allowed")),
-            denied=bool(status.get("denied")),
-            reason=str(status.get("reason") or ""),
-            evaluation_error=str(status.get("evaluationError") or ""),
-        )
-
-    def rules_review(self, namespace: str) -> RulesReview:
-        """SelfSubjectRulesReview for a namespace (what ``kubectl auth can-i --list`` shows)."""
-        body = {"apiVersion": "authorization.k8s.io/v1", "kind": "SelfSubjectRulesReview", "spec": {"namespace": namespace}}
-        try:
-            obj = self.request("POST", "/apis/authorization.k8s.io/v1/selfsubjectrulesreviews", body=body)
-        except _HTTPStatus as exc:
-            raise self._review_error("SelfSubjectRulesReview", exc) from None
-        status = _dict(_dict(obj).get("status"))
-        resource_rules = tuple(
-            {
-                "verbs": _strs(r.get("verbs")),
-                "apiGroups": _strs(r.get("apiGroups")),
-                "resources": _strs(r.get("resources")),
-                "resourceNames": _strs(r.get("resourceNames")),
-            }
-            for r in (_dict(x) for x in status.get("resourceRules") or [])
-        )
-        non_resource_rules = tuple(
-            {"verbs": _strs(r.get("verbs")), "nonResourceURLs": _strs(r.get("nonResourceURLs"))}
-            for r in (_dict(x) for x in status.get("nonResourceRules") or [])
-        )
-        return RulesReview(
-            resource_rules=resource_rules,
-            non_resource_rules=non_resource_rules,
-            incomplete=bool(status.get("incomplete")),
-            evaluation_error=str(status.get("evaluationError") or ""),
-        )
-
-    def _review_error(self, what: str, exc: _HTTPStatus) -> NetssoError:
-        return NetssoError(f"{self.server}: {what} failed: {exc.status} {exc.message}")
-
-    # -- discovery -----------------------------------------------------------------------------------------------
-    def api_groups(self) -> dict[str, Any]:
-        """/apis as {group name: APIGroup dict} (cached)."""
-        try:
-            return self._api_groups()
-        except _HTTPStatus as exc:
-            raise NetssoError(f"{self.server}: API discovery (/apis) failed: {exc.status} {exc.message}") from None
-
-    def _api_groups(self) -> dict[str, Any]:
-        if self._groups is None:
-            obj = self.request("GET", "/apis")
-            self._groups = {str(g.get("name")): g for g in (_dict(x) for x in _dict(obj).get("groups") or []) if g.get("name")}
-        return self._groups
-
-    def api_resources(self) -> list[APIResource]:
-        """Every resource of the preferred version of each API group (like ``kubectl api-resources``).
-
-        Groups whose discovery fails (e.g. an unavailable aggregated API) are skipped with a debug message.
-        """
-        lists: list[tuple[str, str, str]] = [("", "v1", "/api/v1")]
-        for name, group in self.api_groups().items():
-            preferred = _dict(group.get("preferredVersion")).get("version")
-            if not preferred:
-                versions = group.get("versions") or []
-                preferred = _dict(versions[0]).get("version") if versions else None
-            if preferred:
-                lists.append((name, str(preferred), f"/apis/{name}/{preferred}"))
-
-        def fetch(item: tuple[str, str, str]) -> tuple[str, str, Any]:
-            group, version, path = item
-            try:
-                return group, version, self.request("GET", path)
-            except _HTTPStatus as exc:
-                log.debug(f"discovery {path}: {exc.status} {exc.message}")
-                return group, version, None
-
-        _ = self.api  # build the client (and get the token) once, before the threads
-        with ThreadPoolExecutor(max_workers=8) as pool:
-            results = list(pool.map(fetch, lists))
-        out: list[APIResource] = []
-        for group, version, obj in results:
-            if obj is None:
-                continue
-            entries = [_dict(r) for r in _dict(obj).get("resources") or []]
-            subs: dict[str, list[str]] = {}
-            for r in entries:
-                name = str(r.get("name") or "")
-                if "/" in name:
-                    parent, sub = name.split("/", 1)
-                    subs.setdefault(parent, []).append(sub)
-            for r in entries:
-                name = str(r.get("name") or "")
-                if not name or "/" in name:
-                    continue
-                out.append(
-                    APIResource(
-                        group=group,
-                        version=version,
-                        resource=name,
-                        kind=str(r.get("kind") or ""),
-                        namespaced=bool(r.get("namespaced")),
-                        verbs=tuple(_strs(r.get("verbs"))),
-                        subresources=tuple(sorted(subs.get(name, []))),
-                        short_names=tuple(_strs(r.get("shortNames"))),
-                    )
-                )
-        return out
-
-    def has_admin_network_policies(self) -> bool:
-        """Whether policy.networking.k8s.io/v1alpha1 is served (the AdminNetworkPolicy CRDs are installed).
-
-        Raises _HTTPStatus when /apis itself is refused."""
-        group = self._api_groups().get("policy.networking.k8s.io")
-        if not group:
-            return False
-        return any(_dict(v).get("version") == "v1alpha1" for v in group.get("versions") or [])
 
     # -- CNI check -------------------------------------------------------------------------------------------------
     def cni_warning(self) -> str | None:
@@ -446,16 +232,16 @@ class LiveClient:
     def _daemonsets(self) -> list[dict[str, Any]] | None:
         try:
             return self._list("daemonsets", None)
-        except _HTTPStatus:
+        except APIStatusError:
             try:
                 return self._list("daemonsets", "kube-system")
-            except _HTTPStatus as exc:
+            except APIStatusError as exc:
                 log.debug(f"CNI check skipped: cannot list daemonsets ({exc.status} {exc.message})")
                 return None
 
     # -- lists ---------------------------------------------------------------------------------------------------
     def _list(self, resource: str, namespace: str | None) -> list[dict[str, Any]]:
-        """All items of a list (paginated); namespace None = cluster-wide. _HTTPStatus on 403/404/...."""
+        """All items of a list (paginated); namespace None = cluster-wide. APIStatusError on 403/404/...."""
         discovered: dict[str, tuple[str, str, str, bool]] = getattr(self, "_discovered", {})
         prefix, kind, api_version, namespaced = discovered.get(resource) or _RESOURCES[resource]
         plural = resource.split(".", 1)[0]
@@ -466,14 +252,14 @@ class LiveClient:
             query: list[tuple[str, Any]] = [("limit", _PAGE)]
             if token:
                 query.append(("continue", token))
-            obj = _dict(self.request("GET", path, query=query))
+            obj = as_object(self.request("GET", path, query=query))
             for item in obj.get("items") or []:
                 if isinstance(item, dict):
                     # List items from the API carry no kind/apiVersion; the loader needs them.
                     item.setdefault("apiVersion", api_version)
                     item.setdefault("kind", kind)
                     items.append(item)
-            token = str(_dict(obj.get("metadata")).get("continue") or "")
+            token = str(as_object(obj.get("metadata")).get("continue") or "")
             if not token:
                 return items
 
@@ -483,23 +269,23 @@ class LiveClient:
         """Items of a namespaced resource in scope: cluster-wide list first, then per namespace when forbidden."""
         try:
             items = self._list(resource, None)
-        except _HTTPStatus as exc:
+        except APIStatusError as exc:
             if exc.status == 404:
                 return []
             if exc.status != 403:
-                raise NetssoError(f"{self.server}: listing {resource} failed: {exc.status} {exc.message}") from None
+                raise NetssoError(f"{self.server}: listing {resource} failed: {exc.status} {exc.message}") from exc
             log.debug(f"cluster-wide list of {resource} forbidden; listing per namespace")
         else:
             if namespaces is None:
                 return items
             wanted = set(namespaces)
-            return [i for i in items if _dict(i.get("metadata")).get("namespace") in wanted]
+            return [i for i in items if as_object(i.get("metadata")).get("namespace") in wanted]
         targets = list(namespaces if namespaces is not None else known)
 
-        def one(ns: str) -> tuple[str, list[dict[str, Any]] | _HTTPStatus]:
+        def one(ns: str) -> tuple[str, list[dict[str, Any]] | APIStatusError]:
             try:
                 return ns, self._list(resource, ns)
-            except _HTTPStatus as exc:
+            except APIStatusError as exc:
                 return ns, exc
 
         out: list[dict[str, Any]] = []
@@ -525,9 +311,9 @@ class LiveClient:
     def _cluster_scoped(self, resource: str, gaps: list[Gap]) -> list[dict[str, Any]]:
         try:
             return self._list(resource, None)
-        except _HTTPStatus as exc:
+        except APIStatusError as exc:
             if exc.status not in (403, 404):
-                raise NetssoError(f"{self.server}: listing {resource} failed: {exc.status} {exc.message}") from None
+                raise NetssoError(f"{self.server}: listing {resource} failed: {exc.status} {exc.message}") from exc
             gaps.append(Gap(resource=resource, namespace=None, reason=_reason(exc)))
             return []
 
@@ -535,11 +321,11 @@ class LiveClient:
         """Node objects; 403 is a gap (the node rule then knows only the pods' hostIPs), 404 means none served."""
         try:
             return self._list("nodes", None)
-        except _HTTPStatus as exc:
+        except APIStatusError as exc:
             if exc.status == 404:
                 return []
             if exc.status != 403:
-                raise NetssoError(f"{self.server}: listing nodes failed: {exc.status} {exc.message}") from None
+                raise NetssoError(f"{self.server}: listing nodes failed: {exc.status} {exc.message}") from exc
             gaps.append(Gap(resource="nodes", namespace=None, reason=_reason(exc)))
             return []
 
@@ -548,18 +334,18 @@ class LiveClient:
             items = self._list("namespaces", None)
             self._namespaces_complete = True
             return items
-        except _HTTPStatus as exc:
+        except APIStatusError as exc:
             if exc.status != 403:
-                raise NetssoError(f"{self.server}: listing namespaces failed: {exc.status} {exc.message}") from None
+                raise NetssoError(f"{self.server}: listing namespaces failed: {exc.status} {exc.message}") from exc
             gaps.append(Gap(resource="namespaces", namespace=None, reason=_reason(exc)))
         found = []
         for ns in namespaces if namespaces is not None else [self.namespace]:
             try:
-                obj = _dict(self.request("GET", f"/api/v1/namespaces/{ns}"))
+                obj = as_object(self.request("GET", f"/api/v1/namespaces/{ns}"))
                 obj.setdefault("apiVersion", "v1")
                 obj.setdefault("kind", "Namespace")
                 found.append(obj)
-            except _HTTPStatus as exc:
+            except APIStatusError as exc:
                 if exc.status != 404:  # 404: no such namespace, nothing to miss
                     gaps.append(Gap(resource="namespaces", namespace=ns, reason=_reason(exc)))
         return found
@@ -574,7 +360,7 @@ class LiveClient:
         self._namespaces_complete = False
         _ = self.api  # build the client (and get the token) once, before any threads
         ns_items = self._namespaces(namespaces, gaps)
-        known = [str(_dict(n.get("metadata")).get("name")) for n in ns_items if _dict(n.get("metadata")).get("name")]
+        known = [str(as_object(n.get("metadata")).get("name")) for n in ns_items if as_object(n.get("metadata")).get("name")]
         if namespaces is None and not known:
             known = [self.namespace]
         objects: list[tuple[str, dict[str, Any]]] = [("live namespaces", n) for n in ns_items]
@@ -613,7 +399,7 @@ class LiveClient:
         serves one, else at its preferred version (and then left unevaluated: fail closed)."""
         try:
             groups = self._api_groups()
-        except _HTTPStatus as exc:
+        except APIStatusError as exc:
             gaps.append(Gap(resource=policykinds.DISCOVERY, namespace=None, reason=f"API discovery failed: {_reason(exc)}"))
             return []
         found: list[tuple[str, bool]] = []
@@ -621,18 +407,18 @@ class LiveClient:
         for name, group in groups.items():
             if not policykinds.may_hold_policies(name):
                 continue
-            versions = [str(_dict(v).get("version")) for v in group.get("versions") or [] if _dict(v).get("version")]
-            preferred = _dict(group.get("preferredVersion")).get("version") or (versions[0] if versions else None)
+            versions = [str(as_object(v).get("version")) for v in group.get("versions") or [] if as_object(v).get("version")]
+            preferred = as_object(group.get("preferredVersion")).get("version") or (versions[0] if versions else None)
             if preferred in versions:
                 versions.remove(preferred)
             kinds: dict[str, tuple[str, str, bool]] = {}  # kind -> (version, plural, namespaced)
             for version in ([preferred] if preferred else []) + versions:
                 try:
-                    listing = _dict(self.request("GET", f"/apis/{name}/{version}"))
-                except _HTTPStatus as exc:
+                    listing = as_object(self.request("GET", f"/apis/{name}/{version}"))
+                except APIStatusError as exc:
                     gaps.append(Gap(resource=f"{name}/{version}", namespace=None, reason=f"API discovery failed: {_reason(exc)}"))
                     continue
-                for r in (_dict(x) for x in listing.get("resources") or []):
+                for r in (as_object(x) for x in listing.get("resources") or []):
                     plural, kind = str(r.get("name") or ""), str(r.get("kind") or "")
                     pk = policykinds.lookup(name, kind)
                     if not plural or "/" in plural or pk is None or pk.engine == "k8s":
@@ -652,7 +438,7 @@ class LiveClient:
     def _anp_available(self, gaps: list[Gap]) -> bool:
         try:
             return self.has_admin_network_policies()
-        except _HTTPStatus as exc:
+        except APIStatusError as exc:
             for resource in ("adminnetworkpolicies", "baselineadminnetworkpolicies"):
                 gaps.append(Gap(resource=resource, namespace=None, reason=f"API discovery failed: {_reason(exc)}"))
             return False
@@ -665,7 +451,7 @@ class LiveClient:
         kind = _RESOURCES[resource][1]
         owners = {}
         for obj in self._collect(resource, namespaces, known, scratch):
-            meta = _dict(obj.get("metadata"))
+            meta = as_object(obj.get("metadata"))
             owner_kind, owner_name = _controller(obj)
             if owner_kind == parent and owner_name:
                 owners[(kind, str(meta.get("namespace")), str(meta.get("name")))] = f"{parent}/{owner_name}"
@@ -709,10 +495,10 @@ def _snapshot_from_live(
 ) -> Snapshot:
     """The manifests loader's checks and records, applied to API objects; plus pod owners. Bad objects are skipped
     with a warning (the builder's live mode)."""
-    builder = _Builder(live=True)
+    builder = SnapshotBuilder(live=True)
     pod_owner: dict[tuple[str, str], str] = {}
     for where, obj in objects:
-        meta = _dict(obj.get("metadata"))
+        meta = as_object(obj.get("metadata"))
         builder.add_document(where, obj)
         if obj.get("kind") == "Pod":
             kind, name = _controller(obj)
@@ -736,7 +522,7 @@ def _with_owner(w: Workload, owners: Mapping[tuple[str, str], str]) -> Workload:
 
 def _controller(obj: Mapping[str, Any]) -> tuple[str, str]:
     """(kind, name) of the controlling ownerReference (controller: true), else of the first one, else ("", "")."""
-    refs = [r for r in (_dict(x) for x in _dict(obj.get("metadata")).get("ownerReferences") or []) if r.get("kind")]
+    refs = [r for r in (as_object(x) for x in as_object(obj.get("metadata")).get("ownerReferences") or []) if r.get("kind")]
     if not refs:
         return "", ""
     ref = next((r for r in refs if r.get("controller")), refs[0])
@@ -745,7 +531,7 @@ def _controller(obj: Mapping[str, Any]) -> tuple[str, str]:
 
 def _pod_is_live(pod: Mapping[str, Any]) -> bool:
     # "Succeeded"/"Failed": all containers terminated; the pod has released its IP and receives no traffic.
-    return _dict(pod.get("status")).get("phase") not in ("Succeeded", "Failed")
+    return as_object(pod.get("status")).get("phase") not in ("Succeeded", "Failed")
 
 
 # CNI detection: a small table, matched against DaemonSet names, container names and images.
@@ -768,12 +554,12 @@ _ENFORCING = (
 
 
 def _daemonset_words(ds: Mapping[str, Any]) -> str:
-    meta = _dict(ds.get("metadata"))
-    spec = _dict(_dict(_dict(ds.get("spec")).get("template")).get("spec"))
+    meta = as_object(ds.get("metadata"))
+    spec = as_object(as_object(as_object(ds.get("spec")).get("template")).get("spec"))
     words = [str(meta.get("name") or "")]
     for key in ("containers", "initContainers"):
         for c in spec.get(key) or []:
-            c = _dict(c)
+            c = as_object(c)
             words += [str(c.get("name") or ""), str(c.get("image") or "")]
     return " ".join(words).lower()
 
@@ -796,13 +582,13 @@ def cni_warning_from_daemonsets(daemonsets: Iterable[Mapping[str, Any]]) -> str 
     found_non: list[str] = []
     found_enf: list[str] = []
     for ds in daemonsets:
-        meta = _dict(ds.get("metadata"))
+        meta = as_object(ds.get("metadata"))
         ref = f"{meta.get('namespace', '?')}/{meta.get('name', '?')}"
-        spec = _dict(_dict(_dict(ds.get("spec")).get("template")).get("spec"))
+        spec = as_object(as_object(as_object(ds.get("spec")).get("template")).get("spec"))
         words = [str(meta.get("name") or "")]
         for key in ("containers", "initContainers"):
             for c in spec.get(key) or []:
-                c = _dict(c)
+                c = as_object(c)
                 words += [str(c.get("name") or ""), str(c.get("image") or "")]
         text = " ".join(words).lower()
         if any(token in text for token in _ENFORCING):
@@ -830,7 +616,7 @@ def _netsso_token(ctx: KubeContext, interactive: bool, caller: str | None = None
     try:
         settings = ProviderSettings.from_exec_args(list(ctx.exec.netsso_args), ctx.exec.process_env())
     except SettingsError as exc:
-        raise NetssoError(f'kubeconfig user "{ctx.user_name}": kubectl-netsso get-token arguments: {exc}') from None
+        raise NetssoError(f'kubeconfig user "{ctx.user_name}": kubectl-netsso get-token arguments: {exc}') from exc
     # caller: the hint for a login that needs a terminal names the command the user ran, not kubectl
     tokens = get_token(settings, interactive=interactive, caller=caller)
     return str(tokens.id_token)
@@ -843,26 +629,14 @@ def _stdin_is_tty() -> bool:
         return False
 
 
-def _dict(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
-
-
-def _strs(value: Any) -> list[str]:
-    return [str(v) for v in value] if isinstance(value, list) else []
-
-
-def _clean(attrs: Mapping[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in attrs.items() if v not in (None, "")}
-
-
 def _status_message(data: bytes | None) -> str:
     try:
         obj = json.loads(data or b"")
     except ValueError:
         return ""
-    return str(_dict(obj).get("message") or "")
+    return str(as_object(obj).get("message") or "")
 
 
-def _reason(exc: _HTTPStatus) -> str:
+def _reason(exc: APIStatusError) -> str:
     label = {403: "forbidden", 404: "not found"}.get(exc.status, f"HTTP {exc.status}")
     return f"{label}: {exc.message}" if exc.message else label

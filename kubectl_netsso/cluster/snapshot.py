@@ -8,7 +8,7 @@ semantics directly on the documented field names; treat them as read-only.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 # Label added by the API server to every namespace (k8s >= 1.21, "Automatic labelling" in the Namespace docs).
@@ -367,3 +367,16 @@ class Snapshot:
             if ns.name == name:
                 return ns
         return None
+
+
+def merge_rbac(base: Snapshot, extra: Snapshot) -> Snapshot:
+    """base plus extra's roles and bindings; objects in base win over same-named ones in extra (the user's folder
+    overrides the packaged default roles). Both were decoded by the one strict decoder, so a binding means the same
+    whatever its source."""
+    have_roles = {(r.namespace, r.name) for r in base.roles}
+    have_bindings = {(b.namespace, b.name) for b in base.bindings}
+    return replace(
+        base,
+        roles=base.roles + tuple(r for r in extra.roles if (r.namespace, r.name) not in have_roles),
+        bindings=base.bindings + tuple(b for b in extra.bindings if (b.namespace, b.name) not in have_bindings),
+    )

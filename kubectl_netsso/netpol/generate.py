@@ -329,10 +329,9 @@ def endpoint_labels(snapshot: Snapshot, endpoint: Endpoint) -> dict[str, str] | 
 
 def to_yaml(objs: Iterable[Mapping[str, Any]]) -> str:
     """Multi-document YAML: one document per object, ``---`` between them, keys in API order."""
-    import yaml
+    from ..output.yaml import to_yaml_documents
 
-    docs = [yaml.safe_dump(_plain(o), sort_keys=False, default_flow_style=False, width=4096) for o in objs]
-    return "---\n".join(docs)
+    return to_yaml_documents(_plain(o) for o in objs)
 
 
 # --- helpers ---------------------------------------------------------------------------------------------------

@@ -1,4 +1,6 @@
-"""Renderers: table / wide / json / yaml; colour only on a TTY and without NO_COLOR.
+"""Renderers, one module per format: table (table, wide), matrix, json (and its streaming form), yaml, csv,
+markdown, dot; report/ (the HTML page); style (colour only on a TTY and without NO_COLOR); text (the escaping every
+writer applies). A format module has a render_<kind>(result, out, fmt, **options) per result it can show.
 
 Every writer here escapes what could control a terminal (output/text.py): emit() and TerminalWriter on stdout,
 log.py on stderr, table() in every cell. JSON and YAML keep exact values, written with escapes instead of raw
@@ -7,133 +9,102 @@ control characters.
 
 from __future__ import annotations
 
-import json
-import os
+import importlib
 import sys
-from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import Any, Protocol, TextIO
 
-from .text import escape, for_terminal, line, mark, marks_to_sgr, needs_escape, sgr_to_marks, strip_marks
+# what the get-token fast path pays for (log.py imports output.text, so this package): text, style and the table
+# function, all stdlib; the format modules are imported when a result is rendered
+from .style import can_encode, style, symbol, use_color
+from .table import table
+from .text import TerminalWriter, emit, escape, line, strip_marks
 
 __all__ = [
+    "FORMATS",
     "TerminalWriter",
+    "can_encode",
     "emit",
     "escape",
+    "formats",
     "line",
     "render",
+    "renderer",
     "strip_marks",
     "style",
+    "symbol",
     "table",
     "to_json",
     "to_yaml",
     "use_color",
 ]
 
-_STYLES = {"green": "32", "red": "31", "yellow": "33", "bold": "1", "dim": "2", "cyan": "36"}
-
-
-def use_color(stream: Any = None) -> bool:
-    stream = stream or sys.stdout
-    if os.environ.get("NO_COLOR", "") != "":
-        return False
-    try:
-        return bool(stream.isatty())
-    except (AttributeError, ValueError):
-        return False
-
-
-def can_encode(text: str, stream: Any = None) -> bool:
-    """Whether the stream's encoding can print text (a console with LANG=C or PYTHONIOENCODING=ascii cannot print ✔)."""
-    encoding = getattr(stream or sys.stdout, "encoding", None) or "utf-8"
-    try:
-        text.encode(encoding)
-    except (UnicodeError, LookupError):
-        return False
-    return True
-
-
-def symbol(fancy: str, plain: str, stream: Any = None) -> str:
-    """fancy (e.g. ✔) where the console can print it, else the plain ASCII spelling."""
-    return fancy if can_encode(fancy, stream) else plain
-
-
-def style(text: str, *names: str, stream: Any = None) -> str:
-    if not names or not use_color(stream):
-        return text
-    codes = ";".join(_STYLES[n] for n in names if n in _STYLES)
-    # marked, not raw: the writers escape every ESC that is not one of these (text.py)
-    return f"{mark(codes)}{text}{mark('0')}"
-
 
 def to_json(data: Any) -> str:
-    """Indented JSON; characters that could control a terminal as \\u escapes (the same values)."""
-    return escape(json.dumps(data, indent=2, sort_keys=False, ensure_ascii=False), newlines=True)
+    """Indented JSON, escaped for a terminal (output/json.py)."""
+    from .json import to_json as dump
+
+    return dump(data)
 
 
-def to_yaml(data: Any) -> str:
-    """Block YAML. PyYAML escapes C0 and C1 itself but writes NEL and the invisible/bidi characters raw when
-    unicode is allowed: a document holding any of them is written with every non-ASCII character escaped."""
-    import yaml
+def to_yaml(data: Any, *, literal_blocks: bool = False) -> str:
+    """Block YAML, escaped for a terminal (output/yaml.py)."""
+    from .yaml import to_yaml as dump
 
-    text = str(yaml.safe_dump(data, sort_keys=False, default_flow_style=False, allow_unicode=True))
-    if needs_escape(text, newlines=True):
-        text = str(yaml.safe_dump(data, sort_keys=False, default_flow_style=False, allow_unicode=False))
-    return text
+    return dump(data, literal_blocks=literal_blocks)
 
 
-def table(headers: Sequence[str], rows: Iterable[Sequence[Any]], no_headers: bool = False) -> str:
-    """A kubectl-style plain table: upper-case headers, columns separated by three spaces.
+# -o NAME -> the module that renders it; a new format is one module with a render_<kind> per result it can show
+FORMATS = {
+    "table": "table",
+    "wide": "table",
+    "matrix": "matrix",
+    "json": "json",
+    "yaml": "yaml",
+    "csv": "csv",
+    "markdown": "markdown",
+    "dot": "dot",
+}
 
-    Every cell is one escaped line (a name with a line feed cannot add a row); styled cells keep their colours.
+
+class Renderer(Protocol):
+    def __call__(self, result: Any, out: TextIO, fmt: str, **options: str) -> None: ...
+
+
+def renderer(kind: str, fmt: str) -> Renderer | None:
+    """The function that prints a result of this kind ("paths", "compact") as fmt, None when fmt cannot show it."""
+    module_name = FORMATS.get(fmt)
+    if module_name is None:
+        return None
+    module = importlib.import_module(f"{__name__}.{module_name}")
+    found: Renderer | None = getattr(module, f"render_{kind}", None)
+    return found
+
+
+def formats(kind: str) -> list[str]:
+    """The -o values that can show a result of this kind (for option choices and completion)."""
+    return [fmt for fmt in FORMATS if renderer(kind, fmt) is not None]
+
+
+def render(data: Any, fmt: str, *, kind: str | None = None, out: TextIO | None = None, **options: str) -> bool:
+    """Print a result as fmt.
+
+    Without kind, data is a document (a to_dict()): printed as json or yaml when fmt asks for it; False for other
+    formats (the caller draws its table). With kind, the format module's render_<kind> prints it (True); options
+    go to it (dot's nodes=workload|namespace).
     """
-    from tabulate import tabulate
+    if kind is None:
+        if fmt == "json":
+            emit(to_json(data), out)
+            return True
+        if fmt == "yaml":
+            emit(to_yaml(data), out)
+            return True
+        return False
+    found = renderer(kind, fmt)
+    if found is None:
+        from ..errors import EXIT_USAGE, NetssoError
 
-    cells = [["" if c is None else (line(c) if isinstance(c, str) else c) for c in row] for row in rows]
-    heads = [line(h.upper()) for h in headers]
-    # tabulate measures widths without the SGR codes it knows: give it real ones, and mark them again after (every
-    # ESC in its output is one of ours: the cells' own were escaped above)
-    cells = [[marks_to_sgr(c) if isinstance(c, str) else c for c in row] for row in cells]
-    if no_headers:
-        text = str(tabulate(cells, tablefmt="plain", disable_numparse=True))
-    else:
-        text = str(tabulate(cells, headers=heads, tablefmt="plain", disable_numparse=True))
-    return sgr_to_marks(text)
-
-
-def emit(text: str | Sequence[str]) -> None:
-    """Write a result to stdout (looked up at call time, so wrappers and CliRunner capture it).
-
-    A string is written escaped for a terminal, its line feeds kept; a list is lines, each escaped as one line
-    (a line feed in a name shows as \\n instead of starting a line of its own).
-    """
-    if isinstance(text, str):
-        out_text = for_terminal(text, newlines=True)
-    else:
-        out_text = "\n".join(for_terminal(item, newlines=False) for item in text)
-    out = sys.stdout
-    out.write(out_text if out_text.endswith("\n") else out_text + "\n")
-    out.flush()
-
-
-class TerminalWriter:
-    """A text stream for renderers that write as they go (paths on a million flows): escaped like emit()."""
-
-    def __init__(self, stream: Any) -> None:
-        self.stream = stream
-
-    def write(self, text: str) -> int:
-        return int(self.stream.write(for_terminal(text, newlines=True)) or 0)
-
-    def flush(self) -> None:
-        self.stream.flush()
-
-
-def render(data: Any, fmt: str) -> bool:
-    """Print data as json or yaml when fmt asks for it; return False for other formats (caller draws a table)."""
-    if fmt == "json":
-        emit(to_json(data))
-        return True
-    if fmt == "yaml":
-        emit(to_yaml(data))
-        return True
-    return False
+        hint = "use -o " + " or -o ".join(formats(kind))
+        raise NetssoError(f"-o {fmt} cannot show this result", hint=hint, exit_code=EXIT_USAGE)
+    found(data, out or sys.stdout, fmt, **options)
+    return True

@@ -27,8 +27,23 @@ from __future__ import annotations
 
 import re
 import secrets
+import sys
+from collections.abc import Sequence
+from typing import TextIO
 
-__all__ = ["UNSAFE", "escape", "for_terminal", "line", "mark", "marks_to_sgr", "needs_escape", "sgr_to_marks", "strip_marks"]
+__all__ = [
+    "UNSAFE",
+    "TerminalWriter",
+    "emit",
+    "escape",
+    "for_terminal",
+    "line",
+    "mark",
+    "marks_to_sgr",
+    "needs_escape",
+    "sgr_to_marks",
+    "strip_marks",
+]
 
 # Cc, Cf, Cs, Zl, Zp as of Unicode 15.1 (tests/test_output_text.py checks this against unicodedata for every code
 # point); the few Cf ranges that Unicode 15 extended are listed in full, so an older Python escapes them too.
@@ -121,3 +136,34 @@ def marks_to_sgr(text: str) -> str:
 def sgr_to_marks(text: str) -> str:
     """Back from marks_to_sgr: every SGR code in text is taken for one of ours, so text must have been escaped."""
     return _SGR.sub(lambda m: mark(m.group(1)), text) if "\x1b" in text else text
+
+
+# --- the writers: every result reaches stdout through one of them ---------------------------------------------
+
+
+def emit(text: str | Sequence[str], out: TextIO | None = None) -> None:
+    """Write a result to out, by default stdout (looked up at call time, so wrappers and CliRunner capture it).
+
+    A string is written escaped for a terminal, its line feeds kept; a list is lines, each escaped as one line
+    (a line feed in a name shows as \\n instead of starting a line of its own).
+    """
+    if isinstance(text, str):
+        out_text = for_terminal(text, newlines=True)
+    else:
+        out_text = "\n".join(for_terminal(item, newlines=False) for item in text)
+    out = out or sys.stdout
+    out.write(out_text if out_text.endswith("\n") else out_text + "\n")
+    out.flush()
+
+
+class TerminalWriter:
+    """A text stream for renderers that write as they go (paths on a million flows): escaped like emit()."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+
+    def write(self, text: str) -> int:
+        return int(self.stream.write(for_terminal(text, newlines=True)) or 0)
+
+    def flush(self) -> None:
+        self.stream.flush()

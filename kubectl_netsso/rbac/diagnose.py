@@ -28,7 +28,13 @@ class Finding:
         return {"code": self.code, "severity": self.severity, "message": self.message, "hint": self.hint}
 
 
+# past this a duration says "years" only: a provider's exp of -1e20 is not a number of days anybody reads
+_CENTURY = 100 * 365 * 86400
+
+
 def _fmt_duration(seconds: float) -> str:
+    if not abs(seconds) <= _CENTURY:  # also NaN and infinities, which int() refuses
+        return "more than 100 years"
     seconds = int(abs(seconds))
     if seconds < 120:
         return f"{seconds}s"
@@ -56,7 +62,8 @@ def diagnose(
 
     if claims is not None:
         exp = claims.get("exp")
-        if isinstance(exp, (int, float)) and exp <= now:
+        if isinstance(exp, (int, float)) and not isinstance(exp, bool) and exp <= now:
+            exp = max(exp, -2.0 * _CENTURY)  # an integer of 400 digits cannot be subtracted from a float
             out.append(
                 Finding(
                     "token-expired",

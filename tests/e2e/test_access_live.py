@@ -16,10 +16,10 @@ from harness.apiserver import Decision, RulesResult, UserInfo
 from kubectl_netsso.auth.cache import open_cache
 from kubectl_netsso.auth.settings import ProviderSettings
 from kubectl_netsso.auth.tokens import TokenSet
+from kubectl_netsso.cluster.defaults import default_roles_snapshot
 from kubectl_netsso.cluster.manifests import load_snapshot
+from kubectl_netsso.cluster.snapshot import merge_rbac
 from kubectl_netsso.rbac.authorize import Authorizer, Identity
-from kubectl_netsso.rbac.defaults import default_roles_snapshot
-from kubectl_netsso.rbac.objects import merge
 from kubectl_netsso.rbac.rules import Request, rule_to_dict
 
 pytestmark = pytest.mark.e2e
@@ -33,7 +33,7 @@ class ShopRbac:
     """The double's authorizer: kube-apiserver's RBAC decisions, computed by kubectl_netsso.rbac on the shop RBAC."""
 
     def __init__(self) -> None:
-        self.az = Authorizer(merge(load_snapshot([str(SHOP / "rbac")]), default_roles_snapshot()))
+        self.az = Authorizer(merge_rbac(load_snapshot([str(SHOP / "rbac")]), default_roles_snapshot()))
 
     def authorize(self, user: UserInfo, attrs: dict[str, Any]) -> Decision:
         if attrs.get("nonResource"):

@@ -1,6 +1,8 @@
-"""The default ClusterRoles (cluster-admin, admin, edit, view, system:*) and their user-facing default bindings.
+"""The default ClusterRoles (cluster-admin, admin, edit, view, system:*) and their user-facing default bindings, as a
+Snapshot to merge under the user's objects (snapshot.merge_rbac).
 
-The only read here is of the package's own data file (importlib.resources), cached; no cluster or user files.
+A source of cluster facts like manifests.py, so it lives here and the rbac engine stays pure: the only read is of
+the package's own data files (importlib.resources), once per process; no cluster or user files.
 """
 
 from __future__ import annotations
@@ -8,7 +10,7 @@ from __future__ import annotations
 from functools import lru_cache
 from importlib import resources
 
-from ..cluster.snapshot import Snapshot
+from .snapshot import Snapshot
 
 DATA_FILE = "kubernetes-bootstrap-cluster-roles.yaml"
 BINDINGS_FILE = "default-cluster-role-bindings.yaml"
@@ -23,7 +25,7 @@ def default_roles_snapshot() -> Snapshot:
     """
     import yaml
 
-    from ..cluster.manifests import snapshot_from_objects
+    from .decode import snapshot_from_objects
 
     data = resources.files("kubectl_netsso").joinpath("data")
     docs = [(f"{name} document 1", yaml.safe_load(data.joinpath(name).read_text(encoding="utf-8")))
