@@ -15,7 +15,6 @@ from hypothesis import strategies as st
 from kubectl_netsso.cli.options import KubeOptions
 from kubectl_netsso.cluster.kubeconfig import (
     ExecConfig,
-    current_namespace,
     effective_namespace,
     is_netsso_exec,
     kubeconfig_paths,
@@ -23,6 +22,7 @@ from kubectl_netsso.cluster.kubeconfig import (
     resolve_context,
 )
 from kubectl_netsso.errors import NetssoError
+from kubectl_netsso.usecases.source import current_namespace
 
 
 def _config(

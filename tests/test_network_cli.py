@@ -191,6 +191,26 @@ def test_offline_default_namespace_is_the_kubeconfig_contexts(tmp_path: Path) ->
     assert_one_line_error(p, 3, "namespace default not found")
 
 
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("can-reach", "web", "svc/web", "--port", "80"),  # live: these read the kubeconfig in another place
+        ("paths", "-n", "shop"),
+        ("policy", "allow", "web", "svc/web", "--port", "80"),
+        ("audit", "-A"),
+    ],
+)
+def test_an_unknown_context_is_a_usage_error_live_too(tmp_path: Path, args: tuple[str, ...]) -> None:
+    kc = tmp_path / "kubeconfig"
+    kc.write_text(
+        "apiVersion: v1\nkind: Config\ncurrent-context: c\n"
+        "contexts: [{name: c, context: {cluster: x, user: u, namespace: frontend}}]\n"
+        "clusters: [{name: x, cluster: {server: 'https://127.0.0.1:1'}}]\nusers: [{name: u, user: {}}]\n"
+    )
+    p = netsso(*args, "--context", "nope", env={"KUBECONFIG": str(kc)})
+    assert_one_line_error(p, 2, 'context "nope" not found', "kubectl config get-contexts")
+
+
 def test_can_reach_from_stdin() -> None:
     text = Path(SHOP, "namespaces.yaml").read_text() + "\n---\n" + Path(SHOP, "shop", "api.yaml").read_text()
     p = netsso("can-reach", "shop/api", "shop/api", "--port", "8080", "--manifests", "-", input=text)
@@ -558,3 +578,18 @@ def test_every_paths_format_agrees_on_a_generated_cluster(tmp_path: Path) -> Non
         assert legend[number] == name
         for col, cell in enumerate(cells, start=1):
             assert cell == {True: ".", False: "X"}[truth[(name, legend[str(col)])]]
+
+
+def test_vvv_shows_what_an_error_was_raised_from(tmp_path: Path) -> None:
+    kc = tmp_path / "kubeconfig"
+    kc.write_text(
+        "apiVersion: v1\nkind: Config\ncurrent-context: c\n"
+        "contexts: [{name: c, context: {cluster: x, user: u}}]\n"
+        "clusters: [{name: x, cluster: {server: 'https://127.0.0.1:1'}}]\nusers: [{name: u, user: {}}]\n"
+    )
+    args = ("can-reach", "web", "svc/web", "--port", "80", "--manifests", SHOP, "--context", "nope")
+    p = netsso("-vvv", *args, env={"KUBECONFIG": str(kc)})
+    assert_one_line_error(p, 2, 'context "nope" not found')
+    assert 'caused by: NetssoError: context "nope" not found' in p.stderr  # the kubeconfig's own error, kept
+    quiet = netsso(*args, env={"KUBECONFIG": str(kc)})
+    assert "caused by" not in quiet.stderr  # only at -vvv

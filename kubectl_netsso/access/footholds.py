@@ -286,8 +286,3 @@ def group_by_subject(rows: Iterable[SubjectAccess]) -> Mapping[Subject, list[Sub
     for r in rows:
         out.setdefault(r.subject, []).append(r)
     return out
-
-
-ACTION_KIND = (
-    {a.name: POD for a in POD_ACTIONS} | {a.name: CREATE for a in CREATE_ACTIONS} | {a.name: NETPOL for a in NETPOL_ACTIONS}
-)

@@ -23,11 +23,11 @@ from typing import Any
 from ..cluster.snapshot import Snapshot, Workload
 from ..netpol.compile import CompiledPolicy, CompiledSnapshot, compile_snapshot
 from ..netpol.evaluate import allowed_pair, evaluate_flow
+from ..netpol.fastreach import FastReach
+from ..netpol.fastreach import applicable as fast_applicable
 from ..netpol.match import Tri, namespace_selected
 from ..netpol.model import ExternalPeer, Flow, PodPeer
 from ..netpol.selectors import LabelSelector
-from .fastreach import FastReach
-from .fastreach import applicable as fast_applicable
 from .footholds import workload_groups
 from .model import CREATE, NETPOL, POD, SERVICE, Destination, Foothold, Reach
 

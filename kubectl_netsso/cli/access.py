@@ -1,73 +1,31 @@
-"""Identity x network commands: reach, audit, report, policy. Parse -> call the access engine -> render; no logic."""
+"""Identity x network commands: reach, audit, report, policy. Parse the options -> call the use case (usecases/reach.py,
+audit.py, report.py, policy.py) -> render."""
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import click
 
 from .. import log
-from ..errors import EXIT_NO, EXIT_OK, EXIT_USAGE, NetssoError
+from ..errors import EXIT_OK, NetssoError
 from ..output import emit, render, style, table
 from ..output.json import to_json_listing
+from ..usecases.audit import severity_counts
+from ..usecases.context import scope_text
 from . import completion
-from .identity import GROUP_MEMBER
+from .identity import identity_input
 from .options import SCOPE_NAMESPACE_HELP, KubeOptions, cni_option, kube_options_for, manifests_option, output_option
 
 if TYPE_CHECKING:
-    from ..access.model import Finding, Reach
-    from ..access.reach import ReachEngine
-    from ..cluster.snapshot import Snapshot
-    from ..rbac.rules import Request
-    from .identity import OfflineIdentity
+    from ..access.expect import ExpectResult
+    from ..access.model import Finding
+    from ..usecases.context import AccessContext
 
 
 # --- shared helpers ----------------------------------------------------------------------------------------------
 
-
-
-def load_snapshot(
-    kube: KubeOptions, manifests: Sequence[str], parts: set[str] | None = None, with_default_roles: bool = False
-) -> Snapshot:
-    """The snapshot from --manifests (offline) or the live cluster (namespaces per -n/-A)."""
-    parts = parts or {"network", "rbac"}
-    if manifests:
-        from ..cluster.manifests import load_snapshot as load_manifests
-
-        snap = load_manifests(list(manifests))
-        if with_default_roles:
-            from ..cluster.defaults import default_roles_snapshot
-            from ..cluster.snapshot import merge_rbac
-
-            snap = merge_rbac(snap, default_roles_snapshot())
-    else:
-        from ..cluster import live
-
-        namespaces: list[str] | None = None
-        if not kube.all_namespaces:
-            namespaces = [current_namespace(kube)]
-        try:
-            snap = live.load_snapshot(kube, namespaces, parts=parts)
-        except NotImplementedError:
-            raise NetssoError("live cluster access is not available in this build", hint="use --manifests PATH") from None
-    for w in snap.warnings:
-        log.warn(w)
-    return snap
-
-
-def current_namespace(kube: KubeOptions) -> str:
-    """-n, else the kubeconfig context's namespace, else "default" (kubectl's rule); an unknown --context is a usage
-    error."""
-    from ..cluster.kubeconfig import offline_namespace
-
-    return offline_namespace(kube)
-
-
-def _usage(message: str, hint: str | None = None) -> NetssoError:
-    return NetssoError(message, hint=hint, exit_code=EXIT_USAGE)
 
 
 # --- policy ------------------------------------------------------------------------------------------------------
@@ -110,15 +68,10 @@ def default_deny_cmd(
       kubectl netsso policy default-deny -n payments --allow-dns | kubectl apply -f -
       kubectl netsso policy default-deny -n payments --ingress-only | kubectl apply -f -
     """
-    from ..netpol import generate
+    from ..usecases import policy as usecase
 
-    if ingress_only and egress_only:
-        raise _usage("--ingress-only and --egress-only exclude each other", hint="give neither to deny both directions")
-    if allow_dns and ingress_only:
-        raise _usage("--allow-dns goes with an egress deny, not with --ingress-only", hint="leave out --allow-dns")
-    ns = _policy_namespace(namespace, context, kubeconfig)
-    objs = generate.default_deny(ns, allow_dns=allow_dns, ingress=not egress_only, egress=not ingress_only)
-    click.echo(generate.to_yaml(objs), nl=False)
+    inp = usecase.DefaultDenyInput(ingress_only, egress_only, allow_dns)
+    click.echo(usecase.default_deny(inp, _policy_kube(namespace, context, kubeconfig)).to_yaml(), nl=False)
 
 
 @policy.command("allow-dns")
@@ -141,25 +94,16 @@ def allow_dns_cmd(namespace: str | None, pod_selector: str | None, context: str 
     Example:
       kubectl netsso policy allow-dns -n payments --pod-selector app=payments | kubectl apply -f -
     """
-    from ..netpol import endpoints, generate
+    from ..usecases import policy as usecase
 
-    labels = endpoints.parse_labels(pod_selector) if pod_selector is not None else None
-    ns = _policy_namespace(namespace, context, kubeconfig)
-    click.echo(generate.to_yaml(generate.allow_dns_egress(ns, labels)), nl=False)
+    result = usecase.allow_dns(usecase.AllowDnsInput(pod_selector), _policy_kube(namespace, context, kubeconfig))
+    click.echo(result.to_yaml(), nl=False)
 
 
-def _policy_namespace(namespace: str | None, context: str | None, kubeconfig: str | None) -> str:
-    from ..netpol.generate import PolicyInputError, _check_name
-
-    kube = KubeOptions(
+def _policy_kube(namespace: str | None, context: str | None, kubeconfig: str | None) -> KubeOptions:
+    return KubeOptions(
         kubeconfig=kubeconfig, context=context, namespace=namespace, all_namespaces=False, as_user=None, as_groups=()
     )
-    ns = current_namespace(kube)
-    try:
-        _check_name(ns, "namespace")
-    except PolicyInputError as err:
-        raise _usage(err.message) from None
-    return ns
 
 
 @policy.command("allow")
@@ -194,42 +138,12 @@ def allow_cmd(
     Example:
       kubectl netsso policy allow frontend/deploy/web shop/svc/api --port 80 --side ingress --manifests example:shop
     """
-    from ..netpol import endpoints, generate
+    from ..usecases import policy as usecase
+    from ..usecases.source import Source, print_warnings
 
-    port = endpoints.parse_port(port_text)
-    protocol = protocol.upper()
-    ns = current_namespace(kube)
-    if manifests:
-        snap = load_snapshot(kube, manifests, parts={"network"})
-    else:
-        # read the namespaces of both ends (and the context's), nothing more
-        wanted = {ns} | {endpoints.split_endpoint(t, ns)[0] for t in (source, destination) if not t.lower().startswith("ip:")}
-        snap = _live_snapshot(kube, sorted(wanted))
-    src = endpoints.resolve_endpoint(snap, source, ns, role="source")
-    dst = endpoints.resolve_endpoint(snap, destination, ns, role="destination")
-    if src.is_external and dst.is_external:
-        raise _usage(
-            "both FROM and TO are outside the cluster: no NetworkPolicy applies",
-            hint="one end must be a pod, workload or Service",
-        )
-    sides = ("ingress", "egress") if side == "both" else (side,)
-    objs = generate.allow_endpoints(snap, src, dst, port, protocol, sides)
-    if not objs:
-        raise _usage(f"no policy to print for --side {side} with {src.ref} -> {dst.ref}")
-    click.echo(generate.to_yaml(objs), nl=False)
-
-
-def _live_snapshot(kube: KubeOptions, namespaces: list[str]) -> Snapshot:
-    from ..cluster import live
-
-    snap = live.load_snapshot(kube, namespaces, parts={"network"})
-    for w in snap.warnings:
-        log.warn(w)
-    return snap
-
-
-def _labels_text(labels: Mapping[str, str]) -> str:
-    return ",".join(f"{k}={v}" for k, v in sorted(labels.items())) or "(all pods)"
+    result = usecase.run(usecase.AllowInput(source, destination, port_text, protocol, side), Source(kube, manifests))
+    print_warnings(result.warnings)
+    click.echo(result.to_yaml(), nl=False)
 
 
 # --- identity and context ----------------------------------------------------------------------------------------
@@ -242,181 +156,6 @@ def _identity_options(func: Callable[..., Any]) -> Callable[..., Any]:
     return provider_options(mapping_options(func))
 
 
-@dataclass
-class AccessContext:
-    """Everything a command needs: the snapshot, the engines, the identity and its permissions, the scope."""
-
-    snapshot: Snapshot
-    engine: ReachEngine
-    scope: list[str]
-    source: str
-    live: bool
-    authorizer: Any = None
-    user: str | None = None
-    groups: tuple[str, ...] = ()
-    identity_from: str = ""
-    perms: Any = None
-    cni_warning: str | None = None
-    notes: list[str] = field(default_factory=list)
-
-    @property
-    def identity_text(self) -> str:
-        if self.user is None:
-            return "(no identity)"
-        who = "a member of the groups" if self.user == GROUP_MEMBER else self.user
-        groups = [g for g in self.groups if g != "system:authenticated"]
-        return who + (f" (groups: {', '.join(groups)})" if groups else "")
-
-    def identity_dict(self) -> dict[str, Any] | None:
-        if self.user is None:
-            return None
-        return {"user": None if self.user == GROUP_MEMBER else self.user, "groups": list(self.groups), "from": self.identity_from}
-
-
-class LivePermissions:
-    """Permissions of the current (or impersonated) identity from SelfSubjectAccessReview / SelfSubjectRulesReview."""
-
-    def __init__(self, client: Any) -> None:
-        self.client = client
-        self._reviews: dict[str, Any] = {}
-
-    def check(self, request: Request) -> tuple[bool, str]:
-        attrs = {
-            "namespace": request.namespace, "verb": request.verb, "group": request.api_group,
-            "resource": request.resource, "subresource": request.subresource, "name": request.name,
-        }  # fmt: skip
-        d = self.client.access_review({"resourceAttributes": {k: v for k, v in attrs.items() if v}})
-        return bool(d.allowed), (d.reason or ("allowed by the API server" if d.allowed else "denied"))
-
-    def names_for(self, action: Any, namespace: str) -> Iterable[str]:
-        from ..rbac.rules import rule_allows, rule_from_dict
-
-        if namespace not in self._reviews:
-            self._reviews[namespace] = self.client.rules_review(namespace)
-        names: set[str] = set()
-        for raw in self._reviews[namespace].resource_rules:
-            rule = rule_from_dict(raw)
-            for n in rule.resource_names:
-                if rule_allows(rule, action.request(namespace, n)):
-                    names.add(n)
-        return names
-
-
-def build_context(
-    kube: KubeOptions,
-    manifests: Sequence[str],
-    with_default_roles: bool,
-    kw: dict[str, Any],
-    *,
-    identity: str,  # "required" | "optional" | "none"
-    cni: str = "auto",
-) -> AccessContext:
-    from ..access.footholds import namespaces_in
-    from ..access.reach import ReachEngine
-    from .network import resolve_cni
-
-    live = not manifests
-    default_ns = current_namespace(kube)  # first: an unknown --context is a usage error, before any loading
-    snap = load_snapshot(kube, manifests, {"network", "rbac"}, with_default_roles)
-    detected: str | None = None
-    cni_warning: str | None = None
-    client: Any = None
-    if live:
-        from .identity import _live_client
-
-        client = _live_client(kube)  # one client: its DaemonSet list serves --cni auto and the CNI warning
-        try:
-            cni_warning, detected = client.cni_check()
-        except NetssoError as err:
-            log.warn(f"cannot tell whether the CNI enforces NetworkPolicy: {err.message}")
-    engine = ReachEngine(snap, cni=resolve_cni(cni, snap, detected))
-    for w in engine.compiled.warnings[len(snap.warnings) :]:
-        log.warn(w)  # what compiling the policies found (e.g. namespaces whose labels verdicts depend on are unknown)
-    if kube.all_namespaces or (not live and not kube.namespace):
-        scope = namespaces_in(snap)
-        if live:
-            # what the identity could not list still belongs in scope; the context's namespace at least
-            known = set(scope) | {g.namespace for g in snap.gaps if g.namespace} | {default_ns}
-            scope = sorted(known)
-    else:
-        scope = [default_ns]
-        if not live and scope[0] not in namespaces_in(snap):
-            # a typo (-n shpo) would otherwise audit an empty namespace and look clean (or report RBAC alone)
-            log.warn(f"namespace {scope[0]} is not in the manifests: only what RBAC grants there is known")
-    source = snap.source or ("manifests: " + ", ".join(manifests) if manifests else "live")
-    ctx = AccessContext(snapshot=snap, engine=engine, scope=scope, source=source, live=live)
-    if snap.roles or snap.bindings:
-        from ..rbac.authorize import Authorizer
-
-        ctx.authorizer = Authorizer(snap)
-    if any(g.resource.split(".")[0] in ("roles", "rolebindings", "clusterroles", "clusterrolebindings") for g in snap.gaps):
-        ctx.notes.append("some RBAC objects could not be read: identity checks are partial")
-    if live and any(g.resource == "namespaces" and g.namespace is None for g in snap.gaps):
-        ctx.notes.append("cannot list namespaces: only " + ", ".join(scope) + " in scope (give -n NS for others)")
-    if live:
-        ctx.cni_warning = cni_warning
-        if identity != "none":
-            review = client.self_subject_review()
-            ctx.user = str(review.get("username") or "")
-            ctx.groups = tuple(review.get("groups") or ())
-            ctx.identity_from = "SelfSubjectReview" + (" (impersonated)" if kube.as_user else "")
-            ctx.perms = LivePermissions(client)
-        return ctx
-    if identity == "none":
-        return ctx
-    who = _offline_identity(kube, kw, required=identity == "required")
-    if who is not None:
-        from ..access.footholds import RbacPermissions
-        from ..rbac.authorize import Authorizer
-        from .identity import report_near_misses
-
-        if ctx.authorizer is None:
-            ctx.authorizer = Authorizer(snap)
-        user, groups = who.identity.user, who.identity.groups
-        ctx.user, ctx.groups, ctx.identity_from = user, groups, who.how
-        ctx.perms = RbacPermissions(ctx.authorizer, user, groups, complete=True)
-        report_near_misses(who, ctx.authorizer.model, None if kube.all_namespaces or not kube.namespace else scope)
-    return ctx
-
-
-def _offline_identity(kube: KubeOptions, kw: dict[str, Any], required: bool) -> OfflineIdentity | None:
-    """--as/--as-group (a group alone = any member of it), else the cached SSO identity mapped like the API server;
-    None when there is none and it is optional."""
-    from .identity import _mapping, _provider_values
-    from .identity import _offline_identity as identity_offline
-
-    mapping = _mapping(kw)
-    values = _provider_values(kw)
-    try:
-        return identity_offline(kube, values, mapping)
-    except NetssoError:
-        if required:
-            raise NetssoError(
-                "no identity for an offline check: pass --as USER and/or --as-group GROUP, or log in first",
-                hint="e.g. kubectl netsso reach -A --manifests example:shop --with-default-roles --as-group oidc:contractors",
-            ) from None
-        return None
-
-
-def _reaches(ctx: AccessContext, perms: Any = None) -> list[Reach]:
-    from ..access.footholds import derive_footholds
-    from ..access.reach import reach_all
-
-    perms = perms or ctx.perms
-    return reach_all(ctx.engine, derive_footholds(ctx.snapshot, perms, ctx.scope))
-
-
-def _identity_reach_fn(ctx: AccessContext) -> Callable[[str, Sequence[str]], list[Reach]] | None:
-    if ctx.authorizer is None:
-        return None
-    from ..access.footholds import RbacPermissions
-
-    def fn(user: str, groups: Sequence[str]) -> list[Reach]:
-        return _reaches(ctx, RbacPermissions(ctx.authorizer, user or GROUP_MEMBER, groups))
-
-    return fn
-
-
 # --- reach -------------------------------------------------------------------------------------------------------
 
 _RISK_STYLE = {"critical": ("red", "bold"), "high": ("red",), "medium": ("yellow",), "low": ("dim",), "info": ("dim",)}
@@ -424,19 +163,6 @@ _RISK_STYLE = {"critical": ("red", "bold"), "high": ("red",), "medium": ("yellow
 
 def _risk(text: str) -> str:
     return style(text, *_RISK_STYLE.get(text, ()))
-
-
-def reach_data(ctx: AccessContext, reaches: Sequence[Reach]) -> dict[str, Any]:
-    from ..access.model import SEVERITIES
-
-    counts = {s: sum(1 for r in reaches if r.risk == s) for s in reversed(SEVERITIES) if any(r.risk == s for r in reaches)}
-    return {
-        "identity": ctx.identity_dict(),
-        "source": ctx.source,
-        "namespaces": ctx.scope,
-        "summary": {"footholds": len(reaches), "byRisk": counts},
-        "footholds": [r.to_dict() for r in reaches],
-    }
 
 
 @click.command("reach")
@@ -463,17 +189,18 @@ def reach(
     Example:
       kubectl netsso reach -A --manifests example:shop --with-default-roles --as-group oidc:contractors
     """
-    started = time.perf_counter()
-    ctx = build_context(kube, manifests, with_default_roles, kw, identity="required", cni=cni)
-    reaches = _reaches(ctx)
-    data = reach_data(ctx, reaches)
-    log.debug(f"reach: {len(reaches)} footholds in {time.perf_counter() - started:.2f}s")
+    from ..usecases import reach as usecase
+    from ..usecases.source import Source
+
+    result = usecase.run(identity_input(kw), Source(kube, manifests, with_default_roles, cni))
+    ctx, reaches = result.context, result.reaches
+    data = result.to_dict()
     if output == "json":
         emit(to_json_listing(data, "footholds"))
         return EXIT_OK
     if render(data, output):
         return EXIT_OK
-    lines = [f"# {ctx.identity_text} in {_scope_text(ctx)} ({ctx.source})"]
+    lines = [f"# {ctx.identity_text} in {scope_text(ctx)} ({ctx.source})"]
     if not reaches:
         lines.append("no footholds: this identity can neither exec into, create nor re-police anything in scope")
         emit(lines)
@@ -516,50 +243,9 @@ def _short(items: Sequence[str], n: int) -> str:
     return ", ".join(items[:n]) + (f" (+{len(items) - n})" if len(items) > n else "")
 
 
-def _scope_text(ctx: AccessContext) -> str:
-    return f"namespace {ctx.scope[0]}" if len(ctx.scope) == 1 else f"{len(ctx.scope)} namespaces"
 
 
 # --- audit -------------------------------------------------------------------------------------------------------
-
-
-def _load_expect(paths: Sequence[str]) -> list[Any]:
-    import yaml
-
-    from ..access.expect import load_expectations
-    from ..cluster.examples import resolve
-
-    out: list[Any] = []
-    for path in paths:
-        try:
-            with open(resolve(path), encoding="utf-8") as fh:
-                data = yaml.safe_load(fh)
-        except OSError as exc:
-            raise NetssoError(f"cannot read --expect file {path}: {exc.strerror or exc}") from None
-        except UnicodeDecodeError:
-            raise NetssoError(f"--expect file {path}: not UTF-8 text", hint="give a YAML file with an 'expect:' list") from None
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            where = f" line {mark.line + 1}" if mark is not None else ""
-            raise NetssoError(f"{path}{where}: invalid YAML: {getattr(exc, 'problem', None) or exc}") from None
-        out.extend(load_expectations(data, path))
-    return out
-
-
-def run_audit(ctx: AccessContext, expect_paths: Sequence[str]) -> tuple[list[Finding], list[Any]]:
-    from ..access.audit import audit as audit_engine
-    from ..access.expect import ExpectationChecker
-    from ..access.model import sort_findings
-
-    expectations = _load_expect(expect_paths)
-    findings = audit_engine(ctx.engine, authorizer=ctx.authorizer, namespaces=ctx.scope, cni_warning=ctx.cni_warning)
-    results = []
-    if expectations:
-        default_ns = ctx.scope[0] if len(ctx.scope) == 1 else "default"
-        checker = ExpectationChecker(ctx.engine, _identity_reach_fn(ctx), default_ns)
-        results = [checker.check(e) for e in expectations]
-        findings = sort_findings(findings + [f for f in (r.finding() for r in results) if f is not None])
-    return findings, results
 
 
 @click.command("audit")
@@ -618,43 +304,24 @@ def audit(
     Example:
       kubectl netsso audit --manifests example:shop --with-default-roles --expect example:shop-expect.yaml
     """
-    from ..access.audit import CHECKS
-    from ..access.model import severity_rank
+    from ..usecases import audit as usecase
+    from ..usecases.source import Source
 
-    for name in (*only, *skip):
-        if name not in CHECKS:
-            raise NetssoError(f"unknown check {name!r}", hint="checks: " + ", ".join(CHECKS), exit_code=EXIT_USAGE)
-    ctx = build_context(kube, manifests, with_default_roles, {}, identity="none", cni=cni)
-    findings, results = run_audit(ctx, expect_paths)
-    findings = [f for f in findings if (not only or f.check in only) and f.check not in skip]
-    failing = [f for f in findings if fail_on != "never" and severity_rank(f.severity) >= severity_rank(fail_on)]
-    data = {
-        "source": ctx.source,
-        "namespaces": ctx.scope,
-        "failOn": fail_on,
-        "only": list(only),
-        "skip": list(skip),
-        "passed": not failing,
-        "summary": _severity_counts(findings),
-        "findings": [f.to_dict() for f in findings],
-        "expectations": [r.to_dict() for r in results],
-    }
+    result = usecase.run(
+        usecase.AuditInput(expect_paths, only, skip, fail_on), Source(kube, manifests, with_default_roles, cni)
+    )
+    ctx, findings, results, failing = result.context, result.findings, result.expectations, result.failing
+    data = result.to_dict()
     if not render(data, output):
         emit(_audit_text(ctx, findings, results, fail_on, failing, wide=output == "wide"))
     for n in ctx.notes:
         log.warn(n)
-    return EXIT_NO if failing else EXIT_OK
+    return result.exit_code
 
 
-def _severity_counts(findings: Sequence[Finding]) -> dict[str, int]:
-    from ..access.model import SEVERITIES
-
-    return {s: n for s in reversed(SEVERITIES) if (n := sum(1 for f in findings if f.severity == s))}
-
-
-def _audit_text(ctx: AccessContext, findings: Sequence[Finding], results: Sequence[Any], fail_on: str,
+def _audit_text(ctx: AccessContext, findings: Sequence[Finding], results: Sequence[ExpectResult], fail_on: str,
                 failing: Sequence[Finding], wide: bool) -> list[str]:  # fmt: skip
-    lines = [f"# audit of {_scope_text(ctx)} ({ctx.source})"]
+    lines = [f"# audit of {scope_text(ctx)} ({ctx.source})"]
     if wide:
         rows = [[_risk(f.severity.upper()), f.check, f.object, f.reason, f.hint] for f in findings]
         lines.extend(table(["Severity", "Check", "Object", "Reason", "Hint"], rows).splitlines())
@@ -673,7 +340,7 @@ def _audit_text(ctx: AccessContext, findings: Sequence[Finding], results: Sequen
             mark = {"PASS": style("PASS", "green"), "FAIL": style("FAIL", "red"), "UNKNOWN": style("UNKNOWN", "yellow")}[r.status]
             lines.append(f"  {mark}  {r.expectation.name or r.expectation.describe()}: {r.summary}")
     lines.append("")
-    counts = _severity_counts(findings)
+    counts = severity_counts(findings)
     verdict = style("FAIL", "red", "bold") if failing else style("PASS", "green", "bold")
     total = f"{len(findings)} finding(s)" + (": " + ", ".join(f"{n} {s}" for s, n in counts.items()) if counts else "")
     lines.append(f"{total}; --fail-on {fail_on}: {verdict}")
@@ -713,24 +380,15 @@ def report(
     Example:
       kubectl netsso report --html shop.html --manifests example:shop --with-default-roles --as-group oidc:contractors
     """
-    from ..access.report import build_report
+    from ..usecases import report as usecase
+    from ..usecases.source import Source
+
+    result = usecase.run(
+        usecase.ReportInput(identity_input(kw), expect_paths), Source(kube, manifests, with_default_roles, cni)
+    )
+    data = result.data
     from ..output.report import render_html
 
-    ctx = build_context(kube, manifests, with_default_roles, kw, identity="optional", cni=cni)
-    reaches = _reaches(ctx) if ctx.perms is not None else []
-    findings, results = run_audit(ctx, expect_paths)
-    data = build_report(
-        ctx.engine,
-        scope=ctx.scope,
-        source=ctx.source,
-        identity=ctx.identity_dict(),
-        identity_text=ctx.identity_text if ctx.user is not None else None,
-        reaches=reaches,
-        findings=findings,
-        expectations=results,
-        authorizer=ctx.authorizer,
-        cni_warning=ctx.cni_warning,
-    )
     html = render_html(data)
     if html_path == "-":
         import sys
@@ -748,12 +406,12 @@ def report(
         with open(html_path, "w", encoding="utf-8") as fh:
             fh.write(html)
     except OSError as exc:
-        raise NetssoError(f"cannot write {html_path}: {exc.strerror or exc}") from None
+        raise NetssoError(f"cannot write {html_path}: {exc.strerror or exc}") from exc
     log.info(
         f"wrote {html_path}: {data.workload_count} workloads, {len(data.edges)} "
         + ("namespace-to-namespace edges, " if data.aggregated else "allowed flows drawn (as on the page), ")
-        + f"{len(reaches)} footholds, "
-        f"{len(findings)} findings"
+        + f"{result.footholds} footholds, "
+        f"{result.findings} findings"
     )
     return EXIT_OK
 

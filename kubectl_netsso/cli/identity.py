@@ -1,25 +1,29 @@
-"""whoami, can-i and permissions (perms): parse -> call the rbac engine or the API server -> render."""
+"""whoami, can-i and permissions (perms): parse the options -> call the use case (usecases/whoami.py, can_i.py,
+permissions.py) -> render."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from .. import log
-from ..cluster.snapshot import PolicyRule, Snapshot
-from ..errors import EXIT_ERROR, EXIT_NO, EXIT_OK, EXIT_USAGE, NetssoError
+from ..cluster.snapshot import PolicyRule
+from ..errors import EXIT_OK, EXIT_USAGE, NetssoError
 from ..output import emit, render, style, symbol, table
-from ..rbac.authorize import Authorizer, Identity, binding_ref, bindings_of, identity, role_ref
-from ..rbac.claims import ClaimMapping, MappedIdentity, map_claims
-from ..rbac.matrix import MATRIX_VERBS, build_matrix
-from ..rbac.resources import BUILTIN, COMMON, ResourceIndex, ResourceType
-from ..rbac.rules import NON_RESOURCE_VERBS, RESOURCE_VERBS, Request, rule_allows, rule_from_dict, rule_to_dict
+from ..rbac.authorize import binding_ref, role_ref
+from ..rbac.claims import ClaimMapping, MappedIdentity
+from ..rbac.matrix import MATRIX_VERBS
+from ..rbac.rules import rule_to_dict
+from ..usecases.identity import IdentityInput, LocalToken, claim_seconds
+from ..usecases.identity import list_text as _list_text
 from . import completion
 from .options import KubeOptions, kube_options, kube_options_for, manifests_option, output_option
+
+if TYPE_CHECKING:
+    from ..rbac.diagnose import Finding
+    from ..usecases.can_i import CanIListResult
 
 # ------------------------------------------------------------------------------------------------ shared options
 
@@ -86,86 +90,12 @@ def _provider_values(kw: dict[str, Any]) -> dict[str, object]:
 # ------------------------------------------------------------------------------------------------ the local token
 
 
-@dataclass
-class LocalToken:
-    claims: dict[str, Any]
-    expires_at: float | None
-    cache: str  # which cache entry (path or keyring item)
-    issuer: str
-    client_id: str
-
-
-def _settings(kube: KubeOptions, values: dict[str, object]) -> Any:
-    """ProviderSettings from the flags, else from the current kubeconfig user's exec args; None when neither."""
-    from ..auth.settings import ProviderSettings, SettingsError
-
-    try:
-        if values.get("issuer_url"):
-            return ProviderSettings.from_values(values)
-        from ..cluster.kubeconfig import resolve_context
-
-        try:
-            ctx = resolve_context(kube.kubeconfig, kube.context)
-        except NetssoError as exc:
-            if kube.context:  # a --context that names nothing is never silently ignored
-                raise NetssoError(exc.message, hint=exc.hint, exit_code=EXIT_USAGE) from None
-            return None
-        if ctx.exec is None or not ctx.exec.is_netsso:
-            return None
-        settings = ProviderSettings.from_exec_args(ctx.exec.netsso_args, ctx.exec.process_env())
-        overrides = {k: v for k, v in values.items() if v not in (None, [], ())}
-        return settings.replace(**overrides) if overrides else settings
-    except SettingsError as exc:
-        raise NetssoError(f"provider settings: {exc}", hint="check --oidc-issuer-url and --oidc-client-id") from None
-
-
-def load_local_token(kube: KubeOptions, values: dict[str, object], required: bool) -> LocalToken | None:
-    """The cached ID token's claims (never the token). required: raise 'not logged in' when there is none."""
-    settings = _settings(kube, values)
-    if settings is None:
-        if required:
-            raise NetssoError(
-                "no provider configured: the current kubeconfig user does not run kubectl netsso get-token",
-                hint="pass --oidc-issuer-url and --oidc-client-id, or run: kubectl netsso setup",
-            )
-        return None
-    from ..auth.cache import open_cache
-    from ..auth.tokens import TokenError
-
-    cache = open_cache(settings)
-    tokens = cache.load()
-    if tokens is None:
-        if required:
-            raise NetssoError(
-                f"not logged in: run kubectl netsso login (no cached token for {settings.issuer_url})",
-                hint=f"cache entry: {cache.describe()}",
-            )
-        return None
-    try:
-        claims = tokens.claims
-    except TokenError as exc:
-        raise NetssoError(f"the cached ID token cannot be decoded: {exc}", hint="run kubectl netsso login") from None
-    return LocalToken(
-        claims=claims,
-        expires_at=_seconds(claims.get("exp")),
-        cache=cache.describe(),
-        issuer=settings.issuer_url,
-        client_id=settings.client_id,
-    )
+def identity_input(kw: dict[str, Any]) -> IdentityInput:
+    """The provider and claim-mapping options of a command (popped from its keyword arguments)."""
+    return IdentityInput(_provider_values(kw), _mapping(kw))
 
 
 # ------------------------------------------------------------------------------------------------ formatting helpers
-
-
-def _seconds(value: Any) -> float | None:
-    """A numeric claim (exp, iat) as seconds; the provider may send any JSON number, 10**400 included, which
-    float() cannot hold: it is then an infinity, still ordered against now (expired or not)."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return None
-    try:
-        return float(value)
-    except OverflowError:
-        return float("inf") if value > 0 else float("-inf")
 
 
 def _when(ts: float | None, now: float) -> str:
@@ -180,19 +110,6 @@ def _when(ts: float | None, now: float) -> str:
     stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(ts))
     delta = ts - now
     return f"{stamp} (in {_fmt_duration(delta)})" if delta >= 0 else f"{stamp} ({_fmt_duration(delta)} ago)"
-
-
-def _list_text(values: Sequence[str]) -> str:
-    return "[" + " ".join(values) + "]"
-
-
-def _live_client(kube: KubeOptions) -> Any:
-    from ..cluster.live import LiveClient
-
-    try:
-        return LiveClient(kube)
-    except NotImplementedError:
-        raise NetssoError("live cluster access is not available in this build", hint="use --manifests PATH") from None
 
 
 # ------------------------------------------------------------------------------------------------ whoami
@@ -216,62 +133,20 @@ def whoami(kube: KubeOptions, local: bool, output: str, **kw: Any) -> int:
       kubectl netsso whoami
       kubectl netsso whoami --local -o json
     """
-    from ..rbac.diagnose import diagnose
+    from ..usecases import whoami as usecase
 
-    mapping = _mapping(kw)
-    values = _provider_values(kw)
-    now = time.time()
-    tok = load_local_token(kube, values, required=local)
-    cluster: dict[str, Any] | None = None
-    cluster_error: str | None = None
-    if not local:
-        try:
-            cluster = dict(_live_client(kube).self_subject_review())
-        except NetssoError as exc:
-            if tok is None:
-                raise
-            cluster_error = exc.message + (f" ({exc.hint})" if exc.hint else "")
-    mapped: MappedIdentity | None = map_claims(tok.claims, mapping, tok.issuer or None) if tok else None
-    findings = diagnose(tok.claims if tok else None, cluster, now, mapping)
-    data: dict[str, Any] = {
-        "local": _local_dict(tok, mapped, now) if tok else None,
-        "cluster": cluster,
-        "findings": [f.to_dict() for f in findings],
-    }
-    if cluster_error:
-        data["clusterError"] = cluster_error
-    # whether the two views were compared (findings that need both, like groups-prefix, are possible only then)
-    data["compared"] = tok is not None and cluster is not None
-    if not render(data, output):
-        emit(_whoami_text(tok, mapped, cluster, findings, cluster_error, now, local))
-    return EXIT_ERROR if cluster_error else EXIT_OK
-
-
-def _local_dict(tok: LocalToken, mapped: MappedIdentity | None, now: float) -> dict[str, Any]:
-    c = tok.claims
-    groups = c.get("groups")
-    out: dict[str, Any] = {
-        "issuer": c.get("iss", tok.issuer),
-        "subject": c.get("sub"),
-        "email": c.get("email"),
-        "name": c.get("name") or c.get("preferred_username"),
-        "groups": groups if isinstance(groups, list) else ([groups] if isinstance(groups, str) else None),
-        "audience": c.get("aud"),
-        "issuedAt": c.get("iat"),
-        "expiresAt": c.get("exp"),
-        "expired": bool(tok.expires_at is not None and tok.expires_at <= now),
-        "cacheEntry": tok.cache,
-    }
-    if mapped is not None:
-        out["mappedIdentity"] = {"username": mapped.username, "groups": list(mapped.groups), "error": mapped.error}
-    return out
+    result = usecase.run(usecase.WhoamiInput(identity_input(kw), local), kube)
+    if not render(result.to_dict(), output):
+        emit(_whoami_text(result.token, result.mapped, result.cluster, result.findings, result.cluster_error, result.now,
+                          local))  # fmt: skip
+    return result.exit_code
 
 
 def _whoami_text(
     tok: LocalToken | None,
     mapped: MappedIdentity | None,
     cluster: dict[str, Any] | None,
-    findings: Sequence[Any],
+    findings: Sequence[Finding],
     cluster_error: str | None,
     now: float,
     local: bool,
@@ -295,7 +170,7 @@ def _whoami_text(
         else:
             rows.append(["Groups", "(no groups claim)"])
         iat = c.get("iat")
-        rows.append(["Issued", _when(_seconds(iat), now)])
+        rows.append(["Issued", _when(claim_seconds(iat), now)])
         expiry = _when(tok.expires_at, now)
         if tok.expires_at is not None and tok.expires_at <= now:
             expiry = style(expiry + " EXPIRED", "red")
@@ -337,170 +212,7 @@ def _whoami_text(
     return [text for i, part in enumerate(parts) for text in ([""] if i else []) + part]
 
 
-# ------------------------------------------------------------------------------------------------ offline sources
-
-
-def _offline_snapshot(manifests: Sequence[str], with_default_roles: bool) -> Snapshot:
-    return _offline_snapshots(manifests, with_default_roles)[1]
-
-
-def _offline_snapshots(manifests: Sequence[str], with_default_roles: bool) -> tuple[Snapshot, Snapshot]:
-    """(the manifests alone, the manifests plus the default roles when asked)."""
-    from ..cluster.defaults import default_roles_snapshot
-    from ..cluster.manifests import load_snapshot
-    from ..cluster.snapshot import merge_rbac
-
-    snap = load_snapshot(list(manifests))
-    for w in snap.warnings:
-        log.warn(w)
-    return snap, (merge_rbac(snap, default_roles_snapshot()) if with_default_roles else snap)
-
-
-# Offline identity without a user name: a member of the --as-group groups (a name no User subject can match).
-GROUP_MEMBER = "netsso:member-of-groups"
-
-
-@dataclass(frozen=True)
-class OfflineIdentity:
-    """Who an offline check is for, and where that came from (the token too, to explain near misses)."""
-
-    identity: Identity
-    how: str  # "--as" | "--as-group" | "cached token"
-    token: LocalToken | None = None
-    mapping: ClaimMapping | None = None
-
-    @property
-    def user(self) -> str | None:
-        return None if self.identity.user == GROUP_MEMBER else self.identity.user
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"user": self.user, "groups": list(self.identity.groups), "from": self.how}
-
-    @property
-    def text(self) -> str:
-        who = self.user if self.user is not None else "a member of the groups"
-        return f"{who} {_list_text(list(self.identity.groups))}"
-
-
-def _offline_identity(kube: KubeOptions, values: dict[str, object], mapping: ClaimMapping) -> OfflineIdentity:
-    """--as and/or --as-group (a group alone: any member of it), else the cached SSO token mapped like the API
-    server."""
-    if kube.as_user or kube.as_groups:
-        how = "--as" if kube.as_user else "--as-group"
-        return OfflineIdentity(identity(kube.as_user or GROUP_MEMBER, kube.as_groups, impersonated=True), how)
-    tok = load_local_token(kube, values, required=False)
-    if tok is None:
-        raise NetssoError(
-            "no identity for an offline check: not logged in",
-            hint="pass --as USER and/or --as-group GROUP, or run kubectl netsso login first",
-        )
-    mapped = map_claims(tok.claims, mapping, tok.issuer or None)
-    if mapped.username is None:
-        raise NetssoError(f"the cached ID token cannot be mapped to a user: {mapped.error}", hint="see --username-claim")
-    if tok.expires_at is not None and tok.expires_at <= time.time():
-        log.warn("the cached ID token has expired; using its claims anyway for this offline check")
-    if mapped.distributed_groups:
-        log.warn("the token's groups are a distributed claim (overage): checked without groups")
-    return OfflineIdentity(identity(mapped.username, mapped.groups), "cached token", tok, mapping)
-
-
-def report_near_misses(who: OfflineIdentity, model: Any, namespaces: Sequence[str] | None) -> list[dict[str, Any]]:
-    """Warn about bindings that name the cached token's user or groups with another prefix (the hint names the flag
-    to pass); returns them for JSON. Nothing for --as/--as-group, where the user named the identity."""
-    if who.token is None or who.mapping is None:
-        return []
-    from ..rbac.nearmiss import near_misses
-
-    found = near_misses(model, who.token.claims, who.mapping, who.token.issuer or None, namespaces)
-    shown = 3
-    for miss in found[:shown]:
-        log.warn(miss.message)
-    if len(found) > shown:
-        log.warn(f"... and {len(found) - shown} more binding subject(s) like these")
-    for flag in dict.fromkeys(m.flag for m in found):
-        log.info(f"hint: pass {flag} if the API server maps your token that way (kubectl netsso whoami shows how the "
-                 "cluster sees you)")  # fmt: skip
-    return [m.to_dict() for m in found]
-
-
-def _namespace(kube: KubeOptions) -> str:
-    from ..cluster.kubeconfig import offline_namespace
-
-    return offline_namespace(kube)
-
-
-def _index_for(snapshot: Snapshot | None) -> ResourceIndex:
-    index = ResourceIndex(BUILTIN, offline=True)
-    if snapshot is not None:
-        pairs = []
-        for role in snapshot.roles:
-            for rule in role.rules:
-                for g in rule.api_groups:
-                    for r in rule.resources:
-                        pairs.append((g, r))
-        index = index.with_extra(pairs)
-    return index
-
-
 # ------------------------------------------------------------------------------------------------ can-i
-
-
-@dataclass(frozen=True)
-class _Parsed:
-    request: Request
-    resource: ResourceType | None
-    warnings: tuple[str, ...]
-
-
-def parse_can_i(
-    args: Sequence[str], subresource: str | None, namespace: str, all_namespaces: bool, index: ResourceIndex, ns_given: bool
-) -> _Parsed:
-    """kubectl auth can-i argument rules (cani.go Complete/Validate)."""
-    if len(args) < 2:
-        raise NetssoError("you must specify two arguments: verb resource or verb resource/resourceName", exit_code=EXIT_USAGE)
-    if len(args) > 2:
-        raise NetssoError("too many arguments: VERB TYPE[.GROUP][/NAME] | NONRESOURCEURL", exit_code=EXIT_USAGE)
-    verb, target = args[0], args[1]
-    if not verb or any(ch.isspace() or ch == "/" for ch in verb):
-        raise NetssoError(f"invalid verb {verb!r}", exit_code=EXIT_USAGE)
-    warnings: list[str] = []
-    if target.startswith("/"):
-        # cani.go: "NonResourceURL ... --subresource can not be used with NonResourceURL"
-        if subresource:
-            raise NetssoError("--subresource can not be used with NonResourceURL", exit_code=EXIT_USAGE)
-        if verb not in NON_RESOURCE_VERBS:
-            warnings.append(f"verb '{verb}' is not a known verb for non-resource URLs")
-        return _Parsed(Request(verb=verb, path=target), None, tuple(warnings))
-    if verb not in RESOURCE_VERBS:
-        warnings.append(f"verb '{verb}' is not a known verb")
-    # "TYPE/NAME splits at the first /": pods/log is a pod NAMED log; subresources need --subresource.
-    type_part, _, name = target.partition("/")
-    if target.count("/") > 1:
-        raise NetssoError(f"invalid resource {target!r}: use TYPE[.GROUP][/NAME] and --subresource SUB", exit_code=EXIT_USAGE)
-    rt = index.resolve(type_part, warnings)
-    ns = "" if all_namespaces else namespace
-    if rt.resource == "namespaces" and name and not all_namespaces:
-        # "requests on a namespace object carry namespace = its name" (RequestInfoFactory)
-        ns = name
-    elif rt.resource != "*" and not rt.namespaced and rt.kind:
-        if ns_given:
-            warnings.append(f"resource '{rt.resource}' is not namespace scoped: checked cluster-wide")
-        ns = ""
-    req = Request(verb=verb, resource=rt.resource, api_group=rt.group, subresource=subresource or "", name=name, namespace=ns)
-    return _Parsed(req, rt, tuple(warnings))
-
-
-def _request_dict(req: Request) -> dict[str, Any]:
-    if not req.is_resource_request:
-        return {"nonResourceAttributes": {"path": req.path, "verb": req.verb}}
-    attrs: dict[str, Any] = {"verb": req.verb, "group": req.api_group, "resource": req.resource}
-    if req.subresource:
-        attrs["subresource"] = req.subresource
-    if req.name:
-        attrs["name"] = req.name
-    if req.namespace:
-        attrs["namespace"] = req.namespace
-    return {"resourceAttributes": attrs}
 
 
 @click.command("can-i", context_settings={"ignore_unknown_options": False})
@@ -542,90 +254,37 @@ def can_i(
       kubectl netsso can-i get /healthz
       kubectl netsso can-i --list -n shop
     """
-    mapping = _mapping(kw)
-    values = _provider_values(kw)
-    if kube.as_groups and not kube.as_user and not manifests:
-        # kubectl: "requesting uid, groups or user-extra for  without impersonating a user"; offline a group alone
-        # is any member of it, as in reach, audit and report
-        raise NetssoError("--as-group needs --as USER on a live cluster (the API server impersonates no group without "
-                          "a user)", hint="offline (--manifests) a group alone means any member of it",
-                          exit_code=EXIT_USAGE)  # fmt: skip
-    if output == "wide" and not manifests:
-        # wide adds the granting rule and the identity's bindings, which only the offline evaluator knows
-        raise NetssoError("-o wide is for offline checks (--manifests): the API server does not say which binding or "
-                          "rule decided", exit_code=EXIT_USAGE)  # fmt: skip
+    from ..usecases import can_i as usecase
+    from ..usecases.source import Source
+
+    identity = identity_input(kw)
+    source = Source(kube, manifests, with_default_roles)
+    usecase.check_options(kube, bool(manifests), output == "wide")
     if list_:
         # cani.go Validate: "--list" rejects arguments, -q, -A and --subresource
         if args or quiet or kube.all_namespaces or subresource:
             raise NetssoError("--list does not take arguments, -q, -A or --subresource", exit_code=EXIT_USAGE)
-        return _can_i_list(kube, manifests, with_default_roles, values, mapping, output, no_headers)
+        return _can_i_list(usecase.run_list(identity, source), output, no_headers, bool(manifests))
     if no_headers:
         raise NetssoError("--no-headers is only valid with --list", exit_code=EXIT_USAGE)
-    namespace = _namespace(kube)
-    snapshot = _offline_snapshot(manifests, with_default_roles) if manifests else None
-    if manifests:
-        index = _index_for(snapshot)
-    else:
-        index = _live_index(kube)
-    parsed = parse_can_i(args, subresource, namespace, kube.all_namespaces, index, bool(kube.namespace))
-    for w in parsed.warnings:
-        log.warn(w)
-    req = parsed.request
-    data: dict[str, Any] = {"request": _request_dict(req), "evaluated": req.describe()}
-    if snapshot is not None:
-        who = _offline_identity(kube, values, mapping)
-        az = Authorizer(snapshot)
-        for w in az.model.warnings:
-            log.warn(w)
-        decision = az.decide(who.identity, req)
-        data.update(decision.to_dict())
-        data["identity"] = who.to_dict()
-        data["source"] = snapshot.source or "manifests"
-        if who.token is not None:
-            data["nearMisses"] = report_near_misses(who, az.model, [req.namespace] if req.namespace else [])
-        allowed: bool = decision.allowed
-        reason = decision.reason
-    else:
-        result = _live_client(kube).access_review(_request_dict(req))
-        allowed = bool(result.allowed)
-        reason = result.reason or ("allowed (the API server gave no reason)" if allowed else
-                                   "no authorizer allowed it (the API server gave no reason)")
-        if result.evaluation_error:
-            reason += f" (evaluation error: {result.evaluation_error})"
-        data.update({"allowed": allowed, "denied": bool(result.denied), "reason": reason,
-                     "evaluationError": result.evaluation_error or None, "source": "live"})  # fmt: skip
+    result = usecase.run(usecase.CanIInput(args, subresource, identity, wide=output == "wide"), source)
     if quiet:
-        return EXIT_OK if allowed else EXIT_NO
-    if not render(data, output):
-        answer = style("yes", "green") if allowed else style("no", "red")
+        return result.exit_code
+    if not render(result.to_dict(), output):
+        req, who, decision = result.request, result.who, result.decision
+        answer = style("yes", "green") if result.allowed else style("no", "red")
         lines = [answer, f"  request: {req.describe()}"]
-        if snapshot is not None:
+        if who is not None:
             lines.append(f"  as:      {who.text}")
-        lines.append(f"  reason:  {reason}")
-        if output == "wide" and snapshot is not None:
+        lines.append(f"  reason:  {result.reason}")
+        if output == "wide" and decision is not None:
             if decision.grant is not None:
                 lines.append("  rule:    " + ", ".join(f"{k} {_list_text([repr('') if v == '' else v for v in vals])}"
                                                       for k, vals in rule_to_dict(decision.grant.rule.rule).items()))
-            bound = bindings_of(az.model, who.identity, [req.namespace] if req.namespace else [])
-            lines.append("  bound:   " + ("; ".join(f"{binding_ref(b)} -> {role_ref(b)}" for b in bound) or
+            lines.append("  bound:   " + ("; ".join(f"{binding_ref(b)} -> {role_ref(b)}" for b in result.bound) or
                                           "(no binding applies to this identity here)"))  # fmt: skip
         emit(lines)
-    return EXIT_OK if allowed else EXIT_NO
-
-
-def _live_index(kube: KubeOptions) -> ResourceIndex:
-    """Resource names from live discovery (plural, singular, kind, short names), the built-in table as fallback."""
-    try:
-        resources = _live_client(kube).api_resources()
-    except NetssoError as exc:
-        log.debug(f"discovery failed ({exc.message}); using the built-in resource table")
-        return ResourceIndex(BUILTIN)
-    types = [
-        ResourceType(r.resource, r.group, r.kind, r.namespaced, tuple(r.short_names), r.kind.lower())
-        for r in resources
-        if "/" not in r.resource
-    ]
-    return ResourceIndex(tuple(types) + BUILTIN)
+    return result.exit_code
 
 
 def _breakdown(rules: Sequence[tuple[PolicyRule, str]]) -> list[list[str]]:
@@ -655,49 +314,12 @@ def _breakdown(rules: Sequence[tuple[PolicyRule, str]]) -> list[list[str]]:
     return rows
 
 
-def _can_i_list(
-    kube: KubeOptions,
-    manifests: Sequence[str],
-    with_default_roles: bool,
-    values: dict[str, object],
-    mapping: ClaimMapping,
-    output: str,
-    no_headers: bool,
-) -> int:
-    namespace = _namespace(kube)
-    incomplete = False
-    evaluation_error = ""
-    pairs: list[tuple[PolicyRule, str]] = []
-    data: dict[str, Any] = {"namespace": namespace}
-    if manifests:
-        snapshot = _offline_snapshot(manifests, with_default_roles)
-        who = _offline_identity(kube, values, mapping)
-        az = Authorizer(snapshot)
-        grants, errors = az.rules_for(who.identity, namespace)
-        for e in errors:
-            log.warn(e)
-        pairs = [(g.rule.rule, g.describe()) for g in grants]
-        data["identity"] = who.to_dict()
-        if who.token is not None:
-            data["nearMisses"] = report_near_misses(who, az.model, [namespace])
-        data["rules"] = [g.to_dict() for g in grants]
-        data["errors"] = errors
-        data["source"] = snapshot.source or "manifests"
-    else:
-        review = _live_client(kube).rules_review(namespace)
-        incomplete, evaluation_error = bool(review.incomplete), review.evaluation_error
-        pairs = [(rule_from_dict(r), "") for r in (*review.resource_rules, *review.non_resource_rules)]
-        data["rules"] = [rule_to_dict(p[0]) for p in pairs]
-        data["incomplete"] = incomplete
-        data["evaluationError"] = evaluation_error or None
-        data["source"] = "live"
-    if incomplete:
-        log.warn(f"the list may be incomplete: {evaluation_error or 'the API server says so (incomplete: true)'}")
-    if render(data, output):
+def _can_i_list(result: CanIListResult, output: str, no_headers: bool, offline: bool) -> int:
+    if render(result.to_dict(), output):
         return EXIT_OK
-    rows = _breakdown(pairs)
+    rows = _breakdown(result.rules)
     headers = ["Resources", "Non-Resource URLs", "Resource Names", "Verbs"]
-    if output == "wide" and manifests:
+    if output == "wide" and offline:
         headers.append("Granted by")
     else:
         rows = [r[:4] for r in rows]
@@ -735,65 +357,13 @@ def permissions(
     Example:
       kubectl netsso permissions -n frontend --manifests example:shop --with-default-roles --as carol --as-group oidc:contractors
     """
-    mapping = _mapping(kw)
-    values = _provider_values(kw)
-    namespace = _namespace(kube)
-    if kube.all_namespaces:
-        namespace = ""
-    data: dict[str, Any] = {"namespace": namespace or None}
-    decide: Callable[[Request], bool | None]
-    if manifests:
-        own, snapshot = _offline_snapshots(manifests, with_default_roles)
-        who = _offline_identity(kube, values, mapping)
-        az = Authorizer(snapshot)
-        index = _index_for(own)
+    from ..usecases import permissions as usecase
+    from ..usecases.source import Source
 
-        granted: dict[tuple[str, str, str], list[str]] = {}
-
-        def decide(req: Request) -> bool | None:
-            decision = az.decide(who.identity, req)
-            if decision.allowed:
-                via = (f"{binding_ref(decision.grant.binding)} -> {role_ref(decision.grant.binding)}" if decision.grant
-                       else "group system:masters (superuser)")  # fmt: skip
-                found = granted.setdefault((req.resource, req.api_group, req.subresource), [])
-                if via not in found:
-                    found.append(via)
-            return decision.allowed
-
-        rows = _offline_rows(own, index)
-        data["identity"] = who.to_dict()
-        data["source"] = snapshot.source or "manifests"
-        if who.token is not None:
-            data["nearMisses"] = report_near_misses(who, az.model, [namespace] if namespace else None)
-    else:
-        client = _live_client(kube)
-        ns_review = client.rules_review(namespace or "default") if namespace else client.rules_review("")
-        cluster_review = client.rules_review("") if namespace else ns_review
-        incomplete = bool(ns_review.incomplete or cluster_review.incomplete)
-        ns_rules = [rule_from_dict(r) for r in (*ns_review.resource_rules, *ns_review.non_resource_rules)]
-        cl_rules = [rule_from_dict(r) for r in (*cluster_review.resource_rules, *cluster_review.non_resource_rules)]
-
-        def decide(req: Request) -> bool | None:
-            rules = ns_rules if req.namespace else cl_rules
-            if any(rule_allows(r, req) for r in rules):
-                return True
-            return None if incomplete else False
-
-        index = _live_index(kube)
-        rows = _live_rows(index)
-        data["source"] = "live"
-        data["incomplete"] = incomplete
-        if incomplete:
-            log.warn("the API server's rules review is incomplete: cells it could not confirm show '?'")
-    if extra_resources:
-        warnings: list[str] = []
-        rows = [index.resolve_with_subresource(r, warnings) for r in extra_resources]
-        for w in warnings:
-            log.warn(w)
-    matrix, risky = build_matrix(rows, namespace, decide)
-    data["verbs"] = list(MATRIX_VERBS)
-    data["rows"] = [r.to_dict() for r in matrix]
-    data["risky"] = [r.to_dict() for r in risky if r.allowed]
+    inp = usecase.PermissionsInput(extra_resources, identity_input(kw))
+    result = usecase.run(inp, Source(kube, manifests, with_default_roles))
+    data, matrix, risky, granted, namespace = result.data, result.matrix, result.risky, result.granted, result.namespace
+    who = result.who
     if render(data, output):
         return EXIT_OK
     glyph = {True: style(symbol("✔", "yes"), "green"), False: style(symbol("✖", "no"), "red"), None: style("?", "yellow")}
@@ -810,7 +380,7 @@ def permissions(
             for r, row in zip(matrix, body, strict=True):
                 row.append("; ".join(granted.get((r.resource.resource, r.resource.group, r.resource.subresource), [])))
     lines = []
-    if manifests:
+    if who is not None:
         lines.append(f"# {who.text} in {'all namespaces' if not namespace else 'namespace ' + namespace} ({data['source']})")
     lines.extend(table(headers, body).splitlines())
     shown = {(r.check.resource, r.check.group) for r in risky if r.allowed and any(m.resource.resource == r.check.resource
@@ -823,45 +393,4 @@ def permissions(
     return EXIT_OK
 
 
-def _offline_rows(snapshot: Snapshot, index: ResourceIndex) -> list[ResourceType]:
-    """The common resources plus every concrete resource the manifests' rules name, in a stable order."""
-    rows: list[ResourceType] = []
-    seen: set[tuple[str, str]] = set()
-
-    def add(rt: ResourceType) -> None:
-        if (rt.group, rt.resource) not in seen:
-            seen.add((rt.group, rt.resource))
-            rows.append(rt)
-
-    for name in COMMON:
-        add(index.resolve(name))
-    named: set[tuple[str, str]] = set()
-    for role in snapshot.roles:
-        for rule in role.rules:
-            for g in rule.api_groups:
-                for r in rule.resources:
-                    if "*" in g or "*" in r or "/" in r:
-                        continue
-                    named.add((g, r))
-    for g, r in sorted(named):
-        hits = index.lookup(r, g)
-        add(hits[0] if hits else ResourceType(r, g, "", True))
-    return rows
-
-
-def _live_rows(index: ResourceIndex) -> list[ResourceType]:
-    """Discovered resources: the common ones first (in COMMON's order), then the rest by group and name."""
-    found: dict[tuple[str, str], ResourceType] = {}
-    for rt in index.types:
-        if rt.kind and (rt.group, rt.resource) not in found:
-            found[(rt.group, rt.resource)] = rt
-    rows: list[ResourceType] = []
-    for name in COMMON:
-        base, _, group = name.partition(".")
-        if (group, base) in found:
-            rows.append(found.pop((group, base)))
-    rows.extend(found[k] for k in sorted(found))
-    return rows
-
-
-__all__ = ["can_i", "parse_can_i", "permissions", "whoami"]
+__all__ = ["can_i", "permissions", "whoami"]

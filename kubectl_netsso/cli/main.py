@@ -80,12 +80,11 @@ def _print_error(err: NetssoError) -> None:
     log.info("error: " + err.message)
     if err.hint:
         log.info("hint: " + err.hint)
-    if err.__cause__ is not None and log.level() >= 3:
-        # what the error came from (the OSError, the YAML mark, the HTTP client's reason), for a bug report; redacted
-        # and escaped like every log line
-        import traceback
-
-        log.debug("caused by:\n" + "".join(traceback.format_exception(err.__cause__)).rstrip(), at=3)
+    # -vvv: what the error was raised from (``raise ... from exc``), one line per link, redacted like every log line
+    cause = err.__cause__
+    while cause is not None and log.level() >= 3:
+        log.debug(f"caused by: {type(cause).__name__}: {cause}", at=3)
+        cause = cause.__cause__
 
 
 def _tolerate_narrow_consoles() -> None:

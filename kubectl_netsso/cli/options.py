@@ -1,28 +1,20 @@
-"""Shared option bundles: kube (kubeconfig, context, namespace, impersonation), output, manifests."""
+"""Shared option bundles: kube (kubeconfig, context, namespace, impersonation), output, manifests.
+
+The kube bundle builds a cluster.target.KubeOptions (re-exported here for callers that build one by hand).
+"""
 
 from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import click
 
+from ..cluster.target import KubeOptions
 from . import completion
 
 F = TypeVar("F", bound=Callable[..., Any])
-
-
-@dataclass(frozen=True, slots=True)
-class KubeOptions:
-    kubeconfig: str | None
-    context: str | None
-    namespace: str | None
-    all_namespaces: bool
-    as_user: str | None
-    as_groups: tuple[str, ...]
-    command: str = ""  # the command the user ran ("kubectl netsso whoami"), for messages about it
 
 
 NAMESPACE_HELP = "Namespace (default: the context's, else 'default')."

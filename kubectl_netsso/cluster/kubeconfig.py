@@ -28,8 +28,6 @@ __all__ = [
     "resolve_context",
     "is_netsso_exec",
     "effective_namespace",
-    "current_namespace",
-    "offline_namespace",
     "NETSSO_COMMAND",
 ]
 
@@ -342,33 +340,3 @@ def _exec_config(value: Any, user_name: str) -> ExecConfig | None:
         provide_cluster_info=bool(value.get("provideClusterInfo")),
         install_hint=hint if isinstance(hint, str) else None,
     )
-
-
-def current_namespace(kube: Any) -> str:
-    """-n/--namespace, else the kubeconfig context's namespace, else "default", for a KubeOptions-like object."""
-    if getattr(kube, "namespace", None):
-        return str(kube.namespace)
-    return resolve_context(getattr(kube, "kubeconfig", None), getattr(kube, "context", None)).namespace
-
-
-def offline_namespace(kube: Any) -> str:
-    """-n, else the kubeconfig context's namespace, else "default", for a command working on manifests.
-
-    A kubeconfig that cannot be read does not stop an offline command, but an explicit --context must exist: a flag
-    the user gave is never silently ignored (usage error, exit 2).
-    """
-    context = getattr(kube, "context", None)
-    ctx: KubeContext | None = None
-    if context:
-        try:
-            ctx = resolve_context(getattr(kube, "kubeconfig", None), context)
-        except NetssoError as exc:
-            raise NetssoError(exc.message, hint=exc.hint or _CONTEXT_HINT, exit_code=EXIT_USAGE) from None
-    if getattr(kube, "namespace", None):
-        return str(kube.namespace)
-    if ctx is None:
-        try:
-            ctx = resolve_context(getattr(kube, "kubeconfig", None), None)
-        except (NetssoError, OSError):
-            return "default"
-    return ctx.namespace

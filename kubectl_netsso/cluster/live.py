@@ -32,8 +32,7 @@ from .snapshot import Gap, Snapshot, Workload
 if TYPE_CHECKING:  # the kubernetes client is imported on the first request
     from kubernetes.client import ApiClient
 
-if TYPE_CHECKING:  # importing cli.options at run time would pull in click
-    from ..cli.options import KubeOptions
+    from .target import KubeOptions
 
 __all__ = [
     "PARTS",

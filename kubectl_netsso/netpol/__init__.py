@@ -36,6 +36,4 @@ Public API (others code against these; everything else is internal)::
    ``match.selects(compiled, policy, peer)``, ``match.peer_matches(compiled, peer_matcher, peer)``,
    ``match.ports_match(rule, ports.make_request(port, proto, dest_ports), dest_ports)`` answer True/False/None;
    ``selectors.parse_selector(dict).matches(labels)``; ``evaluate.selecting_policies(compiled, direction, peer)``.
-6. ``synth.generate(namespaces, pods_per_namespace, policies, replicas, seed)`` builds a deterministic Snapshot for
-   scale figures.
 """

@@ -686,7 +686,3 @@ def _anp_peer(index: int, raw: Any, action: str, problems: list[str], where: str
         return PeerMatcher(index, "nodes", problem="node peers are not evaluated (no node data)")
     problems.append(f"{where}: unsupported or empty peer {sorted(raw)} (fail closed)")
     return fail
-
-
-def peer_is_pod(peer: Peer) -> bool:
-    return isinstance(peer, PodPeer)

@@ -394,17 +394,22 @@ def _sp_text(sp: ServicePort) -> str:
     return f"{sp.port}/{sp.protocol}{name} -> {sp.target_port}"
 
 
+def policy_port(sp: ServicePort) -> int | str:
+    """The port a NetworkPolicy sees for a Service port: its targetPort as written ("8080" is a number; a name stays a
+    name, resolved per pod as the API does)."""
+    tp = sp.target_port
+    return int(tp) if isinstance(tp, str) and tp.isdigit() else tp
+
+
 def resolve_target_port(workload: Workload, sp: ServicePort) -> tuple[int | None, str | None]:
     """Service targetPort on one backing pod: (port, None) or (None, why it cannot be resolved).
 
     "targetPort: ... Number or name of the port to access on the pods targeted by the service. ... If this is a
     string, it will be looked up as a named port in the target Pod's container ports." (core/v1 ServicePort)
     """
-    tp = sp.target_port
+    tp = policy_port(sp)
     if isinstance(tp, int):
         return tp, None
-    if isinstance(tp, str) and tp.isdigit():
-        return int(tp), None
     for cp in workload.ports:
         if cp.name == tp and cp.protocol.upper() == sp.protocol.upper():
             return cp.port, None
@@ -464,6 +469,7 @@ __all__ = [
     "namespace_labels",
     "parse_labels",
     "parse_port",
+    "policy_port",
     "resolve_endpoint",
     "resolve_target_port",
     "selector_endpoint",

@@ -36,7 +36,7 @@ from typing import Any
 
 from ..cluster.snapshot import NAMESPACE_NAME_LABEL, Snapshot
 from ..errors import NetssoError
-from .endpoints import Endpoint, service_port
+from .endpoints import Endpoint, policy_port, service_port
 
 API_VERSION = "networking.k8s.io/v1"
 MANAGED_BY = {"app.kubernetes.io/managed-by": "kubectl-netsso"}
@@ -250,8 +250,7 @@ def allow_endpoints(
     dst_port: int | str | None = port
     if dst.service is not None:
         sp = service_port(dst.service, port, protocol)
-        target = sp.target_port
-        dst_port = int(target) if isinstance(target, str) and target.isdigit() else target
+        dst_port = policy_port(sp)
         protocol = sp.protocol.upper()
     cidrs = [_endpoint_cidr(e) for e in (src, dst)]
     return allow_flow(

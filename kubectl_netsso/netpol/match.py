@@ -18,14 +18,6 @@ from .selectors import LabelSelector
 Tri = bool | None
 
 
-def and3(a: Tri, b: Tri) -> Tri:
-    if a is False or b is False:
-        return False
-    if a is None or b is None:
-        return None
-    return True
-
-
 def namespace_selected(compiled: CompiledSnapshot, selector: LabelSelector | None, peer: PodPeer) -> Tri:
     """A namespaceSelector against the peer's namespace labels; unknown when those labels could not be read."""
     if selector is None:

@@ -69,14 +69,6 @@ class EndpointsResult:
     def allowed(self) -> bool | None:
         return overall([p.allowed for p in self.pairs])
 
-    @property
-    def allowed_count(self) -> int:
-        return sum(1 for p in self.pairs if p.allowed is True)
-
-    @property
-    def denied_count(self) -> int:
-        return sum(1 for p in self.pairs if p.allowed is False)
-
 
 def overall(values: Sequence[bool | None]) -> bool | None:
     """All pairs allowed -> allowed; any denied -> denied; otherwise unknown (never a silent 'allowed')."""

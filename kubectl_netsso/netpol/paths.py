@@ -85,10 +85,6 @@ class PathsResult:
     _loop: dict[int, int] | None = field(default=None, repr=False)
     _selecting: dict[tuple[str, int], tuple[str, ...]] = field(default_factory=dict, repr=False)
 
-    @property
-    def class_pairs(self) -> int:
-        return len(self.source_reps) * len(self.dest_reps)
-
     def allowed(self, k: int, i: int, j: int) -> bool | None:
         """Verdict for ports[k], sources[i] -> destinations[j] (loopback of one Pod is always allowed)."""
         src, dst = self.sources[i], self.destinations[j]

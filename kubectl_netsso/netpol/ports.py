@@ -207,19 +207,3 @@ def any_protocol(matcher: PortMatcher, protocol: str) -> PortMatcher:
     if matcher.protocol == "*":
         return PortMatcher(protocol, matcher.port, matcher.end_port)
     return matcher
-
-
-def first_mismatch(
-    matchers: Sequence[PortMatcher], request: Request, dest_ports: Sequence[ContainerPort] | None, dest_ref: str = ""
-) -> str | None:
-    """None when any entry matches ("each item in this list is combined using a logical OR"), else the reason of
-    the entry closest to the request (same protocol first)."""
-    reasons: list[tuple[int, str]] = []
-    for m in matchers:
-        m = any_protocol(m, request.protocol)
-        why = m.mismatch(request, dest_ports, dest_ref)
-        if why is None:
-            return None
-        reasons.append((0 if m.protocol == request.protocol else 1, why))
-    reasons.sort(key=lambda r: r[0])
-    return reasons[0][1] if reasons else "no ports"

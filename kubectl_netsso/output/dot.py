@@ -17,7 +17,7 @@ from typing import TextIO
 from .results import PathsView, group, iter_rows
 from .text import TerminalWriter, escape
 
-__all__ = ["NODES", "dot_id", "render_paths"]
+__all__ = ["NODES", "dot_id", "dot_node", "render_paths"]
 
 NODES = ("workload", "namespace")
 
@@ -25,6 +25,12 @@ NODES = ("workload", "namespace")
 def dot_id(text: str) -> str:
     """text as a quoted DOT ID (also a label: Graphviz turns the doubled backslashes back into one)."""
     return '"' + escape(text).replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def dot_node(name: str, attrs: str = "") -> str:
+    """A node statement with its label spelled out: Graphviz takes an ID starting with % for one of its own
+    anonymous names and would show that instead of the name."""
+    return f"{dot_id(name)} [label={dot_id(name)}{', ' + attrs if attrs else ''}]"
 
 
 def _port_text(port: int | str | None, protocol: str) -> str:
@@ -71,7 +77,7 @@ def render_paths(run: PathsView, out: TextIO, fmt: str = "dot", *, nodes: str = 
         "  node [shape=box];",
     ]
     if by_namespace:
-        lines += [f"  {dot_id(n)};" for n in sorted(members)]
+        lines += [f"  {dot_node(n)};" for n in sorted(members)]
     else:
         by_ns: dict[str, list[str]] = {}
         for n, ns in members.items():
@@ -79,9 +85,9 @@ def render_paths(run: PathsView, out: TextIO, fmt: str = "dot", *, nodes: str = 
         for ns in sorted(by_ns):
             lines.append(f"  subgraph {dot_id('cluster_' + ns)} {{")
             lines.append(f"    label={dot_id(ns)};")
-            lines += [f"    {dot_id(n)};" for n in sorted(by_ns[ns])]
+            lines += [f"    {dot_node(n)};" for n in sorted(by_ns[ns])]
             lines.append("  }")
-    lines += [f"  {dot_id(n)} [shape=ellipse];" for n in sorted(external)]
+    lines += [f"  {dot_node(n, 'shape=ellipse')};" for n in sorted(external)]
     for (a, b), ports in sorted(edges.items()):
         allowed = [p for p, v in ports.items() if v is True]
         unknown = [p for p, v in ports.items() if v is None]

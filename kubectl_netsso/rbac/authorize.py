@@ -149,10 +149,6 @@ class RbacModel:
         names = set(self.bindings_by_ns) | {ns for ns, _ in self.roles}
         return tuple(sorted(names))
 
-    def effective_rules(self, role_kind: str, role_name: str, namespace: str | None) -> tuple[EffectiveRule, ...] | None:
-        key = ("", role_name) if role_kind == "ClusterRole" else (namespace or "", role_name)
-        return self.rules.get(key)
-
 
 def _binding_sort_key(b: RoleBinding) -> tuple[str, str, str]:
     return (b.namespace or "", b.name, b.source)

@@ -186,3 +186,25 @@ def test_report_live(provider: Any, shop_cluster: Any, kubeconfig: Path, home: A
     text = out.read_text()
     assert "flannel" in text  # the CNI warning is on the page
     assert 'data-id="payments/deployment/payments"' in text
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("audit", "-A", "-o", "json"),
+        ("reach", "-A"),
+        ("policy", "allow", "frontend/deploy/web", "shop/svc/api", "--port", "80"),
+    ],
+    ids=["audit", "reach", "policy-allow"],
+)
+def test_live_gaps_are_printed_by_every_command(
+    provider: Any, shop_cluster: Any, kubeconfig: Path, home: Any, run_netsso: Any, args: tuple[str, ...]
+) -> None:
+    # what the identity could not list makes verdicts unknown: each command says so once (can-reach and paths did,
+    # reach, audit and policy allow did not)
+    shop_cluster.forbid("networkpolicies")
+    shop_cluster.forbid("networkpolicies", namespace="shop")
+    cache_token(home, provider, provider.mint_id_token("auditor", ["sre"]))
+    p = run_netsso(*args)
+    assert "Traceback" not in p.stderr
+    assert p.stderr.count("warning: cannot see networkpolicies in namespace shop") == 1, p.stderr

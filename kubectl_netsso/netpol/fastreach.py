@@ -19,8 +19,8 @@ import ipaddress
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-from ..netpol.compile import CompiledPolicy, CompiledRule, CompiledSnapshot, PeerMatcher
-from ..netpol.model import PodPeer
+from .compile import CompiledPolicy, CompiledRule, CompiledSnapshot, PeerMatcher
+from .model import PodPeer
 
 PortKey = tuple[int, str]
 
@@ -89,7 +89,6 @@ class FastReach:
                     nk = (cp.name, proto, cp.port)
                     self.named[nk] = self.named.get(nk, 0) | (1 << i)
         self.keys = list(keys)
-        self.no_ports = sum(1 << i for i, p in enumerate(self.peers) if not p.ports)
         self.policies: list[CompiledPolicy] = [p for ps in compiled.network_policies.values() for p in ps]
         self._pid = {id(p): i for i, p in enumerate(self.policies)}
         self.subj = [self._subject_mask(p) for p in self.policies]
