@@ -217,3 +217,28 @@ def test_random_cilium_specs_never_crash(spec: Any, cluster_wide: bool, port: An
         evaluate_flow(compiled, Flow(other, peer, port, "TCP")).to_dict()
         evaluate_flow(compiled, Flow(peer, other, port, "TCP")).to_dict()
     compute_paths(compiled, [peer], [peer], [(port, "TCP")])
+
+
+def test_a_node_address_is_its_own_external_row_under_cilium() -> None:
+    """Found by the property above: a CIDR rule allows 10.0.0.0/8 but not the node 10.9.0.2 inside it ("CIDR rules do
+    not apply to ... an IP belonging to a node"), so the external rows must cut the node's address out."""
+    from kubectl_netsso.cluster.snapshot import Node
+    from kubectl_netsso.netpol.external import external_egress
+
+    cnp = {"apiVersion": V2, "kind": "CiliumNetworkPolicy", "metadata": {"name": "c0", "namespace": "a"},
+           "spec": {"endpointSelector": {}, "egress": [{"toCIDRSet": [{"cidr": "10.0.0.0/8"}]}]}}  # fmt: skip
+    snap = Snapshot(
+        namespaces=(Namespace("a", {}),),
+        workloads=(Workload("a", "p", "Pod", {}, ()),),
+        nodes=(Node("n2", ("10.9.0.2",)),),
+        cilium_policies=snapshot_from_objects([("doc", cnp)]).cilium_policies,
+    )
+    compiled = compile_snapshot(snap, cni="cilium")
+    peer = compiled.peer(snap.workloads[0])
+    rows = {f.ref: f.allowed for f in external_egress(compiled, [peer], [(1, "TCP")])}
+    allowed = next(ref for ref, a in rows.items() if a is True)
+    denied = next(ref for ref, a in rows.items() if a is False)
+    assert allowed.startswith("ip:0.0.0.0/0 except (") and "10.9.0.2/32" in allowed, rows  # cut out of the allowed
+    assert "10.9.0.2/32" in denied.split(", "), rows
+    assert allowed_pair(compiled, peer, ExternalPeer("10.9.0.2"), 1, "TCP") is False
+    assert allowed_pair(compiled, peer, ExternalPeer("10.9.0.3"), 1, "TCP") is True

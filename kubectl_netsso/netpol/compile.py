@@ -157,6 +157,13 @@ class CompiledSnapshot:
             return self.cilium.networks
         return ()
 
+    def cni_addresses(self) -> tuple[str, ...]:
+        """Addresses unlike their neighbours to the CNI: under Cilium every node's (a node is host / remote-node, never
+        world, so CIDR rules skip it: "CIDR rules do not apply to ... an IP belonging to a node")."""
+        if self.cni == "cilium":
+            return tuple(ip for ips in self.node_ips.values() for ip in ips)
+        return ()
+
     def cni_port_cuts(self, protocol: str, dest_ports: Sequence[Any] | None) -> set[int]:
         """Port numbers where a CNI rule's answer can change (a range's first port and one past its last)."""
         if self.cni == "calico":

@@ -72,7 +72,7 @@ def address_atoms(compiled: CompiledSnapshot, singles: Iterable[str] = ()) -> li
     rules alone, which still makes it allowed or denied as a whole.
     """
     cuts: dict[int, set[int]] = {4: {0}, 6: {0}}
-    for text in singles:
+    for text in (*singles, *compiled.cni_addresses()):
         try:
             ip = ipaddress.ip_address(text)
         except ValueError:
