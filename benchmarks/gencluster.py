@@ -7,7 +7,10 @@ pod peers, namespaceSelector peers, namespace AND pod peers, matchExpressions (I
 numeric / named / protocol-only ports, endPort ranges, ipBlock with except (ingress and egress), DNS egress,
 `ingress: [{}]`. Pods carry no IPs, so ipBlocks never match pods (the case where NCA and netsso agree by design).
 
-Also usable from the command line: `python benchmarks/gencluster.py DIR -n 20 -p 1000 -k 200`.
+`mix="calico"|"cilium"` makes every other policy that CNI's own (tiers, GlobalNetworkPolicies, network sets; Cilium
+rules with entities, deny rules, CIDRs, L7, clusterwide FQDN egress) for the mixed-policy figures.
+
+Also usable from the command line: `python benchmarks/gencluster.py DIR -n 20 -p 1000 -k 200 [--mix calico]`.
 """
 
 from __future__ import annotations
@@ -193,14 +196,107 @@ def _policy_spec(kind: int, rng: random.Random, ns_index: int, apps: list[str]) 
 POLICY_KINDS = 14
 
 
+CALICO_KINDS = 7
+CILIUM_KINDS = 6
+# Calico kinds network-config-analyzer 2.1.0 refuses: "serviceAccounts is not yet supported inside network policy
+# peer" (6), "tier is not a valid entry in the specification of network policy spec" (4)
+NCA_UNSUPPORTED = frozenset({4, 6})
+
+
+def _calico_doc(kind: int, rng: random.Random, ns: str, name: str) -> dict[str, Any]:
+    """One Calico object of kind (0..6): namespace default denies, role and label allows with ranges and named ports,
+    ordered Deny before Allow, a tier's metadata deny with Pass, nets and GlobalNetworkSets, service accounts."""
+    role, other = rng.choice(ROLES), rng.choice(ROLES)
+    meta = {"name": name, "namespace": ns}
+    spec: dict[str, Any]
+    if kind == 0:  # the docs' default deny for a team's namespaces, DNS kept (GlobalNetworkPolicy, no order: last)
+        team = rng.choice(TEAMS)
+        spec = {"namespaceSelector": f"team == '{team}'", "types": ["Ingress", "Egress"], "egress": [
+            {"action": "Allow", "protocol": "UDP", "destination": {"selector": "k8s-app == 'kube-dns'", "ports": [53]}}]}
+        return {"apiVersion": "projectcalico.org/v3", "kind": "GlobalNetworkPolicy", "metadata": {"name": name}, "spec": spec}
+    if kind == 1:
+        spec = {"selector": f"role == '{role}'", "order": 500, "ingress": [
+            {"action": "Allow", "protocol": "TCP", "source": {"selector": f"role == '{other}'"},
+             "destination": {"ports": [80, "8000:8100"]}}]}
+    elif kind == 2:
+        spec = {"selector": f"role in {{'{role}', '{other}'}}", "ingress": [
+            {"action": "Allow", "protocol": "TCP", "source": {"namespaceSelector": "env == 'prod'", "selector": "has(canary)"},
+             "destination": {"ports": ["http"]}}]}
+    elif kind == 3:
+        spec = {"selector": f"role == '{role}'", "order": 50, "types": ["Ingress"], "ingress": [
+            {"action": "Deny", "protocol": "TCP", "source": {"selector": "canary == 'true'"},
+             "destination": {"notPorts": [9090]}},
+            {"action": "Log"}, {"action": "Allow", "source": {"namespaceSelector": "all()"}}]}
+    elif kind == 4:  # the security tier: metadata denied everywhere, the rest passed on
+        spec = {"tier": "security", "order": 10, "selector": "all()", "types": ["Egress"], "egress": [
+            {"action": "Deny", "destination": {"nets": ["169.254.169.254/32"]}}, {"action": "Pass"}]}
+        return {"apiVersion": "projectcalico.org/v3", "kind": "GlobalNetworkPolicy",
+                "metadata": {"name": f"security.{name}"}, "spec": spec}
+    elif kind == 5:
+        spec = {"selector": f"role == '{role}'", "types": ["Egress"], "egress": [
+            {"action": "Allow", "protocol": "TCP", "destination": {"nets": ["203.0.113.0/24"], "ports": [443]}},
+            {"action": "Allow", "protocol": "TCP", "destination": {"namespaceSelector": "global()",
+                                                                   "selector": "role == 'partner'"}},
+            {"action": "Allow", "destination": {"selector": "role in {'db', 'cache'}"}},
+            {"action": "Allow", "protocol": "UDP", "destination": {"ports": [53]}}]}
+    else:
+        spec = {"selector": f"role == '{role}'", "ingress": [
+            {"action": "Allow", "protocol": "TCP", "source": {"serviceAccounts": {"names": ["default"]}},
+             "destination": {"ports": [5432, 6379]}}]}
+    return {"apiVersion": "projectcalico.org/v3", "kind": "NetworkPolicy", "metadata": meta, "spec": spec}  # fmt: skip
+
+
+def _cilium_doc(kind: int, rng: random.Random, ns: str, name: str) -> dict[str, Any]:
+    """One Cilium object of kind (0..5): endpoint allows with ports, deny rules, a clusterwide DNS/FQDN egress by
+    namespace label, CIDR egress with except, an L7 rule from another namespace, a deny without default deny."""
+    role, other = rng.choice(ROLES), rng.choice(ROLES)
+    meta = {"name": name, "namespace": ns}
+    if kind == 0:
+        spec: dict[str, Any] = {"endpointSelector": {"matchLabels": {"role": role}}, "ingress": [
+            {"fromEndpoints": [{"matchLabels": {"role": other}}], "toPorts": [{"ports": [{"port": "80", "protocol": "TCP"}]}]}]}
+    elif kind == 1:
+        spec = {"endpointSelector": {"matchLabels": {"role": role}}, "ingressDeny": [{"fromEndpoints": [
+            {"matchLabels": {"canary": "true"}}]}], "ingress": [{"fromEntities": ["cluster"]}]}
+    elif kind == 2:
+        env = rng.choice(ENVS)
+        spec = {"endpointSelector": {"matchLabels": {"io.cilium.k8s.namespace.labels.env": env}}, "egress": [
+            {"toEndpoints": [{"matchLabels": {"k8s:io.kubernetes.pod.namespace": "kube-system", "k8s-app": "kube-dns"}}],
+             "toPorts": [{"ports": [{"port": "53", "protocol": "ANY"}], "rules": {"dns": [{"matchPattern": "*"}]}}]},
+            {"toEndpoints": [{}]}]}
+        return {"apiVersion": "cilium.io/v2", "kind": "CiliumClusterwideNetworkPolicy", "metadata": {"name": name}, "spec": spec}
+    elif kind == 3:
+        spec = {"endpointSelector": {"matchLabels": {"role": role}}, "egress": [
+            {"toCIDRSet": [{"cidr": "10.0.0.0/8", "except": ["10.96.0.0/12"]}], "toPorts": [{"ports": [{"port": "443"}]}]},
+            {"toEndpoints": [{"matchExpressions": [{"key": "role", "operator": "In", "values": ["db", "cache"]}]}]}]}
+    elif kind == 4:
+        spec = {"endpointSelector": {"matchLabels": {"role": role}}, "ingress": [
+            {"fromEndpoints": [{"matchLabels": {"io.cilium.k8s.namespace.labels.team": rng.choice(TEAMS)}}],
+             "toPorts": [{"ports": [{"port": "http", "protocol": "TCP"}], "rules": {"http": [{"method": "GET"}]}}]}]}
+    else:
+        spec = {"endpointSelector": {}, "enableDefaultDeny": {"ingress": False},
+                "ingressDeny": [{"fromEntities": ["world"], "toPorts": [{"ports": [{"port": "0", "protocol": "TCP"}]}]}]}
+    return {"apiVersion": "cilium.io/v2", "kind": "CiliumNetworkPolicy", "metadata": meta, "spec": spec}  # fmt: skip
+
+
 def generate(
-    out_dir: str, *, namespaces: int, pods: int, policies: int, replicas: int = 3, seed: int = 42, ipblock_pod_ips: bool = False
+    out_dir: str,
+    *,
+    namespaces: int,
+    pods: int,
+    policies: int,
+    replicas: int = 3,
+    seed: int = 42,
+    ipblock_pod_ips: bool = False,
+    mix: str | None = None,
+    nca_safe: bool = False,
 ) -> dict[str, int]:
     """Write the cluster; return counts {namespaces, pods, workloads, policies, services}.
 
     pods is the total over app namespaces (replicas summed); each namespace gets one StatefulSet (1 replica) and one
     bare Pod, the rest Deployments of `replicas`. kube-system adds 2 coredns pods.
     ipblock_pod_ips=True gives bare Pods a status.podIP in 10.0.0.0/8 (the case where engines legitimately differ).
+    mix="calico" or "cilium": every other policy is that CNI's own instead of a NetworkPolicy (same total);
+    nca_safe=True leaves out the Calico features network-config-analyzer does not read (NCA_UNSUPPORTED).
     """
     rng = random.Random(seed)
     os.makedirs(out_dir, exist_ok=True)
@@ -316,9 +412,23 @@ def generate(
     for k in range(policies):
         i = k % namespaces
         kind = (k // namespaces + i) % POLICY_KINDS
+        if mix and k % 2:
+            ckind = (k // 2) % (CALICO_KINDS if mix == "calico" else CILIUM_KINDS)
+            if nca_safe and mix == "calico" and ckind in NCA_UNSUPPORTED:
+                ckind = 1
+            make = _calico_doc if mix == "calico" else _cilium_doc
+            by_ns.setdefault(i, []).append(make(ckind, rng, f"ns-{i:03d}", f"{mix}-{k:05d}-k{ckind}"))
+            counts["policies"] += 1
+            continue
         spec = _policy_spec(kind, rng, i, apps_by_ns[i])
         by_ns.setdefault(i, []).append(_policy(f"ns-{i:03d}", f"np-{k:05d}-k{kind}", spec))
         counts["policies"] += 1
+    if mix == "calico":
+        tier = {"apiVersion": "projectcalico.org/v3", "kind": "Tier", "metadata": {"name": "security"}, "spec": {"order": 100}}
+        partners = {"apiVersion": "projectcalico.org/v3", "kind": "GlobalNetworkSet",
+                    "metadata": {"name": "partners", "labels": {"role": "partner"}},
+                    "spec": {"nets": ["198.51.100.0/24"]}}  # fmt: skip
+        _dump(os.path.join(out_dir, "calico-global.yaml"), [partners] if nca_safe else [tier, partners])
     for i, docs in by_ns.items():
         _dump(os.path.join(out_dir, f"ns-{i:03d}-netpol.yaml"), docs)
     return counts
@@ -333,6 +443,8 @@ def main() -> None:
     ap.add_argument("-r", "--replicas", type=int, default=3)
     ap.add_argument("--seed", type=int, default=42)
     ap.add_argument("--ipblock-pod-ips", action="store_true")
+    ap.add_argument("--mix", choices=("calico", "cilium"), help="every other policy is this CNI's own")
+    ap.add_argument("--nca-safe", action="store_true", help="only Calico features network-config-analyzer reads")
     a = ap.parse_args()
     print(
         generate(
@@ -343,6 +455,8 @@ def main() -> None:
             replicas=a.replicas,
             seed=a.seed,
             ipblock_pod_ips=a.ipblock_pod_ips,
+            mix=a.mix,
+            nca_safe=a.nca_safe,
         )
     )
 

@@ -216,6 +216,9 @@ def nca_conn(conn: str) -> dict[str, list[tuple[int, int]]]:
     spans: dict[str, list[tuple[int, int]]] = {}
     if conn.startswith("All connections"):
         return {p: [(1, 65535)] for p in PROTOCOLS}
+    if conn.startswith("All but "):
+        # 'All but {protocols:TCP}' (seen with Calico Deny rules): every port of every protocol minus the groups
+        return _complement(nca_conn(conn[len("All but ") :]))
     for group in _NCA_GROUP.findall(conn):
         m = re.match(r"protocols:(.*?)(?:,dst_ports:(.*))?$", group.strip())
         if not m:
@@ -229,6 +232,29 @@ def nca_conn(conn: str) -> dict[str, list[tuple[int, int]]]:
         for p in m.group(1).split(","):
             spans.setdefault(p.strip().upper(), []).extend(ranges)
     return spans
+
+
+def _complement(spans: dict[str, list[tuple[int, int]]]) -> dict[str, list[tuple[int, int]]]:
+    out: dict[str, list[tuple[int, int]]] = {}
+    for proto in PROTOCOLS:
+        start = 1
+        for a, b in canonical_ranges(spans.get(proto, [])):
+            if a > start:
+                out.setdefault(proto, []).append((start, a - 1))
+            start = max(start, b + 1)
+        if start <= 65535:
+            out.setdefault(proto, []).append((start, 65535))
+    return out
+
+
+def canonical_ranges(ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    merged: list[list[int]] = []
+    for a, b in sorted(ranges):
+        if merged and a <= merged[-1][1] + 1:
+            merged[-1][1] = max(merged[-1][1], b)
+        else:
+            merged.append([a, b])
+    return [(a, b) for a, b in merged]
 
 
 def _ip(text: str) -> int:

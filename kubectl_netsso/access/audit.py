@@ -20,6 +20,10 @@ Checks (id: severity):
     expectation-failed           per entry (default high)   an --expect assertion does not hold
     invalid-manifest             high    offline: an object the API server would reject (left out of every verdict;
                                          applying its file fails)
+    policy-not-evaluated         high    a policy object this tool does not evaluate (another CNI's, Istio's, an unknown
+                                         version), or a policy resource it could not read: the verdicts it could change
+                                         are UNKNOWN
+    staged-policy                info    a Calico staged policy: not enforced, it changes no verdict
 
 System namespaces (kube-system, kube-public, kube-node-lease) are left out of the default-deny checks.
 
@@ -38,7 +42,7 @@ from ..netpol.compile import CompiledPolicy, CompiledRule, PeerMatcher
 from ..netpol.evaluate import evaluate_flow, selecting_policies
 from ..netpol.explain import selection_labels, stable_labels
 from ..netpol.match import namespace_selected, selects
-from ..netpol.model import KIND_BANP, KIND_NP, Flow, PodPeer
+from ..netpol.model import KIND_BANP, KIND_NP, Direction, Flow, PodPeer
 from ..netpol.ports import PortMatcher
 from ..netpol.selectors import LabelSelector
 from .footholds import (
@@ -57,7 +61,7 @@ CHECKS = (
     "no-network-policy", "no-default-deny-ingress", "no-default-deny-egress", "dns-egress-denied",
     "policy-selects-nothing", "peer-matches-nothing", "rule-shadowed", "named-port-undefined",
     "create-pods-cross-namespace", "edit-networkpolicies", "wildcard-exec", "cluster-admin", "cni-not-enforcing",
-    "expectation-failed", "invalid-manifest",
+    "expectation-failed", "invalid-manifest", "policy-not-evaluated", "staged-policy",
 )  # fmt: skip
 SYSTEM_NAMESPACES = frozenset({"kube-system", "kube-public", "kube-node-lease"})
 DNS_NAMESPACE = "kube-system"
@@ -78,6 +82,7 @@ def audit(
     findings += check_dns_egress(engine, scope)
     findings += check_policies(engine, scope)
     findings += check_invalid_objects(engine.snapshot)
+    findings += check_unevaluated(engine, scope)
     if authorizer is not None:
         findings += check_identities(engine, authorizer, scope)
     if cni_warning:
@@ -118,6 +123,63 @@ def check_invalid_objects(snapshot: Snapshot) -> list[Finding]:
             )
         )
     return out
+
+
+def check_unevaluated(engine: ReachEngine, scope: Sequence[str]) -> list[Finding]:
+    """Policy objects no engine here evaluates, and policy resources that could not be read: fail closed, so the
+    verdicts they could change are UNKNOWN -- and said here once per object (cluster-scoped ones whatever the scope)."""
+    from ..netpol.foreign import effect_of
+
+    out = []
+    in_scope = set(scope)
+    for obj in engine.snapshot.unevaluated:
+        if obj.namespace is not None and obj.namespace not in in_scope:
+            continue
+        kind = f"{obj.kind.lower()}.{obj.group}" if obj.group else obj.kind.lower()
+        ref = "/".join(p for p in (kind, obj.namespace, obj.name) if p)
+        if obj.staged:
+            out.append(
+                Finding(
+                    "info",
+                    "staged-policy",
+                    ref,
+                    f"{obj.label} is staged: {obj.why}",
+                    "enforce it (calicoctl or the Calico web console) when its preview looks right",
+                    details={"location": obj.source},
+                )
+            )
+            continue
+        effect = effect_of(obj)
+        out.append(
+            Finding(
+                "high",
+                "policy-not-evaluated",
+                ref,
+                f"{effect.reason}: {effect.unknown_text()} here",
+                "check the flows it governs with the tool of its own project; "
+                + ("pass --cni to choose the CNI whose policies are evaluated" if obj.group in _CNI_GROUPS else
+                   "or leave it out of the input if it is not enforced in the cluster"),
+                details={"location": obj.source, "apiVersion": obj.api_version},
+            )
+        )  # fmt: skip
+    for effect in engine.compiled.foreign:
+        if not effect.gap:
+            continue
+        if effect.namespace is not None and effect.namespace not in in_scope:
+            continue
+        out.append(
+            Finding(
+                "high",
+                "policy-not-evaluated",
+                effect.label,
+                f"{effect.reason}: {effect.unknown_text()} here",
+                "grant list on that resource to the identity running the check",
+            )
+        )
+    return out
+
+
+_CNI_GROUPS = ("projectcalico.org", "crd.projectcalico.org", "cilium.io")
 
 
 # --- namespaces -------------------------------------------------------------------------------------------------
@@ -190,9 +252,11 @@ def check_default_deny(engine: ReachEngine, scope: Sequence[str]) -> list[Findin
             continue  # cannot see the policies: no claim either way
         policies = engine.compiled.policies_in(ns)
         n = len(workloads.get(ns, ()))
+        cni_deny = {d: cni_isolators(engine, ns, d) for d in ("ingress", "egress")}
         if not policies and not n:
             continue  # an empty namespace: nothing to protect yet
-        if not policies and n and not _baseline_denies_all(engine, ns, "ingress"):
+        unpoliced = not policies and not cni_selecting(engine, ns, workloads.get(ns, []))
+        if unpoliced and n and not _baseline_denies_all(engine, ns, "ingress") and not any(cni_deny.values()):
             command = policy_command("default-deny", "-n", ns, "--allow-dns")
             out.append(
                 Finding(
@@ -208,6 +272,8 @@ def check_default_deny(engine: ReachEngine, scope: Sequence[str]) -> list[Findin
         for direction, sev in (("ingress", "medium"), ("egress", "low")):
             if any(_is_default_deny(p, direction) for p in policies) or _baseline_denies_all(engine, ns, direction):
                 continue
+            if cni_deny[direction]:
+                continue  # a CNI policy selects every pod of the namespace: what it does not allow is denied
             isolating = [p.label for p in policies if _isolates_every_pod(p, direction)]
             effect = (
                 f"new pods are still isolated by {', '.join(isolating)} (podSelector {{}}) and get what its rules allow"
@@ -230,6 +296,60 @@ def check_default_deny(engine: ReachEngine, scope: Sequence[str]) -> list[Findin
                     {"command": command},
                 )
             )
+    return out
+
+
+DIRECTIONS: tuple[Direction, ...] = ("ingress", "egress")
+
+
+def cni_selecting(engine: ReachEngine, namespace: str, workloads: Sequence[Workload]) -> bool:
+    """Whether a CNI's own policy (Calico, Cilium) selects some pod of the namespace for some direction: then the
+    namespace is not "without NetworkPolicy" (the per-direction default-deny checks still apply)."""
+    compiled = engine.compiled
+    if compiled.cni == "generic":
+        return False
+    for w in workloads:
+        peer = compiled.peer(w)
+        for d in DIRECTIONS:
+            if any(not label.startswith(("NP ", "ANP ", "BANP ")) for label in selecting_policies(compiled, d, peer)):
+                return True
+    return False
+
+
+def cni_isolators(engine: ReachEngine, namespace: str, direction: str) -> list[str]:
+    """CNI policies that select every pod of the namespace (a new one included) for the direction, so that what no rule
+    allows is denied: Calico policies whose selector looks only at the namespace, in a tier whose default action is
+    Deny ("If the Tier applies to the endpoint, but takes no action on the packet the packet is dropped"); Cilium
+    rules whose endpoint selector looks only at the namespace, with default deny for the direction."""
+    compiled = engine.compiled
+    out: list[str] = []
+    if compiled.cni == "calico":
+        from ..netpol import calico
+        from ..netpol.calico_selector import keys
+
+        probe = compiled.selector_peer(namespace, {})
+        for tier in compiled.calico.tiers:
+            if tier.default_action != "Deny":
+                continue
+            for e in tier.entries:
+                cp = e.calico
+                if cp is None or cp.rules(direction) is None or cp.sa_selector is not None:  # type: ignore[arg-type]
+                    continue
+                if keys(cp.selector) <= {calico.LABEL_NAMESPACE, calico.LABEL_ORCHESTRATOR}:
+                    if calico.policy_selects(compiled, cp, probe) is True:
+                        out.append(cp.label)
+    if compiled.cni == "cilium":
+        # "If any rule selects the endpoint ... default deny" for the direction (cilium.py): a rule whose endpoint
+        # selector looks only at the namespace selects every pod of it, a new one included
+        from ..netpol import cilium
+
+        probe = compiled.selector_peer(namespace, {})
+        for cc in compiled.cilium.policies:
+            if cc.subject is None or not cc.default_deny[direction]:
+                continue
+            if all(k == cilium.NS_KEY or k.startswith(cilium.NS_LABELS_PREFIX) for k in cc.subject.keys):
+                if cilium.policy_selects(compiled, cc, probe) is True:
+                    out.append(cc.label)
     return out
 
 
@@ -293,7 +413,7 @@ def check_dns_egress(engine: ReachEngine, scope: Sequence[str]) -> list[Finding]
     for w in engine.snapshot.workloads:
         if w.namespace not in scope_set or w.host_network or w.namespace == DNS_NAMESPACE:
             continue
-        key = (w.namespace, frozenset(w.labels.items()))
+        key = (w.namespace, frozenset(w.labels.items()), w.service_account)
         if key not in cache:
             src = engine.compiled.peer(w)
             v = evaluate_flow(engine.compiled, Flow(src, dns, 53, "UDP"), explain=False)

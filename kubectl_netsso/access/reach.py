@@ -11,6 +11,8 @@
 
 Destinations are evaluated per equivalence class (same namespace, labels and ports), and expanded to
 workloads only for output. Pure: no I/O.
+
+Long because: the five foothold kinds share one class-expansion and evaluation loop; apart, each would repeat it.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 from ..cluster.snapshot import Snapshot, Workload
 from ..netpol.compile import CompiledPolicy, CompiledSnapshot, compile_snapshot
@@ -55,9 +58,10 @@ class ReachEngine:
     _portless: set[int] = field(init=False, default_factory=set)
     _external_cache: dict[object, list[Destination]] = field(init=False, default_factory=dict)
     use_fast: bool = True
+    cni: str = "auto"  # whose policy semantics (netpol.compile): auto, generic, calico, cilium[:MODE]
 
     def __post_init__(self) -> None:
-        self.compiled = compile_snapshot(self.snapshot)
+        self.compiled = compile_snapshot(self.snapshot, ipblock_pods=None, cni=self.cni)  # ipBlock: as the CNI does
         self._classes = self._destination_classes()
         self._portless = {i for i, dc in enumerate(self._classes) if not dc.peer.ports}
         from ..netpol.endpoints import backing_workloads
@@ -69,6 +73,8 @@ class ReachEngine:
     # --- classes ---------------------------------------------------------------------------------------------------
 
     def _uses_pod_ips(self) -> bool:
+        if self.compiled.cni == "calico" and self.compiled.calico.networks:
+            return True  # Calico nets and network sets match pod IPs
         if self.compiled.ipblock_pods != "match":
             return False
         for p in self._all_policies():
@@ -99,6 +105,7 @@ class ReachEngine:
                 w.host_network,
                 tuple(w.ips) if with_ips else (),
                 (w.node, self.compiled.peer(w).node_ips) if with_nodes else (),
+                w.service_account if self.compiled.cni != "generic" else None,  # a CNI may select by it
             )
             by_key.setdefault(key, []).append(w)
         out = []
@@ -136,7 +143,10 @@ class ReachEngine:
         """
         fast = self._fast_index() if not src.host_network else None
         allowed: dict[int, list[str]] = fast.allowed(src) if fast is not None else {}
-        src_key = (src.namespace, frozenset(src.labels.items()), src.host_network, tuple(src.ips), src.node, src.node_ips)
+        src_key = (
+            src.namespace, frozenset(src.labels.items()), src.host_network, tuple(src.ips), src.node, src.node_ips,
+            src.service_account,
+        )  # fmt: skip
         out: list[Destination] = []
         unknown = 0
         if fast is not None:
@@ -202,7 +212,11 @@ class ReachEngine:
         The answer depends only on the egress policies selecting the pod (NetworkPolicy v1): memoised per set.
         """
         fast = self._fast_index() if not src.host_network else None
-        key: object = ("np", fast.egress_key(src)) if fast is not None else (src.namespace, frozenset(src.labels.items()))
+        key: object = (
+            ("np", fast.egress_key(src))
+            if fast is not None
+            else (src.namespace, frozenset(src.labels.items()), src.service_account)
+        )
         if key not in self._external_cache:
             self._external_cache[key] = self._external_uncached(src)
         found = self._external_cache[key]
@@ -269,6 +283,80 @@ class ReachEngine:
                                     note=excepts.strip(),
                                 )
                             )
+        if self.compiled.cni == "calico":
+            out += self._calico_external(src, allowed, seen)
+        if self.compiled.cni == "cilium":
+            out += self._cilium_external(src, allowed, seen)
+        return out
+
+    def _cilium_external(self, src: PodPeer, allowed: Any, seen: set[str]) -> list[Destination]:
+        """Cilium egress allows to CIDRs and to the world entity (probed with one address inside each range)."""
+        out = []
+        for cp in self.compiled.cilium.policies:
+            for rule in cp.allows("egress"):
+                targets = [(c, ex) for c, ex in rule.cidrs]
+                if rule.entities & {"world", "all", "world-ipv4"}:
+                    targets.append((ipaddress.ip_network("0.0.0.0/0"), ()))
+                for net, excepts in targets:
+                    text = str(net)
+                    ip = _inside(net, excepts)
+                    if text in seen or ip is None:
+                        continue
+                    tries: list[tuple[int | None, str]] = [
+                        (p.lo, proto) for pr in rule.port_rules or () for p in pr.ports if p.name is None
+                        for proto in sorted(p.protocols)
+                    ] or [(None, "TCP")]  # fmt: skip
+                    ok = [f"{p}/{proto}" if p is not None else "any" for p, proto in tries if allowed(ip, p, proto)]
+                    if ok:
+                        seen.add(text)
+                        note = f"except {', '.join(map(str, excepts))}" if excepts else ""
+                        out.append(Destination(f"ip:{text}", None, tuple(ok), via=(cp.label,), note=note))
+        return out
+
+    def _calico_external(self, src: PodPeer, allowed: Any, seen: set[str]) -> list[Destination]:
+        """Calico egress Allow rules to nets, and network sets (a selector may name them): the ranges the pod may reach
+        (probed with one address inside each)."""
+        out = []
+        # the ports Calico egress rules name (a network set is reached through some rule's ports, or on any port)
+        named = sorted(
+            {
+                (p.lo, {17: "UDP", 132: "SCTP"}.get(r.protocol or 6, "TCP"))
+                for cp in self.compiled.calico.policies
+                for r in cp.egress
+                if r.action == "Allow"
+                for p in r.destination.ports or ()
+                if p.name is None
+            }
+        )
+        for s in self.compiled.calico.sets:
+            for net in s.nets if s.kind == "netset" else ():
+                ip = _inside(net, ())
+                text = str(net)
+                if text in seen or ip is None:
+                    continue
+                ok = [f"{p}/{proto}" for p, proto in named if allowed(ip, p, proto)]
+                if not ok and allowed(ip, None, "TCP"):
+                    ok = ["any"]
+                if ok:
+                    seen.add(text)
+                    out.append(Destination(f"ip:{text}", None, tuple(ok), note=f"network set {s.name}"))
+        for cp in self.compiled.calico.policies:
+            for rule in cp.egress:
+                dest = rule.destination
+                if rule.action != "Allow" or not dest.nets:
+                    continue
+                for net in dest.nets:
+                    text = str(net)
+                    ip = _inside(net, dest.not_nets or ())
+                    if text in seen or ip is None:
+                        continue
+                    proto = {17: "UDP", 132: "SCTP"}.get(rule.protocol or 6, "TCP")
+                    numbers = [p.lo for p in dest.ports or () if p.name is None]
+                    tries: list[int | str | None] = list(numbers) or [None]
+                    ok = [f"{p}/{proto}" if p is not None else "any" for p in tries if allowed(ip, p, proto)]
+                    if ok:
+                        seen.add(text)
+                        out.append(Destination(f"ip:{text}", None, tuple(ok), via=(cp.label,)))
         return out
 
     # --- footholds -------------------------------------------------------------------------------------------------

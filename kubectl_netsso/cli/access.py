@@ -16,7 +16,7 @@ from ..usecases.audit import severity_counts
 from ..usecases.context import scope_text
 from . import completion
 from .identity import identity_input
-from .options import SCOPE_NAMESPACE_HELP, KubeOptions, kube_options_for, manifests_option, output_option
+from .options import SCOPE_NAMESPACE_HELP, KubeOptions, cni_option, kube_options_for, manifests_option, output_option
 
 if TYPE_CHECKING:
     from ..access.expect import ExpectResult
@@ -169,9 +169,12 @@ def _risk(text: str) -> str:
 @manifests_option
 @click.option("--with-default-roles", is_flag=True, help="Offline: add the upstream default ClusterRoles (admin, edit, view...).")
 @_identity_options
+@cni_option
 @output_option("table", "wide", "json", "yaml")
 @kube_options_for(namespace_help=SCOPE_NAMESPACE_HELP)
-def reach(kube: KubeOptions, manifests: tuple[str, ...], with_default_roles: bool, output: str, **kw: Any) -> int:
+def reach(
+    kube: KubeOptions, manifests: tuple[str, ...], with_default_roles: bool, output: str, cni: str, **kw: Any
+) -> int:
     """What an identity can reach inside the cluster network, and from where (its footholds).
 
     \b
@@ -189,7 +192,7 @@ def reach(kube: KubeOptions, manifests: tuple[str, ...], with_default_roles: boo
     from ..usecases import reach as usecase
     from ..usecases.source import Source
 
-    result = usecase.run(identity_input(kw), Source(kube, manifests, with_default_roles))
+    result = usecase.run(identity_input(kw), Source(kube, manifests, with_default_roles, cni))
     ctx, reaches = result.context, result.reaches
     data = result.to_dict()
     if output == "json":
@@ -274,6 +277,7 @@ def _short(items: Sequence[str], n: int) -> str:
     show_default=True,
     help="Exit 1 when a finding is at least this severe.",
 )
+@cni_option
 @output_option("table", "wide", "json", "yaml")
 @kube_options_for(namespace_help=SCOPE_NAMESPACE_HELP)
 def audit(
@@ -285,6 +289,7 @@ def audit(
     skip: tuple[str, ...],
     fail_on: str,
     output: str,
+    cni: str,
 ) -> int:
     """Check NetworkPolicies and RBAC together before you apply them (for people and CI).
 
@@ -302,7 +307,9 @@ def audit(
     from ..usecases import audit as usecase
     from ..usecases.source import Source
 
-    result = usecase.run(usecase.AuditInput(expect_paths, only, skip, fail_on), Source(kube, manifests, with_default_roles))
+    result = usecase.run(
+        usecase.AuditInput(expect_paths, only, skip, fail_on), Source(kube, manifests, with_default_roles, cni)
+    )
     ctx, findings, results, failing = result.context, result.findings, result.expectations, result.failing
     data = result.to_dict()
     if not render(data, output):
@@ -351,6 +358,7 @@ def _audit_text(ctx: AccessContext, findings: Sequence[Finding], results: Sequen
 @click.option("--expect", "expect_paths", metavar="FILE", multiple=True, type=click.Path(),
               shell_complete=completion.expect_files, help="Also check these --expect assertions.")
 @_identity_options
+@cni_option
 @kube_options_for(namespace_help=SCOPE_NAMESPACE_HELP)
 def report(
     kube: KubeOptions,
@@ -358,6 +366,7 @@ def report(
     manifests: tuple[str, ...],
     with_default_roles: bool,
     expect_paths: tuple[str, ...],
+    cni: str,
     **kw: Any,
 ) -> int:
     """Write one self-contained HTML page for compliance reviews (no network fetches: inline CSS, JS and SVG).
@@ -374,7 +383,9 @@ def report(
     from ..usecases import report as usecase
     from ..usecases.source import Source
 
-    result = usecase.run(usecase.ReportInput(identity_input(kw), expect_paths), Source(kube, manifests, with_default_roles))
+    result = usecase.run(
+        usecase.ReportInput(identity_input(kw), expect_paths), Source(kube, manifests, with_default_roles, cni)
+    )
     data = result.data
     from ..output.report import render_html
 

@@ -10,13 +10,13 @@ from .. import log
 from ..cluster.target import KubeOptions
 from ..errors import EXIT_OK, EXIT_USAGE, NetssoError
 from . import completion
-from .options import kube_options, kube_options_for, manifests_option, output_option
+from .options import cni_option, kube_options, kube_options_for, manifests_option, output_option
 
 PROTOCOL = click.Choice(["TCP", "UDP", "SCTP"], case_sensitive=False)
 IPBLOCK_PODS = click.Choice(["match", "ignore"])
 IPBLOCK_HELP = (
-    "Whether ipBlock peers match pod IPs: 'match' (upstream conformance tests) or 'ignore' (CNIs such as Cilium "
-    "that apply ipBlock only to traffic from outside the cluster)."
+    "Whether ipBlock peers match pod IPs: 'match' (upstream conformance tests; the default) or 'ignore' (CNIs such "
+    "as Cilium that apply ipBlock only to traffic from outside the cluster; the default with --cni cilium)."
 )
 
 
@@ -32,7 +32,8 @@ IPBLOCK_HELP = (
 @click.option("--from-namespace", metavar="NS", help="Namespace of --from-selector (default: -n).")
 @click.option("--to-selector", metavar="LABELS", help="Destination is a (hypothetical) pod with these labels.")
 @click.option("--to-namespace", metavar="NS", help="Namespace of --to-selector (default: -n).")
-@click.option("--ipblock-pods", type=IPBLOCK_PODS, default="match", show_default=True, help=IPBLOCK_HELP)
+@click.option("--ipblock-pods", type=IPBLOCK_PODS, default=None, help=IPBLOCK_HELP)
+@cni_option
 @output_option("table", "json", "yaml")
 @click.option(
     "--detail",
@@ -54,7 +55,8 @@ def can_reach(
     from_namespace: str | None,
     to_selector: str | None,
     to_namespace: str | None,
-    ipblock_pods: str,
+    ipblock_pods: str | None,
+    cni: str,
 ) -> int:
     """Can FROM reach TO? ALLOWED / DENIED / UNKNOWN, and why (per direction), with a policy that would allow it.
 
@@ -80,7 +82,7 @@ def can_reach(
     inp = usecase.CanReachInput(
         source, destination, port_text, protocol, from_selector, from_namespace, to_selector, to_namespace, ipblock_pods
     )
-    result = usecase.run(inp, Source(kube, manifests))
+    result = usecase.run(inp, Source(kube, manifests, cni=cni))
     print_warnings(result.warnings)
     data = result.to_dict()
     if not render(data, output):
@@ -100,7 +102,8 @@ def can_reach(
     "--port", "port_text", metavar="PORT", help="Only this port (number or name); default: each declared container port."
 )
 @click.option("--protocol", type=PROTOCOL, help="Only this protocol (default TCP with --port, else every declared one).")
-@click.option("--ipblock-pods", type=IPBLOCK_PODS, default="match", show_default=True, help=IPBLOCK_HELP)
+@click.option("--ipblock-pods", type=IPBLOCK_PODS, default=None, help=IPBLOCK_HELP)
+@cni_option
 @click.option(
     "--compact",
     is_flag=True,
@@ -130,7 +133,8 @@ def paths(
     to_text: str | None,
     port_text: str | None,
     protocol: str | None,
-    ipblock_pods: str,
+    ipblock_pods: str | None,
+    cni: str,
     compact: bool,
     external: bool,
     dot_nodes: str,
@@ -165,7 +169,7 @@ def paths(
     if compact and output not in formats("compact"):
         raise NetssoError(f"--compact prints rules: use -o {', '.join(formats('compact'))}", exit_code=EXIT_USAGE)
     inp = usecase.PathsInput(from_text, to_text, port_text, protocol, ipblock_pods, compact, external and output != "matrix")
-    result = usecase.run(inp, Source(kube, manifests))
+    result = usecase.run(inp, Source(kube, manifests, cni=cni))
     print_warnings(result.warnings)
     if isinstance(result, usecase.CompactPaths):
         from ..output.results import CompactView

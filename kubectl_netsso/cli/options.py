@@ -5,6 +5,7 @@ The kube bundle builds a cluster.target.KubeOptions (re-exported here for caller
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -121,3 +122,38 @@ def manifests_option(func: F) -> F:
         shell_complete=completion.manifests,
         help="Work offline on manifests: a file, a folder (recursive), '-' for stdin, or example:shop (shipped). Repeatable.",
     )(func)
+
+
+CNI_CHOICES = ("auto", "calico", "cilium", "generic")
+CNI_HELP = (
+    "Whose policy semantics decide: calico (tiers; Kubernetes NetworkPolicies in its default tier), cilium (Cilium's "
+    "policies and Kubernetes NetworkPolicies together; deny rules win), generic (Kubernetes NetworkPolicy and "
+    "AdminNetworkPolicy only), or auto: live, the CNI's DaemonSets; offline, the CNI whose policy objects the input "
+    "holds. Objects of another CNI are not evaluated: the verdicts they could change are UNKNOWN."
+)
+ENFORCEMENT_HELP = (
+    "Cilium's policy enforcement mode (its agent's --enable-policy): default (a pod no policy selects is open), always "
+    "(every pod is default-deny), never (no policy is enforced). Only with Cilium's semantics."
+)
+
+
+def cni_option(func: F) -> F:
+    """--cni auto|calico|cilium|generic and --policy-enforcement default|always|never, handed to the command as one
+    ``cni`` string ("cilium:always"; netpol.compile reads it)."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, policy_enforcement: str = "default", **kwargs: Any) -> Any:
+        if policy_enforcement != "default":
+            kwargs["cni"] = f"{kwargs['cni']}:{policy_enforcement}"
+        return func(*args, **kwargs)
+
+    wrapper = click.option(
+        "--policy-enforcement",
+        type=click.Choice(("default", "always", "never")),
+        default="default",
+        show_default=True,
+        help=ENFORCEMENT_HELP,
+    )(wrapper)
+    return click.option("--cni", "cni", type=click.Choice(CNI_CHOICES), default="auto", show_default=True, help=CNI_HELP)(
+        wrapper
+    )  # type: ignore[return-value]

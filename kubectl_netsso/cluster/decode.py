@@ -5,6 +5,9 @@ Every object is checked field by field (fields.py) before it reaches a record, s
 object the API server would reject is left out with a warning naming where it came from, the document and the reason
 (it can never exist in a cluster, so no answer may depend on it). Which kinds are read, and by which function, is the
 table DECODERS: one row per (API group, kind), one self-contained decoder function per kind.
+
+Long because: the DECODERS table and one decoder per kind are read together (the NetworkPolicy/ANP specs are apart in
+netpol_decode.py).
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .. import log
+from . import policykinds
 from .fields import (
     InvalidField,
     ObjectRef,
@@ -37,6 +41,11 @@ from .netpol_decode import decode_admin_network_policy, decode_network_policy
 from .snapshot import (
     NAMESPACE_NAME_LABEL,
     AdminNetworkPolicy,
+    CalicoHostEndpoint,
+    CalicoNetworkSet,
+    CalicoPolicy,
+    CalicoTier,
+    CiliumPolicy,
     ContainerPort,
     InvalidObject,
     Namespace,
@@ -46,15 +55,20 @@ from .snapshot import (
     Role,
     RoleBinding,
     Service,
+    ServiceAccount,
     ServicePort,
     Snapshot,
     Subject,
+    UnevaluatedPolicy,
     Workload,
 )
 
 __all__ = ["Record", "Decoder", "KindDecoder", "DECODERS", "SnapshotBuilder", "snapshot_from_objects"]
 
-Record = Namespace | Workload | Node | Service | NetworkPolicy | AdminNetworkPolicy | Role | RoleBinding
+Record = (
+    Namespace | Workload | Node | Service | NetworkPolicy | AdminNetworkPolicy | Role | RoleBinding | ServiceAccount
+    | UnevaluatedPolicy | CalicoPolicy | CalicoTier | CalicoNetworkSet | CalicoHostEndpoint | CiliumPolicy
+)
 Decoder = Callable[[ObjectRef, dict[str, Any]], Record]
 
 
@@ -202,7 +216,14 @@ def decode_service(ref: ObjectRef, doc: dict[str, Any]) -> Service:
         type=as_str(spec.get("type"), "spec.type", default="ClusterIP") or "ClusterIP",
         cluster_ips=tuple(ip for ip in cluster_ips if ip and ip != "None"),
         source=ref.where,
+        labels=ref.labels,  # Cilium's toServices.k8sServiceSelector selects Services by them
     )
+
+
+def decode_service_account(ref: ObjectRef, doc: dict[str, Any]) -> ServiceAccount:
+    """A ServiceAccount's labels: Calico's serviceAccountSelector / serviceAccounts.selector select pods by them."""
+    assert ref.namespace is not None
+    return ServiceAccount(namespace=ref.namespace, name=ref.name, labels=ref.labels, source=ref.where)
 
 
 # (API group, kind) -> how to read it. A kind of the same name from another group (Calico's projectcalico.org
@@ -219,6 +240,7 @@ DECODERS: dict[tuple[str, str], KindDecoder] = {
     ("", "Pod"): KindDecoder(decode_workload),
     ("", "ReplicationController"): KindDecoder(decode_workload),
     ("", "Service"): KindDecoder(decode_service),
+    ("", "ServiceAccount"): KindDecoder(decode_service_account),
     ("apps", "Deployment"): KindDecoder(decode_workload),
     ("extensions", "Deployment"): KindDecoder(decode_workload),
     ("apps", "StatefulSet"): KindDecoder(decode_workload),
@@ -237,6 +259,12 @@ DECODERS: dict[tuple[str, str], KindDecoder] = {
     ("rbac.authorization.k8s.io", "RoleBinding"): KindDecoder(decode_binding),
     ("rbac.authorization.k8s.io", "ClusterRoleBinding"): KindDecoder(decode_binding, namespaced=False),
 }
+
+
+# Engines whose kinds this decoder reads into records (cluster/cni_decode.py); the others' objects become
+# UnevaluatedPolicy records, never skipped.
+_DECODED_ENGINES = ("k8s", "calico", "cilium")
+_CONVERTED = ("knp.default.", "kanp.adminnetworkpolicy.", "kbanp.baselineadminnetworkpolicy.")
 
 
 def _decoder(api_version: str, kind: str) -> KindDecoder | None:
@@ -290,6 +318,9 @@ class SnapshotBuilder:
                         item = {**item, "kind": kind[: -len("List")], "apiVersion": item.get("apiVersion") or api_version}
                     self.add_document(f"{where} item {i + 1}", item, depth + 1)
                 return
+            group = api_version.split("/", 1)[0] if "/" in api_version else ""
+            if api_version and self._policy_kind(where, kind, api_version, group, doc):
+                return
             decoder = _decoder(api_version, kind)
             if decoder is None:
                 log.debug(f"{where}: skipping {api_version or '?'} {kind} (not used by netsso)")
@@ -299,6 +330,112 @@ class SnapshotBuilder:
             self._reject(where, exc.kind or kind or "", exc.namespace, exc.name, str(exc), exc.hint)
         except RecursionError:
             self._reject(where, kind if isinstance(kind, str) else "", None, None, "object nested too deeply", None)
+
+    def _policy_kind(self, where: str, kind: str, api_version: str, group: str, doc: dict[str, Any]) -> bool:
+        """Policy kinds other than NetworkPolicy/ANP/BANP: a CNI's object netsso evaluates becomes its record; one no
+        engine here evaluates (another CNI's, an unknown version of a known kind) an UnevaluatedPolicy -- never ignored
+        silently (issue 12). True when the document was taken here."""
+        pk = policykinds.lookup(group, kind)
+        if pk is None:
+            return False
+        version = api_version.split("/", 1)[1] if "/" in api_version else api_version
+        if pk.engine == "k8s" and version in pk.versions:
+            return False  # decoded by its row of DECODERS
+        if pk.engine in _DECODED_ENGINES and version in pk.versions:
+            self._add_cni_object(where, pk, api_version, doc)
+            return True
+        if pk.data:
+            log.debug(f"{where}: skipping {api_version} {kind} (a version this tool does not read)")
+            return True
+        try:
+            meta = as_mapping(doc.get("metadata"), "metadata", required=True)
+            name = as_str(meta.get("name"), "metadata.name") or as_str(meta.get("generateName"), "metadata.generateName")
+            if not name:
+                raise InvalidField("metadata.name is required")
+            namespace = as_str(meta.get("namespace"), "metadata.namespace") or None
+        except InvalidField as exc:
+            exc.kind = kind
+            raise
+        known = (pk.group, pk.kind) in policykinds.KNOWN
+        if known and pk.namespaced and namespace is None:
+            namespace = "default"  # placed like any namespaced object without one (kubectl apply's namespace)
+            self.defaulted.setdefault(where.split(" document ")[0], []).append(f"{kind} {name}")
+        if known and not pk.namespaced:
+            namespace = None
+        if pk.staged:
+            why = "a staged policy is not enforced: it changes no verdict"
+        elif pk.versions and version not in pk.versions:
+            why = f"apiVersion {api_version}: version {version} is not known to this tool (it reads {', '.join(pk.versions)})"
+        elif not known:
+            why = "named like a network policy, but not a kind this tool knows"
+        else:
+            why = ""  # a kind this tool knows it does not evaluate: the label says enough
+        if namespace is not None:
+            self.referenced.setdefault(namespace, None)
+        record = UnevaluatedPolicy(
+            kind=kind,
+            api_version=api_version,
+            namespace=namespace,
+            name=name,
+            why=why,
+            directions=pk.directions,
+            restrict_only=pk.restrict_only,
+            hosts=pk.hosts or namespace is None,
+            staged=pk.staged,
+            source=where,
+        )
+        self._keep(where, ("UnevaluatedPolicy", api_version + "/" + kind, namespace, name), record, record.label)
+        return True
+
+    def _add_cni_object(self, where: str, pk: policykinds.PolicyKind, api_version: str, doc: dict[str, Any]) -> None:
+        """A Calico or Cilium object: checked by its decoder (cluster/cni_decode.py) into a record."""
+        from . import cni_decode
+
+        kind = pk.kind
+        try:
+            meta = as_mapping(doc.get("metadata"), "metadata", required=True)
+            name = as_str(meta.get("name"), "metadata.name") or as_str(meta.get("generateName"), "metadata.generateName")
+            if not name:
+                raise InvalidField("metadata.name is required")
+            namespace = (as_str(meta.get("namespace"), "metadata.namespace") or None) if pk.namespaced else None
+        except InvalidField as exc:
+            exc.kind = kind
+            raise
+        if kind in ("NetworkPolicy", "GlobalNetworkPolicy", "StagedNetworkPolicy") and name.startswith(_CONVERTED):
+            # Calico's view of a Kubernetes NetworkPolicy / ANP / BANP ("knp.default.<name>", conversion.go): the
+            # object itself is read as what it is; this copy would count it twice.
+            log.debug(f"{where}: skipping {kind} {name}: Calico's conversion of a Kubernetes policy")
+            return
+        defaulted = pk.namespaced and namespace is None
+        if defaulted:
+            namespace = "default"
+        record: Any
+        try:
+            labels = as_labels(meta.get("labels"), "metadata.labels")
+            if pk.engine == "cilium":
+                record = cni_decode.cilium_policy(kind, name, namespace, api_version, doc, where)
+            elif kind in ("NetworkPolicy", "GlobalNetworkPolicy"):
+                record = cni_decode.calico_policy(kind, name, namespace, api_version, doc, where)
+            elif kind == "Tier":
+                record = cni_decode.calico_tier(name, doc, where)
+            elif kind in ("NetworkSet", "GlobalNetworkSet"):
+                record = cni_decode.calico_network_set(name, namespace, labels, doc, where)
+            else:
+                record = cni_decode.calico_host_endpoint(name, labels, doc, where)
+        except InvalidField as exc:
+            exc.kind, exc.namespace, exc.name = kind, namespace, name
+            raise
+        if defaulted:
+            self.defaulted.setdefault(where.split(" document ")[0], []).append(f"{kind} {name}")
+        if namespace is not None:
+            self.referenced.setdefault(namespace, None)
+        label = f"{kind} {namespace}/{name}" if namespace else f"{kind} {name}"
+        self._keep(where, (type(record).__name__, f"{pk.engine}/{kind}", namespace, name), record, label)
+
+    def _keep(self, where: str, key: tuple[str, str, str | None, str], record: Any, label: str) -> None:
+        if key in self.objects:
+            self.warnings.append(f"{where}: {label} also defined in {self.objects[key][0]}; the last one wins")
+        self.objects[key] = (where, record)
 
     def _reject(self, where: str, kind: str, namespace: str | None, name: str | None, reason: str, hint: str | None) -> None:
         """Leave the object out: the API server refuses to store it ("the answer comes from the rest")."""
@@ -371,6 +508,13 @@ class SnapshotBuilder:
             bindings=tuple(r for r in records if isinstance(r, RoleBinding)),
             warnings=tuple(warnings),
             invalid=tuple(self.invalid),
+            unevaluated=tuple(r for r in records if isinstance(r, UnevaluatedPolicy)),
+            service_accounts=tuple(r for r in records if isinstance(r, ServiceAccount)),
+            calico_policies=tuple(r for r in records if isinstance(r, CalicoPolicy)),
+            calico_tiers=tuple(r for r in records if isinstance(r, CalicoTier)),
+            calico_network_sets=tuple(r for r in records if isinstance(r, CalicoNetworkSet)),
+            calico_host_endpoints=tuple(r for r in records if isinstance(r, CalicoHostEndpoint)),
+            cilium_policies=tuple(r for r in records if isinstance(r, CiliumPolicy)),
             source=source,
             nodes=tuple(r for r in records if isinstance(r, Node)),
         )

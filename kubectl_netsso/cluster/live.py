@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from .. import log
 from ..errors import EXIT_USAGE, NetssoError
+from . import policykinds
 from .decode import SnapshotBuilder
 from .kubeconfig import KubeContext, effective_namespace, resolve_context
 from .reviews import APIStatusError, Reviews, as_object
@@ -38,6 +39,7 @@ __all__ = [
     "PARTS",
     "LiveClient",
     "load_snapshot",
+    "cni_from_daemonsets",
     "cni_warning_from_daemonsets",
 ]
 
@@ -53,6 +55,7 @@ _RESOURCES: dict[str, tuple[str, str, str, bool]] = {
     "nodes": ("/api/v1", "Node", "v1", False),
     "pods": ("/api/v1", "Pod", "v1", True),
     "services": ("/api/v1", "Service", "v1", True),
+    "serviceaccounts": ("/api/v1", "ServiceAccount", "v1", True),
     "replicasets": ("/apis/apps/v1", "ReplicaSet", "apps/v1", True),
     "daemonsets": ("/apis/apps/v1", "DaemonSet", "apps/v1", True),
     "jobs": ("/apis/batch/v1", "Job", "batch/v1", True),
@@ -98,6 +101,8 @@ class LiveClient(Reviews):
             raise NetssoError("--as-group needs --as (impersonating groups without a user is not allowed)", exit_code=EXIT_USAGE)
         self._api: ApiClient | None = None
         self._namespaces_complete = False  # whether the last snapshot could list all namespaces
+        # resources found by discovery (policy CRDs): "plural.group" -> (API path prefix, kind, apiVersion, namespaced)
+        self._discovered: dict[str, tuple[str, str, str, bool]] = {}
 
     # -- connection ----------------------------------------------------------------------------------------------
     @property
@@ -214,21 +219,33 @@ class LiveClient(Reviews):
 
         Looks at DaemonSets cluster-wide (flannel's manifest uses namespace kube-flannel), else in kube-system.
         """
+        items = self._daemonsets()
+        return None if items is None else cni_warning_from_daemonsets(items)
+
+    def cni_check(self) -> tuple[str | None, str | None]:
+        """(the warning of cni_warning, the policy CNI: "calico" / "cilium" / None) from one DaemonSet list."""
+        items = self._daemonsets()
+        if items is None:
+            return None, None
+        return cni_warning_from_daemonsets(items), cni_from_daemonsets(items)
+
+    def _daemonsets(self) -> list[dict[str, Any]] | None:
         try:
-            items = self._list("daemonsets", None)
+            return self._list("daemonsets", None)
         except APIStatusError:
             try:
-                items = self._list("daemonsets", "kube-system")
+                return self._list("daemonsets", "kube-system")
             except APIStatusError as exc:
                 log.debug(f"CNI check skipped: cannot list daemonsets ({exc.status} {exc.message})")
                 return None
-        return cni_warning_from_daemonsets(items)
 
     # -- lists ---------------------------------------------------------------------------------------------------
     def _list(self, resource: str, namespace: str | None) -> list[dict[str, Any]]:
         """All items of a list (paginated); namespace None = cluster-wide. APIStatusError on 403/404/...."""
-        prefix, kind, api_version, namespaced = _RESOURCES[resource]
-        path = f"{prefix}/namespaces/{namespace}/{resource}" if namespace and namespaced else f"{prefix}/{resource}"
+        discovered: dict[str, tuple[str, str, str, bool]] = getattr(self, "_discovered", {})
+        prefix, kind, api_version, namespaced = discovered.get(resource) or _RESOURCES[resource]
+        plural = resource.split(".", 1)[0]
+        path = f"{prefix}/namespaces/{namespace}/{plural}" if namespace and namespaced else f"{prefix}/{plural}"
         items: list[dict[str, Any]] = []
         token = ""
         while True:
@@ -358,6 +375,14 @@ class LiveClient(Reviews):
             if self._anp_available(gaps):
                 for resource in ("adminnetworkpolicies", "baselineadminnetworkpolicies"):
                     objects += [(f"live {resource}", p) for p in self._cluster_scoped(resource, gaps)]
+            # every other policy-like kind the cluster serves (CNIs' CRDs, Istio's, newer versions): never ignored
+            policy_keys = self._policy_resources(gaps)
+            for key, namespaced in policy_keys:
+                items = self._collect(key, namespaces, known, gaps) if namespaced else self._cluster_scoped(key, gaps)
+                objects += [(f"live {key}", p) for p in items]
+            if any("projectcalico.org" in key for key, _ in policy_keys):
+                # Calico selects pods by their service account's labels (serviceAccountSelector)
+                objects += [("live serviceaccounts", o) for o in self._collect("serviceaccounts", namespaces, known, gaps)]
             for child, (resource, parent) in _GRANDPARENTS.items():
                 if any(_controller(p)[0] == child for p in pods):
                     owners.update(self._parent_owners(resource, parent, namespaces, known))
@@ -367,6 +392,48 @@ class LiveClient(Reviews):
             for resource in ("clusterroles", "clusterrolebindings"):
                 objects += [(f"live {resource}", o) for o in self._cluster_scoped(resource, gaps)]
         return _snapshot_from_live(objects, owners, gaps, source=f"live: context {self.context.name}")
+
+    def _policy_resources(self, gaps: list[Gap]) -> list[tuple[str, bool]]:
+        """("plural.group", namespaced) of every served policy-like kind besides NetworkPolicy/ANP/BANP, found by
+        discovery of the API groups that may hold them; each is read at a version this tool decodes when the group
+        serves one, else at its preferred version (and then left unevaluated: fail closed)."""
+        try:
+            groups = self._api_groups()
+        except APIStatusError as exc:
+            gaps.append(Gap(resource=policykinds.DISCOVERY, namespace=None, reason=f"API discovery failed: {_reason(exc)}"))
+            return []
+        found: list[tuple[str, bool]] = []
+        self._discovered = getattr(self, "_discovered", {})
+        for name, group in groups.items():
+            if not policykinds.may_hold_policies(name):
+                continue
+            versions = [str(as_object(v).get("version")) for v in group.get("versions") or [] if as_object(v).get("version")]
+            preferred = as_object(group.get("preferredVersion")).get("version") or (versions[0] if versions else None)
+            if preferred in versions:
+                versions.remove(preferred)
+            kinds: dict[str, tuple[str, str, bool]] = {}  # kind -> (version, plural, namespaced)
+            for version in ([preferred] if preferred else []) + versions:
+                try:
+                    listing = as_object(self.request("GET", f"/apis/{name}/{version}"))
+                except APIStatusError as exc:
+                    gaps.append(Gap(resource=f"{name}/{version}", namespace=None, reason=f"API discovery failed: {_reason(exc)}"))
+                    continue
+                for r in (as_object(x) for x in listing.get("resources") or []):
+                    plural, kind = str(r.get("name") or ""), str(r.get("kind") or "")
+                    pk = policykinds.lookup(name, kind)
+                    if not plural or "/" in plural or pk is None or pk.engine == "k8s":
+                        continue
+                    if kind not in kinds or version in pk.versions:
+                        kinds[kind] = (version, plural, bool(r.get("namespaced")))
+            for kind, (version, plural, namespaced) in kinds.items():
+                key = f"{plural}.{name}"
+                self._discovered[key] = (f"/apis/{name}/{version}", kind, f"{name}/{version}", namespaced)
+                found.append((key, namespaced))
+        if any(k.endswith(".projectcalico.org") and not k.endswith(".crd.projectcalico.org") for k, _ in found):
+            # Calico's API server serves projectcalico.org/v3 from what it stores as crd.projectcalico.org/v1: the
+            # same objects twice; read them once, in the API clients are meant to use.
+            found = [(k, ns) for k, ns in found if not k.endswith(".crd.projectcalico.org")]
+        return found
 
     def _anp_available(self, gaps: list[Gap]) -> bool:
         try:
@@ -484,6 +551,30 @@ _ENFORCING = (
     "ovnkube",
     "network-policy-agent",  # aws-network-policy-agent
 )
+
+
+def _daemonset_words(ds: Mapping[str, Any]) -> str:
+    meta = as_object(ds.get("metadata"))
+    spec = as_object(as_object(as_object(ds.get("spec")).get("template")).get("spec"))
+    words = [str(meta.get("name") or "")]
+    for key in ("containers", "initContainers"):
+        for c in spec.get(key) or []:
+            c = as_object(c)
+            words += [str(c.get("name") or ""), str(c.get("image") or "")]
+    return " ".join(words).lower()
+
+
+def cni_from_daemonsets(daemonsets: Iterable[Mapping[str, Any]]) -> str | None:
+    """Which CNI's policy agent runs: "calico" (calico-node; canal is flannel plus Calico's policy agent) or "cilium";
+    None when neither, or both (e.g. Cilium chained on another CNI: pass --cni)."""
+    found = set()
+    for ds in daemonsets:
+        text = _daemonset_words(ds)
+        if "calico" in text or "canal" in text:
+            found.add("calico")
+        if "cilium" in text:
+            found.add("cilium")
+    return found.pop() if len(found) == 1 else None
 
 
 def cni_warning_from_daemonsets(daemonsets: Iterable[Mapping[str, Any]]) -> str | None:

@@ -97,6 +97,17 @@ class Service:
     type: str = "ClusterIP"
     cluster_ips: tuple[str, ...] = ()
     source: str = ""
+    labels: Mapping[str, str] = field(default_factory=dict)  # Cilium's toServices.k8sServiceSelector selects on them
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceAccount:
+    """A ServiceAccount: Calico's serviceAccountSelector / serviceAccounts.selector select pods by its labels."""
+
+    namespace: str
+    name: str
+    labels: Mapping[str, str] = field(default_factory=dict)
+    source: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,6 +136,74 @@ class AdminNetworkPolicy:
     @property
     def priority(self) -> int:
         return int(self.spec.get("priority", 0) or 0)
+
+
+@dataclass(frozen=True, slots=True)
+class CalicoPolicy:
+    """A Calico NetworkPolicy (namespace set) or GlobalNetworkPolicy (namespace None), projectcalico.org/v3 or
+    crd.projectcalico.org/v1; spec is the checked spec as plain data (selectors as strings, rules as dicts)."""
+
+    kind: str  # "NetworkPolicy" | "GlobalNetworkPolicy"
+    name: str
+    namespace: str | None
+    spec: Mapping[str, Any]
+    api_version: str = "projectcalico.org/v3"
+    source: str = ""
+
+    @property
+    def ref(self) -> str:
+        return f"{self.namespace}/{self.name}" if self.namespace else self.name
+
+
+@dataclass(frozen=True, slots=True)
+class CalicoTier:
+    """A Calico Tier: order (None = after every ordered tier) and the action when its policies select an endpoint but
+    none decides (Deny: the end-of-tier drop, or Pass)."""
+
+    name: str
+    order: float | None
+    default_action: str = "Deny"
+    source: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class CalicoNetworkSet:
+    """A Calico NetworkSet (namespace set) or GlobalNetworkSet (namespace None): labelled IP ranges that Calico
+    selectors match ("selectors can match ... network sets", Calico docs, entity rules)."""
+
+    name: str
+    namespace: str | None
+    labels: Mapping[str, str]
+    nets: tuple[str, ...]
+    source: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class CalicoHostEndpoint:
+    """A Calico HostEndpoint: a node interface with labels; selectors match it by its expectedIPs."""
+
+    name: str
+    node: str
+    labels: Mapping[str, str]
+    expected_ips: tuple[str, ...]
+    source: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class CiliumPolicy:
+    """A CiliumNetworkPolicy (namespace set) or CiliumClusterwideNetworkPolicy (namespace None), cilium.io/v2; rules
+    are the checked ``spec`` and ``specs`` entries as plain data (one Cilium rule each)."""
+
+    kind: str  # "CiliumNetworkPolicy" | "CiliumClusterwideNetworkPolicy"
+    name: str
+    namespace: str | None
+    rules: tuple[Mapping[str, Any], ...]
+    api_version: str = "cilium.io/v2"
+    source: str = ""
+
+    @property
+    def ref(self) -> str:
+        return f"{self.namespace}/{self.name}" if self.namespace else self.name
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,6 +272,45 @@ class Gap:
 
 
 @dataclass(frozen=True, slots=True)
+class UnevaluatedPolicy:
+    """A policy-like object netsso does not evaluate (another CNI's CRD, an Istio AuthorizationPolicy, an unknown version
+    of a known kind): verdicts it could change are UNKNOWN with ``label`` in the reason, never silently decided.
+
+    namespace None: cluster-scoped (it can change any verdict). why: what is not evaluated about it ("version v3 is not
+    known", "Antrea policies are not evaluated"). staged: a Calico staged policy, never enforced (changes nothing).
+    directions / restrict_only / hosts: see cluster.policykinds.PolicyKind.
+    """
+
+    kind: str
+    api_version: str
+    namespace: str | None
+    name: str
+    why: str = ""
+    directions: tuple[str, ...] = ("ingress", "egress")
+    restrict_only: bool = False
+    hosts: bool = False
+    staged: bool = False
+    source: str = ""
+
+    @property
+    def group(self) -> str:
+        return self.api_version.split("/", 1)[0] if "/" in self.api_version else ""
+
+    @property
+    def label(self) -> str:
+        """'CiliumNetworkPolicy a/deny-all'; the apiVersion is added when the kind name alone does not say which API
+        it is ('NetworkPolicy (crd.antrea.io/v1beta1) a/deny-all')."""
+        from .policykinds import KINDS
+
+        def family(group: str) -> str:  # Calico's two groups hold the same kinds
+            return group.removeprefix("crd.") if group.endswith("projectcalico.org") else group
+
+        groups = {family(k.group) for k in KINDS if k.kind == self.kind}
+        kind = self.kind if groups == {family(self.group)} else f"{self.kind} ({self.api_version})"
+        return f"{kind} {self.namespace}/{self.name}" if self.namespace else f"{kind} {self.name}"
+
+
+@dataclass(frozen=True, slots=True)
 class InvalidObject:
     """An object the API server would reject, left out of the snapshot: such an object never exists in a cluster,
     so no verdict may depend on it (offline, ``kubectl apply`` of its file fails).
@@ -234,6 +352,13 @@ class Snapshot:
     gaps: tuple[Gap, ...] = ()
     warnings: tuple[str, ...] = ()
     invalid: tuple[InvalidObject, ...] = ()  # objects left out because the API server would reject them
+    unevaluated: tuple[UnevaluatedPolicy, ...] = ()  # policy-like objects no engine here evaluates (never ignored)
+    service_accounts: tuple[ServiceAccount, ...] = ()
+    calico_policies: tuple[CalicoPolicy, ...] = ()
+    calico_tiers: tuple[CalicoTier, ...] = ()
+    calico_network_sets: tuple[CalicoNetworkSet, ...] = ()
+    calico_host_endpoints: tuple[CalicoHostEndpoint, ...] = ()
+    cilium_policies: tuple[CiliumPolicy, ...] = ()
     source: str = ""  # "manifests: examples/shop" or "live: context kind-dev"
     nodes: tuple[Node, ...] = ()
 

@@ -244,12 +244,13 @@ def port_classes(
                 if cp.protocol.upper() == protocol:  # where a named port resolves
                     cuts.add(cp.port)
                     cuts.add(cp.port + 1)
+            cuts |= compiled.cni_port_cuts(protocol, dp)  # Calico's port ranges and named ports
         points = sorted(c for c in cuts if 1 <= c <= MAX_PORT) + [MAX_PORT + 1]
         by_signature: dict[tuple[Any, ...], list[tuple[int, int]]] = {}
         for a, b in zip(points, points[1:], strict=False):
             signature = tuple(
                 frozenset(i for i, dp in enumerate(groups) if ports_match(r, make_request(a, protocol, dp), dp)) for r in distinct
-            )
+            ) + compiled.cni_port_signature(protocol, a, groups)
             by_signature.setdefault(signature, []).append((a, b - 1))
         for spans in by_signature.values():
             out.append(PortClass(protocol, spans[0][0], normalize_ports(PortRange(protocol, a, b) for a, b in spans)))

@@ -12,9 +12,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from ..cluster import policykinds
 from ..cluster.snapshot import NAMESPACE_NAME_LABEL, Gap, NetworkPolicy, Snapshot, Workload
 from ..cluster.snapshot import AdminNetworkPolicy as AnpRecord
-from .model import KIND_ANP, KIND_BANP, KIND_NP, Direction, PodPeer, label_map
+from .calico import CalicoModel, build_model, host_endpoint_effects
+from .cilium import CiliumModel
+from .foreign import ForeignEffect, ForeignVerdict, applying, effect_of, effect_of_gap, warning_lines
+from .model import KIND_ANP, KIND_BANP, KIND_NP, Direction, Peer, PodPeer, label_map
 from .ports import PortError, PortMatcher, parse_anp_port, parse_np_port
 from .selectors import EMPTY, LabelSelector, SelectorError, parse_selector
 
@@ -134,6 +138,58 @@ class CompiledSnapshot:
     # Some policy selects namespaces on a label other than kubernetes.io/metadata.name: only then can a verdict
     # depend on the labels of a namespace that is not in the input.
     label_sensitive: bool = False
+    # Policy objects no engine here evaluates, and policy resources that could not be read: what they make UNKNOWN.
+    foreign: tuple[ForeignEffect, ...] = ()
+    # Whose semantics: "generic" (Kubernetes NetworkPolicy + ANP/BANP), "calico" (tiers, netpol/calico.py), "cilium"
+    # (union of allows, deny rules win, netpol/cilium.py).
+    cni: str = "generic"
+    calico: CalicoModel = field(default_factory=CalicoModel)
+    cilium: CiliumModel = field(default_factory=CiliumModel)
+
+    def foreign_for(self, direction: Direction, subject: Peer) -> ForeignVerdict | None:
+        """Why this direction of this subject cannot be decided here (an unevaluated policy could change it), or None."""
+        return applying(self.foreign, direction, subject) if self.foreign else None
+
+    # Hooks for the views that cut ports and addresses into classes (paths --compact, external flows): what the CNI's
+    # own rules add to the NetworkPolicy / ANP cut points.
+    def cni_networks(self) -> tuple[IpNetwork, ...]:
+        """Every address range a CNI policy or network set names (external addresses are cut at their bounds)."""
+        if self.cni == "calico":
+            return self.calico.networks
+        if self.cni == "cilium":
+            return self.cilium.networks
+        return ()
+
+    def cni_addresses(self) -> tuple[str, ...]:
+        """Addresses unlike their neighbours to the CNI: under Cilium every node's (a node is host / remote-node, never
+        world, so CIDR rules skip it: "CIDR rules do not apply to ... an IP belonging to a node")."""
+        if self.cni == "cilium":
+            return tuple(ip for ips in self.node_ips.values() for ip in ips)
+        return ()
+
+    def cni_port_cuts(self, protocol: str, dest_ports: Sequence[Any] | None) -> set[int]:
+        """Port numbers where a CNI rule's answer can change (a range's first port and one past its last)."""
+        if self.cni == "calico":
+            from .calico import port_boundaries
+
+            return port_boundaries(self, protocol, dest_ports)
+        if self.cni == "cilium":
+            from .cilium import port_boundaries as cilium_boundaries
+
+            return cilium_boundaries(self, protocol, dest_ports)
+        return set()
+
+    def cni_port_signature(self, protocol: str, number: int, groups: Sequence[Sequence[Any] | None]) -> tuple[Any, ...]:
+        """How every CNI port match answers for this number, per group of destination container ports."""
+        if self.cni == "calico":
+            from .calico import port_signature
+
+            return port_signature(self, protocol, number, groups)
+        if self.cni == "cilium":
+            from .cilium import port_signature as cilium_signature
+
+            return cilium_signature(self, protocol, number, groups)
+        return ()
 
     def labels_of(self, namespace: str) -> Mapping[str, str]:
         """A namespace's labels; unknown namespaces still carry the automatic kubernetes.io/metadata.name label."""
@@ -150,7 +206,10 @@ class CompiledSnapshot:
     def selector_peer(self, namespace: str, labels: Mapping[str, str], ports: Sequence[Any] = (), name: str = "") -> PodPeer:
         """A hypothetical pod with these labels in namespace (for --from-selector / --to-selector)."""
         shown = ",".join(f"{k}={v}" for k, v in sorted(labels.items()))
-        return PodPeer(namespace, dict(labels), self.labels_of(namespace), tuple(ports), (), False, name or f"{{{shown}}}", "Pod")
+        return PodPeer(
+            namespace, dict(labels), self.labels_of(namespace), tuple(ports), (), False, name or f"{{{shown}}}", "Pod",
+            service_account="default",  # "serviceAccountName ... Defaults to 'default'" for a pod that names none
+        )
 
     def np_gap(self, namespace: str) -> str | None:
         return self.np_gaps.get(namespace) or self.np_gaps.get(None)
@@ -173,17 +232,70 @@ class CompiledSnapshot:
         return self.network_policies.get(namespace, ())
 
 
-def compile_snapshot(snapshot: Snapshot, *, ipblock_pods: IpBlockPods = "match") -> CompiledSnapshot:
+class CniError(ValueError):
+    """The CNI whose semantics apply cannot be chosen (the input holds several CNIs' policies): pass one."""
+
+
+CNIS = ("auto", "generic", "calico", "cilium")
+
+
+def detect_cni(snapshot: Snapshot) -> str:
+    """--cni auto offline: the CNI whose policy objects the input holds ("generic" when none)."""
+    found = []
+    if snapshot.calico_policies or snapshot.calico_tiers:
+        found.append("calico")
+    if snapshot.cilium_policies:
+        found.append("cilium")
+    # Several: only one CNI enforces a cluster's policies, and which one is not for a guess -- none is chosen, so every
+    # CNI's objects stay UNKNOWN (fail closed) until --cni says which.
+    return found[0] if len(found) == 1 else "generic"
+
+
+def several_cnis(snapshot: Snapshot) -> list[str]:
+    found = []
+    if snapshot.calico_policies or snapshot.calico_tiers:
+        found.append("Calico")
+    if snapshot.cilium_policies:
+        found.append("Cilium")
+    return found if len(found) > 1 else []
+
+
+def compile_snapshot(
+    snapshot: Snapshot, *, ipblock_pods: IpBlockPods | None = "match", cni: str = "auto"
+) -> CompiledSnapshot:
     """Compile all policies of a snapshot once.
 
     ipblock_pods: "match" -- ipBlock peers match pod IPs when known (what the upstream conformance tests expect);
-    "ignore" -- ipBlock applies only to traffic from/to outside the cluster (e.g. Cilium, cilium/cilium#9209).
+    "ignore" -- ipBlock applies only to traffic from/to outside the cluster (e.g. Cilium, cilium/cilium#9209);
+    None -- what the CNI does. cni: "generic" (Kubernetes semantics), "calico" (Calico's tiers, with Kubernetes
+    NetworkPolicies in its default tier), or "auto" (the CNI whose objects the input holds, else generic); the
+    objects of a CNI not chosen are not evaluated (their verdicts UNKNOWN, netpol/foreign.py).
     Invalid policies (bad selector, port, CIDR) are kept but fail closed (their broken parts match nothing);
     each problem is a warning naming the policy.
     """
+    cni, _, mode = cni.partition(":")
+    mode = mode or "default"
+    if cni not in CNIS:
+        raise ValueError(f"cni must be one of {', '.join(CNIS)}")
+    auto = cni == "auto"
+    if auto:
+        cni = detect_cni(snapshot)
+    if mode != "default" and cni != "cilium":
+        raise CniError(f"a policy enforcement mode ({mode}) is Cilium's: it needs --cni cilium")
+    if ipblock_pods is None:
+        # Cilium: "ipBlock ... does not select pods" (CIDR rules apply to traffic from / to outside the cluster only)
+        ipblock_pods = "ignore" if cni == "cilium" else "match"
     if ipblock_pods not in ("match", "ignore"):
         raise ValueError("ipblock_pods must be 'match' or 'ignore'")
     warnings: list[str] = list(snapshot.warnings)
+    why: str | None = None
+    if auto and several_cnis(snapshot):
+        names = " and ".join(several_cnis(snapshot))
+        why = f"the input holds {names} policies: pass --cni to say which CNI enforces them"
+        warnings.append(
+            f"the input holds {names} policies: only one CNI enforces a cluster's policies, so neither is evaluated "
+            "(what they could change is UNKNOWN); pass --cni calico or --cni cilium"
+        )
     ns_labels: dict[str, Mapping[str, str]] = {}
     for ns in snapshot.namespaces:
         labels = label_map(ns.labels)
@@ -233,9 +345,28 @@ def compile_snapshot(snapshot: Snapshot, *, ipblock_pods: IpBlockPods = "match")
         warnings=warnings,
     )
     _index_gaps(compiled, snapshot.gaps)
+    compiled.cni = cni
+    effects = [effect_of(o) for o in snapshot.unevaluated if not o.staged]
+    effects += _policy_gap_effects(snapshot.gaps, cni)
+    if cni == "calico":
+        nps = [p for ps in compiled.network_policies.values() for p in ps]
+        compiled.calico = build_model(snapshot, nps, compiled.admin_policies, compiled.baseline, warnings)
+        effects += host_endpoint_effects(compiled.calico)
+    else:
+        effects += [_not_chosen(p.kind, p.api_version, p.namespace, p.name, cni, why) for p in snapshot.calico_policies]
+    if cni == "cilium":
+        from .cilium import build_model as build_cilium
+        from .cilium import unevaluated_effects
+
+        compiled.cilium = build_cilium(snapshot, mode)
+        effects += unevaluated_effects(compiled)
+    else:
+        effects += [_not_chosen(p.kind, p.api_version, p.namespace, p.name, cni, why) for p in snapshot.cilium_policies]
+    compiled.foreign = tuple(effects)
+    warnings.extend(warning_lines(snapshot.unevaluated, effects))
     compiled.node_ips = node_addresses(snapshot)
     compiled.defined_namespaces = frozenset(ns.name for ns in snapshot.namespaces if ns.defined)
-    compiled.label_sensitive = _label_sensitive(compiled)
+    compiled.label_sensitive = _label_sensitive(compiled) or compiled.calico.label_sensitive or compiled.cilium.label_sensitive
     undefined = compiled.undefined_namespaces
     if undefined:
         shown = ", ".join(undefined[:8]) + (f" and {len(undefined) - 8} more" if len(undefined) > 8 else "")
@@ -279,6 +410,30 @@ def node_addresses(snapshot: Snapshot) -> dict[str, tuple[str, ...]]:
             if w.host_network:
                 out[w.node].update(dict.fromkeys(w.ips))
     return {name: tuple(ips) for name, ips in out.items()}
+
+
+def _policy_gap_effects(gaps: Sequence[Gap], cni: str) -> list[ForeignEffect]:
+    """A 403 listing another policy resource (a CNI's CRD, Istio's...) hides policies that could change any verdict of
+    the namespace (or of every namespace): those verdicts are UNKNOWN. What policies match on (Calico tiers,
+    network sets) matters only with that CNI's semantics."""
+    out = []
+    for gap in gaps:
+        pk = policykinds.by_resource(gap.resource)
+        if pk is None or pk.staged or (pk.data and pk.engine != cni):
+            continue
+        out.append(effect_of_gap(gap, pk.directions, pk.hosts or pk.data, pk.restrict_only))
+    return out
+
+
+def _not_chosen(
+    kind: str, api_version: str, namespace: str | None, name: str, cni: str, why: str | None = None
+) -> ForeignEffect:
+    """A CNI's policy when another CNI's semantics were chosen: not evaluated, so what it could change is UNKNOWN."""
+    from ..cluster.snapshot import UnevaluatedPolicy
+
+    why = why or f"--cni {cni} evaluates {'Kubernetes policies only' if cni == 'generic' else cni.capitalize() + ' policies'}"
+    obj = UnevaluatedPolicy(kind, api_version, namespace, name, why=why, hosts=namespace is None)
+    return effect_of(obj)
 
 
 def _index_gaps(compiled: CompiledSnapshot, gaps: Sequence[Gap]) -> None:

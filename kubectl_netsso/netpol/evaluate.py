@@ -4,6 +4,9 @@ Per direction the tiers are evaluated in order: AdminNetworkPolicy (ascending pr
 Pass skips to the next tier), NetworkPolicy (isolation + union of allow rules), BaselineAdminNetworkPolicy, then
 default allow. "AdminNetworkPolicy ... Allow ... Deny ... Pass: the traffic is delegated to the NetworkPolicy tier,
 and if no NetworkPolicy selects the pod, to the BaselineAdminNetworkPolicy" (network-policy-api apis/v1alpha1).
+
+Long because: one flow's evaluation per tier (ANP, NP, BANP, and the CNI dispatch) with the quoted rules beside each;
+the explanations are apart in explain.py.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from dataclasses import replace
 
 from ..cluster.snapshot import ContainerPort
 from .compile import CompiledPolicy, CompiledRule, CompiledSnapshot
+from .foreign import ForeignVerdict
 from .match import Tri, dest_ports_of, rule_matches, selects
 from .model import (
     KIND_ANP,
@@ -123,6 +127,14 @@ def selecting_policies(compiled: CompiledSnapshot, direction: Direction, subject
     """Every policy that selects the pod for this direction, in evaluation order: "ANP x", "NP ns/name", "BANP default"."""
     if not isinstance(subject, PodPeer) or subject.host_network:
         return ()
+    if compiled.cni == "calico":
+        from . import calico
+
+        return calico.selecting(compiled, direction, subject)
+    if compiled.cni == "cilium":
+        from . import cilium
+
+        return cilium.selecting(compiled, direction, subject)
     out = [a.label for a in compiled.admin_policies if a.rules(direction) and selects(compiled, a, subject) is True]
     out += [
         p.label
@@ -175,6 +187,39 @@ def _evaluate_direction(
         what = f"{'to' if direction == 'egress' else 'from'} {node}"
         reason = f"{direction} {what}: always allowed (a pod and its own node)"
         return DirectionVerdict(direction, True, reason, notes=(NODE_RULE,))
+    foreign = compiled.foreign_for(direction, subject)
+    verdict = _evaluate_tiers(compiled, direction, subject, other, request, explain=explain)
+    if foreign is None:
+        return verdict
+    return _with_foreign(direction, verdict, foreign)
+
+
+def _with_foreign(direction: Direction, verdict: DirectionVerdict, foreign: ForeignVerdict) -> DirectionVerdict:
+    """Fail closed: a policy this tool does not evaluate could change the verdict, so it is UNKNOWN -- unless every such
+    policy can only deny on top of the CNI (a mesh layer) and the CNI already denies."""
+    if foreign.restrict_only and verdict.allowed is False:
+        note = f"{foreign.reason}; it can only deny more, so the flow stays denied"
+        return replace(verdict, notes=verdict.notes + (note,))
+    notes = verdict.notes
+    if verdict.unknown_reason:
+        notes += (f"also unknown: {verdict.unknown_reason}",)
+    elif verdict.allowed is not None:
+        notes += (f"the policies evaluated here {'allow' if verdict.allowed else 'deny'} it",)
+    steps = verdict.steps + (Step("?", "Unknown", None, foreign.reason),)
+    return DirectionVerdict(
+        direction, None, f"unknown: {foreign.reason}", verdict.selecting, None, (), steps, foreign.reason, notes
+    )
+
+
+def _evaluate_tiers(
+    compiled: CompiledSnapshot,
+    direction: Direction,
+    subject: PodPeer,
+    other: Peer,
+    request: Request,
+    *,
+    explain: bool = True,
+) -> DirectionVerdict:
     if subject.host_network:
         note = NOTE_HOSTNET.format(ref=subject.ref)
         return DirectionVerdict(direction, True, f"{direction} not policed: {note}", notes=(note,))
@@ -185,6 +230,10 @@ def _evaluate_direction(
         notes.append(NOTE_HOSTNET.format(ref=other.ref) + "; pod and namespace selectors do not match it")
     steps: list[Step] = []
     selecting: list[str] = []
+    if compiled.cni == "calico":
+        return _evaluate_calico(compiled, direction, subject, other, request, notes, explain=explain)
+    if compiled.cni == "cilium":
+        return _evaluate_cilium(compiled, direction, subject, other, request, notes, explain=explain)
 
     # --- tier 1: AdminNetworkPolicy -------------------------------------------------------------------------------
     if compiled.anp_gap:
@@ -322,6 +371,48 @@ def _evaluate_direction(
     return DirectionVerdict(direction, True, text, tuple(selecting), None, (), tuple(steps), None, tuple(notes))
 
 
+def _evaluate_calico(
+    compiled: CompiledSnapshot,
+    direction: Direction,
+    subject: PodPeer,
+    other: Peer,
+    request: Request,
+    notes: list[str],
+    *,
+    explain: bool,
+) -> DirectionVerdict:
+    """Calico's tiers (netpol/calico.py), with Kubernetes NPs in the default tier and ANP/BANP in theirs."""
+    from . import calico
+
+    gap = compiled.anp_gap or compiled.banp_gap or compiled.np_gap(subject.namespace)
+    if gap:
+        return _unknown(direction, gap, [], [], notes)
+    v = calico.evaluate_direction(
+        compiled, direction, subject, other, request, explain=explain, label_reason=lambda p: _label_reason(compiled, p)
+    )
+    return replace(v, notes=tuple(notes) + v.notes) if notes else v
+
+
+def _evaluate_cilium(
+    compiled: CompiledSnapshot,
+    direction: Direction,
+    subject: PodPeer,
+    other: Peer,
+    request: Request,
+    notes: list[str],
+    *,
+    explain: bool,
+) -> DirectionVerdict:
+    """Cilium (netpol/cilium.py): Kubernetes NetworkPolicies and Cilium's own rules together, deny rules first."""
+    from . import cilium
+
+    gap = compiled.np_gap(subject.namespace)
+    if gap:
+        return _unknown(direction, gap, [], [], notes)
+    v = cilium.evaluate_direction(compiled, direction, subject, other, request, explain=explain)
+    return replace(v, notes=tuple(notes) + v.notes) if notes else v
+
+
 def _note_nodes(label: str, rule: CompiledRule, other: Peer, matched: Tri, notes: list[str]) -> None:
     """A `nodes` egress peer cannot be evaluated without node IPs: say so when it could have mattered."""
     if matched is True or not any(pm.kind == "nodes" for pm in rule.peers):
@@ -408,6 +499,7 @@ def candidate_ports(
                     if m.protocol in (protocol, "*"):
                         pm = m if m.protocol != "*" else type(m)(protocol, m.port, m.end_port)
                         out.update(pm.boundaries(protocol, dest_ports))
+    out |= compiled.cni_port_cuts(protocol, dest_ports)
     return {p for p in out if 1 <= p <= 65535}
 
 

@@ -284,6 +284,9 @@ def minimal_fix(compiled: CompiledSnapshot, verdict: Verdict) -> tuple[list[dict
                     f"{d.direction} is denied by AdminNetworkPolicy {d.decided_by.policy}: "
                     "a NetworkPolicy cannot override it; a cluster admin must change the ANP"
                 )
+            cni_note = _cni_denial(d)
+            if cni_note is not None:
+                return [], cni_note
             sides.append(d.direction)
     if not sides:
         return [], None
@@ -333,6 +336,36 @@ def minimal_fix(compiled: CompiledSnapshot, verdict: Verdict) -> tuple[list[dict
         return list(generate.allow_flow(**kwargs)), None
     except Exception as exc:  # a generator refusal must not break the verdict
         return [], f"could not generate a policy: {exc}"
+
+
+def _cni_denial(d: Any) -> str | None:
+    """A denial a Kubernetes NetworkPolicy cannot lift: a Cilium deny rule, a Calico Deny rule, or the end-of-tier drop
+    of a tier before Calico's default tier (where Kubernetes NetworkPolicies live, at order 1000)."""
+    ref = d.decided_by
+    if ref is not None and ref.action == "Deny" and ref.kind in ("CiliumNetworkPolicy", "CiliumClusterwideNetworkPolicy"):
+        return (
+            f"{d.direction} is denied by {ref.describe()}: Cilium's deny rules take precedence over every allow, "
+            "a Kubernetes NetworkPolicy's included; change that deny rule"
+        )
+    if ref is not None and ref.action == "Deny" and ref.kind in ("CalicoNetworkPolicy", "GlobalNetworkPolicy"):
+        tier = d.steps[-1].tier if d.steps else ""
+        if tier and tier != "tier default":
+            return (
+                f"{d.direction} is denied by {ref.describe()} in Calico {tier}, before the default tier where Kubernetes "
+                "NetworkPolicies are: no NetworkPolicy can lift it; change that Calico policy, or allow it before that rule"
+            )
+        return (
+            f"{d.direction} is denied by {ref.describe()} in Calico's default tier: a Kubernetes NetworkPolicy (order "
+            "1000) comes first only when that policy's order is higher; change that Calico policy, or add a Calico "
+            "Allow rule before it"
+        )
+    last = d.steps[-1] if d.steps else None
+    if ref is None and last is not None and last.tier.startswith("tier ") and last.tier != "tier default":
+        return (
+            f"{d.direction} is dropped at the end of Calico {last.tier}: a Kubernetes NetworkPolicy (default tier) is never "
+            f"reached; allow it in that tier, or Pass it on to the default tier"
+        )
+    return None
 
 
 def attach_fix(compiled: CompiledSnapshot, verdict: Verdict) -> Verdict:

@@ -73,7 +73,7 @@ def address_atoms(compiled: CompiledSnapshot, singles: Iterable[str] = ()) -> li
     rules alone, which still makes it allowed or denied as a whole.
     """
     cuts: dict[int, set[int]] = {4: {0}, 6: {0}}
-    for text in singles:
+    for text in (*singles, *compiled.cni_addresses()):
         try:
             ip = ipaddress.ip_address(text)
         except ValueError:
@@ -89,6 +89,10 @@ def address_atoms(compiled: CompiledSnapshot, singles: Iterable[str] = ()) -> li
                         start = int(net.network_address)
                         cuts[net.version].add(start)
                         cuts[net.version].add(start + net.num_addresses)
+    for net in compiled.cni_networks():  # Calico nets / network sets
+        start = int(net.network_address)
+        cuts[net.version].add(start)
+        cuts[net.version].add(start + net.num_addresses)
     atoms: list[AddressAtom] = []
     for version in (4, 6):
         points = sorted(c for c in cuts[version] if c < _SPACE[version])

@@ -52,6 +52,10 @@ def applicable(compiled: CompiledSnapshot, peers: Sequence[PodPeer]) -> bool:
         return False
     if compiled.np_gaps or compiled.label_gaps or compiled.anp_gap or compiled.banp_gap or compiled.undefined_namespaces:
         return False
+    if compiled.foreign:  # policies not evaluated here make verdicts UNKNOWN: the per-pair engine says which
+        return False
+    if compiled.cni != "generic":  # a CNI's own semantics (Calico's tiers): the per-pair engine
+        return False
     return not any(p.host_network for p in peers)
 
 

@@ -20,7 +20,15 @@ PROTOCOLS = ("TCP", "UDP", "SCTP")
 KIND_NP = "NetworkPolicy"
 KIND_ANP = "AdminNetworkPolicy"
 KIND_BANP = "BaselineAdminNetworkPolicy"
-KIND_SHORT = {KIND_NP: "NP", KIND_ANP: "ANP", KIND_BANP: "BANP"}
+KIND_SHORT = {
+    KIND_NP: "NP",
+    KIND_ANP: "ANP",
+    KIND_BANP: "BANP",
+    "CalicoNetworkPolicy": "Calico NP",
+    "GlobalNetworkPolicy": "GNP",
+    "CiliumNetworkPolicy": "CNP",
+    "CiliumClusterwideNetworkPolicy": "CCNP",
+}
 
 
 def label_map(labels: Mapping[str, object]) -> dict[str, str]:
@@ -55,6 +63,7 @@ class PodPeer:
     kind: str = "Pod"
     node: str | None = None
     node_ips: tuple[str, ...] = ()
+    service_account: str | None = None  # Calico and Cilium select pods by it
 
     @property
     def ref(self) -> str:
@@ -92,6 +101,7 @@ class PodPeer:
             kind=workload.kind,
             node=workload.node,
             node_ips=host,
+            service_account=workload.service_account,
         )
 
 
@@ -162,6 +172,10 @@ class RuleRef:
         """spec.ingress[0].from[1] (NP: from/to; ANP/BANP: from/to as well)."""
         if self.rule_index is None:
             return None
+        if self.rule_name and self.kind in ("CiliumNetworkPolicy", "CiliumClusterwideNetworkPolicy"):
+            # Cilium: the section (ingressDeny, egress, ...) and, in a `specs` list, which rule: specs[1].ingress[0]
+            section = self.rule_name if self.rule_name.startswith("specs[") else f"spec.{self.rule_name}"
+            return f"{section}[{self.rule_index}]"
         text = f"spec.{self.direction}[{self.rule_index}]"
         if self.peer_index is not None:
             text += f".{'from' if self.direction == 'ingress' else 'to'}[{self.peer_index}]"

@@ -209,6 +209,8 @@ def class_key(compiled: CompiledSnapshot, peer: Peer, ip_signature: IpSignature 
         frozenset((cp.port, cp.protocol.upper(), cp.name) for cp in peer.ports),
         peer.host_network,
         ip_signature,
+        # Calico selects pods by service account too (projectcalico.org/serviceaccount, serviceAccountSelector)
+        peer.service_account if compiled.cni != "generic" else None,
     )
 
 
@@ -342,11 +344,19 @@ def _node_local(result: PathsResult) -> tuple[list[int], list[int]] | None:
 
 
 def _allow_node_local(rows: _Rows, egress: Sequence[int], ingress: Sequence[int]) -> None:
+    """A pod and its own node: that direction is allowed whatever the policies; the pair is then what the other
+    direction says (for "any port" too: the other direction's some-port answer)."""
     for s, (e, i) in enumerate(zip(egress, ingress, strict=True)):
         if e or i:
             rows.egress[s] |= e
+            rows.egress_unknown[s] &= ~e
             rows.ingress[s] |= i
-            rows.allowed[s] |= rows.egress[s] & rows.ingress[s] & (e | i)
+            rows.ingress_unknown[s] &= ~i
+            both = e | i
+            allowed = rows.egress[s] & rows.ingress[s] & both
+            unknown = (e & rows.ingress_unknown[s]) | (i & rows.egress_unknown[s])
+            rows.allowed[s] = (rows.allowed[s] & ~both) | allowed
+            rows.unknown[s] = (rows.unknown[s] & ~both) | (unknown & ~allowed)
 
 
 def _classify(result: PathsResult) -> None:
@@ -368,6 +378,10 @@ def _classify(result: PathsResult) -> None:
                 sig = tuple(i for i, pm in enumerate(blocks) if peer_matches(compiled, pm, peer))
             if nodes and isinstance(peer, PodPeer):
                 sig += (("node", peer.node, peer.node_ips),)
+            if compiled.cni == "calico" and isinstance(peer, PodPeer) and peer.ips:
+                from .paths_cni import calico_ip_signature
+
+                sig += (calico_ip_signature(compiled, peer),)
             key = class_key(compiled, peer, sig)
             if key not in index:
                 index[key] = len(reps)
@@ -510,6 +524,14 @@ def _tainted(compiled: CompiledSnapshot, u: _Universe) -> int:
         for ns, members in u.by_ns.items():
             if compiled.label_gap(ns):  # e.g. not defined in the manifests: labels unknown
                 out |= members
+    if compiled.cni == "calico":
+        from .paths_cni import calico_tainted
+
+        out |= calico_tainted(compiled, u)
+    if compiled.cni == "cilium":
+        from .paths_cni import cilium_tainted
+
+        out |= cilium_tainted(compiled, u)
     return out
 
 
@@ -541,23 +563,79 @@ def _append(result: PathsResult, rows: _Rows) -> None:
 
 def _fill_classes(compiled: CompiledSnapshot, src: _Universe, dst: _Universe, port: int | str | None, protocol: str) -> _Rows:
     if port is None:
-        # Any port: the allowed sets only change at rule boundaries and container port numbers; OR over those.
-        candidates = _global_candidates(compiled, dst, protocol)
+        # Any port: the allowed sets only change at rule boundaries and container port numbers; OR over those
+        # (three-valued: allowed when some port is allowed both ways, unknown when none is and some may be).
         acc: _Rows | None = None
-        for c in candidates:
-            eg, ing = _directions(compiled, src, dst, c, protocol)
+        for c in _global_candidates(compiled, dst, protocol):
+            one = _port_rows(compiled, src, dst, c, protocol)
             if acc is None:
-                acc = _Rows([e & i for e, i in zip(eg, ing, strict=True)], [0] * src.n, eg, [0] * src.n, ing, [0] * src.n)
-            else:
-                for s in range(src.n):
-                    acc.allowed[s] |= eg[s] & ing[s]
-                    acc.egress[s] |= eg[s]
-                    acc.ingress[s] |= ing[s]
+                acc = one
+                continue
+            for s in range(src.n):
+                acc.allowed[s] |= one.allowed[s]
+                acc.unknown[s] = (acc.unknown[s] | one.unknown[s]) & ~acc.allowed[s]
+                acc.egress[s] |= one.egress[s]
+                acc.egress_unknown[s] = (acc.egress_unknown[s] | one.egress_unknown[s]) & ~acc.egress[s]
+                acc.ingress[s] |= one.ingress[s]
+                acc.ingress_unknown[s] = (acc.ingress_unknown[s] | one.ingress_unknown[s]) & ~acc.ingress[s]
         assert acc is not None
         return acc
-    eg, ing = _directions(compiled, src, dst, port, protocol)
+    return _port_rows(compiled, src, dst, port, protocol)
+
+
+def _port_rows(compiled: CompiledSnapshot, src: _Universe, dst: _Universe, port: int | str, protocol: str) -> _Rows:
+    own: tuple[list[int], list[int]] | None = None  # a CNI engine's own unknown pairs (egress, ingress)
+    if compiled.cni == "cilium":
+        from .paths_cni import cilium_directions
+
+        eg, ing, eu_own, iu_own = cilium_directions(compiled, src, dst, port, protocol)
+        own = (eu_own, iu_own)
+    else:
+        eg, ing = _directions(compiled, src, dst, port, protocol)
     z = [0] * src.n
-    return _Rows([e & i for e, i in zip(eg, ing, strict=True)], z, eg, list(z), ing, list(z))
+    if not compiled.foreign and own is None:
+        return _Rows([e & i for e, i in zip(eg, ing, strict=True)], z, eg, list(z), ing, list(z))
+    eu, iu = _foreign_unknown(compiled, src, dst, eg, ing) if compiled.foreign else (list(z), list(z))
+    if own is not None:
+        eu = [a | b for a, b in zip(eu, own[0], strict=True)]
+        iu = [a | b for a, b in zip(iu, own[1], strict=True)]
+    allowed = [e & i for e, i in zip(eg, ing, strict=True)]
+    unknown = [(a | b) & (e | a) & (i | b) for e, a, i, b in zip(eg, eu, ing, iu, strict=True)]
+    return _Rows(allowed, unknown, eg, eu, ing, iu)
+
+
+def _foreign_unknown(
+    compiled: CompiledSnapshot, src: _Universe, dst: _Universe, eg: list[int], ing: list[int]
+) -> tuple[list[int], list[int]]:
+    """Policies not evaluated here (netpol/foreign.py) make their subjects' directions UNKNOWN -- only the allowed
+    ones when all of them can only deny on top of the CNI. Moves those bits from eg/ing (in place) to the returned
+    unknown bitsets, as evaluate._with_foreign does per pair."""
+    eu = [0] * src.n
+    iu = [0] * src.n
+    full_e, restrict_e = _foreign_subjects(compiled, src, "egress")
+    for s in _bits(full_e | restrict_e):
+        bit = 1 << s
+        eu[s] = dst.all if full_e & bit else eg[s]
+        eg[s] &= ~eu[s]
+    full_i, restrict_i = _foreign_subjects(compiled, dst, "ingress")
+    if full_i or restrict_i:
+        for s in range(src.n):
+            iu[s] = full_i | (ing[s] & restrict_i)
+            ing[s] &= ~iu[s]
+    return eu, iu
+
+
+def _foreign_subjects(compiled: CompiledSnapshot, u: _Universe, direction: Direction) -> tuple[int, int]:
+    """(classes whose direction any unevaluated policy makes unknown, classes where all such policies only restrict)."""
+    full = restrict = 0
+    for i, rep in enumerate(u.reps):
+        fv = compiled.foreign_for(direction, rep)
+        if fv is not None:
+            if fv.restrict_only:
+                restrict |= 1 << i
+            else:
+                full |= 1 << i
+    return full, restrict
 
 
 def _global_candidates(compiled: CompiledSnapshot, dst: _Universe, protocol: str) -> list[int]:
@@ -580,6 +658,7 @@ def _global_candidates(compiled: CompiledSnapshot, dst: _Universe, protocol: str
                     out.add(cp.port)
                     if cp.port < 65535:
                         out.add(cp.port + 1)
+    out |= compiled.cni_port_cuts(protocol, None)
     return sorted(out)
 
 
@@ -609,6 +688,10 @@ def _directions(
     compiled: CompiledSnapshot, src: _Universe, dst: _Universe, port: int | str, protocol: str
 ) -> tuple[list[int], list[int]]:
     """Per source class: (egress-allowed dest bitset, ingress-allowed dest bitset), tiers ANP -> NP -> BANP -> allow."""
+    if compiled.cni == "calico":
+        from .paths_cni import calico_directions
+
+        return calico_directions(compiled, src, dst, port, protocol)
     requests, pcache = _port_sets(dst, port, protocol)
     n_src, all_dst = src.n, dst.all
 

@@ -28,7 +28,7 @@ class CanReachInput:
     from_namespace: str | None = None
     to_selector: str | None = None
     to_namespace: str | None = None
-    ipblock_pods: str = "match"
+    ipblock_pods: str | None = None  # None: what the CNI does (match; ignore under Cilium)
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +41,7 @@ class CanReachResult:
     fix_command: str | None
     warnings: tuple[str, ...]
     source_text: str  # where the facts came from (the snapshot's source)
+    cni: str = "generic"  # whose semantics decided (netpol.compile): generic, calico, cilium
 
     @property
     def allowed(self) -> bool | None:
@@ -69,6 +70,7 @@ class CanReachResult:
             "fixCommand": self.fix_command,
             "warnings": list(self.warnings),
             "source": self.source_text,
+            "cni": self.cni,
         }
 
 
@@ -95,7 +97,6 @@ def normalise(inp: CanReachInput) -> CanReachInput:
 
 def run(inp: CanReachInput, source: Source) -> CanReachResult:
     from ..netpol import endpoints
-    from ..netpol.compile import compile_snapshot
     from ..netpol.pairs import evaluate_endpoints, fix_command
 
     inp = normalise(inp)
@@ -128,7 +129,7 @@ def run(inp: CanReachInput, source: Source) -> CanReachResult:
     )
     if src.is_external and dst.is_external:
         raise _usage("both FROM and TO are outside the cluster: no NetworkPolicy applies", hint="one end must be in the cluster")
-    compiled = compile_snapshot(snap, ipblock_pods=inp.ipblock_pods)  # type: ignore[arg-type]
+    compiled = source.compile(loaded, inp.ipblock_pods)
     warnings = loaded.warnings(list(compiled.warnings) or None)
     answer = evaluate_endpoints(compiled, src, dst, port, inp.protocol)
     fix: tuple[dict[str, Any], ...] = ()
@@ -138,7 +139,7 @@ def run(inp: CanReachInput, source: Source) -> CanReachResult:
         if fix:
             sides = [str(o["spec"]["policyTypes"][0]).lower() for o in fix]
             command = fix_command(src, dst, port, inp.protocol, sides)
-    return CanReachResult(src, dst, port, answer, fix, command, tuple(warnings), snap.source)
+    return CanReachResult(src, dst, port, answer, fix, command, tuple(warnings), snap.source, compiled.cni)
 
 
 def _fix(pairs: tuple[PairResult, ...]) -> tuple[dict[str, Any], ...]:

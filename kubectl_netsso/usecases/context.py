@@ -99,9 +99,11 @@ def build_context(
 
     kube = source.kube
     live = source.live
+    from .source import resolve_cni
+
     loaded = source.load({"network", "rbac"}, cni=live)
     snap = loaded.snapshot
-    engine = ReachEngine(snap)
+    engine = ReachEngine(snap, cni=resolve_cni(source.cni, snap, loaded.detected_cni))
     # the snapshot's warnings, what compiling the policies found (e.g. namespaces whose labels verdicts depend on are
     # unknown) and what the source could not see
     print_warnings(loaded.warnings(engine.compiled.warnings, cni=False))

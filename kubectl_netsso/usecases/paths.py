@@ -31,7 +31,7 @@ class PathsInput:
     to_text: str | None = None
     port_text: str | None = None
     protocol: str | None = None  # None: TCP with a port, else every declared protocol
-    ipblock_pods: str = "match"
+    ipblock_pods: str | None = None  # None: what the CNI does (match; ignore under Cilium)
     compact: bool = False
     external: bool = True  # also the flows to and from addresses outside the cluster
 
@@ -159,14 +159,13 @@ def _in_cluster(snap: Snapshot, text: str, namespace: str, role: str) -> Endpoin
 
 def run(inp: PathsInput, source: Source) -> PathsRun | CompactPaths:
     from ..netpol import endpoints
-    from ..netpol.compile import compile_snapshot
 
     port = endpoints.parse_port(inp.port_text)
     proto = inp.protocol.upper() if inp.protocol else ("TCP" if port is not None else None)
     loaded = source.load({"network"}, lambda _ns: None, cni=True)  # flows into NS come from everywhere: read all
     snap = loaded.snapshot
     scope_ns = None if source.kube.all_namespaces else loaded.namespace
-    compiled = compile_snapshot(snap, ipblock_pods=inp.ipblock_pods)  # type: ignore[arg-type]
+    compiled = source.compile(loaded, inp.ipblock_pods)
     warnings = loaded.warnings(list(compiled.warnings) or None)
     pods = sorted(snap.workloads, key=lambda w: (w.namespace, w.name, w.kind))
     sources = pods

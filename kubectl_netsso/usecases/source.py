@@ -13,6 +13,7 @@ from ..errors import EXIT_USAGE, NetssoError
 if TYPE_CHECKING:
     from ..cluster.snapshot import Gap, Snapshot
     from ..cluster.target import KubeOptions
+    from ..netpol.compile import CompiledSnapshot
 
 # what a live read asks for when a use case does not say: the network objects and the RBAC objects
 ALL_PARTS: frozenset[str] = frozenset({"network", "rbac"})
@@ -75,6 +76,7 @@ class Loaded:
     all_namespaces: bool = False  # -A
     namespace_given: bool = False  # -n was on the command line
     cni_warning: str | None = None  # live: the cluster's CNI is not known to enforce NetworkPolicy
+    detected_cni: str | None = None  # live: the policy CNI its DaemonSets show ("calico", "cilium"), None if unknown
     own: Snapshot | None = None  # offline with default roles: the manifests alone (what the user wrote)
     source_text: str = ""
 
@@ -116,6 +118,7 @@ class Source:
     kube: KubeOptions
     manifests: tuple[str, ...] = ()
     with_default_roles: bool = False
+    cni: str = "auto"  # whose policy semantics (--cni [, --policy-enforcement] as "cilium:always"): netpol.compile
 
     @property
     def live(self) -> bool:
@@ -157,15 +160,51 @@ class Source:
             wanted = None if kube.all_namespaces else [default_ns]
         snap = live.load_snapshot(kube, list(wanted) if wanted is not None else None, parts=set(parts))
         warning: str | None = None
+        detected: str | None = None
         if cni:
             try:
-                warning = live.LiveClient(kube).cni_warning()
+                # one DaemonSet list: the CNI warning and, for --cni auto, which CNI's policy agent runs
+                warning, detected = live.LiveClient(kube).cni_check()
             except NetssoError as err:  # the warning is advice: never fail the answer because of it
                 log.warn(f"cannot tell whether the CNI enforces NetworkPolicy: {err.message}")
         return Loaded(
             snap, default_ns, live=True, all_namespaces=kube.all_namespaces, namespace_given=bool(kube.namespace),
-            cni_warning=warning, source_text=snap.source or "live",
+            cni_warning=warning, detected_cni=detected, source_text=snap.source or "live",
         )  # fmt: skip
 
+    def compile(self, loaded: Loaded, ipblock_pods: str | None = None) -> CompiledSnapshot:
+        """The loaded snapshot's policies compiled with the semantics --cni chooses (resolve_cni); says which when
+        --cni auto picked a CNI's."""
+        from ..netpol.compile import compile_snapshot
 
-__all__ = ["ALL_PARTS", "Loaded", "Source", "current_namespace", "gap_text", "merge_warnings", "print_warnings"]
+        chosen = resolve_cni(self.cni, loaded.snapshot, loaded.detected_cni)
+        compiled = compile_snapshot(loaded.snapshot, ipblock_pods=ipblock_pods, cni=chosen)  # type: ignore[arg-type]
+        if self.cni.startswith("auto") and compiled.cni != "generic":
+            why = "its DaemonSets" if loaded.detected_cni else "the policy objects in the input"
+            log.info(f"evaluating with {compiled.cni.capitalize()}'s semantics (--cni auto: {why})")
+        return compiled
+
+
+def resolve_cni(cni: str, snapshot: Snapshot, detected: str | None) -> str:
+    """--cni auto: the CNI the cluster's DaemonSets show (live), else the one whose policy objects the input holds;
+    with both Calico's and Cilium's objects, "auto" stays (the engine evaluates neither and says why). A ":MODE"
+    suffix (--policy-enforcement) is Cilium's only: with another CNI it is a usage error."""
+    from ..netpol.compile import CNIS, detect_cni, several_cnis
+
+    name, _, mode = cni.partition(":")
+    if name == "auto":
+        name = detected if detected is not None and detected in CNIS else detect_cni(snapshot)
+        if several_cnis(snapshot) and detected is None:
+            name = "auto"
+    if mode and name not in ("cilium", "auto"):
+        raise NetssoError(
+            f"--policy-enforcement {mode} is Cilium's (the semantics chosen are {name})",
+            hint="add --cni cilium, or leave --policy-enforcement at its default",
+            exit_code=EXIT_USAGE,
+        )
+    return f"{name}:{mode}" if mode else name
+
+
+__all__ = [
+    "ALL_PARTS", "Loaded", "Source", "current_namespace", "gap_text", "merge_warnings", "print_warnings", "resolve_cni",
+]  # fmt: skip

@@ -39,7 +39,8 @@ def test_the_token_cache_dir_completes_directories(complete) -> None:
 
 
 def test_shipped_examples_complete_after_the_prefix(complete) -> None:
-    assert complete("paths", "--manifests", "example:") == (["example:shop", "example:shop-expect.yaml"], NO_FILE_COMP)
+    shipped = ["example:calico-shop", "example:cilium-starwars", "example:shop", "example:shop-expect.yaml"]
+    assert complete("paths", "--manifests", "example:") == (shipped, NO_FILE_COMP)
     assert complete("audit", "--expect", "example:") == (["example:shop-expect.yaml"], NO_FILE_COMP)
 
 

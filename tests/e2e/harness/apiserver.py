@@ -141,7 +141,8 @@ class FakeAPIServer:
     def __init__(self, issuer: str, ca_path: Path | str, client_id: str = "netsso", *, tls: tuple[Path, Path],
                  objects: Iterable[dict[str, Any]] = (), username_claim: str = "sub", username_prefix: str | None = None,
                  groups_claim: str = "groups", groups_prefix: str = "", allow_anonymous: bool = False,
-                 authorizer: Authorizer | None = None, anp: bool = True, resolve_distributed_claims: bool = True) -> None:
+                 authorizer: Authorizer | None = None, anp: bool = True, resolve_distributed_claims: bool = True,
+                 crds: Iterable[tuple[str, str, str, str, bool]] = ()) -> None:
         self.issuer = issuer
         self.ca_path = Path(ca_path)  # also the CA of our own TLS cert (same test PKI)
         self.client_id = client_id
@@ -153,6 +154,9 @@ class FakeAPIServer:
         self.allow_anonymous = allow_anonymous
         self.authorizer: Authorizer = authorizer or AllowAll()
         self.anp = anp
+        # CustomResourceDefinitions served besides the built-ins: (group, version, plural, kind, namespaced), e.g.
+        # ("cilium.io", "v2", "ciliumnetworkpolicies", "CiliumNetworkPolicy", True)
+        self.crds: tuple[tuple[str, str, str, str, bool, tuple[str, ...]], ...] = tuple((*c, ()) for c in crds)
         self.resolve_distributed_claims = resolve_distributed_claims
         self.objects: list[dict[str, Any]] = []
         self.forbidden: set[tuple[str, str | None]] = set()
@@ -173,6 +177,10 @@ class FakeAPIServer:
     def add_objects(self, objects: Iterable[dict[str, Any]]) -> None:
         with self._lock:
             self.objects.extend(dict(o) for o in objects)
+
+    def set_crds(self, crds: Iterable[tuple[str, str, str, str, bool]]) -> None:
+        """Serve these CustomResourceDefinitions (group, version, plural, kind, namespaced) from now on."""
+        self.crds = tuple((*c, ()) for c in crds)
 
     def forbid(self, resource: str, namespace: str | None = None) -> None:
         self.forbidden.add((resource, namespace))
@@ -306,15 +314,19 @@ class FakeAPIServer:
 
     # -- helpers for the handler -------------------------------------------------------------------------------
     def resource_for(self, group: str, version: str, plural: str) -> tuple[str, str, str, str, bool, tuple[str, ...]] | None:
-        for r in RESOURCES:
-            if r[0] == group and r[1] == version and r[2] == plural and (self.anp or r[0] != ANP_GROUP):
+        for r in self.resources():
+            if r[0] == group and r[1] == version and r[2] == plural:
                 return r
         return None
 
+    def resources(self) -> tuple[tuple[str, str, str, str, bool, tuple[str, ...]], ...]:
+        """The built-in resources (ANP ones only with anp=True) and the CRDs."""
+        return tuple(r for r in RESOURCES if self.anp or r[0] != ANP_GROUP) + self.crds
+
     def groups(self) -> list[tuple[str, str]]:
         seen: list[tuple[str, str]] = []
-        for g, v, *_ in RESOURCES:
-            if g and (g, v) not in seen and (self.anp or g != ANP_GROUP):
+        for g, v, *_ in self.resources():
+            if g and (g, v) not in seen:
                 seen.append((g, v))
         seen.extend(k for k in REVIEW_RESOURCES if k not in seen)
         return seen
@@ -450,8 +462,11 @@ class _Handler(BaseHTTPRequestHandler):
                              "serverAddressByClientCIDRs": [{"clientCIDR": "0.0.0.0/0", "serverAddress": api.url[8:]}]})
             return
         if path == "/apis":
-            groups = [{"name": g, "versions": [{"groupVersion": f"{g}/{v}", "version": v}],
-                       "preferredVersion": {"groupVersion": f"{g}/{v}", "version": v}} for g, v in api.groups()]
+            versions: dict[str, list[str]] = {}
+            for g, v in api.groups():
+                versions.setdefault(g, []).append(v)  # one APIGroup per group, its versions preferred-first
+            groups = [{"name": g, "versions": [{"groupVersion": f"{g}/{v}", "version": v} for v in vs],
+                       "preferredVersion": {"groupVersion": f"{g}/{vs[0]}", "version": vs[0]}} for g, vs in versions.items()]
             self._send(200, {"kind": "APIGroupList", "apiVersion": "v1", "groups": groups})
             return
         if segs[:2] == ["api", "v1"]:
@@ -481,7 +496,7 @@ class _Handler(BaseHTTPRequestHandler):
             self._not_found()
             return
         if not rest:
-            if (group, version) not in [(g, v) for g, v, *_ in RESOURCES] or (group == ANP_GROUP and not api.anp):
+            if (group, version) not in [(g, v) for g, v, *_ in api.resources()]:
                 self._not_found()
                 return
             self._send(200, self._resource_list(group, version))
@@ -521,7 +536,7 @@ class _Handler(BaseHTTPRequestHandler):
             for plural, kind in REVIEW_RESOURCES[(group, version)]:
                 resources.append({"name": plural, "singularName": kind.lower(), "namespaced": False, "kind": kind,
                                   "verbs": ["create"]})
-        for g, v, plural, kind, namespaced, short in RESOURCES:
+        for g, v, plural, kind, namespaced, short in self.api.resources():
             if g == group and v == version:
                 entry: dict[str, Any] = {"name": plural, "singularName": kind.lower(), "namespaced": namespaced,
                                          "kind": kind, "verbs": _RW}
@@ -553,7 +568,9 @@ class _Handler(BaseHTTPRequestHandler):
         if namespace is not None and not namespaced:
             self._not_found()
             return
-        if (plural, namespace) in api.forbidden or (namespace is not None and (plural, "*") in api.forbidden):
+        qualified = f"{plural}.{group}" if group else plural
+        if any((name_, namespace) in api.forbidden or (namespace is not None and (name_, "*") in api.forbidden)
+               for name_ in (plural, qualified)):
             self._forbidden(user, verb, group, plural, namespace, name)
             return
         attrs = {"verb": verb, "group": group, "version": version, "resource": plural, "subresource": "",

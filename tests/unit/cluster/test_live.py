@@ -447,6 +447,29 @@ def test_cni_table(daemonsets: list[tuple[str, str, str]], warns: bool) -> None:
     assert (live.cni_warning_from_daemonsets(items) is not None) is warns
 
 
+@pytest.mark.parametrize(
+    ("daemonsets", "cni"),
+    [
+        ([("kube-system", "calico-node", "docker.io/calico/node:v3.28.0")], "calico"),
+        ([("kube-system", "canal", "calico/node:v3.28"), ("kube-system", "canal", "flannel/flannel:v0.25")], "calico"),
+        ([("kube-system", "cilium", "quay.io/cilium/cilium:v1.16")], "cilium"),
+        ([("kube-system", "kube-flannel-ds", "flannel/flannel:v0.25")], None),
+        # Cilium chained on Calico: which one enforces which policy is a choice for --cni, not a guess
+        ([("kube-system", "calico-node", "calico/node"), ("kube-system", "cilium", "cilium/cilium")], None),
+        ([], None),
+    ],
+)
+def test_cni_detection_table(daemonsets: list[tuple[str, str, str]], cni: str | None) -> None:
+    assert live.cni_from_daemonsets([_daemonset(*d) for d in daemonsets]) == cni
+
+
+def test_cni_check_reads_the_daemonsets_each_time(kube: KubeOptions, apiserver: FakeAPIServer) -> None:
+    client = live.LiveClient(kube)
+    assert client.cni_check() == (None, None)
+    apiserver.add_objects([_daemonset("kube-system", "cilium", "quay.io/cilium/cilium:v1.16")])
+    assert client.cni_check() == (None, "cilium")
+
+
 # -- errors ----------------------------------------------------------------------------------------------------------
 
 

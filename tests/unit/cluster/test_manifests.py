@@ -476,7 +476,7 @@ def test_same_name_different_kinds_are_not_duplicates() -> None:
     assert len(snap.workloads) == 2 and len(snap.services) == 1 and snap.warnings == ()
 
 
-def test_unknown_kinds_and_foreign_groups_are_skipped() -> None:
+def test_unknown_kinds_are_skipped_and_another_groups_network_policy_is_never_read_as_kubernetes_one() -> None:
     docs = [
         {"apiVersion": "v1", "kind": "ConfigMap", "metadata": _meta("c"), "data": {"a": 1}},
         {
@@ -488,7 +488,11 @@ def test_unknown_kinds_and_foreign_groups_are_skipped() -> None:
         {"apiVersion": "example.com/v1", "kind": "Widget", "metadata": "garbage is fine for kinds we skip"},
     ]
     snap = snapshot_from_objects([(str(i), d) for i, d in enumerate(docs)])
-    assert snap.network_policies == () and snap.workloads == () and snap.namespaces == ()
+    assert snap.network_policies == () and snap.workloads == ()
+    # issue 12: Calico's NetworkPolicy is not silently skipped either -- it is kept as what it is
+    assert [(p.kind, p.api_version, p.namespace, p.name) for p in snap.calico_policies] == [
+        ("NetworkPolicy", "projectcalico.org/v3", "shop", "calico")
+    ]
 
 
 # -- errors -----------------------------------------------------------------------------------------------------------

@@ -21,6 +21,7 @@ from kubectl_netsso.cluster.snapshot import (
     NetworkPolicy,
     Node,
     Snapshot,
+    UnevaluatedPolicy,
     Workload,
 )
 from kubectl_netsso.netpol.compile import compile_snapshot
@@ -165,7 +166,7 @@ def anp_spec(draw: Any, baseline: bool) -> dict[str, Any]:
 
 
 @st.composite
-def clusters(draw: Any, with_anp: bool = True, with_gaps: bool = True) -> Snapshot:
+def clusters(draw: Any, with_anp: bool = True, with_gaps: bool = True, foreign: bool | None = None) -> Snapshot:
     namespaces = tuple(Namespace(n, {"team": draw(st.sampled_from(VALUES))}) for n in NS_NAMES[: draw(st.integers(1, 3))])
     n_pods = draw(st.integers(1, 7))
     workloads = []
@@ -208,6 +209,19 @@ def clusters(draw: Any, with_anp: bool = True, with_gaps: bool = True) -> Snapsh
     gaps: tuple[Gap, ...] = ()
     if with_gaps and draw(st.integers(0, 4)) == 0:
         gaps = (Gap(draw(st.sampled_from(["networkpolicies", "namespaces"])), draw(st.sampled_from([None, *NS_NAMES])), "403"),)
+    unevaluated: tuple[UnevaluatedPolicy, ...] = ()
+    if foreign or (foreign is None and with_gaps and draw(st.integers(0, 3)) == 0):
+        # a policy no engine here evaluates (issue 12): namespaced or not, one direction or both, a mesh layer or not
+        scope = draw(st.sampled_from([None, *NS_NAMES]))
+        unevaluated = (
+            UnevaluatedPolicy(
+                "FooNetworkPolicy", "example.com/v1", scope, "foreign",
+                directions=draw(st.sampled_from([("ingress",), ("egress",), ("ingress", "egress")])),
+                restrict_only=draw(st.booleans()), hosts=scope is None and draw(st.booleans()),
+            ),
+        )  # fmt: skip
+    if with_gaps and draw(st.integers(0, 6)) == 0:
+        gaps += (Gap("ciliumnetworkpolicies.cilium.io", draw(st.sampled_from([None, *NS_NAMES])), "403"),)
     return Snapshot(
         namespaces=namespaces,
         workloads=tuple(workloads),
@@ -215,6 +229,7 @@ def clusters(draw: Any, with_anp: bool = True, with_gaps: bool = True) -> Snapsh
         admin_network_policies=tuple(anps),
         gaps=gaps,
         nodes=nodes,
+        unevaluated=unevaluated,
     )
 
 
@@ -249,6 +264,29 @@ def test_class_engine_equals_brute_force(snapshot: Snapshot, port: tuple[Any, st
                 if port[0] is not None:
                     v = evaluate_flow(compiled, Flow(src, dst, port[0], port[1]), explain=False)
                     assert (eg, ing) == (v.egress.allowed, v.ingress.allowed)
+
+
+@SETTINGS
+@given(clusters(foreign=True), ports_strategy, st.booleans())
+def test_class_engine_equals_brute_force_with_policies_it_does_not_evaluate(
+    snapshot: Snapshot, port: tuple[Any, str], externals: bool
+):
+    """Issue 12: an unevaluated policy makes exactly what it could change UNKNOWN, the same in both engines."""
+    compiled = compile_snapshot(snapshot)
+    peers: list[Any] = [compiled.peer(w) for w in snapshot.workloads]
+    if externals:
+        peers += [ExternalPeer("203.0.113.9"), ExternalPeer(NODE_IPS["n2"])]
+    result = compute_paths(compiled, peers, peers, [port])
+    for i, src in enumerate(peers):
+        for j, dst in enumerate(peers):
+            if port[0] is None:
+                brute = evaluate_flow(compiled, Flow(src, dst, None, port[1]), explain=False).allowed
+            else:
+                brute = allowed_pair(compiled, src, dst, port[0], port[1])
+                if src is not dst:
+                    v = evaluate_flow(compiled, Flow(src, dst, port[0], port[1]), explain=False)
+                    assert result.direction(0, i, j) == (v.egress.allowed, v.ingress.allowed), (src.ref, dst.ref)
+            assert result.allowed(0, i, j) is brute, f"{src.ref} -> {dst.ref} on {port}"
 
 
 @SETTINGS
@@ -373,8 +411,10 @@ def test_random_policy_specs_never_crash(np_raw: Any, anp_raw: Any, port: Any):
     compute_paths(compiled, [peer], [peer], [(port, "TCP")])
 
 
+# foreign=False: a cluster-wide policy this tool does not evaluate may police the node itself (a host firewall), so
+# the node's side of the pair is UNKNOWN there (tested in test_class_engine_equals_brute_force_with_policies_...).
 @SETTINGS
-@given(clusters(), ports_strategy)
+@given(clusters(foreign=False), ports_strategy)
 def test_a_pod_and_its_own_node_always_talk_other_nodes_stay_policed(snapshot: Snapshot, port: tuple[Any, str]):
     """"Traffic to and from the node where a Pod is running is always allowed" -- its node's address, or a hostNetwork
     pod on that node -- and that is all the node rule changes: every other pair (another node's address included)
