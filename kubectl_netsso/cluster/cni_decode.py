@@ -2,7 +2,7 @@
 Cilium (cilium.io/v2).
 
 Each is a self-contained function (object dict -> record) with the field checks of the project's own validator, so
-the engines never see garbage; a bad field raises the loader's ``_Bad`` (the object is then a warning and left out,
+the engines never see garbage; a bad field raises fields.InvalidField (the object is then a warning and left out,
 an ``invalid-manifest`` finding, as for every other kind).
 
 Long because: one decoder per Calico and Cilium kind with the field checks their CRDs define; split by CNI when a
