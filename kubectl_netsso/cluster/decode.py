@@ -277,6 +277,20 @@ def _decoder(api_version: str, kind: str) -> KindDecoder | None:
 # The builder: documents in, one Snapshot out
 
 
+
+def _metadata(doc: dict[str, Any], kind: str, namespaced: bool) -> tuple[dict[str, Any], str, str | None]:
+    """(metadata, name, namespace) of an object; generateName stands for a missing name (kubectl create's rule)."""
+    try:
+        meta = as_mapping(doc.get("metadata"), "metadata", required=True)
+        name = as_str(meta.get("name"), "metadata.name") or as_str(meta.get("generateName"), "metadata.generateName")
+        if not name:
+            raise InvalidField("metadata.name is required")
+        namespace = (as_str(meta.get("namespace"), "metadata.namespace") or None) if namespaced else None
+    except InvalidField as exc:
+        exc.kind = kind
+        raise
+    return meta, name, namespace
+
 class SnapshotBuilder:
     """Collects records from documents. live=True: the objects come from the API server, which stored them, so one
     this decoder rejects is only "could not be read" (a warning), not a manifest that will fail to apply."""
@@ -392,15 +406,7 @@ class SnapshotBuilder:
         from . import cni_decode
 
         kind = pk.kind
-        try:
-            meta = as_mapping(doc.get("metadata"), "metadata", required=True)
-            name = as_str(meta.get("name"), "metadata.name") or as_str(meta.get("generateName"), "metadata.generateName")
-            if not name:
-                raise InvalidField("metadata.name is required")
-            namespace = (as_str(meta.get("namespace"), "metadata.namespace") or None) if pk.namespaced else None
-        except InvalidField as exc:
-            exc.kind = kind
-            raise
+        meta, name, namespace = _metadata(doc, kind, pk.namespaced)
         if kind in ("NetworkPolicy", "GlobalNetworkPolicy", "StagedNetworkPolicy") and name.startswith(_CONVERTED):
             # Calico's view of a Kubernetes NetworkPolicy / ANP / BANP ("knp.default.<name>", conversion.go): the
             # object itself is read as what it is; this copy would count it twice.
@@ -425,12 +431,16 @@ class SnapshotBuilder:
         except InvalidField as exc:
             exc.kind, exc.namespace, exc.name = kind, namespace, name
             raise
+        self._place(where, kind, name, namespace, defaulted)
+        label = f"{kind} {namespace}/{name}" if namespace else f"{kind} {name}"
+        self._keep(where, (type(record).__name__, f"{pk.engine}/{kind}", namespace, name), record, label)
+
+    def _place(self, where: str, kind: str, name: str, namespace: str | None, defaulted: bool) -> None:
+        """Only an object that is kept places its namespace (a rejected one never reaches the cluster)."""
         if defaulted:
             self.defaulted.setdefault(where.split(" document ")[0], []).append(f"{kind} {name}")
         if namespace is not None:
             self.referenced.setdefault(namespace, None)
-        label = f"{kind} {namespace}/{name}" if namespace else f"{kind} {name}"
-        self._keep(where, (type(record).__name__, f"{pk.engine}/{kind}", namespace, name), record, label)
 
     def _keep(self, where: str, key: tuple[str, str, str | None, str], record: Any, label: str) -> None:
         if key in self.objects:
@@ -455,17 +465,7 @@ class SnapshotBuilder:
                              + (f" (hint: {hint})" if hint else ""))  # fmt: skip
 
     def _add_object(self, where: str, kind: str, decoder: KindDecoder, doc: dict[str, Any]) -> None:
-        try:
-            meta = as_mapping(doc.get("metadata"), "metadata", required=True)
-            name = as_str(meta.get("name"), "metadata.name") or as_str(meta.get("generateName"), "metadata.generateName")
-            if not name:
-                raise InvalidField("metadata.name is required")
-            namespace: str | None = None
-            if decoder.namespaced:
-                namespace = as_str(meta.get("namespace"), "metadata.namespace") or None
-        except InvalidField as exc:
-            exc.kind = kind
-            raise
+        meta, name, namespace = _metadata(doc, kind, decoder.namespaced)
         defaulted = decoder.namespaced and namespace is None
         if defaulted:
             namespace = "default"
@@ -475,16 +475,9 @@ class SnapshotBuilder:
         except InvalidField as exc:
             exc.kind, exc.namespace, exc.name = kind, namespace, name
             raise
-        # Only an object that is kept places its namespace (a rejected one never reaches the cluster).
-        if defaulted:
-            self.defaulted.setdefault(where.split(" document ")[0], []).append(f"{kind} {name}")
-        if namespace is not None:
-            self.referenced.setdefault(namespace, None)
-        key = (type(record).__name__, kind, namespace, name)
-        if key in self.objects:
-            label = f"{kind} {namespace}/{name}" if namespace else f"{kind} {name}"
-            self.warnings.append(f"{where}: {label} also defined in {self.objects[key][0]}; the last one wins")
-        self.objects[key] = (where, record)
+        self._place(where, kind, name, namespace, defaulted)
+        label = f"{kind} {namespace}/{name}" if namespace else f"{kind} {name}"
+        self._keep(where, (type(record).__name__, kind, namespace, name), record, label)
 
     def build(self, source: str) -> Snapshot:
         """The Snapshot of every document added; namespaces only referenced exist with their automatic label."""
