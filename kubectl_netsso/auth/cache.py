@@ -51,8 +51,10 @@ def check_existing_dir(path: str) -> bool:
     return True
 
 
-def atomic_write(path: str, data: bytes) -> None:
+def atomic_write(path: str, data: bytes, *, what: str = "token cache file", hint: str | None = _UNWRITABLE_HINT) -> None:
     """Write data to a 0600 temp file in the same dir, fsync, and rename over path (readers never see half a file).
+
+    what names the file in errors ("token cache file", "kubeconfig"), hint is the error's hint.
 
     mkstemp creates with O_EXCL and O_NOFOLLOW, and rename replaces a symlink at path rather than writing through it."""
     import tempfile
@@ -61,7 +63,7 @@ def atomic_write(path: str, data: bytes) -> None:
     try:
         fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=".part")  # mkstemp creates it 0600
     except OSError as exc:
-        raise NetssoError(f"cannot write to token cache dir {directory}: {exc.strerror or exc}", hint=_UNWRITABLE_HINT) from None
+        raise NetssoError(f"cannot write to the folder of {what} {path}: {exc.strerror or exc}", hint=hint) from None
     try:
         with os.fdopen(fd, "wb") as fh:
             if hasattr(os, "fchmod"):
@@ -75,7 +77,7 @@ def atomic_write(path: str, data: bytes) -> None:
             os.unlink(tmp)
         except OSError:
             pass
-        raise NetssoError(f"cannot write token cache file {path}: {exc.strerror or exc}", hint=_UNWRITABLE_HINT) from None
+        raise NetssoError(f"cannot write {what} {path}: {exc.strerror or exc}", hint=hint) from None
 
 
 def set_aside(path: str, why: str) -> None:

@@ -175,7 +175,8 @@ def write_kubeconfig_user(path: str, user: str, settings: ProviderSettings) -> N
             make_private_dirs(directory)  # ~/.kube: 0700 whatever the umask
         except OSError as exc:
             raise NetssoError(f"cannot create {directory}: {exc.strerror or exc}") from None
-    atomic_write(target, yaml.safe_dump(data, sort_keys=False).encode("utf-8"))
+    atomic_write(target, yaml.safe_dump(data, sort_keys=False).encode("utf-8"), what="kubeconfig",
+                 hint="check that the kubeconfig's folder is writable, or name another file with --kubeconfig")
     if had_comments:
         log.warn(f"the comments in {path} were not kept (the file is rewritten from its YAML content)")
 

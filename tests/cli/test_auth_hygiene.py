@@ -87,3 +87,28 @@ def test_write_kubeconfig_without_comments_does_not_warn(op: FakeOP, tmp_path: P
     plugin = PluginRunner(op, tmp_path)
     got = _setup(plugin)
     assert got.returncode == 0 and "comments" not in got.stderr, got.stderr
+
+
+def test_a_failed_kubeconfig_write_names_the_kubeconfig_not_the_token_cache(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The atomic writer is shared with the token cache; its error used to say "token cache file" and hint at
+    --token-cache-dir for a kubeconfig that could not be written. The old file stays as it was."""
+    from kubectl_netsso.auth import cache as cache_mod
+    from kubectl_netsso.cli.setup import write_kubeconfig_user
+    from kubectl_netsso.errors import NetssoError
+
+    kubeconfig = tmp_path / "config"
+    kubeconfig.write_text("apiVersion: v1\nkind: Config\nusers: []\n")
+
+    def full_disk(src: str, dst: str) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(cache_mod.os, "replace", full_disk)
+    settings = ProviderSettings.from_values({"issuer_url": "https://op.example", "client_id": "kubectl"}, {})
+    with pytest.raises(NetssoError) as err:
+        write_kubeconfig_user(str(kubeconfig), "oidc", settings)
+    assert err.value.message == f"cannot write kubeconfig {kubeconfig}: No space left on device"
+    assert "token" not in (err.value.hint or "") and "--kubeconfig" in (err.value.hint or "")
+    assert kubeconfig.read_text() == "apiVersion: v1\nkind: Config\nusers: []\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["config"]
