@@ -63,6 +63,9 @@ def run(inp: AuditInput, source: Source) -> AuditResult:
         if name not in CHECKS:
             raise NetssoError(f"unknown check {name!r}", hint="checks: " + ", ".join(CHECKS), exit_code=EXIT_USAGE)
     ctx = build_context(source, IdentityInput(), identity="none")
+    if not source.live and (source.kube.as_user or source.kube.as_groups):
+        ctx.notes.append("--as/--as-group have no effect on audit offline: it checks every subject "
+                         "(for one identity: kubectl netsso reach --as ... or report --as ...)")
     findings, results = run_audit(ctx, inp.expect_paths)
     findings = [f for f in findings if (not inp.only or f.check in inp.only) and f.check not in inp.skip]
     failing = [f for f in findings if inp.fail_on != "never" and severity_rank(f.severity) >= severity_rank(inp.fail_on)]

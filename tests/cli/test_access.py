@@ -77,6 +77,19 @@ def test_audit_finds_the_shop_problems_and_exits_1(tmp_path: Path) -> None:
         assert f["severity"] in ("info", "low", "medium", "high", "critical") and f["reason"] and f["hint"]
 
 
+def test_audit_says_offline_that_it_does_not_act_as_the_identity_given(tmp_path: Path) -> None:
+    """audit checks every subject; offline there is no API server to impersonate, so --as/--as-group changed nothing
+    and said nothing: a user could read the findings as that identity's. Now one warning, same findings."""
+    plain = netsso("audit", *OFFLINE, "-o", "json", home=tmp_path)
+    r = netsso("audit", *OFFLINE, "-o", "json", "--as", "alice", "--as-group", "oidc:contractors", home=tmp_path)
+    assert r.returncode == plain.returncode == 1
+    assert json.loads(r.stdout) == json.loads(plain.stdout)
+    warnings = [ln for ln in r.stderr.splitlines() if "--as" in ln]
+    assert warnings == ["warning: --as/--as-group have no effect on audit offline: it checks every subject "
+                        "(for one identity: kubectl netsso reach --as ... or report --as ...)"]
+    assert "--as" not in plain.stderr
+
+
 def test_audit_fail_on_and_skip(tmp_path: Path) -> None:
     assert netsso("audit", *OFFLINE, "--fail-on", "never", home=tmp_path).returncode == 0
     skip = ["--skip", "edit-networkpolicies", "--skip", "create-pods-cross-namespace"]
