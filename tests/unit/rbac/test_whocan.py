@@ -1,0 +1,246 @@
+"""who-can (rbac/whocan.py) against the forward authorizer (rbac/authorize.py): a subject is listed exactly when
+authorize() allows an identity carrying it, over generated RBAC with aggregation, resourceNames, subresources,
+namespaced vs cluster bindings and ServiceAccount subjects with and without a namespace."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from kubectl_netsso.cluster.decode import snapshot_from_objects
+from kubectl_netsso.cluster.snapshot import Snapshot, Subject
+from kubectl_netsso.rbac.authorize import Authorizer, Identity, compile_rbac, identity
+from kubectl_netsso.rbac.rules import Request
+from kubectl_netsso.rbac.whocan import BIND, IMPERSONATE, POD_AS_SA, ReverseIndex, escalations, token_name, who_can
+
+RBAC = "rbac.authorization.k8s.io/v1"
+NAMESPACES = ["a", "b"]
+VERBS = ["get", "list", "create", "delete", "*"]
+GROUPS = ["", "apps", "*"]
+RESOURCES = ["pods", "pods/exec", "pods/log", "deployments", "secrets", "*", "*/exec", "pods/*", "nodes"]
+NAMES = [[], ["web"], ["web", "db"]]
+LABELS = [{}, {"agg": "x"}, {"agg": "y"}]
+USERS = ["alice", "bob", "system:anonymous"]
+GROUP_NAMES = ["devs", "oidc:ops", "system:authenticated", "system:unauthenticated", "system:serviceaccounts",
+               "system:serviceaccounts:a", "system:masters"]  # fmt: skip
+
+rule_st = st.builds(
+    lambda v, g, r, n: {"verbs": v, "apiGroups": g, "resources": r, **({"resourceNames": n} if n else {})},
+    st.lists(st.sampled_from(VERBS), min_size=1, max_size=2, unique=True),
+    st.lists(st.sampled_from(GROUPS), min_size=1, max_size=2, unique=True),
+    st.lists(st.sampled_from(RESOURCES), min_size=1, max_size=2, unique=True),
+    st.sampled_from(NAMES),
+)
+url_rule_st = st.builds(
+    lambda v, u: {"verbs": v, "nonResourceURLs": u},
+    st.lists(st.sampled_from(["get", "*"]), min_size=1, max_size=1),
+    st.lists(st.sampled_from(["/healthz", "/api*", "*"]), min_size=1, max_size=1),
+)
+subject_st = st.one_of(
+    st.builds(lambda n: {"kind": "User", "name": n, "apiGroup": "rbac.authorization.k8s.io"}, st.sampled_from(USERS)),
+    st.builds(lambda n: {"kind": "Group", "name": n, "apiGroup": "rbac.authorization.k8s.io"}, st.sampled_from(GROUP_NAMES)),
+    # a ServiceAccount subject with or without its namespace (defaulted to a RoleBinding's; in a CRB: nobody)
+    st.builds(lambda n, ns: {"kind": "ServiceAccount", "name": n, **({"namespace": ns} if ns else {})},
+              st.sampled_from(["ci", "deployer"]), st.sampled_from([*NAMESPACES, None])),
+)  # fmt: skip
+
+
+@st.composite
+def cluster(draw: Any) -> list[dict[str, Any]]:
+    objs: list[dict[str, Any]] = []
+    cr_names = [f"cr{i}" for i in range(draw(st.integers(1, 5)))]
+    for i, name in enumerate(cr_names):
+        obj: dict[str, Any] = {"apiVersion": RBAC, "kind": "ClusterRole",
+                               "metadata": {"name": name, "labels": draw(st.sampled_from(LABELS))},
+                               "rules": draw(st.lists(st.one_of(rule_st, url_rule_st), max_size=3))}  # fmt: skip
+        if i < 2 and draw(st.booleans()):
+            obj["aggregationRule"] = {"clusterRoleSelectors": [{"matchLabels": {"agg": draw(st.sampled_from(["x", "y"]))}}]}
+        objs.append(obj)
+    roles = []
+    for i in range(draw(st.integers(0, 3))):
+        ns = draw(st.sampled_from(NAMESPACES))
+        roles.append((ns, f"r{i}"))
+        objs.append({"apiVersion": RBAC, "kind": "Role", "metadata": {"name": f"r{i}", "namespace": ns},
+                     "rules": draw(st.lists(rule_st, max_size=3))})  # fmt: skip
+    for i in range(draw(st.integers(1, 6))):
+        cluster_wide = draw(st.booleans())
+        if cluster_wide or not roles or draw(st.booleans()):
+            ref = {"kind": "ClusterRole", "name": draw(st.sampled_from([*cr_names, "missing"]))}
+            ns = draw(st.sampled_from(NAMESPACES))
+        else:
+            ns, rname = draw(st.sampled_from(roles))
+            ref = {"kind": "Role", "name": rname}
+        meta: dict[str, Any] = {"name": f"b{i}"} if cluster_wide else {"name": f"b{i}", "namespace": ns}
+        objs.append({"apiVersion": RBAC, "kind": "ClusterRoleBinding" if cluster_wide else "RoleBinding", "metadata": meta,
+                     "roleRef": {**ref, "apiGroup": "rbac.authorization.k8s.io"},
+                     "subjects": draw(st.lists(subject_st, min_size=1, max_size=3))})  # fmt: skip
+    return objs
+
+
+def snap(objs: list[dict[str, Any]], strip_sa_namespaces: bool = False) -> Snapshot:
+    """The decoded objects. strip_sa_namespaces: ServiceAccount subjects as records without a namespace (the decoder
+    defaults them to the RoleBinding's and drops a ClusterRoleBinding naming none; the engines must not depend on
+    it: in a ClusterRoleBinding such a subject matches nobody)."""
+    s = snapshot_from_objects([(f"doc {i}", o) for i, o in enumerate(objs, 1)])
+    if not strip_sa_namespaces:
+        return s
+    bindings = tuple(
+        replace(b, subjects=tuple(replace(x, namespace=None) if x.kind == "ServiceAccount" and i % 2 else x
+                                  for i, x in enumerate(b.subjects)))
+        for b in s.bindings
+    )  # fmt: skip
+    return replace(s, bindings=bindings)
+
+
+REQUESTS = [
+    Request("get", "pods", namespace="a"),
+    Request("get", "pods", name="web", namespace="b"),
+    Request("get", "pods", name="db", namespace="a"),
+    Request("create", "pods", subresource="exec", namespace="a"),
+    Request("create", "pods", subresource="exec", name="web", namespace="b"),
+    Request("get", "pods", subresource="log", namespace="b"),
+    Request("create", "deployments", "apps", namespace="b"),
+    Request("delete", "secrets", namespace="a"),
+    Request("list", "pods", namespace=""),
+    Request("get", "nodes", name="web"),
+    Request("get", path="/healthz"),
+    Request("get", path="/apis"),
+]
+
+
+def corpus(objs: list[dict[str, Any]]) -> list[Identity]:
+    """Every identity the subjects of the corpus stand for, as can-i --as / --as-group builds them."""
+    out = [identity(u) for u in USERS] + [identity("carol", [g]) for g in GROUP_NAMES]
+    out += [identity("dave", ["devs", "oidc:ops"])]
+    out += [identity(f"system:serviceaccount:{ns}:{n}") for ns in NAMESPACES for n in ("ci", "deployer")]
+    out += [identity("system:serviceaccount:a:ci", ["devs"], impersonated=True)]  # --as SA --as-group devs: no SA groups
+    return out
+
+
+def minimal_identity(s: Subject) -> Identity:
+    """The identity a row stands for: the user, a member of the group, the ServiceAccount."""
+    if s.kind == "Group":
+        return identity("netsso:member-of-groups", [s.name], impersonated=True)
+    if s.kind == "ServiceAccount":
+        return identity(f"system:serviceaccount:{s.namespace}:{s.name}")
+    return identity(s.name)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(objs=cluster(), strip=st.booleans())
+def test_who_can_lists_a_subject_exactly_when_can_i_says_yes(objs: list[dict[str, Any]], strip: bool) -> None:
+    az = Authorizer(snap(objs, strip))
+    idents = corpus(objs)
+    for req in REQUESTS:
+        found = who_can(az.model, req, any_name=False)
+        for ident in idents:
+            assert found.allows(ident) == az.decide(ident, req).allowed, (req, ident, found)
+        for h in found.direct:
+            # every row is true on its own: the subject's own identity is allowed through the row's binding
+            d = az.decide(minimal_identity(h.subject), req)
+            assert d.allowed, (req, h)
+            assert h.grant is not None and h.grant.rule.rule is not None
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(objs=cluster())
+def test_names_only_rows_hold_it_on_those_names(objs: list[dict[str, Any]]) -> None:
+    """Without /NAME, a rule limited to resourceNames is a row with those names: allowed on each, and a subject
+    with no name-free row is denied the nameless request."""
+    az = Authorizer(snap(objs))
+    for req in (r for r in REQUESTS if r.is_resource_request and not r.name):
+        found = who_can(az.model, req, any_name=True)
+        for h in found.direct:
+            ident = minimal_identity(h.subject)
+            if h.names:
+                for n in h.names:
+                    assert az.decide(ident, replace(req, name=n)).allowed, (req, h, n)
+            else:
+                assert az.decide(ident, req).allowed, (req, h)
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(objs=cluster(), strip=st.booleans())
+def test_all_namespaces_rows_are_per_namespace_answers(objs: list[dict[str, Any]], strip: bool) -> None:
+    """-A on a namespaced resource: a row of scope NS means can-i -n NS says yes; every yes has a row."""
+    az = Authorizer(snap(objs, strip))
+    for req in (Request("get", "pods"), Request("create", "pods", subresource="exec"), Request("delete", "secrets")):
+        found = who_can(az.model, req, any_name=False, namespaces=NAMESPACES)
+        for ns in NAMESPACES:
+            here = replace(req, namespace=ns)
+            for ident in corpus(objs):
+                listed = any(h.covers(ident) and h.scope in ("", ns) for h in found.holders if h.direct or h.superuser)
+                assert listed == az.decide(ident, here).allowed, (here, ident)
+
+
+def _objs(*docs: dict[str, Any]) -> list[dict[str, Any]]:
+    return list(docs)
+
+
+def _binding(
+    kind: str, name: str, role_kind: str, role: str, subjects: list[dict[str, Any]], ns: str | None = None
+) -> dict[str, Any]:
+    meta: dict[str, Any] = {"name": name, **({"namespace": ns} if ns else {})}
+    return {"apiVersion": RBAC, "kind": kind, "metadata": meta, "subjects": subjects,
+            "roleRef": {"kind": role_kind, "name": role, "apiGroup": "rbac.authorization.k8s.io"}}  # fmt: skip
+
+
+def _role(kind: str, name: str, rules: list[dict[str, Any]], ns: str | None = None, **extra: Any) -> dict[str, Any]:
+    meta: dict[str, Any] = {"name": name, **({"namespace": ns} if ns else {}), **extra.pop("meta", {})}
+    return {"apiVersion": RBAC, "kind": kind, "metadata": meta, "rules": rules, **extra}
+
+
+def test_aggregated_rule_is_named_with_its_origin_and_numbered_like_can_i() -> None:
+    objs = _objs(
+        _role("ClusterRole", "agg", [], aggregationRule={"clusterRoleSelectors": [{"matchLabels": {"agg": "x"}}]}),
+        _role("ClusterRole", "piece", [{"verbs": ["get"], "apiGroups": [""], "resources": ["configmaps"]},
+                                       {"verbs": ["create"], "apiGroups": [""], "resources": ["pods/exec"]}],
+              meta={"labels": {"agg": "x"}}),
+        _binding("RoleBinding", "devs", "ClusterRole", "agg", [{"kind": "Group", "name": "devs"}], ns="shop"),
+    )  # fmt: skip
+    az = Authorizer(snap(objs))
+    req = Request("create", "pods", subresource="exec", namespace="shop")
+    found = who_can(az.model, req)
+    [row] = found.direct
+    assert row.subject == Subject("Group", "devs") and row.scope == "shop"
+    assert row.grant_text() == az.decide(identity("x", ["devs"]), req).reason.removeprefix("allowed by ")
+    assert "aggregated from ClusterRole piece, rule 2" in row.grant_text()
+    assert who_can(az.model, replace(req, namespace="other")).direct == ()
+    assert found.holders[-1].superuser and found.holders[-1].subject.name == "system:masters"
+
+
+def test_escalation_paths() -> None:
+    objs = _objs(
+        _role("ClusterRole", "exec", [{"verbs": ["create"], "apiGroups": [""], "resources": ["pods/exec"]}]),
+        _role("ClusterRole", "binder", [{"verbs": ["bind"], "apiGroups": ["rbac.authorization.k8s.io"],
+                                         "resources": ["clusterroles"], "resourceNames": ["exec"]},
+                                        {"verbs": ["create"], "apiGroups": ["rbac.authorization.k8s.io"],
+                                         "resources": ["rolebindings"]}]),
+        _role("ClusterRole", "imp", [{"verbs": ["impersonate"], "apiGroups": [""], "resources": ["serviceaccounts"]}]),
+        _role("ClusterRole", "podmaker", [{"verbs": ["create"], "apiGroups": [""], "resources": ["pods"]}]),
+        _binding("RoleBinding", "sa-exec", "ClusterRole", "exec", [{"kind": "ServiceAccount", "name": "ci"}], ns="shop"),
+        _binding("RoleBinding", "b", "ClusterRole", "binder", [{"kind": "User", "name": "bea"}], ns="shop"),
+        _binding("RoleBinding", "i", "ClusterRole", "imp", [{"kind": "User", "name": "ivy"}], ns="shop"),
+        _binding("RoleBinding", "p", "ClusterRole", "podmaker", [{"kind": "Group", "name": "makers"}], ns="shop"),
+        _binding("RoleBinding", "other", "ClusterRole", "podmaker", [{"kind": "User", "name": "olga"}], ns="elsewhere"),
+    )  # fmt: skip
+    index = ReverseIndex(compile_rbac(snap(objs)))
+    req = Request("create", "pods", subresource="exec", namespace="shop")
+    found = index.holders(req)
+    paths = {(h.subject.name, h.escalation, h.via) for h in escalations(index, found, [Request("create", "pods")])}
+    assert paths == {
+        ("bea", BIND, "ClusterRole exec"),
+        ("ivy", IMPERSONATE, "ServiceAccount shop/ci"),
+        ("makers", POD_AS_SA, "ServiceAccount shop/ci"),
+    }
+
+
+def test_token_name_maps_the_groups_prefix() -> None:
+    assert token_name(Subject("Group", "oidc:shop-devs"), "oidc:") == "shop-devs"
+    assert token_name(Subject("Group", "shop-devs"), "oidc:") is None
+    assert token_name(Subject("Group", "oidc:"), "oidc:") is None
+    assert token_name(Subject("User", "https://idp#alice"), "oidc:", "https://idp#") == "alice"
+    assert token_name(Subject("ServiceAccount", "ci", "a"), "oidc:", "x") is None
