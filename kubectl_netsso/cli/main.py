@@ -28,6 +28,9 @@ LAZY_COMMANDS: dict[str, str] = {
     "report": "kubectl_netsso.cli.access:report",
     "policy": "kubectl_netsso.cli.access:policy",
     "examples": "kubectl_netsso.cli.examples:examples",
+    # the reverse questions (issue 15)
+    "who-can": "kubectl_netsso.cli.reverse:who_can",
+    "who-can-reach": "kubectl_netsso.cli.reverse:who_can_reach",
 }
 ALIASES = {"perms": "permissions"}
 

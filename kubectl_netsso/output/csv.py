@@ -13,11 +13,11 @@ import io
 from collections.abc import Iterable, Sequence
 from typing import TextIO
 
-from .results import CompactView, PathsView, all_rows
+from .results import CompactView, DocumentView, PathsView, all_rows
 from .style import VERDICT_TEXT
 from .text import TerminalWriter
 
-__all__ = ["FORMULA_START", "csv_cell", "render_compact", "render_paths"]
+__all__ = ["FORMULA_START", "csv_cell", "render_compact", "render_paths", "render_who_can"]
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "'")  # the last one keeps the guard reversible
 _CHUNK = 4096  # rows per write
@@ -78,3 +78,28 @@ def render_compact(view: CompactView, out: TextIO, fmt: str = "csv", **_options:
         for r in view.result.rules
     )
     _write(out, COMPACT_HEADER, rows)
+
+
+WHO_CAN_HEADER = ("kind", "name", "namespace", "scope", "direct", "binding", "role", "ruleIndex", "resourceNames",
+                  "wildcards", "escalation", "via", "tokenName")  # fmt: skip
+
+
+def render_who_can(result: DocumentView, out: TextIO, fmt: str = "csv", **_options: str) -> None:
+    """One row per subject and grant, then the escalation paths (direct false); lists joined with spaces."""
+    data = result.to_dict()
+
+    def ref(obj: dict[str, str | None] | None) -> str:
+        if not obj:
+            return ""
+        return f"{obj['kind']} {obj['namespace']}/{obj['name']}" if obj.get("namespace") else f"{obj['kind']} {obj['name']}"
+
+    rows = (
+        (
+            r["kind"], r["name"], r.get("namespace"), r["scope"] or "", "true" if r["direct"] else "false",
+            ref(r["grant"]["binding"]) if r["grant"] else "(superuser group: outside RBAC)",
+            ref(r["grant"]["role"]) if r["grant"] else "", r["grant"]["ruleIndex"] if r["grant"] else None,
+            " ".join(r["resourceNames"]), " ".join(r["wildcards"]), r["escalation"], r.get("via"), r.get("tokenName"),
+        )
+        for r in (*data["subjects"], *data["escalations"])
+    )  # fmt: skip
+    _write(out, WHO_CAN_HEADER, rows)

@@ -32,7 +32,7 @@ from .rules import NON_RESOURCE_ALL, Request, rule_allows
 BIND = "bind"
 ESCALATE = "escalate"
 IMPERSONATE = "impersonate"
-POD_AS_SA = "create pods as the ServiceAccount"
+POD_AS_SA = "create pods as"
 
 
 def wildcards(rule: EffectiveRule) -> tuple[str, ...]:
@@ -239,7 +239,7 @@ def escalations(
       (create rolebindings in the namespace, or clusterrolebindings for a cluster-wide grant);
     - escalate: may put any rule into a role it can edit (escalate and update on roles/clusterroles);
     - impersonate: may impersonate a direct holder (users / groups / serviceaccounts by name);
-    - create pods as the ServiceAccount: may create pods (pod_creation: create pods, workloads...) in the
+    - create pods as (a ServiceAccount): may create pods (pod_creation: create pods, workloads...) in the
       namespace of a ServiceAccount that holds it: a pod may run as any ServiceAccount of its namespace.
 
     Rule checks only (the API server's ConfirmNoEscalation also lets a subject that already holds every rule bind
@@ -279,7 +279,7 @@ def escalations(
         for res in ("roles", "clusterroles") if scope else ("clusterroles",):
             esc = index.holders(_rbac("escalate", res, scope))
             upd = {h.subject for h in index.holders(_rbac("update", res, scope)).direct}
-            add(WhoCan(req, tuple(h for h in esc.direct if h.subject in upd)), ESCALATE, f"escalate + update {res}")
+            add(WhoCan(req, tuple(h for h in esc.direct if h.subject in upd)), ESCALATE, f"{res} it can update")
     for h in direct:
         s = h.subject
         if s.kind == "User":
