@@ -10,7 +10,7 @@ import click
 from ..output import render
 from . import completion
 from .identity import identity_input, mapping_options, provider_options
-from .options import KubeOptions, kube_options, manifests_option, output_option
+from .options import KubeOptions, cni_option, kube_options, kube_options_for, manifests_option, output_option
 
 DEFAULT_ROLES_HELP = "Offline: add the upstream default ClusterRoles (admin, edit, view...) and their bindings."
 
@@ -55,4 +55,40 @@ def who_can(kube: KubeOptions, args: tuple[str, ...], subresource: str | None, e
     return result.exit_code
 
 
-__all__ = ["who_can"]
+
+
+@click.command("who-can-reach")
+@click.argument("destination", metavar="TO", shell_complete=completion.destination_endpoints)
+@click.option("--port", "port_text", metavar="PORT", help="Port number or name (the Service port when TO is a Service).")
+@click.option("--protocol", type=click.Choice(["TCP", "UDP", "SCTP"], case_sensitive=False), default="TCP", show_default=True)
+@manifests_option
+@click.option("--with-default-roles", is_flag=True, help=DEFAULT_ROLES_HELP)
+@cni_option
+@output_option("table", "wide", "json", "yaml", "csv")
+@kube_options_for(all_namespaces=False, impersonation=False)
+def who_can_reach(kube: KubeOptions, destination: str, port_text: str | None, protocol: str, manifests: tuple[str, ...],
+                  with_default_roles: bool, cni: str, output: str) -> int:  # fmt: skip
+    """Every subject that can get traffic to TO, from where, and which policy rules let it through.
+
+    \b
+    TO: NAME, TYPE/NAME, NS/NAME, NS/TYPE/NAME (TYPE: pod, deploy, sts, ds, job, cronjob, svc); -n is TO's namespace.
+    Paths, most direct first: inside TO's pod (exec, attach, port-forward, pod proxy), the API server's proxy to its
+    Service, a shell in a pod that reaches TO, a new pod (create pods or workloads) that would, rewriting the
+    NetworkPolicies of TO's namespace. Footholds in every namespace count. Also "anyone in the cluster" (a pod with
+    no labels in a namespace no policy names gets in) and "outside" (address ranges the ingress lets in).
+    Exit status: 0 someone can, 1 nobody, 3 nobody seen but some verdicts unknown or RBAC lists unreadable.
+
+    \b
+    Example:
+      kubectl netsso who-can-reach db/svc/postgres --port 5432 --manifests example:shop --with-default-roles
+    """
+    from ..usecases import who_can_reach as usecase
+    from ..usecases.source import Source
+
+    result = usecase.run(usecase.WhoCanReachInput(destination, port_text, protocol), Source(kube, manifests,
+                                                                                           with_default_roles, cni))
+    render(result, output, kind="who_can_reach")
+    return result.exit_code
+
+
+__all__ = ["who_can", "who_can_reach"]

@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     from ..netpol.pairs import PairResult
     from .results import CanReachView, CompactView, DocumentView, PathsView
 
-__all__ = ["render_can_reach", "render_compact", "render_paths", "render_who_can", "table"]
+__all__ = ["render_can_reach", "render_compact", "render_paths", "render_who_can", "render_who_can_reach", "table"]
 
 Cell = str | int | float | None
 
@@ -392,3 +392,48 @@ def render_who_can(result: DocumentView, out: TextIO, fmt: str = "table", **_opt
 
 def _rule_text(rule: Mapping[str, Sequence[str]]) -> str:
     return " ".join(f"{k}=[{','.join(v)}]" for k, v in rule.items())
+
+
+# --- who-can-reach -------------------------------------------------------------------------------------------------
+
+
+def render_who_can_reach(result: DocumentView, out: TextIO, fmt: str = "table", **_options: str) -> None:
+    """Who gets in without a foothold (anyone in the cluster, outside), then one row per subject with its most direct
+    path (table) or every path with how each action was obtained (wide)."""
+    data = result.to_dict()
+    wide = fmt == "wide"
+    port = f"{data['port']}/{data['protocol']}" if data["port"] is not None else "any port"
+    lines = [f"# who can reach {data['to']} on {port} ({data['source']})"]
+    for key, label in (("anyone", "anyone in the cluster"), ("outside", "outside the cluster")):
+        opened = data[key]
+        if opened:
+            for p in opened:
+                who = label if key == "anyone" else f"outside: {p['who'].removeprefix('ip:')}"
+                lines.append(style(f"{who} -> {p['to']} ({', '.join(p['ports'])}): {'; '.join(p['via'])}", "yellow"))
+        else:
+            lines.append(f"{label}: no")
+    headers = ["Subject", "How", "Foothold", "Access", "Source", "Allowed by"] + (["Obtained via"] if wide else [])
+    rows = []
+    for s in data["subjects"]:
+        paths = s["paths"] if wide else s["paths"][:1]
+        for i, p in enumerate(paths):
+            fh = p["foothold"]
+            subject = who_subject(s) if i == 0 else ""
+            if not wide and len(s["paths"]) > 1:
+                subject += f" (+{len(s['paths']) - 1} path{'s' if len(s['paths']) > 2 else ''})"
+            source = p["source"] + (" as " + ",".join(f"{k}={v}" for k, v in sorted(p["asLabels"].items()))
+                                    if p.get("asLabels") else "")  # fmt: skip
+            row = [subject, p["how"], fh["display"], p["actionsText"], source, "; ".join(p["via"])]
+            if wide:
+                row.append("; ".join(dict.fromkeys(a["grant"] for a in fh["access"])))
+            rows.append(row)
+    lines.append("")
+    if rows:
+        lines.extend(table(headers, rows).splitlines())
+    else:
+        lines.append("no RBAC subject has a foothold that reaches it")
+    if data["unknown"]:
+        lines.append(style(f"unknown: {data['unknown']} verdict(s) could not be decided (see the warnings)", "yellow"))
+    for g in data["gaps"]:
+        lines.append(style(f"incomplete: {g}", "yellow"))
+    emit(lines, out)
