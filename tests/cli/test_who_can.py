@@ -174,3 +174,59 @@ roleRef: {kind: ClusterRole, name: "evil\\u001b[31m", apiGroup: rbac.authorizati
     rows = list(csv.reader(io.StringIO(netsso("who-can", "get", "pods", "-n", "x", "--manifests", str(tmp_path), "-o",
                                               "csv", home=tmp_path).stdout)))  # fmt: skip
     assert rows[1][1].startswith("'=")
+
+
+# --- who-can-reach -------------------------------------------------------------------------------------------------
+
+
+def test_who_can_reach_postgres(tmp_path: Path) -> None:
+    r = netsso("who-can-reach", "db/svc/postgres", "--port", "5432", *OFFLINE, home=tmp_path)
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.splitlines()
+    assert lines[0].startswith("# who can reach db/svc/postgres on 5432/TCP")
+    assert "anyone in the cluster: no" in lines and "outside the cluster: no" in lines
+    body = "\n".join(lines)
+    oncall = next(ln for ln in lines if ln.startswith("Group oidc:payments-oncall"))
+    assert "pod payments/deployment/payments" in oncall and "NP db/postgres-ingress ingress rule 1" in oncall
+    assert "NetworkPolicies of db" in body  # oidc:sre can rewrite them
+    assert lines[-1].startswith("Group system:masters")  # always can: last
+
+
+def test_who_can_reach_json_and_csv(tmp_path: Path) -> None:
+    r = netsso("who-can-reach", "payments/deploy/payments", "--port", "8443", *OFFLINE, "-o", "json", home=tmp_path)
+    assert r.returncode == 0, r.stderr
+    data = json.loads(r.stdout)
+    assert set(data) == {"to", "port", "protocol", "targets", "reachable", "anyone", "outside", "subjects", "unknown",
+                         "gaps", "complete", "source"}  # fmt: skip
+    devs = next(s for s in data["subjects"] if s["name"] == "oidc:shop-devs")
+    create = next(p for p in devs["paths"] if p["foothold"]["kind"] == "create")
+    assert create["asLabels"] == {"app": "api"} and create["to"] == "payments/deployment/payments"
+    assert create["foothold"]["access"][0]["grant"] == "RoleBinding shop/shop-devs-edit -> ClusterRole edit"
+    assert [s["rank"] for s in data["subjects"][:-1]] == sorted(s["rank"] for s in data["subjects"][:-1])
+    rows = list(csv.DictReader(io.StringIO(netsso("who-can-reach", "payments/deploy/payments", "--port", "8443",
+                                                  *OFFLINE, "-o", "csv", home=tmp_path).stdout)))  # fmt: skip
+    assert {r["name"] for r in rows} == {s["name"] for s in data["subjects"]}
+
+
+def test_who_can_reach_open_destination(tmp_path: Path) -> None:
+    (tmp_path / "open.yaml").write_text(
+        """apiVersion: v1
+kind: Pod
+metadata: {name: web, namespace: open, labels: {app: web}}
+spec: {containers: [{name: c, image: x, ports: [{containerPort: 80}]}]}
+"""
+    )
+    r = netsso("who-can-reach", "open/web", "--port", "80", "--manifests", str(tmp_path), "-o", "json", home=tmp_path)
+    assert r.returncode == 0, r.stderr
+    data = json.loads(r.stdout)
+    assert data["anyone"][0]["who"] == "anyone in the cluster"
+    assert data["outside"][0]["who"] == "ip:0.0.0.0/0" and data["subjects"] == []
+    text = netsso("who-can-reach", "open/web", "--port", "80", "--manifests", str(tmp_path), home=tmp_path).stdout
+    assert "anyone in the cluster -> open/web (80/TCP)" in text and "outside: 0.0.0.0/0" in text
+
+
+def test_who_can_reach_usage_errors(tmp_path: Path) -> None:
+    for args in (("ip:10.0.0.1",), ("db/svc/nothere",), ()):
+        r = netsso("who-can-reach", *args, "--manifests", SHOP, home=tmp_path)
+        assert r.returncode in (2, 3), (args, r.returncode, r.stderr)
+        assert r.stderr.startswith(("error: ", "Usage:")) and "Traceback" not in r.stderr
