@@ -131,7 +131,7 @@ class ReverseIndex:
     """A compiled RbacModel asked many reverse questions: the deciding rule of each role is memoised per request."""
 
     model: RbacModel
-    _memo: dict[tuple[Request, str, str], tuple[EffectiveRule | None, tuple[str, ...]]] = field(default_factory=dict)
+    _memo: dict[tuple[object, ...], tuple[EffectiveRule | None, tuple[str, ...]]] = field(default_factory=dict)
     _errors: dict[str, str] = field(default_factory=dict)
 
     def _decide(self, b: RoleBinding, request: Request, any_name: bool) -> tuple[EffectiveRule | None, tuple[str, ...]]:
@@ -139,7 +139,8 @@ class ReverseIndex:
         rule that allows it on some listed names, with every name the role's rules grant it on."""
         role_key = (b.namespace or "") if b.role_kind == "Role" else ""
         # rule_allows ignores the namespace: one answer per role serves every namespace (-A)
-        key = (replace(request, namespace=""), role_key + "\0" + b.role_kind, b.role_name + ("\0n" if any_name else ""))
+        r = request
+        key = (r.verb, r.resource, r.api_group, r.subresource, r.name, r.path, role_key, b.role_kind, b.role_name, any_name)
         if key in self._memo:
             return self._memo[key]
         rules, err = _resolve(self.model, b)
@@ -250,14 +251,21 @@ def escalations(
     have = {h.subject for h in direct} | {Subject("Group", SUPERUSER_GROUP)}
     out: list[Holder] = []
     seen: set[tuple[Subject, str]] = set()
+    memo: dict[Request, tuple[Holder, ...]] = {}
 
-    def add(rows: WhoCan, path: str, via: str, scope_ns: str | None = None) -> None:
-        for h in rows.direct:
-            if h.subject in have or (h.subject, path + via) in seen:
-                continue
+    def holding(r: Request, name: str = "") -> list[Holder]:
+        """Direct holders of r (asked once, without a name) that hold it on name (resourceNames honoured)."""
+        if r not in memo:
+            memo[r] = index.holders(r).direct
+        return [h for h in memo[r] if not h.names or (name and name in h.names)]
+
+    def add(rows: Iterable[Holder], path: str, via: str, scope_ns: str | None = None) -> None:
+        for h in rows:
+            if h.subject in have or (h.subject, path) in seen:
+                continue  # one row per subject and path: the first way it is found
             if scope_ns is not None and h.scope not in ("", scope_ns):
                 continue
-            seen.add((h.subject, path + via))
+            seen.add((h.subject, path))
             out.append(replace(h, escalation=path, via=via))
 
     ns = req.namespace if req.is_resource_request else ""
@@ -266,32 +274,27 @@ def escalations(
         scopes += [n for n in namespaces if n]
     for scope in scopes:
         scoped = replace(req, namespace=scope) if req.is_resource_request else req
-        binding_kind = "rolebindings" if scope else "clusterrolebindings"
-        creators = index.holders(_rbac("create", binding_kind, scope))
-        creator_subjects = {h.subject for h in creators.direct}
+        creators = {h.subject for h in holding(_rbac("create", "rolebindings" if scope else "clusterrolebindings", scope))}
         for kind, ref in index.granting_roles(scoped):
             if kind == "Role" and not scope:
                 continue
             name = ref.rsplit("/", 1)[-1]
-            binders = index.holders(_rbac("bind", "roles" if kind == "Role" else "clusterroles", scope, name))
-            both = WhoCan(req, tuple(h for h in binders.direct if h.subject in creator_subjects))
-            add(both, BIND, f"{kind} {ref}")
+            binders = holding(_rbac("bind", "roles" if kind == "Role" else "clusterroles", scope), name)
+            add((h for h in binders if h.subject in creators), BIND, f"{kind} {ref}")
         for res in ("roles", "clusterroles") if scope else ("clusterroles",):
-            esc = index.holders(_rbac("escalate", res, scope))
-            upd = {h.subject for h in index.holders(_rbac("update", res, scope)).direct}
-            add(WhoCan(req, tuple(h for h in esc.direct if h.subject in upd)), ESCALATE, f"{res} it can update")
+            upd = {h.subject for h in holding(_rbac("update", res, scope))}
+            add((h for h in holding(_rbac("escalate", res, scope)) if h.subject in upd), ESCALATE, f"{res} it can update")
     for h in direct:
         s = h.subject
         if s.kind == "User":
-            add(index.holders(_rbac(IMPERSONATE, "users", name=s.name, group="")), IMPERSONATE, subject_text(s))
+            add(holding(_rbac(IMPERSONATE, "users", group=""), s.name), IMPERSONATE, subject_text(s))
         elif s.kind == "Group" and not s.name.startswith("system:"):
-            add(index.holders(_rbac(IMPERSONATE, "groups", name=s.name, group="")), IMPERSONATE, subject_text(s))
+            add(holding(_rbac(IMPERSONATE, "groups", group=""), s.name), IMPERSONATE, subject_text(s))
         elif s.kind == "ServiceAccount" and s.namespace:
             sa_ns = s.namespace
-            imp = index.holders(_rbac(IMPERSONATE, "serviceaccounts", sa_ns, s.name, group=""))
-            add(imp, IMPERSONATE, subject_text(s), sa_ns)
+            add(holding(_rbac(IMPERSONATE, "serviceaccounts", sa_ns, group=""), s.name), IMPERSONATE, subject_text(s), sa_ns)
             for creation in pod_creation:
-                add(index.holders(replace(creation, namespace=sa_ns)), POD_AS_SA, subject_text(s), sa_ns)
+                add(holding(replace(creation, namespace=sa_ns)), POD_AS_SA, subject_text(s), sa_ns)
     return out
 
 
