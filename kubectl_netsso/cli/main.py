@@ -70,6 +70,7 @@ def cli(verbose: int) -> None:
     What may I do here?           kubectl netsso can-i / permissions
     Can A reach B, and why not?   kubectl netsso can-reach / paths
     Both together:                kubectl netsso reach / audit / report
+    Who can? Who can reach it?    kubectl netsso who-can / who-can-reach
     """
     log.set_level(verbose)
 
