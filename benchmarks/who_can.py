@@ -32,7 +32,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
 from gencluster import generate  # noqa: E402  (the paths benchmark's generator, same folder)
-from reach_audit import generate_rbac, ours_exe, timed  # noqa: E402
+from reach_audit import generate_rbac, ours_exe, summary_table, timed  # noqa: E402
 
 WHO_CAN_TARGET_S = 1.0
 WHO_CAN_REACH_TARGET_S = 5.0
@@ -168,11 +168,7 @@ def main() -> int:
             rows.append((title, wall, WHO_CAN_REACH_TARGET_S, what))
             ok = ok and wall < WHO_CAN_REACH_TARGET_S
             print(f"{title}: {wall:.2f} s, peak RSS <= {rss:.0f} MiB; {what}", flush=True)
-        print()
-        print("| command | wall (s) | target | result |")
-        print("|---|---|---|---|")
-        for title, wall, target, what in rows:
-            print(f"| {title} | {wall:.2f} | < {target:.0f} s {'ok' if wall < target else 'MISSED'} | {what} |")
+        summary_table(rows)
         return 0 if ok else 1
     finally:
         if not args.workdir:

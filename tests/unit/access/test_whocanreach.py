@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from helpers import REPO
+from helpers.rbac_gen import identity_of
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -21,7 +22,7 @@ from kubectl_netsso.cluster.defaults import default_roles_snapshot
 from kubectl_netsso.cluster.manifests import load_snapshot
 from kubectl_netsso.cluster.snapshot import PolicyRule, Role, RoleBinding, Snapshot, Subject, merge_rbac
 from kubectl_netsso.netpol import endpoints
-from kubectl_netsso.rbac.authorize import Authorizer, Identity, compile_rbac, identity
+from kubectl_netsso.rbac.authorize import Authorizer, Identity, compile_rbac
 from kubectl_netsso.rbac.whocan import ReverseIndex
 
 SHOP = load_snapshot([str(REPO / "examples" / "shop")])
@@ -35,14 +36,6 @@ def goals_of(snap: Snapshot, text: str, port: int | str | None) -> list[Goal]:
     dst = endpoints.resolve_endpoint(snap, text, "default", role="destination")
     found, _ = endpoints.targets(dst, port, "TCP")
     return [Goal(t.workload, t.port) for t in found if t.problem is None]
-
-
-def identity_of(s: Subject) -> Identity:
-    if s.kind == "Group":
-        return identity("netsso:member-of-groups", [s.name], impersonated=True)
-    if s.kind == "ServiceAccount":
-        return identity(f"system:serviceaccount:{s.namespace}:{s.name}")
-    return identity(s.name)
 
 
 def covers(s: Subject, ident: Identity) -> bool:

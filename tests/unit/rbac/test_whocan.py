@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
+from helpers import rbac_gen
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -16,68 +17,20 @@ from kubectl_netsso.rbac.authorize import Authorizer, Identity, compile_rbac, id
 from kubectl_netsso.rbac.rules import Request
 from kubectl_netsso.rbac.whocan import BIND, IMPERSONATE, POD_AS_SA, ReverseIndex, escalations, token_name, who_can
 
-RBAC = "rbac.authorization.k8s.io/v1"
 NAMESPACES = ["a", "b"]
-VERBS = ["get", "list", "create", "delete", "*"]
-GROUPS = ["", "apps", "*"]
-RESOURCES = ["pods", "pods/exec", "pods/log", "deployments", "secrets", "*", "*/exec", "pods/*", "nodes"]
-NAMES = [[], ["web"], ["web", "db"]]
-LABELS = [{}, {"agg": "x"}, {"agg": "y"}]
 USERS = ["alice", "bob", "system:anonymous"]
 GROUP_NAMES = ["devs", "oidc:ops", "system:authenticated", "system:unauthenticated", "system:serviceaccounts",
                "system:serviceaccounts:a", "system:masters"]  # fmt: skip
-
-rule_st = st.builds(
-    lambda v, g, r, n: {"verbs": v, "apiGroups": g, "resources": r, **({"resourceNames": n} if n else {})},
-    st.lists(st.sampled_from(VERBS), min_size=1, max_size=2, unique=True),
-    st.lists(st.sampled_from(GROUPS), min_size=1, max_size=2, unique=True),
-    st.lists(st.sampled_from(RESOURCES), min_size=1, max_size=2, unique=True),
-    st.sampled_from(NAMES),
-)
-url_rule_st = st.builds(
-    lambda v, u: {"verbs": v, "nonResourceURLs": u},
-    st.lists(st.sampled_from(["get", "*"]), min_size=1, max_size=1),
-    st.lists(st.sampled_from(["/healthz", "/api*", "*"]), min_size=1, max_size=1),
-)
-subject_st = st.one_of(
-    st.builds(lambda n: {"kind": "User", "name": n, "apiGroup": "rbac.authorization.k8s.io"}, st.sampled_from(USERS)),
-    st.builds(lambda n: {"kind": "Group", "name": n, "apiGroup": "rbac.authorization.k8s.io"}, st.sampled_from(GROUP_NAMES)),
-    # a ServiceAccount subject with or without its namespace (defaulted to a RoleBinding's; in a CRB: nobody)
-    st.builds(lambda n, ns: {"kind": "ServiceAccount", "name": n, **({"namespace": ns} if ns else {})},
-              st.sampled_from(["ci", "deployer"]), st.sampled_from([*NAMESPACES, None])),
+POOLS = rbac_gen.Pools(
+    namespaces=NAMESPACES, verbs=("get", "list", "create", "delete", "*"),
+    resources=("pods", "pods/exec", "pods/log", "deployments", "secrets", "*", "*/exec", "pods/*", "nodes"),
+    names=((), ("web",), ("web", "db")), users=USERS, groups=GROUP_NAMES, service_accounts=("ci", "deployer"),
+    sa_without_namespace=True, cluster_roles=5, aggregators=2, roles=3, bindings=6,
 )  # fmt: skip
 
 
-@st.composite
-def cluster(draw: Any) -> list[dict[str, Any]]:
-    objs: list[dict[str, Any]] = []
-    cr_names = [f"cr{i}" for i in range(draw(st.integers(1, 5)))]
-    for i, name in enumerate(cr_names):
-        obj: dict[str, Any] = {"apiVersion": RBAC, "kind": "ClusterRole",
-                               "metadata": {"name": name, "labels": draw(st.sampled_from(LABELS))},
-                               "rules": draw(st.lists(st.one_of(rule_st, url_rule_st), max_size=3))}  # fmt: skip
-        if i < 2 and draw(st.booleans()):
-            obj["aggregationRule"] = {"clusterRoleSelectors": [{"matchLabels": {"agg": draw(st.sampled_from(["x", "y"]))}}]}
-        objs.append(obj)
-    roles = []
-    for i in range(draw(st.integers(0, 3))):
-        ns = draw(st.sampled_from(NAMESPACES))
-        roles.append((ns, f"r{i}"))
-        objs.append({"apiVersion": RBAC, "kind": "Role", "metadata": {"name": f"r{i}", "namespace": ns},
-                     "rules": draw(st.lists(rule_st, max_size=3))})  # fmt: skip
-    for i in range(draw(st.integers(1, 6))):
-        cluster_wide = draw(st.booleans())
-        if cluster_wide or not roles or draw(st.booleans()):
-            ref = {"kind": "ClusterRole", "name": draw(st.sampled_from([*cr_names, "missing"]))}
-            ns = draw(st.sampled_from(NAMESPACES))
-        else:
-            ns, rname = draw(st.sampled_from(roles))
-            ref = {"kind": "Role", "name": rname}
-        meta: dict[str, Any] = {"name": f"b{i}"} if cluster_wide else {"name": f"b{i}", "namespace": ns}
-        objs.append({"apiVersion": RBAC, "kind": "ClusterRoleBinding" if cluster_wide else "RoleBinding", "metadata": meta,
-                     "roleRef": {**ref, "apiGroup": "rbac.authorization.k8s.io"},
-                     "subjects": draw(st.lists(subject_st, min_size=1, max_size=3))})  # fmt: skip
-    return objs
+def cluster() -> st.SearchStrategy[list[dict[str, Any]]]:
+    return rbac_gen.cluster(POOLS)
 
 
 def snap(objs: list[dict[str, Any]], strip_sa_namespaces: bool = False) -> Snapshot:
@@ -120,15 +73,6 @@ def corpus(objs: list[dict[str, Any]]) -> list[Identity]:
     return out
 
 
-def minimal_identity(s: Subject) -> Identity:
-    """The identity a row stands for: the user, a member of the group, the ServiceAccount."""
-    if s.kind == "Group":
-        return identity("netsso:member-of-groups", [s.name], impersonated=True)
-    if s.kind == "ServiceAccount":
-        return identity(f"system:serviceaccount:{s.namespace}:{s.name}")
-    return identity(s.name)
-
-
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(objs=cluster(), strip=st.booleans())
 def test_who_can_lists_a_subject_exactly_when_can_i_says_yes(objs: list[dict[str, Any]], strip: bool) -> None:
@@ -140,7 +84,7 @@ def test_who_can_lists_a_subject_exactly_when_can_i_says_yes(objs: list[dict[str
             assert found.allows(ident) == az.decide(ident, req).allowed, (req, ident, found)
         for h in found.direct:
             # every row is true on its own: the subject's own identity is allowed through the row's binding
-            d = az.decide(minimal_identity(h.subject), req)
+            d = az.decide(rbac_gen.identity_of(h.subject), req)
             assert d.allowed, (req, h)
             assert h.grant is not None and h.grant.rule.rule is not None
 
@@ -148,18 +92,24 @@ def test_who_can_lists_a_subject_exactly_when_can_i_says_yes(objs: list[dict[str
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(objs=cluster())
 def test_names_only_rows_hold_it_on_those_names(objs: list[dict[str, Any]]) -> None:
-    """Without /NAME, a rule limited to resourceNames is a row with those names: allowed on each, and a subject
-    with no name-free row is denied the nameless request."""
+    """Without /NAME, a rule limited to resourceNames is a row with those names: allowed on each; a name-free row is
+    allowed the nameless request; whoever is allowed on a name has a row for it."""
     az = Authorizer(snap(objs))
     for req in (r for r in REQUESTS if r.is_resource_request and not r.name):
         found = who_can(az.model, req, any_name=True)
         for h in found.direct:
-            ident = minimal_identity(h.subject)
+            ident = rbac_gen.identity_of(h.subject)
             if h.names:
                 for n in h.names:
                     assert az.decide(ident, replace(req, name=n)).allowed, (req, h, n)
             else:
                 assert az.decide(ident, req).allowed, (req, h)
+        # and every identity allowed on a name has a row saying so (a name-free row, or one listing the name)
+        for n in ("web", "db"):
+            for ident in corpus(objs):
+                if az.decide(ident, replace(req, name=n)).allowed:
+                    assert any(h.covers(ident) and (not h.names or n in h.names)
+                               for h in found.holders if h.direct or h.superuser), (req, n, ident)  # fmt: skip
 
 
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -184,13 +134,13 @@ def _binding(
     kind: str, name: str, role_kind: str, role: str, subjects: list[dict[str, Any]], ns: str | None = None
 ) -> dict[str, Any]:
     meta: dict[str, Any] = {"name": name, **({"namespace": ns} if ns else {})}
-    return {"apiVersion": RBAC, "kind": kind, "metadata": meta, "subjects": subjects,
+    return {"apiVersion": rbac_gen.RBAC, "kind": kind, "metadata": meta, "subjects": subjects,
             "roleRef": {"kind": role_kind, "name": role, "apiGroup": "rbac.authorization.k8s.io"}}  # fmt: skip
 
 
 def _role(kind: str, name: str, rules: list[dict[str, Any]], ns: str | None = None, **extra: Any) -> dict[str, Any]:
     meta: dict[str, Any] = {"name": name, **({"namespace": ns} if ns else {}), **extra.pop("meta", {})}
-    return {"apiVersion": RBAC, "kind": kind, "metadata": meta, "rules": rules, **extra}
+    return {"apiVersion": rbac_gen.RBAC, "kind": kind, "metadata": meta, "rules": rules, **extra}
 
 
 def test_aggregated_rule_is_named_with_its_origin_and_numbered_like_can_i() -> None:
