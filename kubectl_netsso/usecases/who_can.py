@@ -174,7 +174,8 @@ def run(inp: WhoCanInput, source: Source) -> WhoCanResult:
         parsed = parse_can_i(inp.args, inp.subresource, namespace, kube.all_namespaces, live_index(kube), bool(kube.namespace))
         req = parsed.request
         ns = req.namespace if req.is_resource_request else ""
-        loaded, snapshot = load_rbac(source, None if kube.all_namespaces or not ns else [ns])
+        # a cluster-wide question (a URL, a cluster-scoped resource): only ClusterRoleBindings can grant it
+        loaded, snapshot = load_rbac(source, None if kube.all_namespaces else [ns] if ns else [])
     else:
         loaded, snapshot = load_rbac(source, None)
         parsed = parse_can_i(inp.args, inp.subresource, namespace, kube.all_namespaces, index_for(snapshot),

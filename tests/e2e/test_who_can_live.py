@@ -49,3 +49,16 @@ def test_who_can_live_forbidden_cluster_role_bindings_is_a_gap(provider: Any, rb
     assert data["complete"] is False and data["allowed"] is False
     assert any(g.startswith("cannot see clusterrolebindings") for g in data["gaps"])
     assert "Traceback" not in url.stderr
+
+
+def test_who_can_live_cluster_wide_question_reads_no_role_bindings(provider: Any, rbac_cluster: Any, kubeconfig: Path,
+                                                                   home: Any, run_netsso: Any) -> None:  # fmt: skip
+    """A URL only ClusterRoleBindings can grant: a RoleBinding list you may not read is no gap in that answer."""
+    rbac_cluster.forbid("rolebindings")
+    rbac_cluster.forbid("rolebindings", namespace="*")
+    cache_token(home, provider, provider.mint_id_token("auditor", ["sre"]))
+    p = run_netsso("who-can", "get", "/healthz", "-o", "json")
+    # the shop objects bind no discovery role: nobody (1), and a complete answer, not the incomplete 3
+    assert p.returncode == 1, p.stderr
+    data = json.loads(p.stdout)
+    assert data["complete"] is True and data["gaps"] == [] and "rolebindings" not in p.stderr
