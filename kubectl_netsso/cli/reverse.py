@@ -43,8 +43,8 @@ def who_can(kube: KubeOptions, args: tuple[str, ...], subresource: str | None, e
     \b
     Examples:
       kubectl netsso who-can create pods --subresource exec -n payments --manifests example:shop --with-default-roles
-      kubectl netsso who-can get secrets -A
-      kubectl netsso who-can get /healthz -o json
+      kubectl netsso who-can get secrets -A --manifests example:shop --with-default-roles -o wide
+      kubectl netsso who-can get /healthz --manifests example:shop --with-default-roles -o json
     """
     from ..usecases import who_can as usecase
     from ..usecases.source import Source

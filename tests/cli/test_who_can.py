@@ -230,3 +230,31 @@ def test_who_can_reach_usage_errors(tmp_path: Path) -> None:
         r = netsso("who-can-reach", *args, "--manifests", SHOP, home=tmp_path)
         assert r.returncode in (2, 3), (args, r.returncode, r.stderr)
         assert r.stderr.startswith(("error: ", "Usage:")) and "Traceback" not in r.stderr
+
+
+def test_who_can_reach_hostile_names_are_escaped(tmp_path: Path) -> None:
+    (tmp_path / "x.yaml").write_text(
+        """apiVersion: v1
+kind: Pod
+metadata: {name: web, namespace: open, labels: {app: web}}
+spec: {containers: [{name: c, image: x, ports: [{containerPort: 80}]}]}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata: {name: exec, namespace: open}
+rules: [{apiGroups: [""], resources: [pods/exec], verbs: [create]}]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: "b\\u001b[2J", namespace: open}
+subjects: [{kind: Group, name: "@evil\\u001b]0;x\\u0007", apiGroup: rbac.authorization.k8s.io}]
+roleRef: {kind: Role, name: exec, apiGroup: rbac.authorization.k8s.io}
+"""
+    )
+    for fmt in ("table", "wide", "csv", "json", "yaml"):
+        r = netsso("who-can-reach", "open/web", "--port", "80", "--manifests", str(tmp_path), "-o", fmt, home=tmp_path)
+        assert r.returncode == 0, (fmt, r.stderr)
+        assert "\x1b" not in r.stdout and "\x07" not in r.stdout, fmt
+        if fmt == "csv":
+            row = next(x for x in csv.DictReader(io.StringIO(r.stdout)) if x["kind"] == "Group")
+            assert row["name"].startswith("'@")
