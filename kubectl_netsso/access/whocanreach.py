@@ -155,7 +155,12 @@ class _Join:
         return self._evidence[key]
 
     def holders(self, action: Action, namespace: str) -> list[Holder]:
-        return list(self.index.holders(action.request(namespace)).direct)
+        """Who holds the action: the direct holders, and system:masters (allowed before RBAC, bound or not)."""
+        found = self.index.holders(action.request(namespace))
+        direct = found.direct
+        if any(h.subject == MASTERS for h in direct):
+            return list(direct)
+        return [*direct, *(h for h in found.holders if h.superuser)]
 
 
 def group_ref(w: Workload) -> str:
@@ -165,7 +170,8 @@ def group_ref(w: Workload) -> str:
 
 def grant_text(h: Holder) -> str:
     """'RoleBinding shop/devs-edit -> ClusterRole edit', as reach and audit name how an action was obtained."""
-    assert h.grant is not None
+    if h.grant is None:
+        return h.grant_text()  # system:masters: the superuser group
     return f"{binding_ref(h.grant.binding)} -> {role_ref(h.grant.binding)}"
 
 

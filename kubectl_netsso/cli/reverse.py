@@ -76,7 +76,9 @@ def who_can_reach(kube: KubeOptions, destination: str, port_text: str | None, pr
     Service, a shell in a pod that reaches TO, a new pod (create pods or workloads) that would, rewriting the
     NetworkPolicies of TO's namespace. Footholds in every namespace count. Also "anyone in the cluster" (a pod with
     no labels in a namespace no policy names gets in) and "outside" (address ranges the ingress lets in).
-    Exit status: 0 someone can, 1 nobody, 3 nobody seen but some verdicts unknown or RBAC lists unreadable.
+    system:masters is listed last (allowed before RBAC, bound or not).
+    Exit status: 0 someone other than system:masters can, 1 nobody, 3 nobody seen but some verdicts unknown or RBAC
+    lists unreadable.
 
     \b
     Example:

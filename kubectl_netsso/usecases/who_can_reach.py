@@ -37,7 +37,11 @@ class WhoCanReachResult:
 
     @property
     def reachable(self) -> bool:
-        return bool(self.found.subjects or self.found.anyone or self.found.outside)
+        """Anyone in the cluster, outside, or a subject other than system:masters (which always can) gets to TO."""
+        from ..access.whocanreach import MASTERS
+
+        others = any(s.subject != MASTERS for s in self.found.subjects)
+        return bool(others or self.found.anyone or self.found.outside)
 
     @property
     def exit_code(self) -> int:

@@ -220,9 +220,31 @@ spec: {containers: [{name: c, image: x, ports: [{containerPort: 80}]}]}
     assert r.returncode == 0, r.stderr
     data = json.loads(r.stdout)
     assert data["anyone"][0]["who"] == "anyone in the cluster"
-    assert data["outside"][0]["who"] == "ip:0.0.0.0/0" and data["subjects"] == []
+    assert data["outside"][0]["who"] == "ip:0.0.0.0/0"
+    # no binding: only system:masters, allowed before RBAC, has footholds
+    assert [s["name"] for s in data["subjects"]] == ["system:masters"]
     text = netsso("who-can-reach", "open/web", "--port", "80", "--manifests", str(tmp_path), home=tmp_path).stdout
     assert "anyone in the cluster -> open/web (80/TCP)" in text and "outside: 0.0.0.0/0" in text
+
+
+def test_who_can_reach_nobody_but_the_superuser_exits_1(tmp_path: Path) -> None:
+    (tmp_path / "closed.yaml").write_text(
+        """apiVersion: v1
+kind: Pod
+metadata: {name: db, namespace: closed, labels: {app: db}}
+spec: {containers: [{name: c, image: x, ports: [{containerPort: 5432}]}]}
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: deny, namespace: closed}
+spec: {podSelector: {}, policyTypes: [Ingress]}
+"""
+    )
+    r = netsso("who-can-reach", "closed/db", "--port", "5432", "--manifests", str(tmp_path), "-o", "json", home=tmp_path)
+    assert r.returncode == 1, r.stderr
+    data = json.loads(r.stdout)
+    assert data["reachable"] is False and [s["name"] for s in data["subjects"]] == ["system:masters"]
+    assert data["anyone"] == [] and data["outside"] == []
 
 
 def test_who_can_reach_usage_errors(tmp_path: Path) -> None:

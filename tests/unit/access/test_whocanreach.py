@@ -83,11 +83,14 @@ def expected_from_reach(snap: Snapshot, engine: ReachEngine, az: Authorizer, ide
     return out
 
 
-def check_agreement(snap: Snapshot, subjects: list[Subject]) -> None:
+def check_agreement(snap: Snapshot, subjects: list[Subject],
+                    destinations: list[tuple[str, int | str | None]] = DESTINATIONS) -> int:  # fmt: skip
+    """Asserts the agreement for every subject and destination; returns how many (subject, foothold) rows matched."""
     engine = ReachEngine(snap)
     az = Authorizer(snap)
     index = ReverseIndex(compile_rbac(snap))
-    for text, port in DESTINATIONS:
+    rows = 0
+    for text, port in destinations:
         goals = goals_of(snap, text, port)
         found = who_can_reach(snap, engine, index, goals)
         for s in subjects:
@@ -95,6 +98,8 @@ def check_agreement(snap: Snapshot, subjects: list[Subject]) -> None:
             got = {(p.foothold.kind, p.foothold.namespace, p.foothold.target)
                    for sp in found.subjects if covers(sp.subject, ident) for p in sp.paths}  # fmt: skip
             assert got == expected_from_reach(snap, engine, az, ident, goals, port), (text, port, s)
+            rows += len(got)
+    return rows
 
 
 def corpus(snap: Snapshot) -> list[Subject]:
@@ -162,3 +167,24 @@ EXEC_WEB = Role("exec-web-only", None, (PolicyRule(verbs=("create",), api_groups
 def test_who_can_reach_agrees_with_reach_over_generated_bindings(extra: list[RoleBinding]) -> None:
     snap = replace(FULL, roles=(*FULL.roles, EXEC_WEB), bindings=(*FULL.bindings, *extra))
     check_agreement(snap, corpus(snap))
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_who_can_reach_agrees_with_reach_on_generated_clusters(tmp_path: Any, seed: int) -> None:
+    """benchmarks/gencluster.py's policies of every kind and reach_audit.py's RBAC (groups bound to exec, create pods,
+    deploy, edit NetworkPolicies, wildcard exec in a few namespaces; a platform group everywhere)."""
+    import sys
+
+    sys.path.insert(0, str(REPO / "benchmarks"))
+    from gencluster import generate
+    from reach_audit import generate_rbac
+
+    folder = tmp_path / "cluster"
+    generate(str(folder), namespaces=4, pods=60, policies=40, replicas=1, seed=seed)
+    generate_rbac(str(folder / "rbac.yaml"), [f"ns-{i:03d}" for i in range(4)], 12, seed=seed)
+    snap = load_snapshot([str(folder)])
+    picks: list[tuple[str, int | str | None]] = []
+    for w in sorted(snap.workloads, key=lambda w: w.ref)[::9][:5]:
+        picks.append((w.ref, w.ports[0].port if w.ports else None))
+    picks += [(f"{s.namespace}/svc/{s.name}", s.ports[0].port) for s in sorted(snap.services, key=lambda s: s.name)[:2]]
+    assert check_agreement(snap, corpus(snap), picks) > 0
