@@ -62,3 +62,19 @@ def test_who_can_live_cluster_wide_question_reads_no_role_bindings(provider: Any
     assert p.returncode == 1, p.stderr
     data = json.loads(p.stdout)
     assert data["complete"] is True and data["gaps"] == [] and "rolebindings" not in p.stderr
+
+
+def test_who_can_reach_live(provider: Any, rbac_cluster: Any, kubeconfig: Path, home: Any, run_netsso: Any) -> None:
+    """Pods (owned through ReplicaSets), Services, policies and RBAC listed from the API server: the same answer as
+    offline on the example, with live pods grouped by their workload."""
+    cache_token(home, provider, provider.mint_id_token("auditor", ["sre"]))
+    p = run_netsso("who-can-reach", "db/svc/postgres", "--port", "5432", "-o", "json")
+    assert p.returncode == 0, p.stderr
+    data = json.loads(p.stdout)
+    assert data["source"].startswith("live")
+    oncall = next(s for s in data["subjects"] if s["name"] == "oidc:payments-oncall")
+    [path] = oncall["paths"]
+    assert path["foothold"]["kind"] == "pod" and path["foothold"]["target"] == "payments/deployment/payments"
+    assert any("db/postgres-ingress" in v for v in path["via"])
+    table = run_netsso("who-can-reach", "db/svc/postgres", "--port", "5432")
+    assert table.returncode == 0 and "Group oidc:payments-oncall" in table.stdout
