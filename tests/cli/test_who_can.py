@@ -280,3 +280,31 @@ roleRef: {kind: Role, name: exec, apiGroup: rbac.authorization.k8s.io}
         if fmt == "csv":
             row = next(x for x in csv.DictReader(io.StringIO(r.stdout)) if x["kind"] == "Group")
             assert row["name"].startswith("'@")
+
+
+def test_who_can_token_user_names_from_the_provider_settings(tmp_path: Path) -> None:
+    """With the provider known (NETSSO_* here; flags or the kubeconfig exec entry too), a User subject with the API
+    server's default '<issuer>#' username prefix shows the token's user; --username-prefix '-' turns it off."""
+    (tmp_path / "m").mkdir()
+    (tmp_path / "m" / "rbac.yaml").write_text(
+        """apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: r}
+rules: [{apiGroups: [""], resources: [pods], verbs: [get]}]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: b}
+subjects: [{kind: User, name: "https://idp.example.test#alice", apiGroup: rbac.authorization.k8s.io}]
+roleRef: {kind: ClusterRole, name: r, apiGroup: rbac.authorization.k8s.io}
+"""
+    )
+    env = {"NETSSO_OIDC_ISSUER_URL": "https://idp.example.test", "NETSSO_OIDC_CLIENT_ID": "netsso"}
+    asked = ("who-can", "get", "pods", "-n", "x", "--manifests", str(tmp_path / "m"), "-o", "json")
+    r = netsso(*asked, env=env, home=tmp_path)
+    assert r.returncode == 0, r.stderr
+    data = json.loads(r.stdout)
+    alice = next(s for s in data["subjects"] if s["kind"] == "User")
+    assert alice["tokenName"] == "alice" and data["claimPrefixes"]["username"] == "https://idp.example.test#"
+    off = json.loads(netsso(*asked, "--username-prefix", "-", env=env, home=tmp_path).stdout)
+    assert "tokenName" not in next(s for s in off["subjects"] if s["kind"] == "User")
