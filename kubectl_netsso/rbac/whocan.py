@@ -239,7 +239,8 @@ def escalations(
     - bind: may bind a role that grants it (verb bind on that role, honouring resourceNames) and create the binding
       (create rolebindings in the namespace, or clusterrolebindings for a cluster-wide grant);
     - escalate: may put any rule into a role it can edit (escalate and update on roles/clusterroles);
-    - impersonate: may impersonate a direct holder (users / groups / serviceaccounts by name);
+    - impersonate: may impersonate a direct holder (users / groups / serviceaccounts by name; a group together with
+      some user, as the API server requires);
     - create pods as (a ServiceAccount): may create pods (pod_creation: create pods, workloads...) in the
       namespace of a ServiceAccount that holds it: a pod may run as any ServiceAccount of its namespace.
 
@@ -289,7 +290,11 @@ def escalations(
         if s.kind == "User":
             add(holding(_rbac(IMPERSONATE, "users", group=""), s.name), IMPERSONATE, subject_text(s))
         elif s.kind == "Group" and not s.name.startswith("system:"):
-            add(holding(_rbac(IMPERSONATE, "groups", group=""), s.name), IMPERSONATE, subject_text(s))
+            # impersonating a group takes a user too (--as-group needs --as): impersonate on some user as well
+            some_user = {h.subject for h in holding(_rbac(IMPERSONATE, "users", group=""))}
+            some_user |= {h.subject for h in memo[_rbac(IMPERSONATE, "users", group="")] if h.names}
+            both = (h for h in holding(_rbac(IMPERSONATE, "groups", group=""), s.name) if h.subject in some_user)
+            add(both, IMPERSONATE, subject_text(s))
         elif s.kind == "ServiceAccount" and s.namespace:
             sa_ns = s.namespace
             add(holding(_rbac(IMPERSONATE, "serviceaccounts", sa_ns, group=""), s.name), IMPERSONATE, subject_text(s), sa_ns)

@@ -188,6 +188,24 @@ def test_escalation_paths() -> None:
     }
 
 
+def test_impersonating_a_group_takes_a_user_too() -> None:
+    def imp(resource: str, names: list[str] | None = None) -> dict[str, Any]:
+        return {"verbs": ["impersonate"], "apiGroups": [""], "resources": [resource],
+                **({"resourceNames": names} if names else {})}  # fmt: skip
+
+    objs = _objs(
+        _role("ClusterRole", "exec", [{"verbs": ["create"], "apiGroups": [""], "resources": ["pods/exec"]}]),
+        _role("ClusterRole", "groups-only", [imp("groups", ["devs"])]),
+        _role("ClusterRole", "groups-and-a-user", [imp("groups", ["devs"]), imp("users", ["nobody"])]),
+        _binding("RoleBinding", "devs", "ClusterRole", "exec", [{"kind": "Group", "name": "devs"}], ns="shop"),
+        _binding("ClusterRoleBinding", "g", "ClusterRole", "groups-only", [{"kind": "User", "name": "gus"}]),
+        _binding("ClusterRoleBinding", "gu", "ClusterRole", "groups-and-a-user", [{"kind": "User", "name": "uma"}]),
+    )  # fmt: skip
+    index = ReverseIndex(compile_rbac(snap(objs)))
+    found = index.holders(Request("create", "pods", subresource="exec", namespace="shop"))
+    assert {(h.subject.name, h.escalation) for h in escalations(index, found)} == {("uma", IMPERSONATE)}
+
+
 def test_token_name_maps_the_groups_prefix() -> None:
     assert token_name(Subject("Group", "oidc:shop-devs"), "oidc:") == "shop-devs"
     assert token_name(Subject("Group", "shop-devs"), "oidc:") is None
