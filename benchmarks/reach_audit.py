@@ -124,6 +124,15 @@ def _child_rss() -> float:
     return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024.0
 
 
+def summary_table(rows: list[tuple[str, float, float, str]]) -> None:
+    """The figures as a Markdown table: (command, wall seconds, target seconds, result)."""
+    print()
+    print("| command | wall (s) | target | result |")
+    print("|---|---|---|---|")
+    for title, wall, target, what in rows:
+        print(f"| {title} | {wall:.2f} | < {target:.0f} s {'ok' if wall < target else 'MISSED'} | {what} |")
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--workdir", help="keep the generated folder here (default: a temp dir, removed)")
@@ -166,11 +175,7 @@ def main() -> int:
             rows.append((title, wall, rss, what))
             worst = max(worst, wall)
             print(f"{title}: {wall:.2f} s, peak RSS <= {rss:.0f} MiB; {what}", flush=True)
-        print()
-        print("| command | wall (s) | target | result |")
-        print("|---|---|---|---|")
-        for title, wall, _rss, what in rows:
-            print(f"| {title} | {wall:.2f} | < {TARGET_S:.0f} s {'ok' if wall < TARGET_S else 'MISSED'} | {what} |")
+        summary_table([(title, wall, TARGET_S, what) for title, wall, _rss, what in rows])
         return 0 if worst < TARGET_S else 1
     finally:
         if not args.workdir:

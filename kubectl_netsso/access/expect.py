@@ -21,6 +21,17 @@ Schema (YAML; the top level is a mapping with ``expect:`` or just the list)::
         protocol: TCP                         # optional, default TCP
         severity: high                        # optional: severity of the finding when it fails (default high)
 
+    expect:
+      - name: only payments on-call and SRE reach the database
+        to: db/svc/postgres                   # an endpoint in the cluster, can-reach syntax
+        onlyReachableBy: [oidc:payments-oncall, oidc:sre]   # groups; system:masters (the superuser) always may
+        port: 5432                            # optional, as above; protocol, severity, name too
+
+``onlyReachableBy`` is who-can-reach's answer (access/whocanreach.py): it passes when every RBAC subject with a
+foothold from which the destination is reachable is one of the groups, nobody in the cluster reaches it without a
+foothold ("anyone in the cluster") and no address outside gets in; it fails naming each other subject (a User or
+ServiceAccount bound directly counts, even when it is in a listed group) and its most direct path.
+
 Semantics: for a ``from`` endpoint and for ``namespace`` + ``labels`` the verdict is can-reach's for the same
 endpoints (netpol/pairs.py): ``mustReach`` passes when can-reach says ALLOWED (every pod pair allowed; for an
 ip:CIDR destination every address in it), fails when it says DENIED; ``mustNotReach`` passes when no pair is
@@ -50,7 +61,8 @@ from ..netpol.pairs import EndpointsResult, PairResult, evaluate_endpoints
 from .model import CREATE, POD, SEVERITIES, Finding, Reach
 
 SOURCE_KEYS = ("from", "namespace", "group", "user", "serviceAccount", "as")
-KNOWN_KEYS = {*SOURCE_KEYS, "name", "mustReach", "mustNotReach", "port", "protocol", "severity", "labels"}
+KNOWN_KEYS = {*SOURCE_KEYS, "name", "mustReach", "mustNotReach", "port", "protocol", "severity", "labels", "to",
+              "onlyReachableBy"}  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +80,7 @@ class Expectation:
     user: str = ""
     groups: tuple[str, ...] = ()
     destination_labels: Mapping[str, str] | None = None  # a pod with these labels in namespace `destination`
+    only_by: tuple[str, ...] | None = None  # onlyReachableBy: the groups that alone may reach the destination
 
     @property
     def destination_text(self) -> str:
@@ -76,8 +89,10 @@ class Expectation:
         return self.destination
 
     def describe(self) -> str:
-        verb = "must reach" if self.must_reach else "must not reach"
         port = f" on {self.port}/{self.protocol}" if self.port is not None else ""
+        if self.only_by is not None:
+            return f"{self.destination}{port} only reachable by {', '.join(self.only_by) or '(nobody)'}"
+        verb = "must reach" if self.must_reach else "must not reach"
         src = {"from": self.source, "namespace": f"namespace {self.source}", "identity": self.source}[self.source_kind]
         if self.labels:
             src += " " + _labels_text(self.labels)
@@ -159,6 +174,9 @@ def load_expectations(data: Any, where: str) -> list[Expectation]:
         unknown = sorted(set(map(str, raw)) - KNOWN_KEYS)
         if unknown:
             raise NetssoError(f"{at}: unknown key(s) {', '.join(unknown)}", hint="keys: " + ", ".join(sorted(KNOWN_KEYS)))
+        if "onlyReachableBy" in raw or "to" in raw:
+            out.append(_load_only(raw, i, at))
+            continue
         sources = [k for k in SOURCE_KEYS if k in raw]
         if len(sources) != 1:
             raise NetssoError(f"{at}: give exactly one source ({', '.join(SOURCE_KEYS)}), found {len(sources)}")
@@ -177,20 +195,7 @@ def load_expectations(data: Any, where: str) -> list[Expectation]:
             dest = ns
         if not isinstance(dest, str) or not dest.strip():
             raise NetssoError(f"{at}: {dests[0]} must be an endpoint such as shop/svc/api")
-        port = raw.get("port")
-        if port is not None:
-            from ..netpol.endpoints import parse_port
-
-            try:
-                port = parse_port(str(port))
-            except NetssoError as err:
-                raise NetssoError(f"{at}: {err.message}") from None
-        protocol = str(raw.get("protocol", "TCP")).upper()
-        if protocol not in ("TCP", "UDP", "SCTP"):
-            raise NetssoError(f"{at}: protocol must be TCP, UDP or SCTP")
-        severity = str(raw.get("severity", "high")).lower()
-        if severity not in SEVERITIES:
-            raise NetssoError(f"{at}: severity must be one of {', '.join(SEVERITIES)}")
+        port, protocol, severity = _common(raw, at)
         labels = raw.get("labels")
         if labels is not None:
             if not isinstance(labels, (str, Mapping)):
@@ -245,13 +250,50 @@ def load_expectations(data: Any, where: str) -> list[Expectation]:
     return out
 
 
+def _common(raw: Mapping[str, Any], at: str) -> tuple[int | str | None, str, str]:
+    """port, protocol and severity of an assertion, checked."""
+    port = raw.get("port")
+    if port is not None:
+        from ..netpol.endpoints import parse_port
+
+        try:
+            port = parse_port(str(port))
+        except NetssoError as err:
+            raise NetssoError(f"{at}: {err.message}") from None
+    protocol = str(raw.get("protocol", "TCP")).upper()
+    if protocol not in ("TCP", "UDP", "SCTP"):
+        raise NetssoError(f"{at}: protocol must be TCP, UDP or SCTP")
+    severity = str(raw.get("severity", "high")).lower()
+    if severity not in SEVERITIES:
+        raise NetssoError(f"{at}: severity must be one of {', '.join(SEVERITIES)}")
+    return port, protocol, severity
+
+
+def _load_only(raw: Mapping[str, Any], i: int, at: str) -> Expectation:
+    """The `to: ENDPOINT` + `onlyReachableBy: [groups]` form (no source, no mustReach)."""
+    extra = sorted(set(map(str, raw)) & {*SOURCE_KEYS, "mustReach", "mustNotReach", "labels"})
+    if extra:
+        raise NetssoError(f"{at}: onlyReachableBy takes to: ENDPOINT, not {', '.join(extra)}")
+    dest, groups = raw.get("to"), raw.get("onlyReachableBy")
+    if not isinstance(dest, str) or not dest.strip():
+        raise NetssoError(f"{at}: to must be an endpoint such as db/svc/postgres (with onlyReachableBy)")
+    if not isinstance(groups, list) or not all(isinstance(g, str) and g.strip() for g in groups):
+        raise NetssoError(f"{at}: onlyReachableBy must be a list of group names (with to: ENDPOINT)")
+    port, protocol, severity = _common(raw, at)
+    return Expectation(index=i, source_kind="only", source="", destination=dest.strip(), must_reach=False, port=port,
+                       protocol=protocol, severity=severity, name=str(raw.get("name") or ""),
+                       only_by=tuple(g.strip() for g in groups))  # fmt: skip
+
+
 class ExpectationChecker:
     """Checks expectations with a ReachEngine (flows) and, for identity sources, a reach function per identity."""
 
-    def __init__(self, engine: Any, reach_of_identity: Any = None, default_namespace: str = "default") -> None:
+    def __init__(self, engine: Any, reach_of_identity: Any = None, default_namespace: str = "default",
+                 reverse: Any = None) -> None:  # fmt: skip
         self.engine = engine
         self.reach_of_identity = reach_of_identity  # (user, groups) -> list[Reach]
         self.default_namespace = default_namespace
+        self.reverse = reverse  # rbac.whocan.ReverseIndex, for onlyReachableBy
 
     def _endpoint(self, text: str, labels: Mapping[str, str] | None, role: str) -> Endpoint:
         snap = self.engine.snapshot
@@ -262,6 +304,8 @@ class ExpectationChecker:
     def check(self, exp: Expectation) -> ExpectResult:
         try:
             dst = self._endpoint(exp.destination, exp.destination_labels, "destination")
+            if exp.only_by is not None:
+                return self._check_only(exp, dst)
             if exp.source_kind == "identity":
                 return self._check_identity(exp, dst)
             if exp.source_kind == "namespace" and exp.labels is None:
@@ -276,6 +320,38 @@ class ExpectationChecker:
         except NetssoError as err:
             return ExpectResult(exp, None, f"cannot check: {err.message}")
         return _judge(exp, answers, every_source=exp.source_kind == "from" or exp.labels is not None)
+
+    def _check_only(self, exp: Expectation, dst: Endpoint) -> ExpectResult:
+        """onlyReachableBy: who-can-reach's subjects (and anyone / outside) against the groups listed."""
+        from ..rbac.authorize import SUPERUSER_GROUP
+        from .whocanreach import Goal, who_can_reach
+
+        if dst.is_external:
+            return ExpectResult(exp, None, "cannot check: onlyReachableBy needs a destination in the cluster")
+        if self.reverse is None:
+            return ExpectResult(exp, None, "cannot check who reaches it without RBAC data")
+        found_targets, _ = targets(dst, exp.port, exp.protocol)
+        goals = [Goal(t.workload, t.port) for t in found_targets if t.problem is None]
+        found = who_can_reach(self.engine.snapshot, self.engine, self.reverse, goals, exp.protocol)
+        allowed = {*(exp.only_by or ()), SUPERUSER_GROUP}
+        others = [s for s in found.subjects if not (s.subject.kind == "Group" and s.subject.name in allowed)]
+        lines = [f"{p.who} -> {p.to} ({', '.join(p.ports)}): {'; '.join(p.via)}" for p in (*found.anyone, *found.outside)]
+        for sp in others:
+            s, p = sp.subject, sp.paths[0]
+            who = f"{s.kind} {s.namespace}/{s.name}" if s.kind == "ServiceAccount" else f"{s.kind} {s.name}"
+            lines.append(f"{who}: {p.foothold.display} ({p.foothold.actions_text(3)}; {'; '.join(p.foothold.obtained[:1])})"
+                         f" -> {p.to}" + (f" via {'; '.join(p.via)}" if p.via else ""))  # fmt: skip
+        if lines:
+            names = [("anyone in the cluster" if p.who.startswith("anyone") else f"outside ({p.who})")
+                     for p in (*found.anyone, *found.outside)]  # fmt: skip
+            names += [f"{sp.subject.kind.lower()} {sp.subject.name}" for sp in others]
+            more = f" (+{len(names) - 3} more)" if len(names) > 3 else ""
+            return ExpectResult(exp, False, f"also reachable by {', '.join(names[:3])}{more}", tuple(lines))
+        if found.unknown:
+            return ExpectResult(exp, None, f"unknown: {found.unknown} verdict(s) could not be decided")
+        holders = sorted({sp.subject.name for sp in found.subjects if sp.subject.name != SUPERUSER_GROUP})
+        who = ", ".join(holders) if holders else "nobody (system:masters aside)"
+        return ExpectResult(exp, True, f"reachable only by {who}")
 
     def _namespace_sources(self, namespace: str) -> list[Endpoint]:
         compiled = self.engine.compiled

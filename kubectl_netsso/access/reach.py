@@ -57,6 +57,7 @@ class ReachEngine:
     _fast_checked: bool = field(init=False, default=False)
     _portless: set[int] = field(init=False, default_factory=set)
     _external_cache: dict[object, list[Destination]] = field(init=False, default_factory=dict)
+    _class_by_ref: dict[str, int] = field(init=False, default_factory=dict)
     use_fast: bool = True
     cni: str = "auto"  # whose policy semantics (netpol.compile): auto, generic, calico, cilium[:MODE]
 
@@ -64,6 +65,7 @@ class ReachEngine:
         self.compiled = compile_snapshot(self.snapshot, ipblock_pods=None, cni=self.cni)  # ipBlock: as the CNI does
         self._classes = self._destination_classes()
         self._portless = {i for i, dc in enumerate(self._classes) if not dc.peer.ports}
+        self._class_by_ref = {ref: i for i, dc in enumerate(self._classes) for ref, _ in dc.groups}
         from ..netpol.endpoints import backing_workloads
 
         for svc in self.snapshot.services:
@@ -143,10 +145,7 @@ class ReachEngine:
         """
         fast = self._fast_index() if not src.host_network else None
         allowed: dict[int, list[str]] = fast.allowed(src) if fast is not None else {}
-        src_key = (
-            src.namespace, frozenset(src.labels.items()), src.host_network, tuple(src.ips), src.node, src.node_ips,
-            src.service_account,
-        )  # fmt: skip
+        src_key = self.source_key(src)
         out: list[Destination] = []
         unknown = 0
         if fast is not None:
@@ -180,6 +179,37 @@ class ReachEngine:
                 )
         out.extend(self._external(src, labels))
         return out, unknown
+
+    @staticmethod
+    def source_key(src: PodPeer) -> tuple[object, ...]:
+        """What a source's verdicts depend on (the memo key of _allowed)."""
+        return (
+            src.namespace, frozenset(src.labels.items()), src.host_network, tuple(src.ips), src.node, src.node_ips,
+            src.service_account,
+        )  # fmt: skip
+
+    # --- towards one destination (who-can-reach) -------------------------------------------------------------------
+
+    def class_of(self, ref: str) -> int | None:
+        """The destination class holding a workload ref (as Destination.ref names it), None when not a destination."""
+        return self._class_by_ref.get(ref)
+
+    def class_peer(self, index: int) -> PodPeer:
+        return self._classes[index].peer
+
+    def ports_towards(self, src: PodPeer, index: int, port: int | str | None, protocol: str) -> tuple[list[str], bool]:
+        """The ports on which src reaches destination class index, and whether a verdict was unknown: the port asked,
+        or (None) every declared port as reach lists them (the same per-pair verdicts reach_from_peer gives)."""
+        dc = self._classes[index]
+        if port is None:
+            return self._slow_ports(src, self.source_key(src), dc)
+        proto = protocol.upper()
+        v = self._allowed(src, self.source_key(src), dc, port, proto)
+        return ([f"{port}/{proto}"] if v is True else []), v is None
+
+    def policies(self) -> Iterable[CompiledPolicy]:
+        """Every compiled policy (NetworkPolicies, AdminNetworkPolicies, the BaselineAdminNetworkPolicy)."""
+        return self._all_policies()
 
     def _slow_ports(self, src: PodPeer, src_key: object, dc: _DestClass) -> tuple[list[str], bool]:
         """The per-pair engine: each declared port (or "any port" for a pod without declared ports)."""

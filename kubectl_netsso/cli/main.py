@@ -28,6 +28,9 @@ LAZY_COMMANDS: dict[str, str] = {
     "report": "kubectl_netsso.cli.access:report",
     "policy": "kubectl_netsso.cli.access:policy",
     "examples": "kubectl_netsso.cli.examples:examples",
+    # the reverse questions (issue 15)
+    "who-can": "kubectl_netsso.cli.reverse:who_can",
+    "who-can-reach": "kubectl_netsso.cli.reverse:who_can_reach",
 }
 ALIASES = {"perms": "permissions"}
 
@@ -67,6 +70,7 @@ def cli(verbose: int) -> None:
     What may I do here?           kubectl netsso can-i / permissions
     Can A reach B, and why not?   kubectl netsso can-reach / paths
     Both together:                kubectl netsso reach / audit / report
+    Who can? Who can reach it?    kubectl netsso who-can / who-can-reach
     """
     log.set_level(verbose)
 

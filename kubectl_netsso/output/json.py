@@ -12,13 +12,23 @@ import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TextIO
 
-from .results import CompactView, PathsView, external_row, ref, workloads_map
-from .text import escape
+from .results import CompactView, DocumentView, PathsView, external_row, ref, workloads_map
+from .text import emit, escape
 
 if TYPE_CHECKING:
     from ..netpol.paths import PathsResult
 
-__all__ = ["ROW", "JsonStream", "encode", "render_compact", "render_paths", "to_json", "to_json_listing"]
+__all__ = [
+    "ROW",
+    "JsonStream",
+    "encode",
+    "render_compact",
+    "render_paths",
+    "render_who_can",
+    "render_who_can_reach",
+    "to_json",
+    "to_json_listing",
+]
 
 ROW = b",\n  "  # what precedes each element of a streamed list
 
@@ -216,3 +226,11 @@ def render_compact(view: CompactView, out: TextIO, fmt: str = "json", **_options
     doc.close_list()
     doc.value("warnings", list(view.warnings))
     doc.close()
+
+
+def render_who_can(result: DocumentView, out: TextIO, fmt: str = "json", **_options: str) -> None:
+    """The documented JSON of who-can / who-can-reach (its to_dict())."""
+    emit(to_json(dict(result.to_dict())), out)
+
+
+render_who_can_reach = render_who_can

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CanReachView",
+    "DocumentView",
     "CompactView",
     "PairBlock",
     "PathsView",
@@ -214,3 +215,9 @@ def decider(d: DirectionVerdict) -> str:
     if d.allowed is False:
         return "no rule allows (" + ", ".join(p.split(" ", 1)[-1] for p in d.selecting) + ")"
     return d.reason
+
+
+class DocumentView(Protocol):
+    """A result its renderers read through its documented JSON (who-can, who-can-reach)."""
+
+    def to_dict(self) -> Mapping[str, Any]: ...

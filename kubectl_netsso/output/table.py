@@ -3,7 +3,7 @@ the compact rules and the can-reach explanation."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TextIO
 
 from .style import VERDICT_COLOUR, VERDICT_TEXT, style
@@ -12,9 +12,9 @@ from .text import TerminalWriter, emit, escape, line, marks_to_sgr, sgr_to_marks
 if TYPE_CHECKING:
     from ..netpol.model import DirectionVerdict
     from ..netpol.pairs import PairResult
-    from .results import CanReachView, CompactView, PathsView
+    from .results import CanReachView, CompactView, DocumentView, PathsView
 
-__all__ = ["render_can_reach", "render_compact", "render_paths", "table"]
+__all__ = ["render_can_reach", "render_compact", "render_paths", "render_who_can", "render_who_can_reach", "table"]
 
 Cell = str | int | float | None
 
@@ -335,3 +335,105 @@ def _direction_lines(d: DirectionVerdict, who: str, wide: bool) -> list[str]:
         if note not in (d.reason or ""):
             lines.append(f"    note: {note}")
     return lines
+
+
+# --- who-can -------------------------------------------------------------------------------------------------------
+
+
+def who_subject(row: Mapping[str, Any]) -> str:
+    """'Group oidc:devs (token group devs)', 'ServiceAccount shop/ci', 'User alice' from a who-can JSON row."""
+    name = f"{row['namespace']}/{row['name']}" if row["kind"] == "ServiceAccount" else row["name"]
+    text = f"{row['kind']} {name}"
+    if row.get("tokenName"):
+        text += f" (token {'group' if row['kind'] == 'Group' else 'user'} {row['tokenName']})"
+    return text
+
+
+def who_note(row: Mapping[str, Any]) -> str:
+    """What to know about a grant: "only web, db" (resourceNames), "* verbs, * resources" (wildcards)."""
+    notes = []
+    if row["resourceNames"]:
+        notes.append("only " + ", ".join(row["resourceNames"]))
+    notes += [f"* {w}" for w in row["wildcards"]]
+    return ", ".join(notes)
+
+
+def render_who_can(result: DocumentView, out: TextIO, fmt: str = "table", **_options: str) -> None:
+    """The holders (wildcards and cluster-wide grants first), system:masters, then who can obtain it and how;
+    fmt "wide" adds the granting rule. Gaps (RBAC lists that could not be read) say the answer is incomplete."""
+    data = result.to_dict()
+    wide = fmt == "wide"
+    asked = data["evaluated"]
+    if data["scope"] == "all namespaces":
+        asked = asked.removesuffix(" cluster-wide") + " in any namespace"
+    lines = [f"# who can {asked} ({data['source']})"]
+    headers = ["Subject", "Scope", "Granted by", "Note"] + (["Rule"] if wide else [])
+    rows = []
+    for r in data["subjects"]:
+        scope = r["scope"] or "cluster-wide"
+        note = ", ".join(x for x in ("superuser: outside RBAC" if r["superuser"] else "", who_note(r)) if x)
+        row = [who_subject(r), scope, r["grantedBy"], note]
+        if wide:
+            row.append(_rule_text(r["grant"]["rule"]) if r["grant"] else "")
+        rows.append(row)
+    lines.extend(table(headers, rows).splitlines())
+    if not data["allowed"]:
+        lines.append("no RBAC subject holds it" + (" in what could be read" if data["gaps"] else ""))
+    if data["escalations"]:
+        lines.append("")
+        lines.append("Can obtain it (escalation paths):")
+        esc_rows = [[who_subject(r), r["scope"] or "cluster-wide", f"{r['escalation']} {r['via']}", r["grantedBy"]]
+                    for r in data["escalations"]]  # fmt: skip
+        lines.extend(table(["Subject", "Scope", "Path", "Using"], esc_rows).splitlines())
+    for g in data["gaps"]:
+        lines.append(style(f"incomplete: {g}", "yellow"))
+    emit(lines, out)
+
+
+def _rule_text(rule: Mapping[str, Sequence[str]]) -> str:
+    return " ".join(f"{k}=[{','.join(v)}]" for k, v in rule.items())
+
+
+# --- who-can-reach -------------------------------------------------------------------------------------------------
+
+
+def render_who_can_reach(result: DocumentView, out: TextIO, fmt: str = "table", **_options: str) -> None:
+    """Who gets in without a foothold (anyone in the cluster, outside), then one row per subject with its most direct
+    path (table) or every path with how each action was obtained (wide)."""
+    data = result.to_dict()
+    wide = fmt == "wide"
+    port = f"{data['port']}/{data['protocol']}" if data["port"] is not None else "any port"
+    lines = [f"# who can reach {data['to']} on {port} ({data['source']})"]
+    for key, label in (("anyone", "anyone in the cluster"), ("outside", "outside the cluster")):
+        opened = data[key]
+        if opened:
+            for p in opened:
+                who = label if key == "anyone" else f"outside: {p['who'].removeprefix('ip:')}"
+                lines.append(style(f"{who} -> {p['to']} ({', '.join(p['ports'])}): {'; '.join(p['via'])}", "yellow"))
+        else:
+            lines.append(f"{label}: no")
+    headers = ["Subject", "How", "Foothold", "Access", "Source", "Allowed by"] + (["Obtained via"] if wide else [])
+    rows = []
+    for s in data["subjects"]:
+        paths = s["paths"] if wide else s["paths"][:1]
+        for i, p in enumerate(paths):
+            fh = p["foothold"]
+            subject = who_subject(s) if i == 0 else ""
+            if not wide and len(s["paths"]) > 1:
+                subject += f" (+{len(s['paths']) - 1} path{'s' if len(s['paths']) > 2 else ''})"
+            source = p["source"] + (" as " + ",".join(f"{k}={v}" for k, v in sorted(p["asLabels"].items()))
+                                    if p.get("asLabels") else "")  # fmt: skip
+            row = [subject, p["how"], fh["display"], p["actionsText"], source, "; ".join(p["via"])]
+            if wide:
+                row.append("; ".join(dict.fromkeys(a["grant"] for a in fh["access"])))
+            rows.append(row)
+    lines.append("")
+    if rows:
+        lines.extend(table(headers, rows).splitlines())
+    else:
+        lines.append("no RBAC subject has a foothold that reaches it")
+    if data["unknown"]:
+        lines.append(style(f"unknown: {data['unknown']} verdict(s) could not be decided (see the warnings)", "yellow"))
+    for g in data["gaps"]:
+        lines.append(style(f"incomplete: {g}", "yellow"))
+    emit(lines, out)

@@ -6,13 +6,21 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any, TextIO
 
-from .results import CompactView, PathsView, all_rows, workloads_map
-from .text import needs_escape
+from .results import CompactView, DocumentView, PathsView, all_rows, workloads_map
+from .text import emit, needs_escape
 
 if TYPE_CHECKING:
     import yaml as _yaml
 
-__all__ = ["render_compact", "render_paths", "to_yaml", "to_yaml_ascii", "to_yaml_documents"]
+__all__ = [
+    "render_compact",
+    "render_paths",
+    "render_who_can",
+    "render_who_can_reach",
+    "to_yaml",
+    "to_yaml_ascii",
+    "to_yaml_documents",
+]
 
 _LITERAL_DUMPER: type[_yaml.SafeDumper] | None = None
 
@@ -80,3 +88,11 @@ def render_paths(run: PathsView, out: TextIO, fmt: str = "yaml", **_options: str
 def render_compact(view: CompactView, out: TextIO, fmt: str = "yaml", **_options: str) -> None:
     out.write(to_yaml({**view.result.to_dict(), "warnings": list(view.warnings)}))
     out.flush()
+
+
+def render_who_can(result: DocumentView, out: TextIO, fmt: str = "yaml", **_options: str) -> None:
+    """The documented YAML of who-can / who-can-reach (its to_dict())."""
+    emit(to_yaml(dict(result.to_dict())), out)
+
+
+render_who_can_reach = render_who_can

@@ -445,16 +445,24 @@ class SubjectGrant:
     @property
     def username(self) -> str | None:
         """The user name this subject stands for (ServiceAccounts as system:serviceaccount:NS:NAME), None for groups."""
-        if self.subject.kind == "User":
-            return self.subject.name
-        if self.subject.kind == "ServiceAccount":
-            return f"{SA_PREFIX}{self.subject.namespace}:{self.subject.name}"
-        return None
+        return subject_username(self.subject)
 
     def describe(self) -> str:
-        s = self.subject
-        who = f"{s.kind} {s.namespace}/{s.name}" if s.kind == "ServiceAccount" else f"{s.kind} {s.name}"
-        return f"{who} via {self.grant.describe()}"
+        return f"{subject_text(self.subject)} via {self.grant.describe()}"
+
+
+def subject_text(s: Subject) -> str:
+    """'User alice', 'Group oidc:shop-devs', 'ServiceAccount shop/ci' (as can-i's bindings name them)."""
+    return f"{s.kind} {s.namespace}/{s.name}" if s.kind == "ServiceAccount" else f"{s.kind} {s.name}"
+
+
+def subject_username(s: Subject) -> str | None:
+    """The user name a User or ServiceAccount subject stands for (system:serviceaccount:NS:NAME); None for groups."""
+    if s.kind == "User":
+        return s.name
+    if s.kind == "ServiceAccount":
+        return f"{SA_PREFIX}{s.namespace}:{s.name}"
+    return None
 
 
 def subjects_for(model: RbacModel, request: Request, any_name: bool = False) -> tuple[list[SubjectGrant], list[str]]:
@@ -462,46 +470,13 @@ def subjects_for(model: RbacModel, request: Request, any_name: bool = False) -> 
 
     any_name=True also reports rules restricted by resourceNames (marked named_only) when the request has no name,
     for "who can touch some object of this kind". The group system:masters always holds everything (not listed).
+    The reverse index itself is whocan.py (who-can); this is its shape for the foothold queries.
     """
-    errors: list[str] = []
-    out: list[SubjectGrant] = []
-    seen: set[tuple[str, str, str | None, str]] = set()
-    namespace = request.namespace if request.is_resource_request else ""
-    for b in _applicable_bindings(model, namespace):
-        rules, err = _resolve(model, b)
-        if err:
-            errors.append(err)
-            continue
-        best: EffectiveRule | None = None
-        named_only = False
-        for er in rules or ():
-            if rule_allows(er.rule, request):
-                best, named_only = er, False
-                break
-            if best is None and any_name and er.rule.resource_names and not request.name:
-                probe = Request(
-                    verb=request.verb, resource=request.resource, api_group=request.api_group,
-                    subresource=request.subresource, name=er.rule.resource_names[0], namespace=request.namespace,
-                )  # fmt: skip
-                if rule_allows(er.rule, probe):
-                    best, named_only = er, True
-        if best is None:
-            continue
-        for s in b.subjects:
-            subj = s
-            if s.kind == "ServiceAccount":
-                sa_ns = s.namespace or (b.namespace or "")
-                if not sa_ns:
-                    continue  # matches nobody (see applies_to)
-                subj = Subject(kind=s.kind, name=s.name, namespace=sa_ns, api_group=s.api_group)
-            elif s.kind not in ("User", "Group"):
-                continue
-            key = (subj.kind, subj.name, subj.namespace, binding_ref(b))
-            if key in seen:
-                continue
-            seen.add(key)
-            out.append(SubjectGrant(subject=subj, grant=Grant(binding=b, rule=best), named_only=named_only))
-    return out, errors
+    from .whocan import who_can
+
+    found = who_can(model, request, any_name=any_name)
+    out = [SubjectGrant(h.subject, h.grant, named_only=bool(h.names)) for h in found.holders if h.direct and h.grant]
+    return out, list(found.errors)
 
 
 def bindings_of(model: RbacModel, ident: Identity, namespaces: Sequence[str] | None = None) -> list[RoleBinding]:
@@ -571,5 +546,7 @@ __all__ = [
     "identity",
     "rules_for",
     "selector_matches",
+    "subject_text",
+    "subject_username",
     "subjects_for",
 ]

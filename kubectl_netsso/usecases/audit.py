@@ -105,7 +105,12 @@ def run_audit(ctx: AccessContext, expect_paths: Sequence[str]) -> tuple[list[Fin
     results: list[ExpectResult] = []
     if expectations:
         default_ns = ctx.scope[0] if len(ctx.scope) == 1 else "default"
-        checker = ExpectationChecker(ctx.engine, identity_reach_fn(ctx), default_ns)
+        reverse = None
+        if ctx.authorizer is not None:
+            from ..rbac.whocan import ReverseIndex
+
+            reverse = ReverseIndex(ctx.authorizer.model)
+        checker = ExpectationChecker(ctx.engine, identity_reach_fn(ctx), default_ns, reverse)
         results = [checker.check(e) for e in expectations]
         findings = sort_findings(findings + [f for f in (r.finding() for r in results) if f is not None])
     return findings, results

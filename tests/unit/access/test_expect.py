@@ -106,3 +106,71 @@ def test_unknown_destination_is_unknown_not_pass(checker: ExpectationChecker) ->
     r = checker.check(e)
     assert r.ok is None and "not found" in r.summary
     assert r.finding() is not None
+
+
+# --- onlyReachableBy ------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def only_checker() -> ExpectationChecker:
+    from kubectl_netsso.rbac.whocan import ReverseIndex
+
+    snap = merge_rbac(load_snapshot([str(REPO / "examples" / "shop")]), default_roles_snapshot())
+    return ExpectationChecker(ReachEngine(snap), None, "default", ReverseIndex(Authorizer(snap).model))
+
+
+def _only(to: str, groups: list[str], port: int | None = None) -> object:
+    entry: dict[str, object] = {"to": to, "onlyReachableBy": groups}
+    if port is not None:
+        entry["port"] = port
+    [exp] = load_expectations([entry], "f.yaml")
+    return exp
+
+
+def test_only_reachable_by_passes_when_the_groups_are_all_who_reach(only_checker: ExpectationChecker) -> None:
+    r = only_checker.check(_only("db/svc/postgres", ["oidc:payments-oncall", "oidc:sre"], 5432))  # type: ignore[arg-type]
+    assert r.status == "PASS", r
+    assert r.summary == "reachable only by oidc:payments-oncall, oidc:sre"
+
+
+def test_only_reachable_by_fails_naming_every_other_subject(only_checker: ExpectationChecker) -> None:
+    r = only_checker.check(_only("db/svc/postgres", ["oidc:sre"], 5432))  # type: ignore[arg-type]
+    assert r.status == "FAIL"
+    assert r.summary == "also reachable by group oidc:payments-oncall"
+    [line] = r.explanation
+    assert line.startswith("Group oidc:payments-oncall: pod payments/deployment/payments (exec;")
+    assert "NP db/postgres-ingress ingress rule 1" in line
+    finding = r.finding()
+    assert finding is not None and finding.check == "expectation-failed"
+
+
+def test_only_reachable_by_fails_when_anyone_gets_in(tmp_path: object) -> None:
+    from kubectl_netsso.cluster.snapshot import ContainerPort, Snapshot, Workload
+    from kubectl_netsso.rbac.whocan import ReverseIndex
+
+    snap = Snapshot(workloads=(Workload("open", "web", "Pod", {"app": "web"}, (ContainerPort(80),)),))
+    checker = ExpectationChecker(ReachEngine(snap), None, "default", ReverseIndex(Authorizer(snap).model))
+    r = checker.check(_only("open/web", ["oidc:ops"], 80))  # type: ignore[arg-type]
+    assert r.status == "FAIL" and r.summary.startswith("also reachable by anyone in the cluster, outside (ip:0.0.0.0/0)")
+
+
+@pytest.mark.parametrize(
+    ("entry", "message"),
+    [
+        ({"to": "a/b"}, "onlyReachableBy must be a list"),
+        ({"onlyReachableBy": ["g"]}, "to must be an endpoint"),
+        ({"to": "a/b", "onlyReachableBy": "g"}, "onlyReachableBy must be a list"),
+        ({"to": "a/b", "onlyReachableBy": ["g"], "group": "x"}, "not group"),
+        ({"to": "a/b", "onlyReachableBy": ["g"], "port": "0"}, "invalid port"),
+    ],
+)
+def test_only_reachable_by_schema_errors(entry: object, message: str) -> None:
+    with pytest.raises(NetssoError) as err:
+        load_expectations([entry], "f.yaml")
+    assert err.value.message.startswith("f.yaml: expect[0]") and message in err.value.message
+
+
+def test_only_reachable_by_without_rbac_is_unknown() -> None:
+    snap = load_snapshot([str(REPO / "examples" / "shop")])
+    r = ExpectationChecker(ReachEngine(snap)).check(_only("db/svc/postgres", ["oidc:sre"]))  # type: ignore[arg-type]
+    assert r.status == "UNKNOWN"

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import yaml
+from helpers import rbac_gen
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -18,68 +19,9 @@ from kubectl_netsso.rbac.rules import Request, rule_allows
 def snapshot_from_objects(objs: list[dict[str, Any]]) -> Snapshot:
     return load_docs([(f"o document {i}", o) for i, o in enumerate(objs, 1)])
 
-NAMESPACES = ["a", "b"]
-VERBS = ["get", "list", "create", "*"]
-GROUPS = ["", "apps", "*"]
-RESOURCES = ["pods", "pods/exec", "deployments", "*", "*/scale", "pods/*", "deployments/scale"]
-LABELS = [{}, {"agg": "x"}, {"agg": "y"}]
-
-rule_st = st.builds(
-    lambda v, g, r, n: {"verbs": v, "apiGroups": g, "resources": r, **({"resourceNames": n} if n else {})},
-    st.lists(st.sampled_from(VERBS), min_size=1, max_size=2, unique=True),
-    st.lists(st.sampled_from(GROUPS), min_size=1, max_size=2, unique=True),
-    st.lists(st.sampled_from(RESOURCES), min_size=1, max_size=2, unique=True),
-    st.sampled_from([[], ["web"]]),
-)
-url_rule_st = st.builds(
-    lambda v, u: {"verbs": v, "nonResourceURLs": u},
-    st.lists(st.sampled_from(["get", "*"]), min_size=1, max_size=1),
-    st.lists(st.sampled_from(["/healthz", "/api*", "*"]), min_size=1, max_size=1),
-)
-subject_st = st.one_of(
-    st.builds(lambda n: {"kind": "User", "name": n, "apiGroup": "rbac.authorization.k8s.io"}, st.sampled_from(["alice", "bob"])),
-    st.builds(lambda n: {"kind": "Group", "name": n, "apiGroup": "rbac.authorization.k8s.io"},
-              st.sampled_from(["devs", "system:authenticated", "system:serviceaccounts:a"])),
-    st.builds(lambda n, ns: {"kind": "ServiceAccount", "name": n, "namespace": ns}, st.sampled_from(["ci"]),
-              st.sampled_from(NAMESPACES)),
-)  # fmt: skip
-
-
-@st.composite
-def cluster(draw: Any) -> list[dict[str, Any]]:
-    objs: list[dict[str, Any]] = []
-    cr_names = [f"cr{i}" for i in range(draw(st.integers(1, 4)))]
-    for i, name in enumerate(cr_names):
-        obj: dict[str, Any] = {
-            "apiVersion": "rbac.authorization.k8s.io/v1",
-            "kind": "ClusterRole",
-            "metadata": {"name": name, "labels": draw(st.sampled_from(LABELS))},
-            "rules": draw(st.lists(st.one_of(rule_st, url_rule_st), max_size=3)),
-        }
-        if i == 0 and draw(st.booleans()):
-            obj["aggregationRule"] = {"clusterRoleSelectors": [{"matchLabels": {"agg": draw(st.sampled_from(["x", "y"]))}}]}
-        objs.append(obj)
-    role_names = []
-    for i in range(draw(st.integers(0, 3))):
-        ns = draw(st.sampled_from(NAMESPACES))
-        role_names.append((ns, f"r{i}"))
-        objs.append({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role",
-                     "metadata": {"name": f"r{i}", "namespace": ns}, "rules": draw(st.lists(rule_st, max_size=3))})
-    for i in range(draw(st.integers(1, 5))):
-        cluster_wide = draw(st.booleans())
-        subjects = draw(st.lists(subject_st, min_size=1, max_size=3))
-        if cluster_wide or not role_names or draw(st.booleans()):
-            ref = {"kind": "ClusterRole", "name": draw(st.sampled_from(cr_names + ["missing"]))}
-        else:
-            ns, rname = draw(st.sampled_from(role_names))
-            ref = {"kind": "Role", "name": rname}
-        meta: dict[str, Any] = {"name": f"b{i}"}
-        if not cluster_wide:
-            meta["namespace"] = ns if ref["kind"] == "Role" else draw(st.sampled_from(NAMESPACES))
-        objs.append({"apiVersion": "rbac.authorization.k8s.io/v1",
-                     "kind": "ClusterRoleBinding" if cluster_wide else "RoleBinding",
-                     "metadata": meta, "roleRef": {**ref, "apiGroup": "rbac.authorization.k8s.io"}, "subjects": subjects})
-    return objs  # fmt: skip
+def cluster() -> st.SearchStrategy[list[dict[str, Any]]]:
+    """The generated RBAC (tests/helpers/rbac_gen.py) with this file's pools: its defaults."""
+    return rbac_gen.cluster(rbac_gen.Pools())
 
 
 REQUESTS = [
