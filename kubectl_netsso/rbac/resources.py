@@ -98,6 +98,26 @@ BUILTIN: tuple[ResourceType, ...] = (
 # Impersonation targets are not API resources; kubectl keeps these literal (cani.go: "users", "groups").
 SPECIAL = {"users": "", "groups": "", "uids": "authentication.k8s.io", "userextras": "authentication.k8s.io"}
 
+# Subresources of the built-in types that people ask about (the API reference's ".../{name}/SUB" paths): "pods/exec"
+# on a command line names a pod called "exec" (kubectl's TYPE/NAME rule), which is almost never what was meant.
+SUBRESOURCES: dict[tuple[str, str], frozenset[str]] = {
+    ("pods", ""): frozenset({"exec", "attach", "portforward", "proxy", "log", "status", "eviction", "binding",
+                             "ephemeralcontainers", "resize"}),
+    ("services", ""): frozenset({"proxy", "status"}),
+    ("nodes", ""): frozenset({"proxy", "status"}),
+    ("namespaces", ""): frozenset({"finalize", "status"}),
+    ("serviceaccounts", ""): frozenset({"token"}),
+    ("replicationcontrollers", ""): frozenset({"scale", "status"}),
+    ("persistentvolumeclaims", ""): frozenset({"status"}),
+    ("deployments", "apps"): frozenset({"scale", "status"}),
+    ("statefulsets", "apps"): frozenset({"scale", "status"}),
+    ("replicasets", "apps"): frozenset({"scale", "status"}),
+    ("daemonsets", "apps"): frozenset({"status"}),
+    ("jobs", "batch"): frozenset({"status"}),
+    ("cronjobs", "batch"): frozenset({"status"}),
+    ("certificatesigningrequests", "certificates.k8s.io"): frozenset({"approval", "status"}),
+}  # fmt: skip
+
 # The rows of the permissions view when nothing else names resources.
 COMMON = (
     "pods", "services", "configmaps", "secrets", "serviceaccounts", "persistentvolumeclaims", "events",

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from .. import log
 from ..errors import EXIT_NO, EXIT_OK, EXIT_USAGE, NetssoError
-from ..rbac.resources import BUILTIN, ResourceIndex, ResourceType
+from ..rbac.resources import BUILTIN, SUBRESOURCES, ResourceIndex, ResourceType
 from ..rbac.rules import NON_RESOURCE_VERBS, RESOURCE_VERBS, Request
 from .identity import IdentityInput, OfflineIdentity, live_client, offline_identity, report_near_misses
 
@@ -90,6 +90,9 @@ def parse_can_i(
     if target.count("/") > 1:
         raise NetssoError(f"invalid resource {target!r}: use TYPE[.GROUP][/NAME] and --subresource SUB", exit_code=EXIT_USAGE)
     rt = index.resolve(type_part, warnings)
+    if name and not subresource and name.lower() in SUBRESOURCES.get((rt.resource, rt.group), ()):
+        warnings.append(f"{target!r} asks about a {rt.singular or rt.resource} named {name!r} (kubectl's TYPE/NAME rule); "
+                        f"for the {name.lower()} subresource: {type_part} --subresource {name.lower()}")
     ns = "" if all_namespaces else namespace
     if rt.resource == "namespaces" and name and not all_namespaces:
         # "requests on a namespace object carry namespace = its name" (RequestInfoFactory)

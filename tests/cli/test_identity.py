@@ -93,6 +93,12 @@ def test_can_i_type_slash_name_is_a_name_not_a_subresource(env: dict[str, str]) 
     assert data["request"]["resourceAttributes"] == {"verb": "create", "group": "", "resource": "pods", "name": "exec",
                                                      "namespace": "frontend"}  # fmt: skip
     assert p.returncode == 0  # the contractor may create pods (any name)
+    # a "yes" to a question the user probably did not mean to ask: said on stderr, with the spelling they meant
+    assert p.stderr.splitlines() == ["warning: 'pods/exec' asks about a pod named 'exec' (kubectl's TYPE/NAME rule); "
+                                     "for the exec subresource: pods --subresource exec"]
+    plain = run(env, *offline("can-i", "get", "pods/web-0", "-n", "frontend", "--as", "c", "-o", "json"))
+    sub = run(env, *offline("can-i", "create", "pods/exec", "--subresource", "exec", "-n", "frontend", "--as", "c"))
+    assert "subresource" not in plain.stderr and "TYPE/NAME" not in sub.stderr
 
 
 def test_can_i_pods_star_is_literal(env: dict[str, str]) -> None:

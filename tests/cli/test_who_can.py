@@ -144,6 +144,18 @@ def test_who_can_nobody_exits_1(tmp_path: Path) -> None:
     assert "no RBAC subject holds it" in r.stdout
 
 
+def test_who_can_type_slash_subresource_name_warns_that_it_names_an_object(tmp_path: Path) -> None:
+    """kubectl's rule: pods/exec is a pod named exec. Answered as written, but nobody should read the answer as the
+    exec subresource's without being told (the subresource question gives other subjects)."""
+    named = netsso("who-can", "create", "pods/exec", "-n", "payments", *OFFLINE, home=tmp_path)
+    sub = netsso("who-can", "create", "pods", "--subresource", "exec", "-n", "payments", *OFFLINE, home=tmp_path)
+    assert named.stdout.startswith("# who can create pods named 'exec' in namespace payments")
+    assert "warning: 'pods/exec' asks about a pod named 'exec' (kubectl's TYPE/NAME rule); for the exec subresource: " \
+           "pods --subresource exec" in named.stderr
+    assert "TYPE/NAME" not in sub.stderr and "oidc:payments-oncall" in sub.stdout
+    assert "oidc:payments-oncall" not in named.stdout
+
+
 def test_who_can_usage_errors(tmp_path: Path) -> None:
     for args in (("get",), ("get", "pods", "extra"), ("get", "/healthz", "--subresource", "x"), ("get", "a/b/c")):
         r = netsso("who-can", *args, "--manifests", SHOP, home=tmp_path)
