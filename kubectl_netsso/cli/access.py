@@ -388,6 +388,7 @@ def report(
     )
     data = result.data
     from ..output.report import render_html
+    from ..output.report.graph import readable
 
     html = render_html(data)
     if html_path == "-":
@@ -408,8 +409,12 @@ def report(
     except OSError as exc:
         raise NetssoError(f"cannot write {html_path}: {exc.strerror or exc}") from exc
     log.info(
-        f"wrote {html_path}: {data.workload_count} workloads, {len(data.edges)} "
-        + ("namespace-to-namespace edges, " if data.aggregated else "allowed flows drawn (as on the page), ")
+        f"wrote {html_path}: {data.workload_count} workloads, {data.flow_count} "
+        + (
+            "allowed flows drawn (as on the page), "
+            if readable(data)
+            else "allowed flows into isolated workloads (too many to draw: see the namespace matrix), "
+        )
         + f"{result.footholds} footholds, "
         f"{result.findings} findings"
     )
