@@ -373,8 +373,9 @@ def report(
 
     \b
     Sections: identity summary and its footholds (your SSO identity, --as/--as-group, or none), the permissions
-    matrix of every RBAC subject, a graph of namespaces and workloads with the allowed flows as edges, the audit
-    findings (and --expect results), and when and from what source it was generated.
+    matrix of every RBAC subject, a namespace x namespace matrix of the allowed flows (choose a cell for its rules),
+    a graph of the workloads with the allowed flows as edges where it stays readable (up to 40 boxes and 40 edges),
+    the audit findings (and --expect results), and when and from what source it was generated.
 
     \b
     Example:

@@ -37,6 +37,7 @@
       while(body.firstChild){body.removeChild(body.firstChild);}
       body.appendChild(document.importNode(t.content,true));
       panel.hidden=false;
+      if(panel.scrollIntoView){panel.scrollIntoView({block:'nearest'});}
     };
     var buttons=document.querySelectorAll('#ns-matrix button.cell');
     for(var b=0;b<buttons.length;b++){buttons[b].addEventListener('click',function(ev){show(ev.currentTarget);});}
