@@ -72,3 +72,25 @@ def test_embedded_json_has_no_markup_characters_and_parses_back_exactly(value: A
     text = _script_json(value)
     assert not set(text) & set("<>&\u2028\u2029") and text.isascii()
     assert json.loads(text) == value
+
+
+def test_the_graph_is_drawn_up_to_the_threshold_and_not_above() -> None:
+    """At most GRAPH_MAX_NODES boxes and GRAPH_MAX_EDGES edges: drawn; one more of either: the page says why not."""
+    import dataclasses
+
+    from kubectl_netsso.access.report import Edge, Node
+    from kubectl_netsso.output.report.graph import GRAPH_MAX_EDGES, GRAPH_MAX_NODES
+
+    data = _report(load_snapshot([str(REPO / "examples" / "shop")]))
+
+    def sized(nodes: int, edges: int) -> str:
+        ns = [Node(f"shop/deployment/w{i}", "shop", f"w{i}", "Deployment", True, False) for i in range(nodes)]
+        es = [Edge(ns[i % nodes].id, ns[(i + 1 + i // nodes) % nodes].id, ("80/TCP",)) for i in range(edges)]
+        return render_html(dataclasses.replace(data, nodes=ns, edges=es, flow_count=len(es), workload_count=nodes))  # type: ignore[type-var]
+
+    page = sized(GRAPH_MAX_NODES, GRAPH_MAX_EDGES)
+    assert '<svg id="graph"' in page and page.count('class="edge"') == GRAPH_MAX_EDGES
+    for nodes, edges in ((GRAPH_MAX_NODES + 1, 1), (2, GRAPH_MAX_EDGES + 1)):
+        page = sized(nodes, edges)
+        assert '<svg id="graph"' not in page
+        assert f"Not drawn: {nodes} workloads ({nodes} boxes with the addresses outside) and {edges} allowed flows" in page
