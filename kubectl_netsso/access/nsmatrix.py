@@ -60,7 +60,6 @@ class NamespaceMatrix:
     columns: tuple[NsKey, ...]
     cells: Mapping[tuple[NsKey, NsKey], Cell]
     open_workloads: Mapping[NsKey, int]  # per destination column: workloads open to all ingress
-    workloads: Mapping[NsKey, int]
 
     def cell(self, source: NsKey, destination: NsKey) -> Cell | None:
         return self.cells.get((source, destination))
@@ -128,7 +127,8 @@ def namespace_matrix(
                 to_outside.add(g)
     in_scope = set(scope)
     ns_of = [members[0].namespace for _r, members in groups]
-    namespaces = [ns for ns in scope if any(n == ns for n in ns_of)]
+    present = set(ns_of)
+    namespaces = [ns for ns in scope if ns in present]
     ns_mask: dict[str, int] = {}
     for gi, ns in enumerate(ns_of):
         ns_mask[ns] = ns_mask.get(ns, 0) | 1 << gi
@@ -168,7 +168,6 @@ def namespace_matrix(
         columns=tuple(ns_keys + (outside if has_out_col else [])),
         cells=cells,
         open_workloads=open_by_ns,
-        workloads={("ns", ns): ns_mask[ns].bit_count() for ns in namespaces},
     )
 
 

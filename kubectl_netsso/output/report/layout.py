@@ -239,7 +239,7 @@ def layout_graph(
     obstacles = [*nodes.values(), *title_boxes]
     out: list[RoutedEdge] = []
     for e, pts in sorted(routed, key=lambda r: r[0].index):
-        rect = _place_label(e, pts, nodes, col_x, col_w, zone_w, obstacles, placed, segments, view)
+        rect = _place_label(e, nodes, col_x, col_w, obstacles, placed, segments, view)
         if rect is not None:
             placed.append(rect)
         out.append(RoutedEdge(e.source, e.target, pts, e.label, rect))
@@ -278,11 +278,9 @@ def _route(e: _Edge, nodes: Mapping[str, Rect]) -> tuple[tuple[float, float], ..
 
 def _place_label(
     e: _Edge,
-    pts: Sequence[tuple[float, float]],
     nodes: Mapping[str, Rect],
     col_x: Sequence[float],
     col_w: Sequence[float],
-    zone_w: Mapping[tuple[int, str], float],
     obstacles: Sequence[Rect],
     placed: Sequence[Rect],
     segments: Sequence[tuple[tuple[float, float], tuple[float, float]]],

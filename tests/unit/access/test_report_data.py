@@ -94,3 +94,19 @@ def test_the_graph_is_drawn_up_to_the_threshold_and_not_above() -> None:
         page = sized(nodes, edges)
         assert '<svg id="graph"' not in page
         assert f"Not drawn: {nodes} workloads ({nodes} boxes with the addresses outside) and {edges} allowed flows" in page
+
+
+def test_edge_labels_without_room_are_listed_under_the_graph() -> None:
+    import dataclasses
+
+    from kubectl_netsso.access.report import Edge, Node
+
+    data = _report(load_snapshot([str(REPO / "examples" / "shop")]))
+    target = Node("db/statefulset/pg", "db", "pg", "StatefulSet", True, False)
+    sources = [Node(f"shop/deployment/w{i}", "shop", f"w{i}", "Deployment", True, False) for i in range(30)]
+    edges = [Edge(s.id, target.id, (f"port-{i}=80{i:02d}/TCP", "metrics=9090/TCP")) for i, s in enumerate(sources)]
+    page = render_html(dataclasses.replace(data, nodes=[*sources, target], edges=edges, flow_count=30, workload_count=31))  # type: ignore[type-var]
+    drawn = page.count('class="edge-label"')
+    listed = page.count("<li><code>shop/deployment/w")
+    assert 0 < drawn < 30 and drawn + listed == 30
+    assert '<ul id="graph-legend">' in page

@@ -96,3 +96,13 @@ def test_fit_text_fits_and_keeps_what_fits(text: str) -> None:
     cut = fit_text(text, 12, 100)
     assert text_width(cut, 12) <= 100 or cut == "…"
     assert cut == text or (cut.endswith("…") and text.startswith(cut[:-1]))
+
+
+def test_labels_without_room_are_left_to_the_legend_not_overlapped() -> None:
+    """Thirty flows into one box: their labels cannot all sit near it; those that find no free place get none."""
+    sources = [f"s{i}" for i in range(30)]
+    edges = [(s, "t", f"port-{i}=80{i:02d}/TCP, metrics=9090/TCP") for i, s in enumerate(sources)]
+    lay = layout_graph([sources, ["t"]], edges, {**dict.fromkeys(sources, 120.0), "t": 120.0})
+    check_geometry(lay)
+    placed = [e for e in lay.edges if e.label is not None]
+    assert placed and len(placed) < len(edges)
