@@ -45,7 +45,7 @@ def in_process(folder: str) -> tuple[float, float, float, object]:
     t1 = time.perf_counter()
     render_html(data)
     t2 = time.perf_counter()
-    namespace_matrix(engine.compiled, snap.workloads, workload_groups(snap.workloads), scope, frozenset())
+    namespace_matrix(engine.compiled, snap.workloads, workload_groups(snap.workloads), scope)
     t3 = time.perf_counter()
     return t1 - t0, t2 - t1, t3 - t2, data
 

@@ -7,7 +7,8 @@ One run of the compact engine over every workload of the snapshot (the same call
   engine's per-class bitsets; unknown verdicts are not counted). A workload to itself counts when its pods may reach
   each other (a bare Pod to itself is loopback and never counted). The "outside" row counts the workloads of a
   namespace that some address outside the cluster may reach; the "outside" column those that may reach some address;
-- ``open`` counts the cell's flows into workloads open to all ingress (no ingress policy selects them);
+- ``open`` counts the cell's flows into workloads open to all ingress: on some port, every pod and every address
+  outside the cluster passes their ingress policies (no ingress policy selects them, or one allows everything);
 - a cell's rules are the cluster-wide rules (`paths -A --compact`) that cover the pair, each restricted to it: a
   rule over namespaces A,B,C shown in the cell (A, X) reads ``A: selector``. Restricting loses nothing: every rule
   holds for every pod it names, so the restricted rules cover exactly the cell's pairs.
@@ -25,6 +26,7 @@ from ..netpol.compact import CompactRule, Side, compact_paths, describe_ports
 if TYPE_CHECKING:
     from ..cluster.snapshot import Workload
     from ..netpol.compile import CompiledSnapshot
+    from ..netpol.paths import PathsResult
 
 OUTSIDE = "outside"  # the row / column of addresses outside the cluster
 
@@ -70,9 +72,8 @@ def namespace_matrix(
     workloads: Sequence[Workload],
     groups: Sequence[tuple[str, Sequence[Workload]]],
     scope: Sequence[str],
-    open_refs: frozenset[str],
 ) -> NamespaceMatrix:
-    """groups: (ref, pods) per workload (access.footholds.workload_groups); open_refs: the refs open to all ingress."""
+    """groups: (ref, pods) per workload (access.footholds.workload_groups)."""
     pods = sorted(workloads, key=lambda w: (w.namespace, w.name, w.kind))
     peers = [compiled.peer(w) for w in pods]
     compact = compact_paths(compiled, peers, peers, peers)
@@ -80,7 +81,6 @@ def namespace_matrix(
     assert conn is not None
     res = conn.result
     group_of: dict[int, int] = {}
-    refs = [ref for ref, _ in groups]
     for gi, (_ref, members) in enumerate(groups):
         for w in members:
             group_of[id(w)] = gi
@@ -133,9 +133,8 @@ def namespace_matrix(
     for gi, ns in enumerate(ns_of):
         ns_mask[ns] = ns_mask.get(ns, 0) | 1 << gi
     open_mask = 0
-    for gi, ref in enumerate(refs):
-        if ref in open_refs:
-            open_mask |= 1 << gi
+    for gi in _open_groups(res, dst_group):
+        open_mask |= 1 << gi
     counts: dict[tuple[NsKey, NsKey], tuple[int, int]] = {}
     for g, mask in reach.items():
         a = ns_of[g]
@@ -169,6 +168,21 @@ def namespace_matrix(
         cells=cells,
         open_workloads=open_by_ns,
     )
+
+
+def _open_groups(res: PathsResult, dst_group: Sequence[int]) -> set[int]:
+    """Groups with a pod open to all ingress: on some port class, every source (every pod, every address outside)
+    passes the pod's ingress policies (a verdict that depends on unreadable data does not count)."""
+    every = (1 << len(res.dest_reps)) - 1
+    open_classes = 0
+    for k in range(len(res.ports)):
+        cls = every
+        for sc in range(len(res.source_reps)):
+            cls &= res.ingress[k][sc] & ~res.ingress_unknown[k][sc]
+            if not cls:
+                break
+        open_classes |= cls
+    return {dst_group[j] for j, dc in enumerate(res.dest_class) if open_classes >> dc & 1 and dst_group[j] >= 0}
 
 
 def _side_keys(side: Side, namespaces: set[str]) -> list[NsKey]:

@@ -149,13 +149,7 @@ def build_report(
         edges = internet_edges + edges
     workload_count, isolated_count = len(nodes), sum(1 for n in nodes if n.ingress_isolated)
     flow_count = len(edges)
-    ns_matrix = namespace_matrix(
-        compiled,
-        engine.snapshot.workloads,
-        workload_groups(engine.snapshot.workloads),
-        scope,
-        frozenset(n.id for n in nodes if not n.ingress_isolated),
-    )
+    ns_matrix = namespace_matrix(compiled, engine.snapshot.workloads, workload_groups(engine.snapshot.workloads), scope)
     aggregated = len(nodes) > DETAIL_LIMIT
     if aggregated:
         nodes, edges = _aggregate(nodes, edges)

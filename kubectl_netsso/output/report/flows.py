@@ -95,8 +95,9 @@ def flows_section(matrix: NamespaceMatrix | None) -> Markup:
         '<p class="muted">Rows: from, columns: to. A cell counts the allowed workload flows: ordered pairs of workloads '
         "(the source in the row's namespace, the destination in the column's) allowed on at least one port; "
         '"outside the cluster" counts the workloads that some address outside may reach, or that may reach one. '
-        '<span class="open-mark">●</span> marks destinations open to all ingress (no ingress policy selects them: '
-        "any namespace and any address reach them where egress allows). Choose a cell for its rules "
+        '<span class="open-mark">●</span> marks destinations with workloads open to all ingress (on some port every pod '
+        "and every address outside passes their ingress policies: no ingress policy selects them, or one allows "
+        "everything), a red corner the cells with flows into them. Choose a cell for its rules "
         "(<code>paths -A --compact</code>, cut to the pair).</p>"
         '<div class="nsm-wrap"><table id="ns-matrix"><thead><tr><th class="corner" scope="col">from \\ to</th>{}</tr></thead>'
         "<tbody>{}</tbody></table></div>"
