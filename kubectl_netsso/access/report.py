@@ -2,9 +2,10 @@
 matrix, footholds, findings) for compliance reviews; output/report/ turns it into the page. Pure: the CLI writes
 the file.
 
-Graph nodes are workloads (or, above DETAIL_LIMIT, namespaces); a node records whether a policy isolates its
-ingress. Edges are the flows the policies allow into isolated nodes (and to allowed external ranges) with their
-ports: edges to open nodes are left out, since anything whose egress allows it reaches them.
+The namespace x namespace matrix of allowed flows is access/nsmatrix.py's. Graph nodes are workloads (or, above
+DETAIL_LIMIT, namespaces); a node records whether a policy isolates its ingress. Edges are the flows the policies
+allow into isolated nodes (and to allowed external ranges) with their ports: edges to open nodes are left out, since
+anything whose egress allows it reaches them.
 """
 
 from __future__ import annotations
@@ -18,10 +19,11 @@ from ..netpol.evaluate import evaluate_flow
 from ..netpol.model import ExternalPeer, Flow
 from .footholds import ALL_ACTIONS, CREATE_ACTIONS, NETPOL_ACTIONS, group_by_subject, subjects_with_actions, workload_groups
 from .model import Finding, Reach
+from .nsmatrix import NamespaceMatrix, namespace_matrix
 from .reach import INTERNET_PROBE, ReachEngine
 
 MAX_NODES = 1500  # workloads whose flows are computed for the graph
-DETAIL_LIMIT = 60  # above this many workloads the graph shows namespaces (flows aggregated), not workloads
+DETAIL_LIMIT = 60  # above this many workloads the graph data (the page's embedded JSON) has namespaces, not workloads
 INTERNET = "internet"
 
 # Matrix columns: (title, actions that count for it, risk when held).
@@ -76,6 +78,8 @@ class ReportData:
     aggregated: bool = False
     workload_count: int = 0
     isolated_count: int = 0
+    flow_count: int = 0  # the edges before aggregation: flows into isolated workloads and to allowed ranges
+    ns_matrix: NamespaceMatrix | None = None
 
     def graph_dict(self) -> dict[str, Any]:
         return {
@@ -144,12 +148,11 @@ def build_report(
         external[INTERNET] = Node(INTERNET, "", "internet", "External", False, False)
         edges = internet_edges + edges
     workload_count, isolated_count = len(nodes), sum(1 for n in nodes if n.ingress_isolated)
+    flow_count = len(edges)
+    ns_matrix = namespace_matrix(compiled, engine.snapshot.workloads, workload_groups(engine.snapshot.workloads), scope)
     aggregated = len(nodes) > DETAIL_LIMIT
     if aggregated:
         nodes, edges = _aggregate(nodes, edges)
-        notes.append(
-            f"{len(groups)} workloads: the graph shows namespaces; an edge counts the allowed workload-to-workload flows"
-        )
     nodes = list(external.values()) + nodes
     namespaces = []
     for ns in scope:
@@ -200,6 +203,8 @@ def build_report(
         aggregated=aggregated,
         workload_count=workload_count,
         isolated_count=isolated_count,
+        flow_count=flow_count,
+        ns_matrix=ns_matrix,
     )
 
 

@@ -373,8 +373,9 @@ def report(
 
     \b
     Sections: identity summary and its footholds (your SSO identity, --as/--as-group, or none), the permissions
-    matrix of every RBAC subject, a graph of namespaces and workloads with the allowed flows as edges, the audit
-    findings (and --expect results), and when and from what source it was generated.
+    matrix of every RBAC subject, a namespace x namespace matrix of the allowed flows (choose a cell for its rules),
+    a graph of the workloads with the allowed flows as edges where it stays readable (up to 40 boxes and 40 edges),
+    the audit findings (and --expect results), and when and from what source it was generated.
 
     \b
     Example:
@@ -388,6 +389,7 @@ def report(
     )
     data = result.data
     from ..output.report import render_html
+    from ..output.report.graph import readable
 
     html = render_html(data)
     if html_path == "-":
@@ -408,8 +410,12 @@ def report(
     except OSError as exc:
         raise NetssoError(f"cannot write {html_path}: {exc.strerror or exc}") from exc
     log.info(
-        f"wrote {html_path}: {data.workload_count} workloads, {len(data.edges)} "
-        + ("namespace-to-namespace edges, " if data.aggregated else "allowed flows drawn (as on the page), ")
+        f"wrote {html_path}: {data.workload_count} workloads, {data.flow_count} "
+        + (
+            "allowed flows drawn (as on the page), "
+            if readable(data)
+            else "allowed flows into isolated workloads (too many to draw: see the namespace matrix), "
+        )
         + f"{result.footholds} footholds, "
         f"{result.findings} findings"
     )

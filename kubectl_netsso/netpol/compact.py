@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from .compile import CompiledPolicy, CompiledSnapshot
@@ -192,10 +192,12 @@ class CompactRule:
 
 @dataclass(frozen=True, slots=True)
 class CompactResult:
-    """The rules (allowed first, then unknown), and what they were computed from."""
+    """The rules (allowed first, then unknown), and what they were computed from (``connectivity``: per source
+    class, the allowed destination classes, for callers that also count pairs)."""
 
     rules: tuple[CompactRule, ...]
     stats: Mapping[str, Any] = field(default_factory=dict)
+    connectivity: Connectivity | None = field(default=None, compare=False, repr=False)
 
     def to_dict(self) -> dict[str, Any]:
         return {"rules": [r.to_dict() for r in self.rules]}
@@ -764,7 +766,7 @@ def compact_paths(
     if list(sources) == list(destinations) and external_sources == external_destinations:
         dsts = srcs  # one universe: selector bitsets and class descriptions are computed once
     conn = connectivity(compiled, srcs, dsts, protocols=protocols, port=port, scope_ns=scope_ns)
-    return compact_rules(conn, population, atoms)
+    return replace(compact_rules(conn, population, atoms), connectivity=conn)
 
 
 __all__ = [

@@ -24,4 +24,22 @@
   });}
   var data=document.getElementById('netsso-data');
   if(data){window.netssoReport=JSON.parse(data.textContent);}
+  var panel=document.getElementById('cell-panel');
+  if(panel){
+    var chosen=null;
+    var show=function(btn){
+      var t=document.getElementById('cell-'+btn.getAttribute('data-cell'));if(!t){return;}
+      if(chosen){chosen.parentNode.classList.remove('chosen');chosen.removeAttribute('aria-pressed');}
+      chosen=btn;btn.parentNode.classList.add('chosen');btn.setAttribute('aria-pressed','true');
+      document.getElementById('cell-title').textContent=t.getAttribute('data-title');
+      document.getElementById('cell-summary').textContent=t.getAttribute('data-summary');
+      var body=document.querySelector('#cell-rules tbody');
+      while(body.firstChild){body.removeChild(body.firstChild);}
+      body.appendChild(document.importNode(t.content,true));
+      panel.hidden=false;
+      if(panel.scrollIntoView){panel.scrollIntoView({block:'nearest'});}
+    };
+    var buttons=document.querySelectorAll('#ns-matrix button.cell');
+    for(var b=0;b<buttons.length;b++){buttons[b].addEventListener('click',function(ev){show(ev.currentTarget);});}
+  }
 })();
