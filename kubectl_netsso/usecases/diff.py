@@ -1,0 +1,467 @@
+"""diff OLD NEW: what a change opens or closes, and for whom -- connectivity, permissions, reach (the two joined) and
+audit findings of two sources compared. A side is a manifests path (file, folder, '-', example:NAME), a Git
+revision of the repository you stand in (git:REV or git:REV:PATH) or ``live`` (the cluster of the kube options)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any
+
+from .. import log
+from ..errors import EXIT_NO, EXIT_OK, EXIT_USAGE, NetssoError
+from .source import Loaded, Source
+
+if TYPE_CHECKING:
+    from ..access.diff import FindingsDiff, ReachChange
+    from ..access.reach import ReachEngine
+    from ..cluster.snapshot import CalicoPolicy, CiliumPolicy, Snapshot, Subject
+    from ..cluster.target import KubeOptions
+    from ..netpol.compile import CompiledSnapshot
+    from ..netpol.diff import ConnectivityDiff
+    from ..rbac.authorize import RbacModel
+    from ..rbac.diff import PermissionChange
+
+SECTIONS = ("connectivity", "permissions", "reach", "findings")
+SEVERITY_PREFIX = "finding-severity="
+FAIL_ON = {
+    "any": "any change in any section compared",
+    "new-flows": "a flow added, or ports opened on a flow (pod to pod or to/from addresses outside)",
+    "removed-flows": "a flow removed, or ports closed on a flow",
+    "external-egress": "a new or widened flow from a pod to addresses outside the cluster",
+    "external-ingress": "a new or widened flow from addresses outside the cluster into a pod",
+    "permissions": "a permission gained by any subject",
+    "risky-permissions": "a risky permission gained (secrets, pods/exec, escalate/bind/impersonate, RBAC or NetworkPolicy "
+    "writes, ...)",
+    "lost-permissions": "a permission lost by any subject",
+    "new-reach": "an identity gains a foothold or reaches a destination it could not",
+    "new-findings": "an audit finding that is new",
+    SEVERITY_PREFIX + "LEVEL": "a new audit finding at LEVEL or above (info, low, medium, high, critical)",
+}
+MAX_IDENTITIES = 50  # identities whose reach is compared when --as/--as-group does not focus on one
+
+
+def parse_fail_on(values: Iterable[str]) -> tuple[str, ...]:
+    """--fail-on, repeatable or comma separated; an unknown category is a usage error."""
+    from ..access.model import SEVERITIES
+
+    out: list[str] = []
+    for value in values:
+        for item in (v.strip() for v in value.split(",")):
+            if not item:
+                continue
+            if item.startswith(SEVERITY_PREFIX):
+                level = item[len(SEVERITY_PREFIX) :]
+                if level not in SEVERITIES:
+                    raise NetssoError(f"--fail-on {item}: unknown severity {level!r}",
+                                      hint="severities: " + ", ".join(SEVERITIES), exit_code=EXIT_USAGE)  # fmt: skip
+            elif item not in FAIL_ON:
+                raise NetssoError(f"--fail-on: unknown category {item!r}",
+                                  hint="categories: " + ", ".join(FAIL_ON), exit_code=EXIT_USAGE)  # fmt: skip
+            if item not in out:
+                out.append(item)
+    return tuple(out)
+
+
+def parse_sections(values: Iterable[str]) -> tuple[str, ...]:
+    out = [s.strip() for v in values for s in v.split(",") if s.strip()]
+    for s in out:
+        if s not in SECTIONS:
+            raise NetssoError(f"--only: unknown section {s!r}", hint="sections: " + ", ".join(SECTIONS), exit_code=EXIT_USAGE)
+    return tuple(s for s in SECTIONS if s in out) or SECTIONS
+
+
+def side_source(text: str, kube: KubeOptions, *, with_default_roles: bool = False, cni: str = "auto") -> Source:
+    """One side: ``live``, ``git:REV[:PATH]``, or a manifests path (a folder named live: ./live)."""
+    if not text:
+        raise NetssoError("empty side", hint="give a folder, a file, '-', example:NAME, git:REV[:PATH] or live",
+                          exit_code=EXIT_USAGE)  # fmt: skip
+    if text == "live":
+        return Source(kube, (), with_default_roles=False, cni=cni)
+    if text.startswith("git:"):
+        from ..cluster.gitrev import parse
+
+        parse(text)  # a usage error before anything is read
+        return Source(kube, (), with_default_roles, cni, revision=text)
+    return Source(kube, (text,), with_default_roles, cni)
+
+
+@dataclass(frozen=True, slots=True)
+class DiffInput:
+    old: str
+    new: str
+    sections: tuple[str, ...] = SECTIONS
+    fail_on: tuple[str, ...] = ()
+    with_default_roles: bool = False
+    cni: str = "auto"
+    explain: bool = True  # removed flows get NEW's explanation (one evaluation each)
+    max_identities: int = MAX_IDENTITIES
+
+
+@dataclass(frozen=True, slots=True)
+class SideInfo:
+    text: str
+    source: str
+    live: bool
+    warnings: tuple[str, ...]
+    counts: Mapping[str, int]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"side": self.text, "source": self.source, "live": self.live, "counts": dict(self.counts),
+                "warnings": list(self.warnings)}  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class DiffResult:
+    old: SideInfo
+    new: SideInfo
+    sections: tuple[str, ...]
+    connectivity: ConnectivityDiff | None
+    permissions: tuple[PermissionChange, ...] | None
+    reach: tuple[ReachChange, ...] | None
+    findings: FindingsDiff | None
+    fail_on: tuple[str, ...] = ()
+    matched: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
+    timings: Mapping[str, float] = field(default_factory=dict)
+
+    @property
+    def exit_code(self) -> int:
+        return EXIT_NO if self.matched else EXIT_OK
+
+    @property
+    def warnings(self) -> list[str]:
+        return [f"OLD ({self.old.text}): {w}" for w in self.old.warnings] + [
+            f"NEW ({self.new.text}): {w}" for w in self.new.warnings
+        ]
+
+    def to_dict(self) -> dict[str, Any]:
+        from ..rbac.diff import GAINED, LOST
+
+        perms = None
+        if self.permissions is not None:
+            gained = [p for p in self.permissions if p.change == GAINED]
+            perms = {
+                "summary": {
+                    "gained": len(gained),
+                    "lost": sum(1 for p in self.permissions if p.change == LOST),
+                    "riskyGained": sum(1 for p in gained if p.risky),
+                    "subjects": len({(p.subject.kind, p.subject.namespace, p.subject.name) for p in self.permissions}),
+                },
+                "changes": [p.to_dict() for p in self.permissions],
+            }
+        return {
+            "old": self.old.to_dict(),
+            "new": self.new.to_dict(),
+            "sections": list(self.sections),
+            "connectivity": self.connectivity.to_dict() if self.connectivity is not None else None,
+            "permissions": perms,
+            "reach": None if self.reach is None else {"changes": [r.to_dict() for r in self.reach]},
+            "findings": self.findings.to_dict() if self.findings is not None else None,
+            "notes": list(self.notes),
+            "failOn": list(self.fail_on),
+            "matched": list(self.matched),
+            "changed": self.changed,
+        }
+
+    @property
+    def changed(self) -> bool:
+        return bool(
+            (self.connectivity is not None and self.connectivity.changes)
+            or self.permissions
+            or self.reach
+            or (self.findings is not None and (self.findings.new or self.findings.fixed))
+        )
+
+
+@dataclass
+class _Side:
+    text: str
+    source: Source
+    loaded: Loaded
+    compiled: CompiledSnapshot
+    engine: ReachEngine | None
+    model: RbacModel | None = None
+
+    @property
+    def snapshot(self) -> Snapshot:
+        return self.loaded.snapshot
+
+
+def _load(text: str, source: Source, sections: Sequence[str]) -> _Side:
+    loaded = source.load({"network", "rbac"}, lambda _ns: None, cni=source.live)
+    if "reach" in sections or "findings" in sections:
+        from ..access.reach import ReachEngine
+        from .source import resolve_cni
+
+        engine = ReachEngine(loaded.snapshot, cni=resolve_cni(source.cni, loaded.snapshot, loaded.detected_cni))
+        compiled = engine.compiled
+        return _Side(text, source, loaded, compiled, engine)
+    return _Side(text, source, loaded, source.compile(loaded), None)
+
+
+def _info(side: _Side) -> SideInfo:
+    snap = side.snapshot
+    counts = {
+        "workloads": len(snap.workloads),
+        "networkPolicies": len(snap.network_policies) + len(snap.admin_network_policies) + len(snap.calico_policies)
+        + len(snap.cilium_policies),
+        "roles": len(snap.roles),
+        "bindings": len(snap.bindings),
+    }  # fmt: skip
+    warnings = side.loaded.warnings(list(side.compiled.warnings) or None, cni=True)
+    return SideInfo(side.text, side.loaded.source_text, side.source.live, tuple(warnings), counts)
+
+
+def run(inp: DiffInput, sources: tuple[Source, Source]) -> DiffResult:
+    """Load both sides (each once), compute each section per side with the existing engines, and compare."""
+    if inp.old == "-" and inp.new == "-":
+        raise NetssoError("only one side can be '-' (stdin)", exit_code=EXIT_USAGE)
+    timings: dict[str, float] = {}
+    t0 = time.perf_counter()
+    old = _load(inp.old, sources[0], inp.sections)
+    new = _load(inp.new, sources[1], inp.sections)
+    timings["load_s"] = time.perf_counter() - t0
+    kube = sources[1].kube
+    notes: list[str] = []
+    conn: ConnectivityDiff | None = None
+    perms: tuple[PermissionChange, ...] | None = None
+    reach: tuple[ReachChange, ...] | None = None
+    findings: FindingsDiff | None = None
+    if "connectivity" in inp.sections:
+        t = time.perf_counter()
+        conn = _connectivity(old, new, inp.explain)
+        timings["connectivity_s"] = time.perf_counter() - t
+    if "permissions" in inp.sections or "reach" in inp.sections:
+        t = time.perf_counter()
+        from ..rbac.authorize import compile_rbac
+
+        old.model, new.model = compile_rbac(old.snapshot), compile_rbac(new.snapshot)
+        if "permissions" in inp.sections:
+            perms = tuple(_permissions(old, new, kube))
+        timings["permissions_s"] = time.perf_counter() - t
+    if "reach" in inp.sections:
+        t = time.perf_counter()
+        found, note = _reach(old, new, kube, conn, perms, inp.max_identities)
+        reach = tuple(found)
+        if note:
+            notes.append(note)
+        timings["reach_s"] = time.perf_counter() - t
+    if "findings" in inp.sections:
+        t = time.perf_counter()
+        findings = _findings(old, new, kube)
+        timings["findings_s"] = time.perf_counter() - t
+    if old.source.live or new.source.live:
+        notes.append("live: the SelfSubject reviews are not used; permissions are evaluated from the RBAC objects read")
+    result = DiffResult(_info(old), _info(new), inp.sections, conn, perms, reach, findings, inp.fail_on,
+                        notes=tuple(notes), timings=timings)  # fmt: skip
+    matched = tuple(c for c in inp.fail_on if _matches(result, c))
+    log.debug("diff: " + ", ".join(f"{k} {v:.2f}" for k, v in timings.items()))
+    return replace(result, matched=matched)
+
+
+# --- sections --------------------------------------------------------------------------------------------------
+
+
+def _policy_objects(snap: Snapshot) -> dict[str, Any]:
+    """Every policy object by the label the engines give it ("NP shop/api-in", "ANP x"), without its file."""
+    out: dict[str, Any] = {}
+    for p in snap.network_policies:
+        out[f"NP {p.namespace}/{p.name}"] = p.spec
+    for a in snap.admin_network_policies:
+        out[f"{'ANP' if a.kind == 'AdminNetworkPolicy' else 'BANP'} {a.name}"] = a.spec
+    others: list[CalicoPolicy | CiliumPolicy] = [*snap.calico_policies, *snap.cilium_policies]
+    for c in others:
+        where = f"{c.namespace}/{c.name}" if c.namespace else c.name
+        out[f"{c.kind} {where}"] = replace(c, source="")
+    return out
+
+
+def _changes(a: Mapping[str, Any], b: Mapping[str, Any]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for key in sorted(set(a) | set(b)):
+        if key not in a:
+            out[key] = "added"
+        elif key not in b:
+            out[key] = "removed"
+        elif a[key] != b[key]:
+            out[key] = "changed"
+    return out
+
+
+def _workload_changes(old: Snapshot, new: Snapshot) -> dict[str, str]:
+    a = {w.ref: replace(w, source="") for w in old.workloads}
+    b = {w.ref: replace(w, source="") for w in new.workloads}
+    out = {k: ("workload " + v if v != "changed" else "workload labels/ports changed") for k, v in _changes(a, b).items()}
+    na = {n.name: dict(n.labels) for n in old.namespaces}
+    nb = {n.name: dict(n.labels) for n in new.namespaces}
+    for k, v in _changes(na, nb).items():
+        out[f"namespace:{k}"] = f"namespace {k} {v if v != 'changed' else 'labels changed'}"
+    return out
+
+
+def _connectivity(old: _Side, new: _Side, explain: bool) -> ConnectivityDiff:
+    from ..netpol.diff import diff_atoms, diff_connectivity, side_flows
+
+    atoms = diff_atoms(old.compiled, new.compiled, old.snapshot.workloads, new.snapshot.workloads)
+    a = side_flows(old.compiled, old.snapshot.workloads, atoms)
+    b = side_flows(new.compiled, new.snapshot.workloads, atoms)
+    policies = _changes(_policy_objects(old.snapshot), _policy_objects(new.snapshot))
+    return diff_connectivity(a, b, atoms, policies, _workload_changes(old.snapshot, new.snapshot), explain=explain)
+
+
+def _subjects(old: _Side, new: _Side, kube: KubeOptions) -> list[Subject]:
+    from ..cluster.snapshot import Subject
+    from ..rbac.authorize import Authorizer
+    from ..rbac.diff import subject_sort_key
+
+    if kube.as_user or kube.as_groups:
+        focus = [Subject("User", kube.as_user)] if kube.as_user else []
+        return focus + [Subject("Group", g) for g in kube.as_groups]
+    assert old.model is not None and new.model is not None
+    found = set(Authorizer(old.model).subjects()) | set(Authorizer(new.model).subjects())
+    return sorted(found, key=subject_sort_key)
+
+
+def _namespaces(old: _Side, new: _Side) -> list[str]:
+    from ..access.footholds import namespaces_in
+
+    assert old.model is not None and new.model is not None
+    found = set(namespaces_in(old.snapshot)) | set(namespaces_in(new.snapshot))
+    return sorted(found | set(old.model.namespaces) | set(new.model.namespaces))
+
+
+def _permissions(old: _Side, new: _Side, kube: KubeOptions) -> list[PermissionChange]:
+    from ..rbac.diff import diff_permissions
+
+    assert old.model is not None and new.model is not None
+    namespaces = [kube.namespace] if kube.namespace else _namespaces(old, new)
+    return diff_permissions(old.model, new.model, _subjects(old, new, kube), namespaces)
+
+
+def _reach(
+    old: _Side,
+    new: _Side,
+    kube: KubeOptions,
+    conn: ConnectivityDiff | None,
+    perms: Sequence[PermissionChange] | None,
+    limit: int,
+) -> tuple[list[ReachChange], str]:
+    """Per identity: the footholds and what they reach on each side, compared. Without --as/--as-group: the users
+    and groups whose permissions changed, then those bound where a flow changed (at most ``limit``)."""
+    from ..access.diff import diff_reach
+    from ..access.footholds import RbacPermissions
+    from ..rbac.authorize import Authorizer, bindings_of, identity
+    from .identity import GROUP_MEMBER
+
+    assert old.model is not None and new.model is not None and old.engine is not None and new.engine is not None
+    scope = [kube.namespace] if kube.namespace else _namespaces(old, new)
+    note = ""
+    if kube.as_user or kube.as_groups:
+        who = [(kube.as_user or "", tuple(kube.as_groups))]
+    else:
+        candidates: list[tuple[str, tuple[str, ...]]] = []
+        for p in perms or ():
+            if p.subject.kind in ("User", "Group"):
+                key = (p.subject.name, ()) if p.subject.kind == "User" else ("", (p.subject.name,))
+                if key not in candidates:
+                    candidates.append(key)
+        touched = _touched_namespaces(conn)
+        if touched:
+            for s in _subjects(old, new, kube):
+                if s.kind not in ("User", "Group"):
+                    continue
+                key = (s.name, ()) if s.kind == "User" else ("", (s.name,))
+                if key in candidates:
+                    continue
+                ident = identity(*key)
+                bound = bindings_of(old.model, ident) + bindings_of(new.model, ident)
+                if any(b.namespace is None or b.namespace in touched for b in bound):
+                    candidates.append(key)
+        if len(candidates) > limit:
+            note = f"reach compared for {limit} of {len(candidates)} identities; focus with --as / --as-group"
+        who = candidates[:limit]
+    az_old, az_new = Authorizer(old.model), Authorizer(new.model)
+    out: list[ReachChange] = []
+    for user, groups in who:
+        label = f"user {user}" if user else "group " + ", ".join(groups)
+        if user and groups:
+            label += " (groups " + ", ".join(groups) + ")"
+        before = _reaches(old, RbacPermissions(az_old, user or GROUP_MEMBER, groups), scope)
+        after = _reaches(new, RbacPermissions(az_new, user or GROUP_MEMBER, groups), scope)
+        out += diff_reach(label, before, after)
+    return out, note
+
+
+def _reaches(side: _Side, perms: Any, scope: Sequence[str]) -> list[Any]:
+    from ..access.footholds import derive_footholds
+    from ..access.reach import reach_all
+
+    assert side.engine is not None
+    present = set(scope)
+    return reach_all(side.engine, derive_footholds(side.snapshot, perms, [ns for ns in scope if ns in present]))
+
+
+def _touched_namespaces(conn: ConnectivityDiff | None) -> set[str]:
+    out: set[str] = set()
+    for c in conn.changes if conn is not None else ():
+        for ref in (*c.sources, *c.destinations):
+            if not ref.startswith("ip:"):
+                out.add(ref.split("/", 1)[0])
+    return out
+
+
+def _findings(old: _Side, new: _Side, kube: KubeOptions) -> FindingsDiff:
+    from ..access.audit import audit
+    from ..access.diff import diff_findings
+    from ..access.footholds import namespaces_in
+    from ..rbac.authorize import Authorizer
+
+    def findings(side: _Side, scope: list[str]) -> list[Any]:
+        snap = side.snapshot
+        az = Authorizer(side.model if side.model is not None else snap) if (snap.roles or snap.bindings) else None
+        assert side.engine is not None
+        return audit(side.engine, authorizer=az, namespaces=scope, cni_warning=side.loaded.cni_warning)
+
+    scope = [kube.namespace] if kube.namespace else sorted(set(namespaces_in(old.snapshot)) | set(namespaces_in(new.snapshot)))
+    return diff_findings(findings(old, scope), findings(new, scope))
+
+
+# --- --fail-on -------------------------------------------------------------------------------------------------
+
+
+def _matches(result: DiffResult, category: str) -> bool:
+    from ..netpol.diff import ADDED, CHANGED, REMOVED
+    from ..rbac.diff import GAINED, LOST
+
+    conn = result.connectivity.changes if result.connectivity is not None else ()
+    perms = result.permissions or ()
+    if category == "any":
+        return result.changed
+    if category == "new-flows":
+        return any(c.kind == ADDED or (c.kind == CHANGED and c.gained) for c in conn)
+    if category == "removed-flows":
+        return any(c.kind == REMOVED or (c.kind == CHANGED and c.lost) for c in conn)
+    if category in ("external-egress", "external-ingress"):
+        direction = category.split("-")[1]
+        return any(c.external == direction and c.gained for c in conn)
+    if category == "permissions":
+        return any(p.change == GAINED for p in perms)
+    if category == "risky-permissions":
+        return any(p.change == GAINED and p.risky for p in perms)
+    if category == "lost-permissions":
+        return any(p.change == LOST for p in perms)
+    if category == "new-reach":
+        return any(r.gained or r.change == "new-foothold" for r in result.reach or ())
+    if category == "new-findings":
+        return bool(result.findings and result.findings.new)
+    if category.startswith(SEVERITY_PREFIX):
+        return bool(result.findings and result.findings.at_least(category[len(SEVERITY_PREFIX) :]))
+    return False
+
+
+__all__ = [
+    "FAIL_ON", "MAX_IDENTITIES", "SECTIONS", "DiffInput", "DiffResult", "SideInfo", "parse_fail_on", "parse_sections",
+    "run", "side_source",
+]  # fmt: skip
