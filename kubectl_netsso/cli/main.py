@@ -28,6 +28,7 @@ LAZY_COMMANDS: dict[str, str] = {
     "report": "kubectl_netsso.cli.access:report",
     "policy": "kubectl_netsso.cli.access:policy",
     "examples": "kubectl_netsso.cli.examples:examples",
+    "diff": "kubectl_netsso.cli.review:diff",
 }
 ALIASES = {"perms": "permissions"}
 

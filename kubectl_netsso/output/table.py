@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     from ..netpol.pairs import PairResult
     from .results import CanReachView, CompactView, PathsView
 
-__all__ = ["render_can_reach", "render_compact", "render_paths", "table"]
+__all__ = ["render_can_reach", "render_compact", "render_diff", "render_paths", "table"]
 
 Cell = str | int | float | None
 
@@ -335,3 +335,70 @@ def _direction_lines(d: DirectionVerdict, who: str, wide: bool) -> list[str]:
         if note not in (d.reason or ""):
             lines.append(f"    note: {note}")
     return lines
+
+
+# --- diff ----------------------------------------------------------------------------------------------------------
+
+
+def render_diff(data: Any, out: TextIO, fmt: str = "table", **_options: str) -> None:
+    """diff OLD NEW (its documented JSON): one table per kind of change -- connectivity (the grouped rules; wide:
+    every changed class pair, and why NEW denies what it removed), permissions, reach, findings."""
+    wide = fmt == "wide"
+    parts: list[str] = []
+    for side in ("old", "new"):
+        s = data[side]
+        c = s["counts"]
+        parts.append(f"{side.upper()}: {s['source']} ({c['workloads']} workloads, {c['networkPolicies']} policies, "
+                     f"{c['roles']} roles, {c['bindings']} bindings)")  # fmt: skip
+    parts.append("")
+    conn = data.get("connectivity")
+    if conn is not None:
+        sm = conn["summary"]
+        parts.append(f"CONNECTIVITY: {sm['addedPairs']} new flows, {sm['removedPairs']} removed, "
+                     f"{sm['changedPairs']} with changed ports (pod pairs)")  # fmt: skip
+        if conn["groups"]:
+            rows = [[g["group"], g["from"]["text"], g["to"]["text"], g["portsText"], "; ".join(g["causes"])]
+                    + ([g["explanation"] or ""] if wide else []) for g in conn["groups"]]  # fmt: skip
+            parts.append(table(["change", "from", "to", "ports", "cause"] + (["why denied now"] if wide else []), rows))
+        if wide and conn["changes"]:
+            parts.append("")
+            rows = [[c["change"], ", ".join(c["from"]), ", ".join(c["to"]), c["before"] or "-", c["after"] or "-"]
+                    for c in conn["changes"]]  # fmt: skip
+            parts.append(table(["change", "from", "to", "before", "after"], rows))
+        parts.append("")
+    perms = data.get("permissions")
+    if perms is not None:
+        sm = perms["summary"]
+        parts.append(f"PERMISSIONS: {sm['gained']} gained ({sm['riskyGained']} risky), {sm['lost']} lost")
+        if perms["changes"]:
+            rows = [[p["change"], _subject_text(p["subject"]), p["namespace"] or "(cluster-wide)", p["permission"],
+                     ", ".join(p["risky"]) or "-"] + ([p["via"]] if wide else []) for p in perms["changes"]]  # fmt: skip
+            parts.append(table(["change", "subject", "namespace", "permission", "risky"] + (["via"] if wide else []), rows))
+        parts.append("")
+    reach = data.get("reach")
+    if reach is not None:
+        parts.append(f"REACH: {len(reach['changes'])} footholds changed")
+        parts += [r["text"] for r in reach["changes"]]
+        parts.append("")
+    findings = data.get("findings")
+    if findings is not None:
+        parts.append(f"FINDINGS: {len(findings['new'])} new, {len(findings['fixed'])} fixed")
+        rows = [[what, f["severity"], f["check"], f["object"]] + ([f["reason"]] if wide else [])
+                for what in ("new", "fixed") for f in findings[what]]  # fmt: skip
+        if rows:
+            parts.append(table(["change", "severity", "check", "object"] + (["reason"] if wide else []), rows))
+        parts.append("")
+    for note in data.get("notes", ()):
+        parts.append(f"note: {note}")
+    if data.get("failOn"):
+        matched = ", ".join(data["matched"]) or "none"
+        parts.append(f"--fail-on {','.join(data['failOn'])}: matched {matched}")
+    if not data.get("changed"):
+        parts.append("no change in " + ", ".join(data["sections"]))
+    emit([p for block in parts for p in block.split("\n")] if parts else [""], out)
+
+
+def _subject_text(subject: Any) -> str:
+    if subject["kind"] == "ServiceAccount":
+        return f"serviceaccount {subject['namespace']}/{subject['name']}"
+    return f"{subject['kind'].lower()} {subject['name']}"
