@@ -64,6 +64,19 @@ def parse_fail_on(values: Iterable[str]) -> tuple[str, ...]:
     return tuple(out)
 
 
+def section_of(category: str) -> str | None:
+    """The section a --fail-on category reads (None: any)."""
+    if category in ("new-flows", "removed-flows", "external-egress", "external-ingress"):
+        return "connectivity"
+    if category.endswith("permissions"):
+        return "permissions"
+    if category == "new-reach":
+        return "reach"
+    if category == "new-findings" or category.startswith(SEVERITY_PREFIX):
+        return "findings"
+    return None
+
+
 def parse_sections(values: Iterable[str]) -> tuple[str, ...]:
     out = [s.strip() for v in values for s in v.split(",") if s.strip()]
     for s in out:
@@ -218,6 +231,11 @@ def run(inp: DiffInput, sources: tuple[Source, Source]) -> DiffResult:
     """Load both sides (each once), compute each section per side with the existing engines, and compare."""
     if inp.old == "-" and inp.new == "-":
         raise NetssoError("only one side can be '-' (stdin)", exit_code=EXIT_USAGE)
+    for category in inp.fail_on:
+        needs = section_of(category)
+        if needs is not None and needs not in inp.sections:
+            raise NetssoError(f"--fail-on {category} needs the {needs} section", hint="add it to --only, or leave --only out",
+                              exit_code=EXIT_USAGE)  # fmt: skip
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
     old = _load(inp.old, sources[0], inp.sections)
