@@ -16,7 +16,7 @@ from .source import Loaded, Source
 if TYPE_CHECKING:
     from ..access.diff import FindingsDiff, ReachChange
     from ..access.reach import ReachEngine
-    from ..cluster.snapshot import CalicoPolicy, CiliumPolicy, Snapshot, Subject
+    from ..cluster.snapshot import CalicoPolicy, CiliumPolicy, Snapshot, Subject, Workload
     from ..cluster.target import KubeOptions
     from ..netpol.compile import CompiledSnapshot
     from ..netpol.diff import ConnectivityDiff
@@ -249,7 +249,7 @@ def run(inp: DiffInput, sources: tuple[Source, Source]) -> DiffResult:
     findings: FindingsDiff | None = None
     if "connectivity" in inp.sections:
         t = time.perf_counter()
-        conn = _connectivity(old, new, inp.explain)
+        conn = _connectivity(old, new, inp.explain, notes)
         timings["connectivity_s"] = time.perf_counter() - t
     if "permissions" in inp.sections or "reach" in inp.sections:
         t = time.perf_counter()
@@ -319,14 +319,40 @@ def _workload_changes(old: Snapshot, new: Snapshot) -> dict[str, str]:
     return out
 
 
-def _connectivity(old: _Side, new: _Side, explain: bool) -> ConnectivityDiff:
+def by_workload(workloads: Sequence[Workload]) -> tuple[list[Workload], int]:
+    """Live pods as the workloads that own them (NS/deployment/NAME, as manifests name them), one pod standing for
+    its siblings (the first by name); returns them and how many pods were folded into a sibling."""
+    out: dict[str, Workload] = {}
+    folded = 0
+    for w in sorted(workloads, key=lambda w: (w.namespace, w.name)):
+        if w.kind == "Pod" and w.owner:
+            kind, _, name = w.owner.partition("/")
+            w = replace(w, kind=kind, name=name, owner=None)
+        if w.ref in out:
+            folded += 1
+            continue
+        out[w.ref] = w
+    return list(out.values()), folded
+
+
+def _connectivity(old: _Side, new: _Side, explain: bool, notes: list[str]) -> ConnectivityDiff:
     from ..netpol.diff import diff_atoms, diff_connectivity, side_flows
 
-    atoms = diff_atoms(old.compiled, new.compiled, old.snapshot.workloads, new.snapshot.workloads)
-    a = side_flows(old.compiled, old.snapshot.workloads, atoms)
-    b = side_flows(new.compiled, new.snapshot.workloads, atoms)
+    sides = []
+    for side in (old, new):
+        workloads = list(side.snapshot.workloads)
+        if side.source.live:
+            workloads, folded = by_workload(workloads)
+            if folded:
+                notes.append(f"{side.text}: {folded} pods compared as the workload that owns them (one pod for its "
+                             "siblings: matched by namespace/kind/name with the other side)")  # fmt: skip
+        sides.append(workloads)
+    atoms = diff_atoms(old.compiled, new.compiled, sides[0], sides[1])
+    a = side_flows(old.compiled, sides[0], atoms)
+    b = side_flows(new.compiled, sides[1], atoms)
     policies = _changes(_policy_objects(old.snapshot), _policy_objects(new.snapshot))
-    return diff_connectivity(a, b, atoms, policies, _workload_changes(old.snapshot, new.snapshot), explain=explain)
+    snaps = [replace(s.snapshot, workloads=tuple(ws)) for s, ws in zip((old, new), sides, strict=True)]
+    return diff_connectivity(a, b, atoms, policies, _workload_changes(*snaps), explain=explain)
 
 
 def _subjects(old: _Side, new: _Side, kube: KubeOptions) -> list[Subject]:
