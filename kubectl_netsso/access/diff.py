@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .model import Destination, Finding, Reach, severity_rank
+from .model import CREATE, POD, Destination, Finding, Foothold, Reach, severity_rank
 
 NEW_FOOTHOLD, LOST_FOOTHOLD, CHANGED_FOOTHOLD = "new-foothold", "lost-foothold", "changed"
 
@@ -103,27 +103,82 @@ def diff_reach(identity: str, old: Sequence[Reach], new: Sequence[Reach]) -> lis
     return out
 
 
+def affected_footholds(
+    old: Sequence[Foothold], new: Sequence[Foothold], changed_sources: set[str], create_namespaces: set[str]
+) -> tuple[list[Foothold], list[Foothold]]:
+    """The footholds whose reach may differ, on each side: those on one side only or with other access, pod
+    footholds whose pods are the source of a changed flow, create-pod footholds in ``create_namespaces`` (where a
+    changed policy can change what a new pod reaches). The others reach the same on both sides and are not
+    evaluated again."""
+
+    def key(f: Foothold) -> tuple[str, str]:
+        return (f.kind, f.target)
+
+    a = {key(f): f for f in old}
+    b = {key(f): f for f in new}
+
+    def moved(f: Foothold) -> bool:
+        k = key(f)
+        if k not in a or k not in b or a[k].access != b[k].access:
+            return True
+        if f.kind == POD:
+            return f.target in changed_sources or any(w.ref in changed_sources for w in f.workloads)
+        return f.kind == CREATE and f.namespace in create_namespaces
+
+    return [f for f in old if moved(f)], [f for f in new if moved(f)]
+
+
 @dataclass(frozen=True, slots=True)
 class FindingsDiff:
+    """Findings matched by check, object and namespace: new, fixed, and changed (same finding, another severity or
+    reason: e.g. it now reaches more)."""
+
     new: tuple[Finding, ...]
     fixed: tuple[Finding, ...]
+    changed: tuple[tuple[Finding, Finding], ...] = ()  # (before, after)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"new": [f.to_dict() for f in self.new], "fixed": [f.to_dict() for f in self.fixed]}
+        return {
+            "new": [f.to_dict() for f in self.new],
+            "fixed": [f.to_dict() for f in self.fixed],
+            "changed": [{"before": a.to_dict(), "after": b.to_dict()} for a, b in self.changed],
+        }
 
     def at_least(self, severity: str) -> list[Finding]:
-        return [f for f in self.new if severity_rank(f.severity) >= severity_rank(severity)]
+        """New findings at or above severity, and changed ones that rose to it."""
+        rank = severity_rank(severity)
+        out = [f for f in self.new if severity_rank(f.severity) >= rank]
+        out += [b for a, b in self.changed if severity_rank(b.severity) >= rank > severity_rank(a.severity)]
+        return out
 
 
-def _finding_key(f: Finding) -> tuple[str, str, str, str]:
-    return (f.severity, f.check, f.object, f.reason)
+def finding_key(f: Finding) -> tuple[str, str, str]:
+    return (f.check, f.object, str(f.details.get("namespace", "")) if f.details else "")
 
 
 def diff_findings(old: Sequence[Finding], new: Sequence[Finding]) -> FindingsDiff:
-    """A finding is the same on both sides when severity, check, object and reason are."""
-    a = {_finding_key(f) for f in old}
-    b = {_finding_key(f) for f in new}
-    return FindingsDiff(tuple(f for f in new if _finding_key(f) not in a), tuple(f for f in old if _finding_key(f) not in b))
+    a: dict[tuple[str, str, str], list[Finding]] = {}
+    for f in old:
+        a.setdefault(finding_key(f), []).append(f)
+    b: dict[tuple[str, str, str], list[Finding]] = {}
+    for f in new:
+        b.setdefault(finding_key(f), []).append(f)
+    added: list[Finding] = []
+    fixed: list[Finding] = []
+    changed: list[tuple[Finding, Finding]] = []
+    for key in [*a, *(k for k in b if k not in a)]:
+        before, after = a.get(key, []), b.get(key, [])
+        same = [f for f in after if f in before]
+        before = [f for f in before if f not in same]
+        after = [f for f in after if f not in same]
+        pairs = min(len(before), len(after))
+        changed += list(zip(before[:pairs], after[:pairs], strict=True))
+        fixed += before[pairs:]
+        added += after[pairs:]
+    return FindingsDiff(tuple(added), tuple(fixed), tuple(changed))
 
 
-__all__ = ["CHANGED_FOOTHOLD", "LOST_FOOTHOLD", "NEW_FOOTHOLD", "FindingsDiff", "ReachChange", "diff_findings", "diff_reach"]
+__all__ = [
+    "CHANGED_FOOTHOLD", "LOST_FOOTHOLD", "NEW_FOOTHOLD", "FindingsDiff", "ReachChange", "affected_footholds",
+    "diff_findings", "diff_reach", "finding_key",
+]  # fmt: skip

@@ -101,20 +101,25 @@ class SideFlows:
     peers: dict[str, Peer]
     index: dict[str, int]
     conn: Connectivity
-    _ports: dict[int, tuple[dict[int, PortSet], dict[int, PortSet]]] = field(default_factory=dict)
+    _ports: dict[int, tuple[dict[int, PortSet], dict[int, PortSet]]] = field(default_factory=dict)  # by row_key
 
     def class_of(self, key: str) -> int:
         i = self.index.get(key)
         return -1 if i is None else self.conn.result.source_class[i]
 
-    def ports(self, sc: int, dc: int) -> tuple[PortSet, PortSet]:
-        """(allowed, unknown) ports from source class sc to destination class dc."""
-        if sc < 0 or dc < 0:
-            return (), ()
-        row = self._ports.get(sc)
+    def row_key(self, sc: int) -> int:
+        """Source classes whose rows are equal share one row object in the connectivity (its memo): its id."""
+        return -1 if sc < 0 else id(self.conn.allowed[sc])
+
+    def row(self, sc: int) -> tuple[dict[int, PortSet], dict[int, PortSet]]:
+        """(allowed, unknown) ports per destination class from source class sc (empty for a missing workload)."""
+        if sc < 0:
+            return {}, {}
+        key = self.row_key(sc)
+        row = self._ports.get(key)
         if row is None:
-            row = self._ports[sc] = (self._read(self.conn.allowed[sc]), self._read(self.conn.unknown[sc]))
-        return row[0].get(dc, ()), row[1].get(dc, ())
+            row = self._ports[key] = (self._read(self.conn.allowed[sc]), self._read(self.conn.unknown[sc]))
+        return row
 
     def _read(self, row: Mapping[int, int]) -> dict[int, PortSet]:
         acc: dict[int, list[PortRange]] = defaultdict(list)
@@ -288,19 +293,32 @@ def diff_connectivity(
     names = [_member_names(joint[c], by_atom) for c in classes]
     changes: list[FlowChange] = []
     cells: list[tuple[int, int, FlowChange]] = []
+    # the cells of one source row depend only on its two rows (old, new): compared once per distinct pair of rows
+    row_diffs: dict[tuple[int, int], list[tuple[int, PortSet, PortSet, PortSet, PortSet]]] = {}
+    dest_a = [da for da, _db in classes]
+    dest_b = [db for _da, db in classes]
     for si, (sa, sb) in enumerate(classes):
+        key = (old.row_key(sa), new.row_key(sb))
+        diffs = row_diffs.get(key)
+        if diffs is None:
+            (ra, rua), (rb, rub) = old.row(sa), new.row(sb)
+            diffs = []
+            for di in range(len(classes)):
+                da, db = dest_a[di], dest_b[di]
+                before, after = ra.get(da, ()), rb.get(db, ())
+                ub, ua = rua.get(da, ()), rub.get(db, ())
+                if before != after or ub != ua:
+                    diffs.append((di, before, after, ub, ua))
+            row_diffs[key] = diffs
+        if not diffs:
+            continue
         src_keys = joint[(sa, sb)]
         src_ext = src_keys[0].startswith("ip:")
-        for di, (da, db) in enumerate(classes):
+        for di, before, after, ub, ua in diffs:
             if si == di and len(src_keys) == 1 and _is_pod_ref(src_keys[0]):
                 continue  # one Pod to itself: loopback, always allowed
-            before, ub = old.ports(sa, da)
-            after, ua = new.ports(sb, db)
-            if before == after and ub == ua:
-                continue
-            dst_keys = joint[(da, db)]
-            dst_ext = dst_keys[0].startswith("ip:")
-            ext = "ingress" if src_ext else ("egress" if dst_ext else "")
+            dst_keys = joint[classes[di]]
+            ext = "ingress" if src_ext else ("egress" if dst_keys[0].startswith("ip:") else "")
             causes = _causes(old, new, src_keys[0], dst_keys[0], changed_policies, changed_workloads, src_keys, dst_keys)
             change = FlowChange(names[si], names[di], before, after, ub, ua, causes, external=ext)
             changes.append(change)

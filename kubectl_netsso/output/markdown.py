@@ -93,6 +93,8 @@ def _section(out_lines: list[str], title: str, header: Sequence[str], rows: Sequ
 def render_diff(data: Any, out: TextIO, fmt: str = "markdown", **_options: str) -> None:
     """diff OLD NEW as a pull-request comment: a summary line per section, then its table (collapsed when long).
     Names from manifests are cells (md_cell): they cannot open a tag, a link or end the table."""
+    from .results import findings_rows, reach_rows, subject_text
+
     lines = ["### kubectl netsso diff", ""]
     lines += ["| | OLD | NEW |", "|---|---|---|"]
     lines.append(f"| source | {md_cell(data['old']['source'])} | {md_cell(data['new']['source'])} |")
@@ -111,21 +113,19 @@ def render_diff(data: Any, out: TextIO, fmt: str = "markdown", **_options: str) 
     if perms is not None:
         sm = perms["summary"]
         title = f"Permissions: {sm['gained']} gained ({sm['riskyGained']} risky), {sm['lost']} lost"
-        rows = [(p["change"], _md_subject(p["subject"]), p["namespace"] or "(cluster-wide)", p["permission"],
+        rows = [(p["change"], subject_text(p["subject"]), p["namespace"] or "(cluster-wide)", p["permission"],
                  ", ".join(p["risky"]) or None, p["via"]) for p in perms["changes"]]  # fmt: skip
         _section(lines, title, ("Change", "Subject", "Namespace", "Permission", "Risky", "Via"), rows)
     reach = data.get("reach")
     if reach is not None:
-        rows = [(r["identity"], r["change"], r["foothold"]["display"],
-                 ", ".join(f"{g['to']} {g['ports']}" for g in r["gained"]) or None,
-                 ", ".join(f"{g['to']} {g['ports']}" for g in r["lost"]) or None) for r in reach["changes"]]  # fmt: skip
-        title = f"Reach: {len(rows)} footholds changed"
-        _section(lines, title, ("Identity", "Change", "Foothold", "Now reachable", "No longer reachable"), rows)
+        rows = list(reach_rows(reach["changes"]))
+        who = len({r["identity"] for r in reach["changes"]})
+        title = f"Reach: {len(reach['changes'])} footholds of {who} identities reach differently"
+        _section(lines, title, ("Identities", "Change", "Foothold", "Now reachable", "No longer reachable"), rows)
     findings = data.get("findings")
     if findings is not None:
-        title = f"Findings: {len(findings['new'])} new, {len(findings['fixed'])} fixed"
-        rows = [(what, f["severity"], f["check"], f["object"], f["reason"]) for what in ("new", "fixed")
-                for f in findings[what]]  # fmt: skip
+        title = f"Findings: {len(findings['new'])} new, {len(findings['fixed'])} fixed, {len(findings['changed'])} changed"
+        rows = [(what, f["severity"], f["check"], f["object"], f["reason"]) for what, f in findings_rows(findings)]
         _section(lines, title, ("Change", "Severity", "Check", "Object", "Reason"), rows)
     for note in data.get("notes", ()):
         lines += [f"note: {md_cell(note)}", ""]
@@ -135,9 +135,3 @@ def render_diff(data: Any, out: TextIO, fmt: str = "markdown", **_options: str) 
     writer = TerminalWriter(out)
     writer.write("\n".join(lines).rstrip("\n") + "\n")
     writer.flush()
-
-
-def _md_subject(subject: Any) -> str:
-    if subject["kind"] == "ServiceAccount":
-        return f"serviceaccount {subject['namespace']}/{subject['name']}"
-    return f"{subject['kind'].lower()} {subject['name']}"

@@ -343,6 +343,8 @@ def _direction_lines(d: DirectionVerdict, who: str, wide: bool) -> list[str]:
 def render_diff(data: Any, out: TextIO, fmt: str = "table", **_options: str) -> None:
     """diff OLD NEW (its documented JSON): one table per kind of change -- connectivity (the grouped rules; wide:
     every changed class pair, and why NEW denies what it removed), permissions, reach, findings."""
+    from .results import findings_rows, reach_rows, subject_text
+
     wide = fmt == "wide"
     parts: list[str] = []
     for side in ("old", "new"):
@@ -371,20 +373,26 @@ def render_diff(data: Any, out: TextIO, fmt: str = "table", **_options: str) -> 
         sm = perms["summary"]
         parts.append(f"PERMISSIONS: {sm['gained']} gained ({sm['riskyGained']} risky), {sm['lost']} lost")
         if perms["changes"]:
-            rows = [[p["change"], _subject_text(p["subject"]), p["namespace"] or "(cluster-wide)", p["permission"],
+            rows = [[p["change"], subject_text(p["subject"]), p["namespace"] or "(cluster-wide)", p["permission"],
                      ", ".join(p["risky"]) or "-"] + ([p["via"]] if wide else []) for p in perms["changes"]]  # fmt: skip
             parts.append(table(["change", "subject", "namespace", "permission", "risky"] + (["via"] if wide else []), rows))
         parts.append("")
     reach = data.get("reach")
     if reach is not None:
-        parts.append(f"REACH: {len(reach['changes'])} footholds changed")
-        parts += [r["text"] for r in reach["changes"]]
+        grouped = reach_rows(reach["changes"])
+        parts.append(f"REACH: {len(reach['changes'])} footholds of {len({r['identity'] for r in reach['changes']})} "
+                     f"identities reach differently")  # fmt: skip
+        if grouped and not wide:
+            parts.append(table(["identities", "change", "foothold", "now reachable", "no longer reachable"],
+                               [[_short(c) for c in row] for row in grouped]))  # fmt: skip
+        elif grouped:
+            parts += [r["text"] for r in reach["changes"]]
         parts.append("")
     findings = data.get("findings")
     if findings is not None:
-        parts.append(f"FINDINGS: {len(findings['new'])} new, {len(findings['fixed'])} fixed")
+        parts.append(f"FINDINGS: {len(findings['new'])} new, {len(findings['fixed'])} fixed, {len(findings['changed'])} changed")
         rows = [[what, f["severity"], f["check"], f["object"]] + ([f["reason"]] if wide else [])
-                for what in ("new", "fixed") for f in findings[what]]  # fmt: skip
+                for what, f in findings_rows(findings)]  # fmt: skip
         if rows:
             parts.append(table(["change", "severity", "check", "object"] + (["reason"] if wide else []), rows))
         parts.append("")
@@ -398,7 +406,6 @@ def render_diff(data: Any, out: TextIO, fmt: str = "table", **_options: str) -> 
     emit([p for block in parts for p in block.split("\n")] if parts else [""], out)
 
 
-def _subject_text(subject: Any) -> str:
-    if subject["kind"] == "ServiceAccount":
-        return f"serviceaccount {subject['namespace']}/{subject['name']}"
-    return f"{subject['kind'].lower()} {subject['name']}"
+def _short(text: str, limit: int = 120) -> str:
+    """A cell of the diff's reach table: long lists cut (wide and JSON have them whole)."""
+    return text if len(text) <= limit else text[: limit - 15].rsplit(", ", 1)[0] + ", ... (-o wide)"

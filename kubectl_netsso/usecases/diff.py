@@ -15,6 +15,7 @@ from .source import Loaded, Source
 
 if TYPE_CHECKING:
     from ..access.diff import FindingsDiff, ReachChange
+    from ..access.model import Foothold, Reach
     from ..access.reach import ReachEngine
     from ..cluster.snapshot import CalicoPolicy, CiliumPolicy, Snapshot, Subject, Workload
     from ..cluster.target import KubeOptions
@@ -39,7 +40,6 @@ FAIL_ON = {
     "new-findings": "an audit finding that is new",
     SEVERITY_PREFIX + "LEVEL": "a new audit finding at LEVEL or above (info, low, medium, high, critical)",
 }
-MAX_IDENTITIES = 50  # identities whose reach is compared when --as/--as-group does not focus on one
 
 
 def parse_fail_on(values: Iterable[str]) -> tuple[str, ...]:
@@ -109,7 +109,6 @@ class DiffInput:
     with_default_roles: bool = False
     cni: str = "auto"
     explain: bool = True  # removed flows get NEW's explanation (one evaluation each)
-    max_identities: int = MAX_IDENTITIES
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,7 +183,7 @@ class DiffResult:
             (self.connectivity is not None and self.connectivity.changes)
             or self.permissions
             or self.reach
-            or (self.findings is not None and (self.findings.new or self.findings.fixed))
+            or (self.findings is not None and (self.findings.new or self.findings.fixed or self.findings.changed))
         )
 
 
@@ -196,6 +195,7 @@ class _Side:
     compiled: CompiledSnapshot
     engine: ReachEngine | None
     model: RbacModel | None = None
+    reach_cache: dict[tuple[str, str, tuple[str, ...]], Reach] = field(default_factory=dict)
 
     @property
     def snapshot(self) -> Snapshot:
@@ -261,10 +261,8 @@ def run(inp: DiffInput, sources: tuple[Source, Source]) -> DiffResult:
         timings["permissions_s"] = time.perf_counter() - t
     if "reach" in inp.sections:
         t = time.perf_counter()
-        found, note = _reach(old, new, kube, conn, perms, inp.max_identities)
-        reach = tuple(found)
-        if note:
-            notes.append(note)
+        policies = conn.changed_policies if conn is not None else _policy_changes(old, new)
+        reach = tuple(_reach(old, new, kube, conn, policies))
         timings["reach_s"] = time.perf_counter() - t
     if "findings" in inp.sections:
         t = time.perf_counter()
@@ -335,6 +333,10 @@ def by_workload(workloads: Sequence[Workload]) -> tuple[list[Workload], int]:
     return list(out.values()), folded
 
 
+def _policy_changes(old: _Side, new: _Side) -> dict[str, str]:
+    return _changes(_policy_objects(old.snapshot), _policy_objects(new.snapshot))
+
+
 def _connectivity(old: _Side, new: _Side, explain: bool, notes: list[str]) -> ConnectivityDiff:
     from ..netpol.diff import diff_atoms, diff_connectivity, side_flows
 
@@ -350,7 +352,7 @@ def _connectivity(old: _Side, new: _Side, explain: bool, notes: list[str]) -> Co
     atoms = diff_atoms(old.compiled, new.compiled, sides[0], sides[1])
     a = side_flows(old.compiled, sides[0], atoms)
     b = side_flows(new.compiled, sides[1], atoms)
-    policies = _changes(_policy_objects(old.snapshot), _policy_objects(new.snapshot))
+    policies = _policy_changes(old, new)
     snaps = [replace(s.snapshot, workloads=tuple(ws)) for s, ws in zip((old, new), sides, strict=True)]
     return diff_connectivity(a, b, atoms, policies, _workload_changes(*snaps), explain=explain)
 
@@ -389,71 +391,55 @@ def _reach(
     new: _Side,
     kube: KubeOptions,
     conn: ConnectivityDiff | None,
-    perms: Sequence[PermissionChange] | None,
-    limit: int,
-) -> tuple[list[ReachChange], str]:
-    """Per identity: the footholds and what they reach on each side, compared. Without --as/--as-group: the users
-    and groups whose permissions changed, then those bound where a flow changed (at most ``limit``)."""
-    from ..access.diff import diff_reach
-    from ..access.footholds import RbacPermissions
-    from ..rbac.authorize import Authorizer, bindings_of, identity
+    changed_policies: Mapping[str, str],
+) -> list[ReachChange]:
+    """Per identity (--as/--as-group, else every user and group bound on either side): its footholds on each side,
+    and the reach of those that may differ (access.diff.affected_footholds), compared."""
+    from ..access.diff import affected_footholds, diff_reach
+    from ..access.footholds import RbacPermissions, derive_footholds
+    from ..rbac.authorize import Authorizer, bindings_of
     from .identity import GROUP_MEMBER
 
     assert old.model is not None and new.model is not None and old.engine is not None and new.engine is not None
     scope = [kube.namespace] if kube.namespace else _namespaces(old, new)
-    note = ""
     if kube.as_user or kube.as_groups:
         who = [(kube.as_user or "", tuple(kube.as_groups))]
     else:
-        candidates: list[tuple[str, tuple[str, ...]]] = []
-        for p in perms or ():
-            if p.subject.kind in ("User", "Group"):
-                key = (p.subject.name, ()) if p.subject.kind == "User" else ("", (p.subject.name,))
-                if key not in candidates:
-                    candidates.append(key)
-        touched = _touched_namespaces(conn)
-        if touched:
-            for s in _subjects(old, new, kube):
-                if s.kind not in ("User", "Group"):
-                    continue
-                key = (s.name, ()) if s.kind == "User" else ("", (s.name,))
-                if key in candidates:
-                    continue
-                ident = identity(*key)
-                bound = bindings_of(old.model, ident) + bindings_of(new.model, ident)
-                if any(b.namespace is None or b.namespace in touched for b in bound):
-                    candidates.append(key)
-        if len(candidates) > limit:
-            note = f"reach compared for {limit} of {len(candidates)} identities; focus with --as / --as-group"
-        who = candidates[:limit]
+        who = [(s.name, ()) if s.kind == "User" else ("", (s.name,)) for s in _subjects(old, new, kube)
+               if s.kind in ("User", "Group")]  # fmt: skip
+    sources = {ref for c in (conn.changes if conn is not None else ()) for ref in c.sources if not ref.startswith("ip:")}
+    # a new pod in N reaches differently when a flow from N changed or a policy changed (it may trust labels no
+    # workload wears yet)
+    create_ns = {ref.split("/", 1)[0] for ref in sources} | (set(scope) if changed_policies else set())
     az_old, az_new = Authorizer(old.model), Authorizer(new.model)
     out: list[ReachChange] = []
     for user, groups in who:
         label = f"user {user}" if user else "group " + ", ".join(groups)
         if user and groups:
             label += " (groups " + ", ".join(groups) + ")"
-        before = _reaches(old, RbacPermissions(az_old, user or GROUP_MEMBER, groups), scope)
-        after = _reaches(new, RbacPermissions(az_new, user or GROUP_MEMBER, groups), scope)
-        out += diff_reach(label, before, after)
-    return out, note
-
-
-def _reaches(side: _Side, perms: Any, scope: Sequence[str]) -> list[Any]:
-    from ..access.footholds import derive_footholds
-    from ..access.reach import reach_all
-
-    assert side.engine is not None
-    present = set(scope)
-    return reach_all(side.engine, derive_footholds(side.snapshot, perms, [ns for ns in scope if ns in present]))
-
-
-def _touched_namespaces(conn: ConnectivityDiff | None) -> set[str]:
-    out: set[str] = set()
-    for c in conn.changes if conn is not None else ():
-        for ref in (*c.sources, *c.destinations):
-            if not ref.startswith("ip:"):
-                out.add(ref.split("/", 1)[0])
+        pa, pb = RbacPermissions(az_old, user or GROUP_MEMBER, groups), RbacPermissions(az_new, user or GROUP_MEMBER, groups)
+        # footholds exist only where a binding applies: the namespaces of its RoleBindings, all with a ClusterRoleBinding
+        bound = {b.namespace for b in (*bindings_of(old.model, pa.ident), *bindings_of(new.model, pb.ident))}
+        mine = scope if None in bound else [ns for ns in scope if ns in bound]
+        if not mine:
+            continue
+        fa = derive_footholds(old.snapshot, pa, mine)
+        fb = derive_footholds(new.snapshot, pb, mine)
+        fa, fb = affected_footholds(fa, fb, sources, create_ns)
+        if fa or fb:
+            out += diff_reach(label, [reach_of(old, f) for f in fa], [reach_of(new, f) for f in fb])
     return out
+
+
+def reach_of(side: _Side, foothold: Foothold) -> Reach:
+    """What a foothold reaches depends on its kind, target and actions, not on whose it is: computed once a side."""
+    assert side.engine is not None
+    # a new pod's reach (CREATE) and a NetworkPolicy writer's do not depend on the verbs; exec vs port-forward does
+    key = (foothold.kind, foothold.target, foothold.actions if foothold.kind == "pod" else ())
+    hit = side.reach_cache.get(key)
+    if hit is None:
+        hit = side.reach_cache[key] = side.engine.reach(foothold)
+    return hit if hit.foothold == foothold else replace(hit, foothold=foothold)
 
 
 def _findings(old: _Side, new: _Side, kube: KubeOptions) -> FindingsDiff:
@@ -506,6 +492,6 @@ def _matches(result: DiffResult, category: str) -> bool:
 
 
 __all__ = [
-    "FAIL_ON", "MAX_IDENTITIES", "SECTIONS", "DiffInput", "DiffResult", "SideInfo", "parse_fail_on", "parse_sections",
+    "FAIL_ON", "SECTIONS", "DiffInput", "DiffResult", "SideInfo", "parse_fail_on", "parse_sections",
     "run", "side_source",
 ]  # fmt: skip

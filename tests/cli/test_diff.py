@@ -244,11 +244,16 @@ def test_table_groups_by_kind_of_change(tmp_path: Path) -> None:
     assert "CONNECTIVITY: 1 new flows, 0 removed, 0 with changed ports (pod pairs)" in lines
     row = next(line for line in lines if line.startswith("new "))
     assert row.split() == ["new", "frontend:", "*", "shop:", "app=api", "TCP", "8080", "NP", "shop/api-ingress", "(changed)"]
-    assert "FINDINGS: 1 new, 1 fixed" in lines
-    assert any(line.startswith("group oidc:contractors can still exec, port-forward on pod frontend/deployment/web, from "
-                               "which shop/deployment/api") for line in lines)  # fmt: skip
-    wide = netsso("diff", str(SHOP), str(new), "-o", "wide").stdout
-    assert "frontend/deployment/web" in wide and "BEFORE" in wide
+    assert "FINDINGS: 1 new, 1 fixed, 0 changed" in lines
+    # reach: one row per foothold whose reach changed, with every identity holding it
+    assert "REACH: 3 footholds of 2 identities reach differently" in lines
+    row = next(line for line in lines if "pod frontend/deployment/web" in line)
+    assert row.startswith("group oidc:contractors, group oidc:shop-devs  changed")
+    assert row.rstrip().endswith("shop/deployment/api http=8080/TCP")
+    wide = netsso("diff", str(SHOP), str(new), "-o", "wide").stdout.splitlines()
+    assert "group oidc:contractors can still exec, port-forward on pod frontend/deployment/web, from which "\
+           "shop/deployment/api http=8080/TCP becomes reachable" in wide  # fmt: skip
+    assert any(line.split()[:4] == ["CHANGE", "FROM", "TO", "BEFORE"] for line in wide)
 
 
 def test_json_contract(tmp_path: Path) -> None:
