@@ -244,12 +244,15 @@ def run(inp: DiffInput, sources: tuple[Source, Source]) -> DiffResult:
     kube = sources[1].kube
     notes: list[str] = []
     conn: ConnectivityDiff | None = None
+    flows: ConnectivityDiff | None = None
     perms: tuple[PermissionChange, ...] | None = None
     reach: tuple[ReachChange, ...] | None = None
     findings: FindingsDiff | None = None
-    if "connectivity" in inp.sections:
+    if "connectivity" in inp.sections or "reach" in inp.sections:
+        # reach needs to know which workloads' flows changed (their exec footholds reach differently)
         t = time.perf_counter()
-        conn = _connectivity(old, new, inp.explain, notes)
+        flows = _connectivity(old, new, inp.explain and "connectivity" in inp.sections, notes)
+        conn = flows if "connectivity" in inp.sections else None
         timings["connectivity_s"] = time.perf_counter() - t
     if "permissions" in inp.sections or "reach" in inp.sections:
         t = time.perf_counter()
@@ -261,8 +264,8 @@ def run(inp: DiffInput, sources: tuple[Source, Source]) -> DiffResult:
         timings["permissions_s"] = time.perf_counter() - t
     if "reach" in inp.sections:
         t = time.perf_counter()
-        policies = conn.changed_policies if conn is not None else _policy_changes(old, new)
-        reach = tuple(_reach(old, new, kube, conn, policies))
+        assert flows is not None
+        reach = tuple(_reach(old, new, kube, flows, flows.changed_policies))
         timings["reach_s"] = time.perf_counter() - t
     if "findings" in inp.sections:
         t = time.perf_counter()
