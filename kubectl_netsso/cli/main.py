@@ -68,6 +68,7 @@ def cli(verbose: int) -> None:
     What may I do here?           kubectl netsso can-i / permissions
     Can A reach B, and why not?   kubectl netsso can-reach / paths
     Both together:                kubectl netsso reach / audit / report
+    What does a change open?      kubectl netsso diff OLD NEW
     """
     log.set_level(verbose)
 

@@ -106,9 +106,10 @@ def render_diff(data: Any, out: TextIO, fmt: str = "markdown", **_options: str) 
         sm = conn["summary"]
         title = (f"Connectivity: {sm['addedPairs']} new flows, {sm['removedPairs']} removed, "
                  f"{sm['changedPairs']} with changed ports (pod pairs)")  # fmt: skip
-        rows: list[tuple[Any, ...]] = [(g["group"], g["from"]["text"], g["to"]["text"], g["portsText"], "; ".join(g["causes"]),
-                 g["explanation"]) for g in conn["groups"]]  # fmt: skip
-        _section(lines, title, ("Change", "From", "To", "Ports", "Cause", "Why denied now"), rows)
+        why = any(g["explanation"] for g in conn["groups"])
+        rows: list[tuple[Any, ...]] = [(g["group"], g["from"]["text"], g["to"]["text"], g["portsText"], "; ".join(g["causes"]))
+                                       + ((g["explanation"],) if why else ()) for g in conn["groups"]]  # fmt: skip
+        _section(lines, title, ("Change", "From", "To", "Ports", "Cause") + (("Why denied now",) if why else ()), rows)
     perms = data.get("permissions")
     if perms is not None:
         sm = perms["summary"]
