@@ -59,12 +59,13 @@ def diff(
     tree is not touched), or live (the cluster of --context/--kubeconfig; a folder named live: ./live).
     --as / --as-group: only that identity's permissions and reach.
     Exit codes: 0 no change matching --fail-on (or none given), 1 a matching change, 2 usage, 3 error.
+    In CI, from the folder of the manifests:  diff git:origin/main . --fail-on risky-permissions -o markdown
+    Before an apply:                          diff live ./cluster --as-group oidc:contractors
 
     \b
     Examples:
-      kubectl netsso diff git:origin/main . --fail-on risky-permissions,external-egress -o markdown
-      kubectl netsso diff live ./cluster --as-group oidc:contractors
-      kubectl netsso diff example:shop ./shop-pr --fail-on any
+      kubectl netsso diff example:shop example:shop --fail-on any
+      kubectl netsso diff example:shop example:calico-shop --only connectivity -o markdown
     """
     from ..usecases import diff as usecase
     from ..usecases.source import print_warnings
