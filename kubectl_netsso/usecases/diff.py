@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from ..access.diff import FindingsDiff, ReachChange
     from ..access.model import Foothold, Reach
     from ..access.reach import ReachEngine
-    from ..cluster.snapshot import CalicoPolicy, CiliumPolicy, Snapshot, Subject, Workload
+    from ..cluster.snapshot import Snapshot, Subject
     from ..cluster.target import KubeOptions
     from ..netpol.compile import CompiledSnapshot
     from ..netpol.diff import ConnectivityDiff
@@ -283,65 +283,15 @@ def run(inp: DiffInput, sources: tuple[Source, Source]) -> DiffResult:
 # --- sections --------------------------------------------------------------------------------------------------
 
 
-def _policy_objects(snap: Snapshot) -> dict[str, Any]:
-    """Every policy object by the label the engines give it ("NP shop/api-in", "ANP x"), without its file."""
-    out: dict[str, Any] = {}
-    for p in snap.network_policies:
-        out[f"NP {p.namespace}/{p.name}"] = p.spec
-    for a in snap.admin_network_policies:
-        out[f"{'ANP' if a.kind == 'AdminNetworkPolicy' else 'BANP'} {a.name}"] = a.spec
-    others: list[CalicoPolicy | CiliumPolicy] = [*snap.calico_policies, *snap.cilium_policies]
-    for c in others:
-        where = f"{c.namespace}/{c.name}" if c.namespace else c.name
-        out[f"{c.kind} {where}"] = replace(c, source="")
-    return out
-
-
-def _changes(a: Mapping[str, Any], b: Mapping[str, Any]) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for key in sorted(set(a) | set(b)):
-        if key not in a:
-            out[key] = "added"
-        elif key not in b:
-            out[key] = "removed"
-        elif a[key] != b[key]:
-            out[key] = "changed"
-    return out
-
-
-def _workload_changes(old: Snapshot, new: Snapshot) -> dict[str, str]:
-    a = {w.ref: replace(w, source="") for w in old.workloads}
-    b = {w.ref: replace(w, source="") for w in new.workloads}
-    out = {k: ("workload " + v if v != "changed" else "workload labels/ports changed") for k, v in _changes(a, b).items()}
-    na = {n.name: dict(n.labels) for n in old.namespaces}
-    nb = {n.name: dict(n.labels) for n in new.namespaces}
-    for k, v in _changes(na, nb).items():
-        out[f"namespace:{k}"] = f"namespace {k} {v if v != 'changed' else 'labels changed'}"
-    return out
-
-
-def by_workload(workloads: Sequence[Workload]) -> tuple[list[Workload], int]:
-    """Live pods as the workloads that own them (NS/deployment/NAME, as manifests name them), one pod standing for
-    its siblings (the first by name); returns them and how many pods were folded into a sibling."""
-    out: dict[str, Workload] = {}
-    folded = 0
-    for w in sorted(workloads, key=lambda w: (w.namespace, w.name)):
-        if w.kind == "Pod" and w.owner:
-            kind, _, name = w.owner.partition("/")
-            w = replace(w, kind=kind, name=name, owner=None)
-        if w.ref in out:
-            folded += 1
-            continue
-        out[w.ref] = w
-    return list(out.values()), folded
-
-
 def _policy_changes(old: _Side, new: _Side) -> dict[str, str]:
-    return _changes(_policy_objects(old.snapshot), _policy_objects(new.snapshot))
+    from .diff_objects import changes, policy_objects
+
+    return changes(policy_objects(old.snapshot), policy_objects(new.snapshot))
 
 
 def _connectivity(old: _Side, new: _Side, explain: bool, notes: list[str]) -> ConnectivityDiff:
     from ..netpol.diff import diff_atoms, diff_connectivity, side_flows
+    from .diff_objects import by_workload, workload_changes
 
     sides = []
     for side in (old, new):
@@ -357,7 +307,7 @@ def _connectivity(old: _Side, new: _Side, explain: bool, notes: list[str]) -> Co
     b = side_flows(new.compiled, sides[1], atoms)
     policies = _policy_changes(old, new)
     snaps = [replace(s.snapshot, workloads=tuple(ws)) for s, ws in zip((old, new), sides, strict=True)]
-    return diff_connectivity(a, b, atoms, policies, _workload_changes(*snaps), explain=explain)
+    return diff_connectivity(a, b, atoms, policies, workload_changes(*snaps), explain=explain)
 
 
 def _subjects(old: _Side, new: _Side, kube: KubeOptions) -> list[Subject]:
@@ -415,7 +365,7 @@ def _reach(
     # workload wears yet)
     create_ns = {ref.split("/", 1)[0] for ref in sources} | (set(scope) if changed_policies else set())
     az_old, az_new = Authorizer(old.model), Authorizer(new.model)
-    out: list[ReachChange] = []
+    todo: list[tuple[str, list[Foothold], list[Foothold]]] = []
     for user, groups in who:
         label = f"user {user}" if user else "group " + ", ".join(groups)
         if user and groups:
@@ -430,7 +380,10 @@ def _reach(
         fb = derive_footholds(new.snapshot, pb, mine)
         fa, fb = affected_footholds(fa, fb, sources, create_ns)
         if fa or fb:
-            out += diff_reach(label, [reach_of(old, f) for f in fa], [reach_of(new, f) for f in fb])
+            todo.append((label, fa, fb))
+    out: list[ReachChange] = []
+    for label, fa, fb in todo:
+        out += diff_reach(label, [reach_of(old, f) for f in fa], [reach_of(new, f) for f in fb])
     return out
 
 
