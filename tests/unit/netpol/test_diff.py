@@ -5,6 +5,8 @@ verdicts on every declared port, computed separately on A and on B) says differs
 from __future__ import annotations
 
 import copy
+import ipaddress
+import re
 import sys
 from dataclasses import replace
 from pathlib import Path
@@ -31,7 +33,7 @@ from kubectl_netsso.netpol.diff import (
     subtract_ports,
 )
 from kubectl_netsso.netpol.external import AddressAtom
-from kubectl_netsso.usecases.paths import compute_block, port_blocks
+from kubectl_netsso.usecases.paths import compute_block, external_flows, port_blocks
 
 sys.path.insert(0, str(REPO / "benchmarks"))
 
@@ -67,6 +69,58 @@ def paths_truth(snap: Snapshot) -> dict[tuple[str, str, int, str], bool | None]:
                 assert isinstance(key.port, int)
                 out[(s.ref, d.ref, key.port, key.protocol)] = block.allowed(i, j)
     return out
+
+
+PROBES = ("8.8.8.8", "10.1.2.3", "172.16.5.5", "172.20.0.1", "198.51.100.9", "203.0.113.7", "2001:db8::1")
+
+
+def in_blocks(text: str, address: str) -> bool:
+    """Whether an address is in "ip: A, B except C, D except (E, F)" (IpBlockText.describe joined)."""
+    ip = ipaddress.ip_address(address)
+    body = text[len("ip: ") :] if text.startswith("ip: ") else text[len("ip:") :]
+    for m in re.finditer(r"([0-9a-f.:]+/\d+)(?: except (?:\(([^)]*)\)|([0-9a-f.:]+/\d+)))?", body):
+        net = ipaddress.ip_network(m.group(1))
+        excepts = [ipaddress.ip_network(x.strip()) for x in (m.group(2) or m.group(3) or "").split(",") if x.strip()]
+        if ip.version == net.version and ip in net and not any(ip.version == e.version and ip in e for e in excepts):
+            return True
+    return False
+
+
+def external_truth(snap: Snapshot) -> dict[tuple[str, str, str, int, str], bool | None]:
+    """What `paths -A` lists outside the cluster: (direction, workload, probe address, port, protocol) -> verdict."""
+    compiled = compile_snapshot(snap, cni="generic")
+    pods = sorted(snap.workloads, key=lambda w: (w.namespace, w.name, w.kind))
+    blocks = []
+    for key, dst_idx in port_blocks(pods, None, None):
+        blocks.append((key, dst_idx, compute_block(compiled, pods, [pods[i] for i in dst_idx], key.port, key.protocol)))
+    out: dict[tuple[str, str, str, int, str], bool | None] = {}
+    for direction, w, flow in external_flows(compiled, pods, pods, blocks, scope_ns=None, egress=True, ingress=True):
+        assert isinstance(flow.port, int)
+        for probe in PROBES:
+            if in_blocks(flow.ref, probe):
+                out[(direction, w.ref, probe, flow.port, flow.protocol)] = flow.allowed
+    return out
+
+
+def assert_external_diff_is_the_set_difference(a: Snapshot, b: Snapshot) -> int:
+    """Every probe address, on every port `paths -A` lists for both sides: the diff says what changed, nothing else."""
+    result = diff_of(a, b)
+    truth_a, truth_b = external_truth(a), external_truth(b)
+    checked = 0
+    for key in sorted(set(truth_a) & set(truth_b)):
+        direction, ref, probe, port, proto = key
+        found = [c for c in result.changes if c.external == direction
+                 and ref in (c.sources if direction == "egress" else c.destinations)
+                 and in_blocks((c.destinations if direction == "egress" else c.sources)[-1], probe)]  # fmt: skip
+        assert len(found) <= 1, found
+        if not found:
+            assert truth_a[key] == truth_b[key], key
+        else:
+            (c,) = found
+            assert port_in(c.before, port, proto) == truth_a[key], (key, c)
+            assert port_in(c.after, port, proto) == truth_b[key], (key, c)
+        checked += 1
+    return checked
 
 
 def declared(w: Workload) -> set[tuple[int, str]]:
@@ -178,8 +232,10 @@ def test_diff_equals_the_set_difference_of_paths(base: Snapshot, edits: list[tup
     for edit in edits:
         new = _edit(new, *edit)
     assert assert_diff_is_the_set_difference(base, new) > 100
+    assert assert_external_diff_is_the_set_difference(base, new) > 50
     # and the other way round: OLD and NEW swapped
     assert_diff_is_the_set_difference(new, base)
+    assert_external_diff_is_the_set_difference(new, base)
 
 
 def test_workloads_match_by_name_a_rename_is_a_removal_and_an_addition(base: Snapshot) -> None:
