@@ -56,7 +56,8 @@ def diff(
     \b
     OLD / NEW: a manifests path (file, folder, '-' for stdin, example:NAME), a Git revision of the repository you
     stand in (git:REV for the current directory at REV, git:REV:PATH for PATH relative to it; read with git, the work
-    tree is not touched), or live (the cluster of --context/--kubeconfig; a folder named live: ./live).
+    tree is not touched), or live (the cluster of --context/--kubeconfig; live:CONTEXT for another context; a folder
+    named live: ./live).
     --as / --as-group: only that identity's permissions and reach.
     Exit codes: 0 no change matching --fail-on (or none given), 1 a matching change, 2 usage, 3 error.
     In CI, from the folder of the manifests:  diff git:origin/main . --fail-on risky-permissions -o markdown

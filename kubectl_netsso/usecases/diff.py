@@ -86,12 +86,16 @@ def parse_sections(values: Iterable[str]) -> tuple[str, ...]:
 
 
 def side_source(text: str, kube: KubeOptions, *, with_default_roles: bool = False, cni: str = "auto") -> Source:
-    """One side: ``live``, ``git:REV[:PATH]``, or a manifests path (a folder named live: ./live)."""
+    """One side: ``live`` (or ``live:CONTEXT``), ``git:REV[:PATH]``, or a manifests path (a folder named live: ./live)."""
     if not text:
         raise NetssoError("empty side", hint="give a folder, a file, '-', example:NAME, git:REV[:PATH] or live",
                           exit_code=EXIT_USAGE)  # fmt: skip
-    if text == "live":
-        return Source(kube, (), with_default_roles=False, cni=cni)
+    if text == "live" or text.startswith("live:"):
+        # live:CONTEXT: another kubeconfig context than --context's (diff live:staging live:prod)
+        context = text[len("live:") :] if text.startswith("live:") else kube.context
+        if text.startswith("live:") and not context:
+            raise NetssoError("live: without a context", hint="give live or live:CONTEXT", exit_code=EXIT_USAGE)
+        return Source(replace(kube, context=context), (), with_default_roles=False, cni=cni)
     if text.startswith("git:"):
         from ..cluster.gitrev import parse
 

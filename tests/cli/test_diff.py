@@ -276,3 +276,19 @@ def test_as_group_focuses_permissions_and_reach(tmp_path: Path) -> None:
     data = diff_json(str(SHOP), str(new), "--as-group", "oidc:contractors", "--only", "reach,permissions")
     assert data["sections"] == ["permissions", "reach"]
     assert data["reach"]["changes"] and data["permissions"]["changes"]
+
+
+def test_table_escapes_terminal_control_in_names(tmp_path: Path) -> None:
+    new = tmp_path / "new"
+    shutil.copytree(SHOP, new)
+    (new / "rbac" / "hostile.yaml").write_text(CONTRACTORS_EXEC_SHOP.replace("oidc:contractors", '"evil\\x1b[2J\\x07"'))
+    for fmt in ("table", "wide", "markdown"):
+        p = netsso("diff", str(SHOP), str(new), "-o", fmt, "--only", "permissions")
+        assert p.returncode == 0, p.stderr
+        assert "\x1b" not in p.stdout and "\x07" not in p.stdout
+        assert "evil\\u001b" in p.stdout.replace("\\\\", "\\")  # shown, escaped
+
+
+def test_live_side_needs_a_context_name() -> None:
+    p = netsso("diff", "live:", str(SHOP))
+    assert p.returncode == 2 and "live: without a context" in p.stderr

@@ -84,3 +84,12 @@ def test_diff_live_403_on_policies_is_a_warning_of_its_side(shop_cluster: Any, r
     assert any(line.startswith("warning: NEW (live): cannot see networkpolicies") for line in p.stderr.splitlines())
     # verdicts depending on shop's policies are unknown on the live side, never silently allowed
     assert any(c["unknownAfter"] for c in data["connectivity"]["changes"])
+
+
+def test_diff_live_context_sides(shop_cluster: Any, run_netsso: Any) -> None:
+    # live:CONTEXT names a context of the kubeconfig (here the harness's only one, "test")
+    p = run_netsso("diff", "live:test", "live", "--only", "connectivity,permissions", "--fail-on", "any")
+    assert p.returncode == 0, p.stdout + p.stderr
+    p = run_netsso("diff", "live:nope", "live")
+    assert p.returncode == 2 and p.stderr.startswith("error: ") and "nope" in p.stderr, p.stderr
+    assert "Traceback" not in p.stderr
