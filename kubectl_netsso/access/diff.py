@@ -77,15 +77,27 @@ def _delta(a: Mapping[str, frozenset[str]], b: Mapping[str, frozenset[str]]) -> 
     return tuple(out)
 
 
-def diff_reach(identity: str, old: Sequence[Reach], new: Sequence[Reach]) -> list[ReachChange]:
-    """Footholds matched by (kind, target); a foothold only on one side gains or loses all it reaches."""
+def diff_reach(
+    identity: str, old: Sequence[Reach], new: Sequence[Reach], memo: dict[int, Mapping[str, frozenset[str]]] | None = None
+) -> list[ReachChange]:
+    """Footholds matched by (kind, target); a foothold only on one side gains or loses all it reaches. memo: the
+    destinations' ports by id of a destinations tuple, for callers that share Reach results among identities."""
     before = {(r.foothold.kind, r.foothold.target): r for r in old}
     after = {(r.foothold.kind, r.foothold.target): r for r in new}
+    seen: dict[int, Mapping[str, frozenset[str]]] = memo if memo is not None else {}
+
+    def ports(r: Reach | None) -> Mapping[str, frozenset[str]]:
+        if r is None:
+            return {}
+        hit = seen.get(id(r.destinations))
+        if hit is None:
+            hit = seen[id(r.destinations)] = _dest_ports(r.destinations)
+        return hit
+
     out: list[ReachChange] = []
     for key in sorted(set(before) | set(after)):
         a, b = before.get(key), after.get(key)
-        da = _dest_ports(a.destinations) if a else {}
-        db = _dest_ports(b.destinations) if b else {}
+        da, db = ports(a), ports(b)
         gained, lost = _delta(da, db), _delta(db, da)
         if a is not None and b is not None:
             if not gained and not lost and a.any_destination == b.any_destination:

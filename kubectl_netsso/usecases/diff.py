@@ -386,8 +386,9 @@ def _reach(
         if fa or fb:
             todo.append((label, fa, fb))
     out: list[ReachChange] = []
+    memo: dict[int, Any] = {}  # the Reach results are shared among identities (reach_of): their ports read once
     for label, fa, fb in todo:
-        out += diff_reach(label, [reach_of(old, f) for f in fa], [reach_of(new, f) for f in fb])
+        out += diff_reach(label, [reach_of(old, f) for f in fa], [reach_of(new, f) for f in fb], memo)
     return out
 
 
