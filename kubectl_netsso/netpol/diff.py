@@ -34,7 +34,7 @@ from .model import Flow, Peer, PodPeer
 from .paths import PathsResult
 from .ranges import complement
 
-ADDED, REMOVED, CHANGED = "added", "removed", "changed"
+ADDED, REMOVED, CHANGED, UNKNOWN = "added", "removed", "changed", "unknown"
 # the grouped view's relations: new flows, flows gone, ports opened / closed on flows that stay
 GROUPS = ("new", "removed", "opened", "closed")
 MAX_EXPLAINED = 200  # removed flows explained with the NEW side's verdict (one evaluation each)
@@ -174,6 +174,8 @@ class FlowChange:
 
     @property
     def kind(self) -> str:
+        if self.before == self.after:
+            return UNKNOWN  # only which ports are unknown changed (a side could not read something)
         if not self.before:
             return ADDED
         if not self.after:
@@ -249,7 +251,7 @@ class ConnectivityDiff:
     stats: Mapping[str, Any] = field(default_factory=dict)
 
     def counts(self) -> dict[str, int]:
-        out = {ADDED: 0, REMOVED: 0, CHANGED: 0}
+        out = {ADDED: 0, REMOVED: 0, CHANGED: 0, UNKNOWN: 0}
         for c in self.changes:
             out[c.kind] += c.pair_count
         return out
@@ -413,7 +415,7 @@ def _grouped(
             relations[("new", c.causes)].append((si, di, c.after, ""))
         elif c.kind == REMOVED:
             relations[("removed", c.causes)].append((si, di, c.before, c.explanation))
-        else:
+        elif c.kind == CHANGED:
             if c.gained:
                 relations[("opened", c.causes)].append((si, di, c.gained, ""))
             if c.lost:
@@ -464,6 +466,6 @@ def _rules(
 
 
 __all__ = [
-    "ADDED", "CHANGED", "GROUPS", "REMOVED", "ConnectivityDiff", "FlowChange", "GroupedRule", "SideFlows",
+    "ADDED", "CHANGED", "GROUPS", "REMOVED", "UNKNOWN", "ConnectivityDiff", "FlowChange", "GroupedRule", "SideFlows",
     "common_atoms", "diff_atoms", "diff_connectivity", "port_in", "side_flows", "subtract_ports",
 ]  # fmt: skip

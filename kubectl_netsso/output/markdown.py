@@ -105,7 +105,8 @@ def render_diff(data: Any, out: TextIO, fmt: str = "markdown", **_options: str) 
     if conn is not None:
         sm = conn["summary"]
         title = (f"Connectivity: {sm['addedPairs']} new flows, {sm['removedPairs']} removed, "
-                 f"{sm['changedPairs']} with changed ports (pod pairs)")  # fmt: skip
+                 f"{sm['changedPairs']} with changed ports (pod pairs)"
+                     + (f", {sm['unknownPairs']} whose unknown ports changed" if sm["unknownPairs"] else ""))  # fmt: skip
         why = any(g["explanation"] for g in conn["groups"])
         rows: list[tuple[Any, ...]] = [(g["group"], g["from"]["text"], g["to"]["text"], g["portsText"], "; ".join(g["causes"]))
                                        + ((g["explanation"],) if why else ()) for g in conn["groups"]]  # fmt: skip

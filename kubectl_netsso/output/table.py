@@ -357,7 +357,8 @@ def render_diff(data: Any, out: TextIO, fmt: str = "table", **_options: str) -> 
     if conn is not None:
         sm = conn["summary"]
         parts.append(f"CONNECTIVITY: {sm['addedPairs']} new flows, {sm['removedPairs']} removed, "
-                     f"{sm['changedPairs']} with changed ports (pod pairs)")  # fmt: skip
+                     f"{sm['changedPairs']} with changed ports (pod pairs)"
+                     + (f", {sm['unknownPairs']} whose unknown ports changed" if sm["unknownPairs"] else ""))  # fmt: skip
         if conn["groups"]:
             rows = [[g["group"], g["from"]["text"], g["to"]["text"], g["portsText"], "; ".join(g["causes"])]
                     + ([g["explanation"] or ""] if wide else []) for g in conn["groups"]]  # fmt: skip

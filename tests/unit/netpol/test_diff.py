@@ -319,3 +319,18 @@ def test_wide_cluster_diff_is_exact(tmp_path: Path) -> None:
     snap = load_snapshot([str(folder)])
     half = replace(snap, network_policies=snap.network_policies[::2])
     assert assert_diff_is_the_set_difference(snap, half) > 100
+
+
+def test_a_side_that_cannot_read_policies_makes_flows_unknown_never_allowed(base: Snapshot) -> None:
+    from kubectl_netsso.cluster.snapshot import Gap
+    from kubectl_netsso.netpol.diff import UNKNOWN
+
+    ns = sorted({w.namespace for w in base.workloads})[1]
+    hidden = replace(base, gaps=(Gap("networkpolicies", ns, "forbidden"),))
+    result = diff_of(base, hidden)
+    assert result.changes and not any(c.gained for c in result.changes)  # nothing becomes allowed
+    assert all(c.unknown_after and not c.unknown_before for c in result.changes)
+    assert all(any(ref.startswith(ns + "/") for ref in (*c.sources, *c.destinations)) for c in result.changes)
+    kinds = {c.kind for c in result.changes}
+    assert UNKNOWN in kinds and kinds <= {UNKNOWN, "removed", "changed"}
+    assert result.counts()[UNKNOWN] > 0
