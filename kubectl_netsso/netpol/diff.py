@@ -373,9 +373,14 @@ def _causes(
             text = f"{key} ({what})"
             if text not in found:
                 found.append(text)
+    for key in (src, dst):
+        what = changed_workloads.get("namespace:" + key.split("/", 1)[0]) if not key.startswith("ip:") else None
+        if what and what not in found:
+            found.append(what)
     if not found and changed_policies:
-        # e.g. an AdminNetworkPolicy or a peer selector elsewhere: name the policy changes without guessing
-        found = [f"{label} ({what})" for label, what in sorted(changed_policies.items())][:3]
+        # no changed policy selects either end by the labels above (e.g. a Calico or Cilium policy, whose labels the
+        # engines spell otherwise): the changed policies, said to be untraced rather than guessed
+        found = [f"{label} ({what}; not traced to this flow)" for label, what in sorted(changed_policies.items())][:3]
     return tuple(found)
 
 

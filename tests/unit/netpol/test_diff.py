@@ -334,3 +334,24 @@ def test_a_side_that_cannot_read_policies_makes_flows_unknown_never_allowed(base
     kinds = {c.kind for c in result.changes}
     assert UNKNOWN in kinds and kinds <= {UNKNOWN, "removed", "changed"}
     assert result.counts()[UNKNOWN] > 0
+
+
+def test_a_namespace_label_change_is_the_cause_when_no_policy_changed(tmp_path: Path) -> None:
+    import shutil
+
+    from kubectl_netsso.cluster.target import KubeOptions
+    from kubectl_netsso.usecases import diff as usecase
+
+    kube = KubeOptions(kubeconfig=None, context=None, namespace=None, all_namespaces=False, as_user=None, as_groups=())
+    shop = REPO / "examples" / "shop"
+    new = tmp_path / "shop"
+    shutil.copytree(shop, new)
+    ns_file = new / "namespaces.yaml"
+    ns_file.write_text(ns_file.read_text().replace("team: web", "team: frontend"))
+    inp = usecase.DiffInput(str(shop), str(new), sections=("connectivity",))
+    result = usecase.run(inp, (usecase.side_source(inp.old, kube), usecase.side_source(inp.new, kube)))
+    assert result.connectivity is not None
+    (change,) = [c for c in result.connectivity.changes if c.destinations == ("shop/deployment/api",)]
+    assert change.sources == ("frontend/deployment/web",) and change.kind == ADDED
+    assert change.causes == ("namespace frontend labels changed",)
+
