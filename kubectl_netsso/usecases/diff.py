@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from ..rbac.diff import PermissionChange
 
 SECTIONS = ("connectivity", "permissions", "reach", "findings")
+RBAC_RESOURCES = ("roles", "rolebindings", "clusterroles", "clusterrolebindings")
 SEVERITY_PREFIX = "finding-severity="
 FAIL_ON = {
     "any": "any change in any section compared",
@@ -277,6 +278,11 @@ def run(inp: DiffInput, sources: tuple[Source, Source]) -> DiffResult:
         timings["findings_s"] = time.perf_counter() - t
     if old.source.live or new.source.live:
         notes.append("live: the SelfSubject reviews are not used; permissions are evaluated from the RBAC objects read")
+    for side in (old, new):
+        hidden = sorted({g.resource for g in side.snapshot.gaps if g.resource.split(".")[0] in RBAC_RESOURCES})
+        if hidden and ("permissions" in inp.sections or "reach" in inp.sections):
+            notes.append(f"{side.text} could not read {', '.join(hidden)}: permissions and reach compare partial RBAC "
+                         "(what it could not see shows as gained or lost)")  # fmt: skip
     result = DiffResult(_info(old), _info(new), inp.sections, conn, perms, reach, findings, inp.fail_on,
                         notes=tuple(notes), timings=timings)  # fmt: skip
     matched = tuple(c for c in inp.fail_on if _matches(result, c))

@@ -93,3 +93,13 @@ def test_diff_live_context_sides(shop_cluster: Any, run_netsso: Any) -> None:
     p = run_netsso("diff", "live:nope", "live")
     assert p.returncode == 2 and p.stderr.startswith("error: ") and "nope" in p.stderr, p.stderr
     assert "Traceback" not in p.stderr
+
+
+def test_diff_live_that_cannot_read_rbac_says_permissions_are_partial(shop_cluster: Any, run_netsso: Any) -> None:
+    shop_cluster.forbid("rolebindings")
+    shop_cluster.forbid("rolebindings", namespace="shop")
+    p = run_netsso("diff", "live", str(SHOP), "--only", "permissions", "-o", "json")
+    assert p.returncode == 0, p.stdout + p.stderr
+    data = json.loads(p.stdout)
+    assert any(n.startswith("live could not read rolebindings") for n in data["notes"]), data["notes"]
+    assert any("cannot see rolebindings" in w for w in data["old"]["warnings"])
