@@ -229,8 +229,11 @@ def test_markdown_collapses_long_sections(tmp_path: Path) -> None:
         path.unlink()  # shop loses every policy: many flows open
     p = netsso("diff", str(SHOP), str(new), "-o", "markdown", "--fail-on", "new-flows")
     assert p.returncode == 1, p.stderr
-    assert "<details>\n<summary>" in p.stdout or p.stdout.count("| new |") <= 10
+    assert "<details>\n<summary>Connectivity: " in p.stdout and "</details>" in p.stdout
+    assert p.stdout.count("| new |") + p.stdout.count("| opened |") > 10
     assert p.stdout.startswith("### kubectl netsso diff\n")
+    # a short section stays open
+    assert "**Permissions: 0 gained (0 risky), 0 lost**" in p.stdout
 
 
 def test_table_groups_by_kind_of_change(tmp_path: Path) -> None:
