@@ -58,6 +58,7 @@ class ReachEngine:
     _portless: set[int] = field(init=False, default_factory=set)
     _external_cache: dict[object, list[Destination]] = field(init=False, default_factory=dict)
     _class_by_ref: dict[str, int] = field(init=False, default_factory=dict)
+    _create_memo: dict[str, Reach] = field(init=False, default_factory=dict)  # by namespace: who creates is no matter
     use_fast: bool = True
     cni: str = "auto"  # whose policy semantics (netpol.compile): auto, generic, calico, cilium[:MODE]
 
@@ -458,6 +459,12 @@ class ReachEngine:
         return Reach(fh, result, risk, why, unknown=unknown)
 
     def _create_reach(self, fh: Foothold) -> Reach:
+        hit = self._create_memo.get(fh.namespace)
+        if hit is None:
+            hit = self._create_memo[fh.namespace] = self._create_reach_uncached(fh)
+        return hit if hit.foothold == fh else replace(hit, foothold=fh)
+
+    def _create_reach_uncached(self, fh: Foothold) -> Reach:
         ns = fh.namespace
         dests: dict[str, Destination] = {}
         unknown = 0

@@ -31,6 +31,7 @@ LAZY_COMMANDS: dict[str, str] = {
     # the reverse questions (issue 15)
     "who-can": "kubectl_netsso.cli.reverse:who_can",
     "who-can-reach": "kubectl_netsso.cli.reverse:who_can_reach",
+    "diff": "kubectl_netsso.cli.review:diff",
 }
 ALIASES = {"perms": "permissions"}
 
@@ -71,6 +72,7 @@ def cli(verbose: int) -> None:
     Can A reach B, and why not?   kubectl netsso can-reach / paths
     Both together:                kubectl netsso reach / audit / report
     Who can? Who can reach it?    kubectl netsso who-can / who-can-reach
+    What does a change open?      kubectl netsso diff OLD NEW
     """
     log.set_level(verbose)
 

@@ -24,7 +24,7 @@ from .decode import snapshot_from_objects
 from .fields import one_line
 from .snapshot import Snapshot
 
-__all__ = ["load_snapshot", "load_objects", "MANIFEST_SUFFIXES"]
+__all__ = ["load_blobs", "load_snapshot", "load_objects", "MANIFEST_SUFFIXES"]
 
 # libyaml's loader is ~10x faster than the pure Python one; both are "safe" (no arbitrary objects).
 _Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -56,6 +56,13 @@ def load_snapshot(paths: Sequence[str], stdin: TextIO | None = None) -> Snapshot
     if not paths:
         raise NetssoError("no manifests given", hint="pass --manifests FILE|DIR|-")
     return snapshot_from_objects(load_objects(paths, stdin=stdin), source="manifests: " + ", ".join(paths))
+
+
+def load_blobs(files: Sequence[tuple[str, bytes]], source: str) -> Snapshot:
+    """A Snapshot of file contents read elsewhere (a Git revision: cluster/gitrev.py), named as given, with the
+    same parsing, bounds and warnings as files on disk."""
+    objects = (doc for name, data in files for doc in _parse_text(name, _decode(name, data)))
+    return snapshot_from_objects(objects, source=source)
 
 
 def load_objects(paths: Sequence[str], stdin: TextIO | None = None) -> Iterator[tuple[str, Any]]:

@@ -32,10 +32,13 @@ __all__ = [
     "all_rows",
     "decider",
     "external_row",
+    "findings_rows",
     "group",
     "iter_rows",
     "path_row",
+    "reach_rows",
     "ref",
+    "subject_text",
     "workloads_map",
 ]
 
@@ -221,3 +224,30 @@ class DocumentView(Protocol):
     """A result its renderers read through its documented JSON (who-can, who-can-reach)."""
 
     def to_dict(self) -> Mapping[str, Any]: ...
+# --- diff (its documented JSON) -------------------------------------------------------------------------------
+
+
+def findings_rows(findings: Mapping[str, Any]) -> list[tuple[str, Any]]:
+    """("new", finding), ("fixed", finding), ("changed", the finding as it is now), in that order."""
+    rows = [("new", f) for f in findings["new"]] + [("fixed", f) for f in findings["fixed"]]
+    return rows + [("changed", c["after"]) for c in findings["changed"]]
+
+
+def subject_text(subject: Mapping[str, Any]) -> str:
+    """An RBAC subject of the diff JSON as text: "group oidc:devs", "serviceaccount shop/ci"."""
+    if subject["kind"] == "ServiceAccount":
+        return f"serviceaccount {subject['namespace']}/{subject['name']}"
+    return f"{subject['kind'].lower()} {subject['name']}"
+
+
+def reach_rows(changes: Sequence[Mapping[str, Any]]) -> list[tuple[str, str, str, str, str]]:
+    """Reach changes grouped by what changed (foothold, destinations gained and lost): (identities, change,
+    foothold, now reachable, no longer reachable) -- many groups often share one foothold's new reach."""
+    groups: dict[tuple[str, str, str, str], list[str]] = {}
+    for r in changes:
+        gained = ", ".join(f"{g['to']} {g['ports']}" for g in r["gained"])
+        lost = ", ".join(f"{g['to']} {g['ports']}" for g in r["lost"])
+        who = groups.setdefault((r["change"], r["foothold"]["display"], gained, lost), [])
+        if r["identity"] not in who:
+            who.append(r["identity"])
+    return [(", ".join(who), change, foothold, gained, lost) for (change, foothold, gained, lost), who in groups.items()]

@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     from ..netpol.pairs import PairResult
     from .results import CanReachView, CompactView, DocumentView, PathsView
 
-__all__ = ["render_can_reach", "render_compact", "render_paths", "render_who_can", "render_who_can_reach", "table"]
+__all__ = ["render_can_reach", "render_compact", "render_diff", "render_paths", "render_who_can", "render_who_can_reach", "table"]
 
 Cell = str | int | float | None
 
@@ -437,3 +437,76 @@ def render_who_can_reach(result: DocumentView, out: TextIO, fmt: str = "table", 
     for g in data["gaps"]:
         lines.append(style(f"incomplete: {g}", "yellow"))
     emit(lines, out)
+# --- diff ----------------------------------------------------------------------------------------------------------
+
+
+def render_diff(data: Any, out: TextIO, fmt: str = "table", **_options: str) -> None:
+    """diff OLD NEW (its documented JSON): one table per kind of change -- connectivity (the grouped rules; wide:
+    every changed class pair, and why NEW denies what it removed), permissions, reach, findings."""
+    from .results import findings_rows, reach_rows, subject_text
+
+    wide = fmt == "wide"
+    parts: list[str] = []
+    for side in ("old", "new"):
+        s = data[side]
+        c = s["counts"]
+        parts.append(f"{side.upper()}: {s['source']} ({c['workloads']} workloads, {c['networkPolicies']} policies, "
+                     f"{c['roles']} roles, {c['bindings']} bindings)")  # fmt: skip
+    parts.append("")
+    conn = data.get("connectivity")
+    if conn is not None:
+        sm = conn["summary"]
+        parts.append(f"CONNECTIVITY: {sm['addedPairs']} new flows, {sm['removedPairs']} removed, "
+                     f"{sm['changedPairs']} with changed ports (pod pairs)"
+                     + (f", {sm['unknownPairs']} whose unknown ports changed" if sm["unknownPairs"] else ""))  # fmt: skip
+        if conn["groups"]:
+            rows = [[g["group"], g["from"]["text"], g["to"]["text"], g["portsText"], "; ".join(g["causes"])]
+                    + ([g["explanation"] or ""] if wide else []) for g in conn["groups"]]  # fmt: skip
+            parts.append(table(["change", "from", "to", "ports", "cause"] + (["why denied now"] if wide else []), rows))
+        if wide and conn["changes"]:
+            parts.append("")
+            rows = [[c["change"], ", ".join(c["from"]), ", ".join(c["to"]), c["before"] or "-", c["after"] or "-"]
+                    for c in conn["changes"]]  # fmt: skip
+            parts.append(table(["change", "from", "to", "before", "after"], rows))
+        parts.append("")
+    perms = data.get("permissions")
+    if perms is not None:
+        sm = perms["summary"]
+        parts.append(f"PERMISSIONS: {sm['gained']} gained ({sm['riskyGained']} risky), {sm['lost']} lost")
+        if perms["changes"]:
+            rows = [[p["change"], subject_text(p["subject"]), p["namespace"] or "(cluster-wide)", p["permission"],
+                     ", ".join(p["risky"]) or "-"] + ([p["via"]] if wide else []) for p in perms["changes"]]  # fmt: skip
+            parts.append(table(["change", "subject", "namespace", "permission", "risky"] + (["via"] if wide else []), rows))
+        parts.append("")
+    reach = data.get("reach")
+    if reach is not None:
+        grouped = reach_rows(reach["changes"])
+        parts.append(f"REACH: {len(reach['changes'])} footholds of {len({r['identity'] for r in reach['changes']})} "
+                     f"identities reach differently")  # fmt: skip
+        if grouped and not wide:
+            parts.append(table(["identities", "change", "foothold", "now reachable", "no longer reachable"],
+                               [[_short(c) for c in row] for row in grouped]))  # fmt: skip
+        elif grouped:
+            parts += [r["text"] for r in reach["changes"]]
+        parts.append("")
+    findings = data.get("findings")
+    if findings is not None:
+        parts.append(f"FINDINGS: {len(findings['new'])} new, {len(findings['fixed'])} fixed, {len(findings['changed'])} changed")
+        rows = [[what, f["severity"], f["check"], f["object"]] + ([f["reason"]] if wide else [])
+                for what, f in findings_rows(findings)]  # fmt: skip
+        if rows:
+            parts.append(table(["change", "severity", "check", "object"] + (["reason"] if wide else []), rows))
+        parts.append("")
+    for note in data.get("notes", ()):
+        parts.append(f"note: {note}")
+    if data.get("failOn"):
+        matched = ", ".join(data["matched"]) or "none"
+        parts.append(f"--fail-on {','.join(data['failOn'])}: matched {matched}")
+    if not data.get("changed"):
+        parts.append("no change in " + ", ".join(data["sections"]))
+    emit([p for block in parts for p in block.split("\n")] if parts else [""], out)
+
+
+def _short(text: str, limit: int = 120) -> str:
+    """A cell of the diff's reach table: long lists cut (wide and JSON have them whole)."""
+    return text if len(text) <= limit else text[: limit - 15].rsplit(", ", 1)[0] + ", ... (-o wide)"

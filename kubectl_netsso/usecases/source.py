@@ -119,10 +119,11 @@ class Source:
     manifests: tuple[str, ...] = ()
     with_default_roles: bool = False
     cni: str = "auto"  # whose policy semantics (--cni [, --policy-enforcement] as "cilium:always"): netpol.compile
+    revision: str | None = None  # "git:REV[:PATH]": the manifests of a Git revision (cluster/gitrev.py), offline
 
     @property
     def live(self) -> bool:
-        return not self.manifests
+        return not self.manifests and self.revision is None
 
     def namespace(self) -> str:
         return current_namespace(self.kube)
@@ -138,10 +139,8 @@ class Source:
         all with -A, else the default one). cni: live, also ask whether the CNI enforces NetworkPolicy."""
         default_ns = self.namespace()  # first: an unknown --context is a usage error, before any loading
         kube = self.kube
-        if self.manifests:
-            from ..cluster.manifests import load_snapshot
-
-            own = load_snapshot(list(self.manifests))
+        if not self.live:
+            own = self._offline()
             snap = own
             if self.with_default_roles:
                 from ..cluster.defaults import default_roles_snapshot
@@ -152,6 +151,26 @@ class Source:
                 snap, default_ns, live=False, all_namespaces=kube.all_namespaces, namespace_given=bool(kube.namespace),
                 own=own, source_text=snap.source or "manifests: " + ", ".join(self.manifests),
             )  # fmt: skip
+        return self._live(parts, namespaces, cni, default_ns)
+
+    def _offline(self) -> Snapshot:
+        if self.revision is None:
+            from ..cluster.manifests import load_snapshot
+
+            return load_snapshot(list(self.manifests))
+        from dataclasses import replace
+
+        from ..cluster.gitrev import read_revision
+        from ..cluster.manifests import load_blobs
+
+        rev = read_revision(self.revision)
+        snap = load_blobs(rev.files, source=f"{self.revision} (commit {rev.commit[:12]})")
+        return replace(snap, warnings=(*rev.warnings, *snap.warnings)) if rev.warnings else snap
+
+    def _live(
+        self, parts: Collection[str], namespaces: Callable[[str], Sequence[str] | None] | None, cni: bool, default_ns: str
+    ) -> Loaded:
+        kube = self.kube
         from ..cluster import live
 
         if namespaces is not None:

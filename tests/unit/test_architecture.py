@@ -31,7 +31,7 @@ CLI, USECASES = f"{TOP}.cli", f"{TOP}.usecases"
 # what the pure engines must not reach: the layers above them, the I/O of cluster/ and auth/, and the libraries that
 # would tie a verdict to a terminal, a network or a file format
 ENGINE_FORBIDDEN = (CLI, USECASES, f"{TOP}.auth", f"{TOP}.cluster.live", f"{TOP}.cluster.reviews",
-                    f"{TOP}.cluster.manifests", f"{TOP}.cluster.kubeconfig",
+                    f"{TOP}.cluster.manifests", f"{TOP}.cluster.kubeconfig", f"{TOP}.cluster.gitrev",
                     "click", "kubernetes", "tabulate", "requests", "yaml")
 
 # layer (first package under kubectl_netsso, or the module name for top-level modules) -> imports it must not have;
