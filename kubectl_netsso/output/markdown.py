@@ -93,7 +93,9 @@ def _section(out_lines: list[str], title: str, header: Sequence[str], rows: Sequ
 def render_diff(data: Any, out: TextIO, fmt: str = "markdown", **_options: str) -> None:
     """diff OLD NEW as a pull-request comment: a summary line per section, then its table (collapsed when long).
     Names from manifests are cells (md_cell): they cannot open a tag, a link or end the table."""
-    from .results import findings_rows, reach_rows, subject_text
+    from .results import diff_titles, findings_rows, reach_rows, subject_text
+
+    titles = diff_titles(data)
 
     lines = ["### kubectl netsso diff", ""]
     lines += ["| | OLD | NEW |", "|---|---|---|"]
@@ -103,30 +105,25 @@ def render_diff(data: Any, out: TextIO, fmt: str = "markdown", **_options: str) 
     lines.append("")
     conn = data.get("connectivity")
     if conn is not None:
-        sm = conn["summary"]
-        title = (f"Connectivity: {sm['addedPairs']} new flows, {sm['removedPairs']} removed, "
-                 f"{sm['changedPairs']} with changed ports (pod pairs)"
-                     + (f", {sm['unknownPairs']} whose unknown ports changed" if sm["unknownPairs"] else ""))  # fmt: skip
+        title = f"Connectivity: {titles['connectivity']}"
         why = any(g["explanation"] for g in conn["groups"])
         rows: list[tuple[Any, ...]] = [(g["group"], g["from"]["text"], g["to"]["text"], g["portsText"], "; ".join(g["causes"]))
                                        + ((g["explanation"],) if why else ()) for g in conn["groups"]]  # fmt: skip
         _section(lines, title, ("Change", "From", "To", "Ports", "Cause") + (("Why denied now",) if why else ()), rows)
     perms = data.get("permissions")
     if perms is not None:
-        sm = perms["summary"]
-        title = f"Permissions: {sm['gained']} gained ({sm['riskyGained']} risky), {sm['lost']} lost"
+        title = f"Permissions: {titles['permissions']}"
         rows = [(p["change"], subject_text(p["subject"]), p["namespace"] or "(cluster-wide)", p["permission"],
                  ", ".join(p["risky"]) or None, p["via"]) for p in perms["changes"]]  # fmt: skip
         _section(lines, title, ("Change", "Subject", "Namespace", "Permission", "Risky", "Via"), rows)
     reach = data.get("reach")
     if reach is not None:
         rows = list(reach_rows(reach["changes"]))
-        who = len({r["identity"] for r in reach["changes"]})
-        title = f"Reach: {len(reach['changes'])} footholds of {who} identities reach differently"
+        title = f"Reach: {titles['reach']}"
         _section(lines, title, ("Identities", "Change", "Foothold", "Now reachable", "No longer reachable"), rows)
     findings = data.get("findings")
     if findings is not None:
-        title = f"Findings: {len(findings['new'])} new, {len(findings['fixed'])} fixed, {len(findings['changed'])} changed"
+        title = f"Findings: {titles['findings']}"
         rows = [(what, f["severity"], f["check"], f["object"], f["reason"]) for what, f in findings_rows(findings)]
         _section(lines, title, ("Change", "Severity", "Check", "Object", "Reason"), rows)
     for note in data.get("notes", ()):

@@ -31,6 +31,7 @@ __all__ = [
     "PortKeyLike",
     "all_rows",
     "decider",
+    "diff_titles",
     "external_row",
     "findings_rows",
     "group",
@@ -225,6 +226,31 @@ class DocumentView(Protocol):
 
     def to_dict(self) -> Mapping[str, Any]: ...
 # --- diff (its documented JSON) -------------------------------------------------------------------------------
+
+
+def _n(count: int, one: str, many: str | None = None) -> str:
+    return f"{count} {one if count == 1 else many or one + 's'}"
+
+
+def diff_titles(data: Mapping[str, Any]) -> dict[str, str]:
+    """The one-line summary of each section present in a diff document (table and markdown headings)."""
+    titles: dict[str, str] = {}
+    if (conn := data.get("connectivity")) is not None:
+        sm = conn["summary"]
+        titles["connectivity"] = (
+            f"{_n(sm['addedPairs'], 'new flow')}, {sm['removedPairs']} removed, {sm['changedPairs']} with changed ports"
+            " (pod pairs)" + (f", {sm['unknownPairs']} whose unknown ports changed" if sm["unknownPairs"] else "")
+        )
+    if (perms := data.get("permissions")) is not None:
+        sm = perms["summary"]
+        titles["permissions"] = f"{sm['gained']} gained ({sm['riskyGained']} risky), {sm['lost']} lost"
+    if (reach := data.get("reach")) is not None:
+        who = len({r["identity"] for r in reach["changes"]})
+        verb = "reaches" if len(reach["changes"]) == 1 else "reach"
+        titles["reach"] = f"{_n(len(reach['changes']), 'foothold')} of {_n(who, 'identity', 'identities')} {verb} differently"
+    if (findings := data.get("findings")) is not None:
+        titles["findings"] = f"{len(findings['new'])} new, {len(findings['fixed'])} fixed, {len(findings['changed'])} changed"
+    return titles
 
 
 def findings_rows(findings: Mapping[str, Any]) -> list[tuple[str, Any]]:

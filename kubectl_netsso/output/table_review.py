@@ -123,8 +123,9 @@ def render_who_can_reach(result: DocumentView, out: TextIO, fmt: str = "table", 
 def render_diff(data: Any, out: TextIO, fmt: str = "table", **_options: str) -> None:
     """diff OLD NEW (its documented JSON): one table per kind of change -- connectivity (the grouped rules; wide:
     every changed class pair, and why NEW denies what it removed), permissions, reach, findings."""
-    from .results import findings_rows, reach_rows, subject_text
+    from .results import diff_titles, findings_rows, reach_rows, subject_text
 
+    titles = diff_titles(data)
     wide = fmt == "wide"
     parts: list[str] = []
     for side in ("old", "new"):
@@ -135,10 +136,7 @@ def render_diff(data: Any, out: TextIO, fmt: str = "table", **_options: str) -> 
     parts.append("")
     conn = data.get("connectivity")
     if conn is not None:
-        sm = conn["summary"]
-        parts.append(f"CONNECTIVITY: {sm['addedPairs']} new flows, {sm['removedPairs']} removed, "
-                     f"{sm['changedPairs']} with changed ports (pod pairs)"
-                     + (f", {sm['unknownPairs']} whose unknown ports changed" if sm["unknownPairs"] else ""))  # fmt: skip
+        parts.append(f"CONNECTIVITY: {titles['connectivity']}")
         if conn["groups"]:
             rows = [[g["group"], g["from"]["text"], g["to"]["text"], g["portsText"], "; ".join(g["causes"])]
                     + ([g["explanation"] or ""] if wide else []) for g in conn["groups"]]  # fmt: skip
@@ -151,8 +149,7 @@ def render_diff(data: Any, out: TextIO, fmt: str = "table", **_options: str) -> 
         parts.append("")
     perms = data.get("permissions")
     if perms is not None:
-        sm = perms["summary"]
-        parts.append(f"PERMISSIONS: {sm['gained']} gained ({sm['riskyGained']} risky), {sm['lost']} lost")
+        parts.append(f"PERMISSIONS: {titles['permissions']}")
         if perms["changes"]:
             rows = [[p["change"], subject_text(p["subject"]), p["namespace"] or "(cluster-wide)", p["permission"],
                      ", ".join(p["risky"]) or "-"] + ([p["via"]] if wide else []) for p in perms["changes"]]  # fmt: skip
@@ -161,8 +158,7 @@ def render_diff(data: Any, out: TextIO, fmt: str = "table", **_options: str) -> 
     reach = data.get("reach")
     if reach is not None:
         grouped = reach_rows(reach["changes"])
-        parts.append(f"REACH: {len(reach['changes'])} footholds of {len({r['identity'] for r in reach['changes']})} "
-                     f"identities reach differently")  # fmt: skip
+        parts.append(f"REACH: {titles['reach']}")
         if grouped and not wide:
             parts.append(table(["identities", "change", "foothold", "now reachable", "no longer reachable"],
                                [[_short(c) for c in row] for row in grouped]))  # fmt: skip
@@ -171,7 +167,7 @@ def render_diff(data: Any, out: TextIO, fmt: str = "table", **_options: str) -> 
         parts.append("")
     findings = data.get("findings")
     if findings is not None:
-        parts.append(f"FINDINGS: {len(findings['new'])} new, {len(findings['fixed'])} fixed, {len(findings['changed'])} changed")
+        parts.append(f"FINDINGS: {titles['findings']}")
         rows = [[what, f["severity"], f["check"], f["object"]] + ([f["reason"]] if wide else [])
                 for what, f in findings_rows(findings)]  # fmt: skip
         if rows:

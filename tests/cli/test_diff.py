@@ -244,7 +244,7 @@ def test_table_groups_by_kind_of_change(tmp_path: Path) -> None:
     p = netsso("diff", str(SHOP), str(new))
     assert p.returncode == 0, p.stderr
     lines = p.stdout.splitlines()
-    assert "CONNECTIVITY: 1 new flows, 0 removed, 0 with changed ports (pod pairs)" in lines
+    assert "CONNECTIVITY: 1 new flow, 0 removed, 0 with changed ports (pod pairs)" in lines
     row = next(line for line in lines if line.startswith("new "))
     assert row.split() == ["new", "frontend:", "*", "shop:", "app=api", "TCP", "8080", "NP", "shop/api-ingress", "(changed)"]
     assert "FINDINGS: 1 new, 1 fixed, 0 changed" in lines
