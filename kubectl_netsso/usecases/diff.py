@@ -4,6 +4,7 @@ revision of the repository you stand in (git:REV or git:REV:PATH) or ``live`` (t
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -86,11 +87,13 @@ def parse_sections(values: Iterable[str]) -> tuple[str, ...]:
     return tuple(s for s in SECTIONS if s in out) or SECTIONS
 
 
+SIDE_HINT = "a side is a folder, a file, '-' (stdin), example:NAME, git:REV[:PATH] or live[:CONTEXT]"
+
+
 def side_source(text: str, kube: KubeOptions, *, with_default_roles: bool = False, cni: str = "auto") -> Source:
     """One side: ``live`` (or ``live:CONTEXT``), ``git:REV[:PATH]``, or a manifests path (a folder named live: ./live)."""
     if not text:
-        raise NetssoError("empty side", hint="give a folder, a file, '-', example:NAME, git:REV[:PATH] or live",
-                          exit_code=EXIT_USAGE)  # fmt: skip
+        raise NetssoError("empty side", hint=SIDE_HINT, exit_code=EXIT_USAGE)
     if text == "live" or text.startswith("live:"):
         # live:CONTEXT: another kubeconfig context than --context's (diff live:staging live:prod)
         context = text[len("live:") :] if text.startswith("live:") else kube.context
@@ -102,6 +105,8 @@ def side_source(text: str, kube: KubeOptions, *, with_default_roles: bool = Fals
 
         parse(text)  # a usage error before anything is read
         return Source(kube, (), with_default_roles, cni, revision=text)
+    if text != "-" and not text.startswith("example:") and not os.path.lexists(text):
+        raise NetssoError(f"{text}: no such file or directory", hint=SIDE_HINT)
     return Source(kube, (text,), with_default_roles, cni)
 
 

@@ -183,6 +183,9 @@ def test_fail_on_finding_severity_and_usage_errors(tmp_path: Path) -> None:
     assert p.returncode == 2 and "only one side can be '-'" in p.stderr
     p = netsso("diff", str(SHOP), str(tmp_path / "missing"))
     assert p.returncode == 3 and "no such file or directory" in p.stderr
+    # the hint names what a side may be (there is no --manifests option to speak of here)
+    assert p.stderr.splitlines()[1] == ("hint: a side is a folder, a file, '-' (stdin), example:NAME, git:REV[:PATH] "
+                                        "or live[:CONTEXT]")
 
 
 def test_stdin_side_and_warnings_name_their_side(tmp_path: Path) -> None:
