@@ -18,7 +18,7 @@ Long because: the five foothold kinds share one class-expansion and evaluation l
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -144,42 +144,63 @@ class ReachEngine:
 
         exclude: workload refs not to list (the foothold's own pods).
         """
-        fast = self._fast_index() if not src.host_network else None
-        allowed: dict[int, list[str]] = fast.allowed(src) if fast is not None else {}
-        src_key = self.source_key(src)
+        reached, unknown_classes, _ = self._class_reach(src)
         out: list[Destination] = []
-        unknown = 0
+        unknown = sum(1 for ci in unknown_classes for ref, _ in self._classes[ci].groups if ref not in exclude)
+        for ci, ports in reached:
+            out.extend(self._expand(ci, ports, labels, exclude))
+        out.extend(self._external(src, labels))
+        return out, unknown
+
+    def _expand(
+        self, ci: int, ports: Sequence[str], labels: Mapping[str, str] | None, exclude: Sequence[str] = ()
+    ) -> Iterator[Destination]:
+        """A destination class reached on ports, as one Destination per workload of it."""
+        dc = self._classes[ci]
+        for ref, _pods in dc.groups:
+            if ref in exclude:
+                continue
+            yield Destination(
+                ref=ref,
+                namespace=dc.peer.namespace,
+                ports=tuple(ports),
+                labels=dict(labels) if labels is not None else None,
+                note=("via " + ", ".join(self._services_of[ref])) if ref in self._services_of else "",
+            )
+
+    def _class_reach(
+        self, src: PodPeer, seen: set[object] | None = None
+    ) -> tuple[list[tuple[int, list[str]]], list[int], bool]:
+        """The destination classes src reaches with their allowed ports (class order), the classes without declared
+        ports whose verdict was unknown, and whether src's bitset signature is in ``seen`` (then the classes with
+        declared ports are left out: a source of the same signature already reached exactly those; it is added)."""
+        fast = self._fast_index() if not src.host_network else None
+        allowed: dict[int, list[str]] = {}
+        repeated = False
         if fast is not None:
+            sig = fast.signature(src)
+            repeated = seen is not None and sig in seen
+            if seen is not None:
+                seen.add(sig)
+            allowed = {} if repeated else fast.allowed(src, sig)
             # only the classes the bitsets allow, plus those without declared ports (the per-pair engine decides)
             todo = sorted(set(allowed) | self._portless)
         else:
             todo = list(range(len(self._classes)))
+        src_key = self.source_key(src)
+        reached: list[tuple[int, list[str]]] = []
+        unknown: list[int] = []
         for ci in todo:
             dc = self._classes[ci]
-            ports: list[str] = []
             if fast is not None and dc.peer.ports:
-                ports = allowed.get(ci, [])
-                saw_unknown = False
+                ports, saw_unknown = allowed.get(ci, []), False
             else:
                 ports, saw_unknown = self._slow_ports(src, src_key, dc)
-            if not ports:
-                if saw_unknown:
-                    unknown += sum(1 for ref, _ in dc.groups if ref not in exclude)
-                continue
-            for ref, _pods in dc.groups:
-                if ref in exclude:
-                    continue
-                out.append(
-                    Destination(
-                        ref=ref,
-                        namespace=dc.peer.namespace,
-                        ports=tuple(ports),
-                        labels=dict(labels) if labels is not None else None,
-                        note=("via " + ", ".join(self._services_of[ref])) if ref in self._services_of else "",
-                    )
-                )
-        out.extend(self._external(src, labels))
-        return out, unknown
+            if ports:
+                reached.append((ci, ports))
+            elif saw_unknown:
+                unknown.append(ci)
+        return reached, unknown, repeated
 
     @staticmethod
     def source_key(src: PodPeer) -> tuple[object, ...]:
@@ -466,20 +487,34 @@ class ReachEngine:
 
     def _create_reach_uncached(self, fh: Foothold) -> Reach:
         ns = fh.namespace
-        dests: dict[str, Destination] = {}
+        # per destination class (its workloads reach alike: nothing is excluded): the first label set that reaches
+        # it and the union of its ports in order of appearance; addresses outside likewise per range
+        classes: dict[int, tuple[dict[str, str], dict[str, None]]] = {}
+        external: dict[str, Destination] = {}
         unknown = 0
+        seen: set[object] = set()  # bitset signatures tried: a label set of a known signature reaches nothing new
         for labels in self.candidate_label_sets(ns):
             peer = self.compiled.selector_peer(ns, labels, name="{created pod}")
-            found, unk = self.reach_from_peer(peer, labels=labels)
-            unknown += unk
-            for d in found:
-                if d.ref not in dests:
-                    dests[d.ref] = d
+            reached, unknown_classes, repeated = self._class_reach(peer, seen)
+            unknown += sum(len(self._classes[ci].groups) for ci in unknown_classes)
+            for ci, ports in reached:
+                hit = classes.get(ci)
+                if hit is None:
+                    classes[ci] = (labels, dict.fromkeys(ports))
                 else:
-                    old = dests[d.ref]
+                    hit[1].update(dict.fromkeys(ports))
+            if repeated:
+                continue  # the same egress policies select it: the same addresses outside
+            for d in self._external(peer, labels):
+                old = external.get(d.ref)
+                if old is None:
+                    external[d.ref] = d
+                else:
                     merged = tuple(dict.fromkeys(old.ports + d.ports))
                     if merged != old.ports:
-                        dests[d.ref] = Destination(old.ref, old.namespace, merged, old.labels, old.via, old.note)
+                        external[d.ref] = Destination(old.ref, old.namespace, merged, old.labels, old.via, old.note)
+        dests = {d.ref: d for ci, (labels, ports) in classes.items() for d in self._expand(ci, tuple(ports), labels)}
+        dests.update(external)
         result = tuple(sorted(dests.values(), key=lambda d: d.ref))
         cross = [d for d in result if beyond(d, ns)]
         if cross:

@@ -200,8 +200,9 @@ class FastReach:
                         return True
         return False
 
-    def _egress(self, src: PodPeer) -> list[int]:
-        chosen = self.egress_key(src)
+    def _egress(self, src: PodPeer, chosen: tuple[int, ...] | None = None) -> list[int]:
+        if chosen is None:
+            chosen = self.egress_key(src)
         if chosen not in self._eg_cache:
             if not chosen:
                 masks = list(self.has_port)
@@ -240,9 +241,18 @@ class FastReach:
             return self.compiled.ipblock_pods == "match" and bool(src.ips) and _ip_in(src.ips, pm)
         return False
 
-    def _ingress(self, src: PodPeer) -> list[int]:
+    def _ingress_signature(self, src: PodPeer) -> frozenset[int]:
+        """The ingress rules that admit the source: everything the far side's ingress depends on."""
         rules = self._rules_for_ns(src.namespace)
-        sig = frozenset(ri for ri, all_peers, peers in rules if all_peers or any(self._admits(pm, src) for pm in peers))
+        return frozenset(ri for ri, all_peers, peers in rules if all_peers or any(self._admits(pm, src) for pm in peers))
+
+    def signature(self, src: PodPeer) -> tuple[tuple[int, ...], frozenset[int]]:
+        """What ``allowed(src)`` depends on: two sources of one signature reach the same classes on the same ports."""
+        return (self.egress_key(src), self._ingress_signature(src))
+
+    def _ingress(self, src: PodPeer, sig: frozenset[int] | None = None) -> list[int]:
+        if sig is None:
+            sig = self._ingress_signature(src)
         if sig not in self._ing_cache:
             masks = [self.open_in & h for h in self.has_port]
             for ri in sig:
@@ -251,10 +261,13 @@ class FastReach:
             self._ing_cache[sig] = masks
         return self._ing_cache[sig]
 
-    def allowed(self, src: PodPeer) -> dict[int, list[str]]:
-        """Destination class index -> the allowed declared ports (as text), for classes that declare ports."""
-        eg = self._egress(src)
-        ing = self._ingress(src)
+    def allowed(
+        self, src: PodPeer, signature: tuple[tuple[int, ...], frozenset[int]] | None = None
+    ) -> dict[int, list[str]]:
+        """Destination class index -> the allowed declared ports (as text), for classes that declare ports.
+        signature: src's, when the caller has it (``signature(src)``)."""
+        eg = self._egress(src, signature[0] if signature is not None else None)
+        ing = self._ingress(src, signature[1] if signature is not None else None)
         out: dict[int, list[str]] = {}
         for k in range(len(self.keys)):
             for i in bits(eg[k] & ing[k]):
