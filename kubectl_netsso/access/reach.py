@@ -59,6 +59,7 @@ class ReachEngine:
     _external_cache: dict[object, list[Destination]] = field(init=False, default_factory=dict)
     _class_by_ref: dict[str, int] = field(init=False, default_factory=dict)
     _create_memo: dict[str, Reach] = field(init=False, default_factory=dict)  # by namespace: who creates is no matter
+    _ranges: list[tuple[str, str, str, list[tuple[int | str | None, str, str]], str]] | None = field(init=False, default=None)
     use_fast: bool = True
     cni: str = "auto"  # whose policy semantics (netpol.compile): auto, generic, calico, cilium[:MODE]
 
@@ -276,65 +277,53 @@ class ReachEngine:
             return found
         return [Destination(d.ref, d.namespace, d.ports, dict(labels), d.via, d.note) for d in found]
 
+    def _egress_ranges(self) -> list[tuple[str, str, str, list[tuple[int | str | None, str, str]], str]]:
+        """Every egress ipBlock/networks range of every policy, in policy order, with one address inside it (outside
+        its excepts) and the ports to try: (policy label, range, address, [(port, protocol, text)], note)."""
+        if self._ranges is None:
+            self._ranges = []
+            for p in self._all_policies():
+                for rule in p.egress or ():
+                    for pm in rule.peers:
+                        if pm.kind not in ("ipBlock", "networks"):
+                            continue
+                        for net in pm.cidrs:
+                            ip = _inside(net, pm.excepts)
+                            if ip is None:
+                                continue
+                            ports = [m for m in rule.ports] if not rule.all_ports else []
+                            tries: list[tuple[int | str | None, str, str]] = [
+                                (m.port if m.port is not None else None, m.protocol, m.describe()) for m in ports
+                            ] or [(None, "TCP", "any")]
+                            note = f"except {', '.join(map(str, pm.excepts))}" if pm.excepts else ""
+                            self._ranges.append((p.label, str(net), ip, tries, note))
+        return self._ranges
+
     def _external_uncached(self, src: PodPeer) -> list[Destination]:
-        labels = None
         out: list[Destination] = []
         fast = self._fast_index() if not src.host_network else None
+        chosen = fast.egress_key(src) if fast is not None else ()
 
         def allowed(ip: str, port: int | str | None, proto: str) -> bool:
             if fast is not None:
-                return fast.external_allowed(src, ip, port, proto)
+                return fast.external_allowed(src, ip, port, proto, chosen)
             return evaluate_flow(self.compiled, Flow(src, ExternalPeer(ip), port, proto), explain=False).allowed is True
 
         if fast is not None:
-            not_isolated = not fast.egress_key(src)
+            not_isolated = not chosen
         else:
             probe = evaluate_flow(self.compiled, Flow(src, ExternalPeer(INTERNET_PROBE), None, "TCP"), explain=False)
             not_isolated = probe.egress.allowed is True and not probe.egress.selecting
         if not_isolated:
-            return [
-                Destination(
-                    "ip:0.0.0.0/0",
-                    None,
-                    ("any",),
-                    dict(labels) if labels is not None else None,
-                    note="not egress-isolated: any address",
-                )
-            ]
+            return [Destination("ip:0.0.0.0/0", None, ("any",), None, note="not egress-isolated: any address")]
         seen: set[str] = set()
-        for p in self._all_policies():
-            for rule in p.egress or ():
-                for pm in rule.peers:
-                    if pm.kind not in ("ipBlock", "networks"):
-                        continue
-                    for net in pm.cidrs:
-                        text = str(net)
-                        if text in seen:
-                            continue
-                        ip = _inside(net, pm.excepts)
-                        if ip is None:
-                            continue
-                        ports = [m for m in rule.ports] if not rule.all_ports else []
-                        tries: list[tuple[int | str | None, str, str]] = [
-                            (m.port if m.port is not None else None, m.protocol, m.describe()) for m in ports
-                        ] or [(None, "TCP", "any")]
-                        allowed_ports = []
-                        for port, proto, text_port in tries:
-                            if allowed(ip, port, proto):
-                                allowed_ports.append(text_port)
-                        if allowed_ports:
-                            seen.add(text)
-                            excepts = f" except {', '.join(map(str, pm.excepts))}" if pm.excepts else ""
-                            out.append(
-                                Destination(
-                                    f"ip:{text}",
-                                    None,
-                                    tuple(allowed_ports),
-                                    dict(labels) if labels is not None else None,
-                                    via=(p.label,),
-                                    note=excepts.strip(),
-                                )
-                            )
+        for label, text, ip, tries, note in self._egress_ranges():
+            if text in seen:
+                continue
+            allowed_ports = [text_port for port, proto, text_port in tries if allowed(ip, port, proto)]
+            if allowed_ports:
+                seen.add(text)
+                out.append(Destination(f"ip:{text}", None, tuple(allowed_ports), None, via=(label,), note=note))
         if self.compiled.cni == "calico":
             out += self._calico_external(src, allowed, seen)
         if self.compiled.cni == "cilium":

@@ -21,6 +21,7 @@ from typing import Any
 
 from .compile import CompiledPolicy, CompiledRule, CompiledSnapshot, PeerMatcher
 from .model import PodPeer
+from .selectors import LabelSelector
 
 PortKey = tuple[int, str]
 
@@ -102,6 +103,7 @@ class FastReach:
         # per ingress rule and port: the destination classes it admits on that port (its policy's subjects)
         self.ing_port: list[list[int]] = [[self.subj[pi] & m for m in self._rule_port_masks(r)] for pi, r in self.ingress_rules]
         self._ns_rules: dict[str, list[tuple[int, bool, list[PeerMatcher]]]] = {}
+        self._ns_sel: dict[str, tuple[list[LabelSelector], list[tuple[int, bool, tuple[int, ...], list[PeerMatcher]]]]] = {}
         self._ing_cache: dict[frozenset[int], list[int]] = {}
         self._eg_cache: dict[tuple[int, ...], list[int]] = {}
         self._peer_mask_cache: dict[int, int] = {}
@@ -177,9 +179,13 @@ class FastReach:
             if p.egress is not None and p.subject_pod_selector is not None and p.subject_pod_selector.matches(src.labels)
         )
 
-    def external_allowed(self, src: PodPeer, ip: str, port: int | str | None, protocol: str) -> bool:
-        """Egress from src to an address outside the cluster (only the source's egress policies apply)."""
-        chosen = self.egress_key(src)
+    def external_allowed(
+        self, src: PodPeer, ip: str, port: int | str | None, protocol: str, chosen: tuple[int, ...] | None = None
+    ) -> bool:
+        """Egress from src to an address outside the cluster (only the source's egress policies apply). chosen:
+        ``egress_key(src)``, when the caller has it."""
+        if chosen is None:
+            chosen = self.egress_key(src)
         if not chosen:
             return True
         protocol = protocol.upper()
@@ -241,10 +247,33 @@ class FastReach:
             return self.compiled.ipblock_pods == "match" and bool(src.ips) and _ip_in(src.ips, pm)
         return False
 
+    def _ns_selectors(
+        self, ns: str
+    ) -> tuple[list[LabelSelector], list[tuple[int, bool, tuple[int, ...], list[PeerMatcher]]]]:
+        """The ingress rules that may admit a pod of ns (_rules_for_ns) with their pod selectors numbered once: the
+        distinct selectors, and per rule (index, all peers, its selectors' numbers, its other peers)."""
+        if ns not in self._ns_sel:
+            selectors: dict[LabelSelector, int] = {}
+            rules = []
+            for ri, all_peers, peers in self._rules_for_ns(ns):
+                own = tuple(
+                    selectors.setdefault(pm.pod_selector, len(selectors))
+                    for pm in peers
+                    if pm.kind == "pods" and pm.pod_selector is not None
+                )
+                rules.append((ri, all_peers, own, [pm for pm in peers if pm.kind != "pods"]))
+            self._ns_sel[ns] = (list(selectors), rules)
+        return self._ns_sel[ns]
+
     def _ingress_signature(self, src: PodPeer) -> frozenset[int]:
         """The ingress rules that admit the source: everything the far side's ingress depends on."""
-        rules = self._rules_for_ns(src.namespace)
-        return frozenset(ri for ri, all_peers, peers in rules if all_peers or any(self._admits(pm, src) for pm in peers))
+        selectors, rules = self._ns_selectors(src.namespace)
+        hit = [sel.matches(src.labels) for sel in selectors]
+        return frozenset(
+            ri
+            for ri, all_peers, own, others in rules
+            if all_peers or any(hit[i] for i in own) or any(self._admits(pm, src) for pm in others)
+        )
 
     def signature(self, src: PodPeer) -> tuple[tuple[int, ...], frozenset[int]]:
         """What ``allowed(src)`` depends on: two sources of one signature reach the same classes on the same ports."""
