@@ -103,7 +103,7 @@ class FastReach:
         # per ingress rule and port: the destination classes it admits on that port (its policy's subjects)
         self.ing_port: list[list[int]] = [[self.subj[pi] & m for m in self._rule_port_masks(r)] for pi, r in self.ingress_rules]
         self._ns_rules: dict[str, list[tuple[int, bool, list[PeerMatcher]]]] = {}
-        self._ns_sel: dict[str, tuple[list[LabelSelector], list[tuple[int, bool, tuple[int, ...], list[PeerMatcher]]]]] = {}
+        self._ns_sel: dict[str, Any] = {}  # _ns_selectors
         self._ing_cache: dict[frozenset[int], list[int]] = {}
         self._eg_cache: dict[tuple[int, ...], list[int]] = {}
         self._peer_mask_cache: dict[int, int] = {}
@@ -249,31 +249,35 @@ class FastReach:
 
     def _ns_selectors(
         self, ns: str
-    ) -> tuple[list[LabelSelector], list[tuple[int, bool, tuple[int, ...], list[PeerMatcher]]]]:
-        """The ingress rules that may admit a pod of ns (_rules_for_ns) with their pod selectors numbered once: the
-        distinct selectors, and per rule (index, all peers, its selectors' numbers, its other peers)."""
+    ) -> tuple[frozenset[int], list[tuple[LabelSelector, frozenset[int]]], list[tuple[int, list[PeerMatcher]]]]:
+        """The ingress rules that may admit a pod of ns (_rules_for_ns), indexed for a source: those admitting any
+        pod, each distinct pod selector with the rules naming it, and the rules with other peers (ipBlock)."""
         if ns not in self._ns_sel:
-            selectors: dict[LabelSelector, int] = {}
-            rules = []
+            always: set[int] = set()
+            by_selector: dict[LabelSelector, set[int]] = {}
+            others: list[tuple[int, list[PeerMatcher]]] = []
             for ri, all_peers, peers in self._rules_for_ns(ns):
-                own = tuple(
-                    selectors.setdefault(pm.pod_selector, len(selectors))
-                    for pm in peers
-                    if pm.kind == "pods" and pm.pod_selector is not None
-                )
-                rules.append((ri, all_peers, own, [pm for pm in peers if pm.kind != "pods"]))
-            self._ns_sel[ns] = (list(selectors), rules)
+                if all_peers:
+                    always.add(ri)
+                    continue
+                for pm in peers:
+                    if pm.kind == "pods" and pm.pod_selector is not None:
+                        by_selector.setdefault(pm.pod_selector, set()).add(ri)
+                rest = [pm for pm in peers if pm.kind != "pods"]
+                if rest:
+                    others.append((ri, rest))
+            self._ns_sel[ns] = (frozenset(always), [(sel, frozenset(r)) for sel, r in by_selector.items()], others)
         return self._ns_sel[ns]
 
     def _ingress_signature(self, src: PodPeer) -> frozenset[int]:
         """The ingress rules that admit the source: everything the far side's ingress depends on."""
-        selectors, rules = self._ns_selectors(src.namespace)
-        hit = [sel.matches(src.labels) for sel in selectors]
-        return frozenset(
-            ri
-            for ri, all_peers, own, others in rules
-            if all_peers or any(hit[i] for i in own) or any(self._admits(pm, src) for pm in others)
-        )
+        always, by_selector, others = self._ns_selectors(src.namespace)
+        sig = set(always)
+        for sel, rules in by_selector:
+            if sel.matches(src.labels):
+                sig |= rules
+        sig.update(ri for ri, rest in others if any(self._admits(pm, src) for pm in rest))
+        return frozenset(sig)
 
     def signature(self, src: PodPeer) -> tuple[tuple[int, ...], frozenset[int]]:
         """What ``allowed(src)`` depends on: two sources of one signature reach the same classes on the same ports."""
