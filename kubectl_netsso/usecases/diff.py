@@ -393,9 +393,11 @@ def _reach(
         if fa or fb:
             todo.append((label, fa, fb))
     out: list[ReachChange] = []
-    memo: dict[int, Any] = {}  # the Reach results are shared among identities (reach_of): their ports read once
+    # the Reach results are shared among identities (reach_of): their ports read and compared once
+    memo: dict[int, Any] = {}
+    deltas: dict[tuple[int, int], Any] = {}
     for label, fa, fb in todo:
-        out += diff_reach(label, [reach_of(old, f) for f in fa], [reach_of(new, f) for f in fb], memo)
+        out += diff_reach(label, [reach_of(old, f) for f in fa], [reach_of(new, f) for f in fb], memo, deltas)
     return out
 
 
