@@ -1,5 +1,9 @@
 """The text formats (table, wide): the kubectl-style plain table every listing command prints, the paths tables,
-the compact rules and the can-reach explanation."""
+the compact rules and the can-reach explanation.
+
+Long because: output.render dispatches to render_<kind> of the format's module, so every result kind's table and
+wide rendering lives here (diff's sections are the latest); splitting by command family needs a dispatch change.
+"""
 
 from __future__ import annotations
 
