@@ -58,6 +58,7 @@ class ReachEngine:
     _portless: set[int] = field(init=False, default_factory=set)
     _external_cache: dict[object, list[Destination]] = field(init=False, default_factory=dict)
     _class_by_ref: dict[str, int] = field(init=False, default_factory=dict)
+    _targets: list[list[tuple[str, str, str]]] = field(init=False, default_factory=list)  # per class: ref, ns, note
     _create_memo: dict[str, Reach] = field(init=False, default_factory=dict)  # by namespace: who creates is no matter
     _ranges: list[tuple[str, str, str, list[tuple[int | str | None, str, str]], str]] | None = field(init=False, default=None)
     use_fast: bool = True
@@ -73,6 +74,13 @@ class ReachEngine:
         for svc in self.snapshot.services:
             for w in backing_workloads(self.snapshot, svc):
                 self._services_of.setdefault(w.ref, []).append(f"{svc.namespace}/svc/{svc.name}")
+        self._targets = [
+            [
+                (ref, dc.peer.namespace, ("via " + ", ".join(self._services_of[ref])) if ref in self._services_of else "")
+                for ref, _ in dc.groups
+            ]
+            for dc in self._classes
+        ]
 
     # --- classes ---------------------------------------------------------------------------------------------------
 
@@ -156,18 +164,12 @@ class ReachEngine:
     def _expand(
         self, ci: int, ports: Sequence[str], labels: Mapping[str, str] | None, exclude: Sequence[str] = ()
     ) -> Iterator[Destination]:
-        """A destination class reached on ports, as one Destination per workload of it."""
-        dc = self._classes[ci]
-        for ref, _pods in dc.groups:
-            if ref in exclude:
-                continue
-            yield Destination(
-                ref=ref,
-                namespace=dc.peer.namespace,
-                ports=tuple(ports),
-                labels=dict(labels) if labels is not None else None,
-                note=("via " + ", ".join(self._services_of[ref])) if ref in self._services_of else "",
-            )
+        """A destination class reached on ports, as one Destination per workload of it (sharing one copy of labels)."""
+        shown = tuple(ports)
+        worn = dict(labels) if labels is not None else None
+        for ref, namespace, note in self._targets[ci]:
+            if ref not in exclude:
+                yield Destination(ref, namespace, shown, worn, (), note)
 
     def _class_reach(
         self, src: PodPeer, seen: set[object] | None = None
