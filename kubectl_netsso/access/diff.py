@@ -77,14 +77,23 @@ def _delta(a: Mapping[str, frozenset[str]], b: Mapping[str, frozenset[str]]) -> 
     return tuple(out)
 
 
+Delta = tuple[tuple[tuple[str, str], ...], tuple[tuple[str, str], ...]]
+
+
 def diff_reach(
-    identity: str, old: Sequence[Reach], new: Sequence[Reach], memo: dict[int, Mapping[str, frozenset[str]]] | None = None
+    identity: str,
+    old: Sequence[Reach],
+    new: Sequence[Reach],
+    memo: dict[int, Mapping[str, frozenset[str]]] | None = None,
+    deltas: dict[tuple[int, int], Delta] | None = None,
 ) -> list[ReachChange]:
     """Footholds matched by (kind, target); a foothold only on one side gains or loses all it reaches. memo: the
-    destinations' ports by id of a destinations tuple, for callers that share Reach results among identities."""
+    destinations' ports by id of a destinations tuple, deltas: (gained, lost) by the ids of both sides' tuples, for
+    callers that share Reach results among identities (and keep them alive while they call)."""
     before = {(r.foothold.kind, r.foothold.target): r for r in old}
     after = {(r.foothold.kind, r.foothold.target): r for r in new}
     seen: dict[int, Mapping[str, frozenset[str]]] = memo if memo is not None else {}
+    known: dict[tuple[int, int], Delta] = deltas if deltas is not None else {}
 
     def ports(r: Reach | None) -> Mapping[str, frozenset[str]]:
         if r is None:
@@ -97,8 +106,12 @@ def diff_reach(
     out: list[ReachChange] = []
     for key in sorted(set(before) | set(after)):
         a, b = before.get(key), after.get(key)
-        da, db = ports(a), ports(b)
-        gained, lost = _delta(da, db), _delta(db, da)
+        pair = (id(a.destinations) if a else 0, id(b.destinations) if b else 0)
+        hit = known.get(pair)
+        if hit is None:
+            da, db = ports(a), ports(b)
+            hit = known[pair] = (_delta(da, db), _delta(db, da))
+        gained, lost = hit
         if a is not None and b is not None:
             if not gained and not lost and a.any_destination == b.any_destination:
                 continue

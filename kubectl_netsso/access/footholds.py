@@ -152,19 +152,37 @@ def workload_groups(workloads: Iterable[Workload]) -> list[tuple[str, list[Workl
     return sorted(groups.items())
 
 
-def derive_footholds(snapshot: Snapshot, perms: Permissions, namespaces: Sequence[str] | None = None) -> list[Foothold]:
-    """All footholds of one identity in the given namespaces (None: every namespace of the snapshot)."""
-    scope = list(namespaces) if namespaces is not None else namespaces_in(snapshot)
-    by_ns_workloads: dict[str, list[Workload]] = {}
+@dataclass(frozen=True, slots=True)
+class ByNamespace:
+    """A snapshot's pods grouped by workload (workload_groups) and its Services, per namespace: built once for a
+    snapshot whose footholds are derived for many identities."""
+
+    groups: Mapping[str, list[tuple[str, list[Workload]]]]
+    services: Mapping[str, list[Service]]
+
+
+def by_namespace(snapshot: Snapshot) -> ByNamespace:
+    workloads: dict[str, list[Workload]] = {}
     for w in snapshot.workloads:
-        by_ns_workloads.setdefault(w.namespace, []).append(w)
-    by_ns_services: dict[str, list[Service]] = {}
+        workloads.setdefault(w.namespace, []).append(w)
+    services: dict[str, list[Service]] = {}
     for s in snapshot.services:
-        by_ns_services.setdefault(s.namespace, []).append(s)
+        services.setdefault(s.namespace, []).append(s)
+    return ByNamespace({ns: workload_groups(ws) for ns, ws in workloads.items()}, services)
+
+
+def derive_footholds(
+    snapshot: Snapshot, perms: Permissions, namespaces: Sequence[str] | None = None, index: ByNamespace | None = None
+) -> list[Foothold]:
+    """All footholds of one identity in the given namespaces (None: every namespace of the snapshot). index: the
+    snapshot's by_namespace, when the caller derives for many identities."""
+    scope = list(namespaces) if namespaces is not None else namespaces_in(snapshot)
+    if index is None:
+        index = by_namespace(snapshot)
     out: list[Foothold] = []
     for ns in scope:
-        out.extend(_pod_footholds(perms, ns, by_ns_workloads.get(ns, [])))
-        out.extend(_service_footholds(perms, ns, by_ns_services.get(ns, [])))
+        out.extend(_pod_footholds(perms, ns, index.groups.get(ns, [])))
+        out.extend(_service_footholds(perms, ns, index.services.get(ns, [])))
         create = _namespace_access(perms, ns, CREATE_ACTIONS)
         if create:
             out.append(Foothold(CREATE, ns, f"{ns}/*", create))
@@ -183,8 +201,8 @@ def _namespace_access(perms: Permissions, ns: str, actions: Sequence[Action]) ->
     return tuple(got)
 
 
-def _pod_footholds(perms: Permissions, ns: str, workloads: list[Workload]) -> list[Foothold]:
-    if not workloads:
+def _pod_footholds(perms: Permissions, ns: str, groups: list[tuple[str, list[Workload]]]) -> list[Foothold]:
+    if not groups:
         return []
     # One question without a name answers for every pod (a rule without resourceNames); names from
     # resourceNames-restricted rules are then checked one by one ("a rule with names never matches a request
@@ -200,7 +218,7 @@ def _pod_footholds(perms: Permissions, ns: str, workloads: list[Workload]) -> li
     if not any_pod and not any(named.values()):
         return []
     out: list[Foothold] = []
-    for key, pods in workload_groups(workloads):
+    for key, pods in groups:
         access: list[Access] = []
         for a in POD_ACTIONS:
             if a.name in any_pod:

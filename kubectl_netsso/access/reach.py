@@ -18,7 +18,7 @@ Long because: the five foothold kinds share one class-expansion and evaluation l
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -58,7 +58,9 @@ class ReachEngine:
     _portless: set[int] = field(init=False, default_factory=set)
     _external_cache: dict[object, list[Destination]] = field(init=False, default_factory=dict)
     _class_by_ref: dict[str, int] = field(init=False, default_factory=dict)
+    _targets: list[list[tuple[str, str, str]]] = field(init=False, default_factory=list)  # per class: ref, ns, note
     _create_memo: dict[str, Reach] = field(init=False, default_factory=dict)  # by namespace: who creates is no matter
+    _ranges: list[tuple[str, str, str, list[tuple[int | str | None, str, str]], str]] | None = field(init=False, default=None)
     use_fast: bool = True
     cni: str = "auto"  # whose policy semantics (netpol.compile): auto, generic, calico, cilium[:MODE]
 
@@ -72,6 +74,13 @@ class ReachEngine:
         for svc in self.snapshot.services:
             for w in backing_workloads(self.snapshot, svc):
                 self._services_of.setdefault(w.ref, []).append(f"{svc.namespace}/svc/{svc.name}")
+        self._targets = [
+            [
+                (ref, dc.peer.namespace, ("via " + ", ".join(self._services_of[ref])) if ref in self._services_of else "")
+                for ref, _ in dc.groups
+            ]
+            for dc in self._classes
+        ]
 
     # --- classes ---------------------------------------------------------------------------------------------------
 
@@ -144,42 +153,57 @@ class ReachEngine:
 
         exclude: workload refs not to list (the foothold's own pods).
         """
-        fast = self._fast_index() if not src.host_network else None
-        allowed: dict[int, list[str]] = fast.allowed(src) if fast is not None else {}
-        src_key = self.source_key(src)
+        reached, unknown_classes, _ = self._class_reach(src)
         out: list[Destination] = []
-        unknown = 0
+        unknown = sum(1 for ci in unknown_classes for ref, _ in self._classes[ci].groups if ref not in exclude)
+        for ci, ports in reached:
+            out.extend(self._expand(ci, ports, labels, exclude))
+        out.extend(self._external(src, labels))
+        return out, unknown
+
+    def _expand(
+        self, ci: int, ports: Sequence[str], labels: Mapping[str, str] | None, exclude: Sequence[str] = ()
+    ) -> Iterator[Destination]:
+        """A destination class reached on ports, as one Destination per workload of it (sharing one copy of labels)."""
+        shown = tuple(ports)
+        worn = dict(labels) if labels is not None else None
+        for ref, namespace, note in self._targets[ci]:
+            if ref not in exclude:
+                yield Destination(ref, namespace, shown, worn, (), note)
+
+    def _class_reach(
+        self, src: PodPeer, seen: set[object] | None = None
+    ) -> tuple[list[tuple[int, list[str]]], list[int], bool]:
+        """The destination classes src reaches with their allowed ports (class order), the classes without declared
+        ports whose verdict was unknown, and whether src's bitset signature is in ``seen`` (then the classes with
+        declared ports are left out: a source of the same signature already reached exactly those; it is added)."""
+        fast = self._fast_index() if not src.host_network else None
+        allowed: dict[int, list[str]] = {}
+        repeated = False
         if fast is not None:
+            sig = fast.signature(src)
+            repeated = seen is not None and sig in seen
+            if seen is not None:
+                seen.add(sig)
+            allowed = {} if repeated else fast.allowed(src, sig)
             # only the classes the bitsets allow, plus those without declared ports (the per-pair engine decides)
             todo = sorted(set(allowed) | self._portless)
         else:
             todo = list(range(len(self._classes)))
+        src_key = self.source_key(src)
+        reached: list[tuple[int, list[str]]] = []
+        unknown: list[int] = []
         for ci in todo:
             dc = self._classes[ci]
-            ports: list[str] = []
             if fast is not None and dc.peer.ports:
-                ports = allowed.get(ci, [])
-                saw_unknown = False
+                ports, saw_unknown = allowed.get(ci, []), False
             else:
                 ports, saw_unknown = self._slow_ports(src, src_key, dc)
-            if not ports:
-                if saw_unknown:
-                    unknown += sum(1 for ref, _ in dc.groups if ref not in exclude)
-                continue
-            for ref, _pods in dc.groups:
-                if ref in exclude:
-                    continue
-                out.append(
-                    Destination(
-                        ref=ref,
-                        namespace=dc.peer.namespace,
-                        ports=tuple(ports),
-                        labels=dict(labels) if labels is not None else None,
-                        note=("via " + ", ".join(self._services_of[ref])) if ref in self._services_of else "",
-                    )
-                )
-        out.extend(self._external(src, labels))
-        return out, unknown
+            if ports:
+                reached.append((ci, ports))
+            elif saw_unknown:
+                unknown.append(ci)
+        return reached, unknown, repeated
 
     @staticmethod
     def source_key(src: PodPeer) -> tuple[object, ...]:
@@ -255,65 +279,53 @@ class ReachEngine:
             return found
         return [Destination(d.ref, d.namespace, d.ports, dict(labels), d.via, d.note) for d in found]
 
+    def _egress_ranges(self) -> list[tuple[str, str, str, list[tuple[int | str | None, str, str]], str]]:
+        """Every egress ipBlock/networks range of every policy, in policy order, with one address inside it (outside
+        its excepts) and the ports to try: (policy label, range, address, [(port, protocol, text)], note)."""
+        if self._ranges is None:
+            self._ranges = []
+            for p in self._all_policies():
+                for rule in p.egress or ():
+                    for pm in rule.peers:
+                        if pm.kind not in ("ipBlock", "networks"):
+                            continue
+                        for net in pm.cidrs:
+                            ip = _inside(net, pm.excepts)
+                            if ip is None:
+                                continue
+                            ports = [m for m in rule.ports] if not rule.all_ports else []
+                            tries: list[tuple[int | str | None, str, str]] = [
+                                (m.port if m.port is not None else None, m.protocol, m.describe()) for m in ports
+                            ] or [(None, "TCP", "any")]
+                            note = f"except {', '.join(map(str, pm.excepts))}" if pm.excepts else ""
+                            self._ranges.append((p.label, str(net), ip, tries, note))
+        return self._ranges
+
     def _external_uncached(self, src: PodPeer) -> list[Destination]:
-        labels = None
         out: list[Destination] = []
         fast = self._fast_index() if not src.host_network else None
+        chosen = fast.egress_key(src) if fast is not None else ()
 
         def allowed(ip: str, port: int | str | None, proto: str) -> bool:
             if fast is not None:
-                return fast.external_allowed(src, ip, port, proto)
+                return fast.external_allowed(src, ip, port, proto, chosen)
             return evaluate_flow(self.compiled, Flow(src, ExternalPeer(ip), port, proto), explain=False).allowed is True
 
         if fast is not None:
-            not_isolated = not fast.egress_key(src)
+            not_isolated = not chosen
         else:
             probe = evaluate_flow(self.compiled, Flow(src, ExternalPeer(INTERNET_PROBE), None, "TCP"), explain=False)
             not_isolated = probe.egress.allowed is True and not probe.egress.selecting
         if not_isolated:
-            return [
-                Destination(
-                    "ip:0.0.0.0/0",
-                    None,
-                    ("any",),
-                    dict(labels) if labels is not None else None,
-                    note="not egress-isolated: any address",
-                )
-            ]
+            return [Destination("ip:0.0.0.0/0", None, ("any",), None, note="not egress-isolated: any address")]
         seen: set[str] = set()
-        for p in self._all_policies():
-            for rule in p.egress or ():
-                for pm in rule.peers:
-                    if pm.kind not in ("ipBlock", "networks"):
-                        continue
-                    for net in pm.cidrs:
-                        text = str(net)
-                        if text in seen:
-                            continue
-                        ip = _inside(net, pm.excepts)
-                        if ip is None:
-                            continue
-                        ports = [m for m in rule.ports] if not rule.all_ports else []
-                        tries: list[tuple[int | str | None, str, str]] = [
-                            (m.port if m.port is not None else None, m.protocol, m.describe()) for m in ports
-                        ] or [(None, "TCP", "any")]
-                        allowed_ports = []
-                        for port, proto, text_port in tries:
-                            if allowed(ip, port, proto):
-                                allowed_ports.append(text_port)
-                        if allowed_ports:
-                            seen.add(text)
-                            excepts = f" except {', '.join(map(str, pm.excepts))}" if pm.excepts else ""
-                            out.append(
-                                Destination(
-                                    f"ip:{text}",
-                                    None,
-                                    tuple(allowed_ports),
-                                    dict(labels) if labels is not None else None,
-                                    via=(p.label,),
-                                    note=excepts.strip(),
-                                )
-                            )
+        for label, text, ip, tries, note in self._egress_ranges():
+            if text in seen:
+                continue
+            allowed_ports = [text_port for port, proto, text_port in tries if allowed(ip, port, proto)]
+            if allowed_ports:
+                seen.add(text)
+                out.append(Destination(f"ip:{text}", None, tuple(allowed_ports), None, via=(label,), note=note))
         if self.compiled.cni == "calico":
             out += self._calico_external(src, allowed, seen)
         if self.compiled.cni == "cilium":
@@ -466,20 +478,34 @@ class ReachEngine:
 
     def _create_reach_uncached(self, fh: Foothold) -> Reach:
         ns = fh.namespace
-        dests: dict[str, Destination] = {}
+        # per destination class (its workloads reach alike: nothing is excluded): the first label set that reaches
+        # it and the union of its ports in order of appearance; addresses outside likewise per range
+        classes: dict[int, tuple[dict[str, str], dict[str, None]]] = {}
+        external: dict[str, Destination] = {}
         unknown = 0
+        seen: set[object] = set()  # bitset signatures tried: a label set of a known signature reaches nothing new
         for labels in self.candidate_label_sets(ns):
             peer = self.compiled.selector_peer(ns, labels, name="{created pod}")
-            found, unk = self.reach_from_peer(peer, labels=labels)
-            unknown += unk
-            for d in found:
-                if d.ref not in dests:
-                    dests[d.ref] = d
+            reached, unknown_classes, repeated = self._class_reach(peer, seen)
+            unknown += sum(len(self._classes[ci].groups) for ci in unknown_classes)
+            for ci, ports in reached:
+                hit = classes.get(ci)
+                if hit is None:
+                    classes[ci] = (labels, dict.fromkeys(ports))
                 else:
-                    old = dests[d.ref]
+                    hit[1].update(dict.fromkeys(ports))
+            if repeated:
+                continue  # the same egress policies select it: the same addresses outside
+            for d in self._external(peer, labels):
+                old = external.get(d.ref)
+                if old is None:
+                    external[d.ref] = d
+                else:
                     merged = tuple(dict.fromkeys(old.ports + d.ports))
                     if merged != old.ports:
-                        dests[d.ref] = Destination(old.ref, old.namespace, merged, old.labels, old.via, old.note)
+                        external[d.ref] = Destination(old.ref, old.namespace, merged, old.labels, old.via, old.note)
+        dests = {d.ref: d for ci, (labels, ports) in classes.items() for d in self._expand(ci, tuple(ports), labels)}
+        dests.update(external)
         result = tuple(sorted(dests.values(), key=lambda d: d.ref))
         cross = [d for d in result if beyond(d, ns)]
         if cross:

@@ -21,6 +21,7 @@ from typing import Any
 
 from .compile import CompiledPolicy, CompiledRule, CompiledSnapshot, PeerMatcher
 from .model import PodPeer
+from .selectors import LabelSelector
 
 PortKey = tuple[int, str]
 
@@ -102,6 +103,7 @@ class FastReach:
         # per ingress rule and port: the destination classes it admits on that port (its policy's subjects)
         self.ing_port: list[list[int]] = [[self.subj[pi] & m for m in self._rule_port_masks(r)] for pi, r in self.ingress_rules]
         self._ns_rules: dict[str, list[tuple[int, bool, list[PeerMatcher]]]] = {}
+        self._ns_sel: dict[str, Any] = {}  # _ns_selectors
         self._ing_cache: dict[frozenset[int], list[int]] = {}
         self._eg_cache: dict[tuple[int, ...], list[int]] = {}
         self._peer_mask_cache: dict[int, int] = {}
@@ -177,9 +179,13 @@ class FastReach:
             if p.egress is not None and p.subject_pod_selector is not None and p.subject_pod_selector.matches(src.labels)
         )
 
-    def external_allowed(self, src: PodPeer, ip: str, port: int | str | None, protocol: str) -> bool:
-        """Egress from src to an address outside the cluster (only the source's egress policies apply)."""
-        chosen = self.egress_key(src)
+    def external_allowed(
+        self, src: PodPeer, ip: str, port: int | str | None, protocol: str, chosen: tuple[int, ...] | None = None
+    ) -> bool:
+        """Egress from src to an address outside the cluster (only the source's egress policies apply). chosen:
+        ``egress_key(src)``, when the caller has it."""
+        if chosen is None:
+            chosen = self.egress_key(src)
         if not chosen:
             return True
         protocol = protocol.upper()
@@ -200,8 +206,9 @@ class FastReach:
                         return True
         return False
 
-    def _egress(self, src: PodPeer) -> list[int]:
-        chosen = self.egress_key(src)
+    def _egress(self, src: PodPeer, chosen: tuple[int, ...] | None = None) -> list[int]:
+        if chosen is None:
+            chosen = self.egress_key(src)
         if chosen not in self._eg_cache:
             if not chosen:
                 masks = list(self.has_port)
@@ -240,9 +247,45 @@ class FastReach:
             return self.compiled.ipblock_pods == "match" and bool(src.ips) and _ip_in(src.ips, pm)
         return False
 
-    def _ingress(self, src: PodPeer) -> list[int]:
-        rules = self._rules_for_ns(src.namespace)
-        sig = frozenset(ri for ri, all_peers, peers in rules if all_peers or any(self._admits(pm, src) for pm in peers))
+    def _ns_selectors(
+        self, ns: str
+    ) -> tuple[frozenset[int], list[tuple[LabelSelector, frozenset[int]]], list[tuple[int, list[PeerMatcher]]]]:
+        """The ingress rules that may admit a pod of ns (_rules_for_ns), indexed for a source: those admitting any
+        pod, each distinct pod selector with the rules naming it, and the rules with other peers (ipBlock)."""
+        if ns not in self._ns_sel:
+            always: set[int] = set()
+            by_selector: dict[LabelSelector, set[int]] = {}
+            others: list[tuple[int, list[PeerMatcher]]] = []
+            for ri, all_peers, peers in self._rules_for_ns(ns):
+                if all_peers:
+                    always.add(ri)
+                    continue
+                for pm in peers:
+                    if pm.kind == "pods" and pm.pod_selector is not None:
+                        by_selector.setdefault(pm.pod_selector, set()).add(ri)
+                rest = [pm for pm in peers if pm.kind != "pods"]
+                if rest:
+                    others.append((ri, rest))
+            self._ns_sel[ns] = (frozenset(always), [(sel, frozenset(r)) for sel, r in by_selector.items()], others)
+        return self._ns_sel[ns]
+
+    def _ingress_signature(self, src: PodPeer) -> frozenset[int]:
+        """The ingress rules that admit the source: everything the far side's ingress depends on."""
+        always, by_selector, others = self._ns_selectors(src.namespace)
+        sig = set(always)
+        for sel, rules in by_selector:
+            if sel.matches(src.labels):
+                sig |= rules
+        sig.update(ri for ri, rest in others if any(self._admits(pm, src) for pm in rest))
+        return frozenset(sig)
+
+    def signature(self, src: PodPeer) -> tuple[tuple[int, ...], frozenset[int]]:
+        """What ``allowed(src)`` depends on: two sources of one signature reach the same classes on the same ports."""
+        return (self.egress_key(src), self._ingress_signature(src))
+
+    def _ingress(self, src: PodPeer, sig: frozenset[int] | None = None) -> list[int]:
+        if sig is None:
+            sig = self._ingress_signature(src)
         if sig not in self._ing_cache:
             masks = [self.open_in & h for h in self.has_port]
             for ri in sig:
@@ -251,10 +294,13 @@ class FastReach:
             self._ing_cache[sig] = masks
         return self._ing_cache[sig]
 
-    def allowed(self, src: PodPeer) -> dict[int, list[str]]:
-        """Destination class index -> the allowed declared ports (as text), for classes that declare ports."""
-        eg = self._egress(src)
-        ing = self._ingress(src)
+    def allowed(
+        self, src: PodPeer, signature: tuple[tuple[int, ...], frozenset[int]] | None = None
+    ) -> dict[int, list[str]]:
+        """Destination class index -> the allowed declared ports (as text), for classes that declare ports.
+        signature: src's, when the caller has it (``signature(src)``)."""
+        eg = self._egress(src, signature[0] if signature is not None else None)
+        ing = self._ingress(src, signature[1] if signature is not None else None)
         out: dict[int, list[str]] = {}
         for k in range(len(self.keys)):
             for i in bits(eg[k] & ing[k]):

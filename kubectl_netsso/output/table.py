@@ -1,5 +1,5 @@
 """The text formats (table, wide): the kubectl-style plain table every listing command prints, the paths tables,
-the compact rules and the can-reach explanation."""
+the compact rules and the can-reach explanation (who-can, who-can-reach and diff: table_review.py)."""
 
 from __future__ import annotations
 

@@ -364,7 +364,7 @@ def _reach(
     """Per identity (--as/--as-group, else every user and group bound on either side): its footholds on each side,
     and the reach of those that may differ (access.diff.affected_footholds), compared."""
     from ..access.diff import affected_footholds, diff_reach
-    from ..access.footholds import RbacPermissions, derive_footholds
+    from ..access.footholds import RbacPermissions, by_namespace, derive_footholds
     from ..rbac.authorize import Authorizer, bindings_of
     from .identity import GROUP_MEMBER
 
@@ -380,6 +380,7 @@ def _reach(
     # workload wears yet)
     create_ns = {ref.split("/", 1)[0] for ref in sources} | (set(scope) if changed_policies else set())
     az_old, az_new = Authorizer(old.model), Authorizer(new.model)
+    index_old, index_new = by_namespace(old.snapshot), by_namespace(new.snapshot)
     todo: list[tuple[str, list[Foothold], list[Foothold]]] = []
     for user, groups in who:
         label = f"user {user}" if user else "group " + ", ".join(groups)
@@ -391,15 +392,17 @@ def _reach(
         mine = scope if None in bound else [ns for ns in scope if ns in bound]
         if not mine:
             continue
-        fa = derive_footholds(old.snapshot, pa, mine)
-        fb = derive_footholds(new.snapshot, pb, mine)
+        fa = derive_footholds(old.snapshot, pa, mine, index_old)
+        fb = derive_footholds(new.snapshot, pb, mine, index_new)
         fa, fb = affected_footholds(fa, fb, sources, create_ns)
         if fa or fb:
             todo.append((label, fa, fb))
     out: list[ReachChange] = []
-    memo: dict[int, Any] = {}  # the Reach results are shared among identities (reach_of): their ports read once
+    # the Reach results are shared among identities (reach_of): their ports read and compared once
+    memo: dict[int, Any] = {}
+    deltas: dict[tuple[int, int], Any] = {}
     for label, fa, fb in todo:
-        out += diff_reach(label, [reach_of(old, f) for f in fa], [reach_of(new, f) for f in fb], memo)
+        out += diff_reach(label, [reach_of(old, f) for f in fa], [reach_of(new, f) for f in fb], memo, deltas)
     return out
 
 

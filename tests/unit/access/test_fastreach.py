@@ -68,3 +68,34 @@ def test_create_pod_reach_covers_every_existing_pod_of_the_namespace(tmp_path: P
                 continue
             own, _ = engine.reach_from_peer(engine.compiled.peer(w), exclude=(w.ref,))
             assert {(d.ref, p) for d in own for p in d.ports} <= reached, (ns, w.ref)
+
+
+@pytest.mark.parametrize(("seed", "pod_ips"), [(7, False), (8, True), (9, False)])
+def test_sources_of_one_signature_reach_alike_so_create_reach_skips_repeats(tmp_path: Path, seed: int, pod_ips: bool) -> None:
+    """Create-pod reach tries each bitset signature (egress policies selecting the pod, ingress rules admitting it)
+    once: every label set of a signature reaches the same (the per-pair engine says so), and the skipping union
+    equals the per-pair engine's union over every label set, destination by destination (labels and ports too)."""
+    from kubectl_netsso.access.model import CREATE, Foothold
+
+    generate(str(tmp_path), namespaces=5, pods=80, policies=70, replicas=2, seed=seed, ipblock_pod_ips=pod_ips)
+    snap = load_snapshot([str(tmp_path)])
+    fast, slow = ReachEngine(snap), ReachEngine(snap)
+    slow.use_fast = False
+    index = fast._fast_index()
+    assert index is not None
+    repeats = 0
+    for ns in sorted({w.namespace for w in snap.workloads}):
+        by_sig: dict[object, set[tuple[str, tuple[str, ...]]]] = {}
+        for labels in fast.candidate_label_sets(ns):
+            peer = slow.compiled.selector_peer(ns, labels)
+            found, _ = slow.reach_from_peer(peer)
+            got = {(d.ref, d.ports) for d in found}
+            sig = index.signature(fast.compiled.selector_peer(ns, labels))
+            if sig in by_sig:
+                repeats += 1
+                assert by_sig[sig] == got, (ns, labels)
+            by_sig[sig] = got
+        fh = Foothold(CREATE, ns, f"{ns}/*", ())
+        a, b = fast.reach(fh), slow.reach(fh)
+        assert a.destinations == b.destinations and (a.risk, a.risk_reason, a.unknown) == (b.risk, b.risk_reason, b.unknown), ns
+    assert repeats > 0  # the skip was exercised
