@@ -15,9 +15,8 @@ from unit.netpol.test_properties import NODE_IPS, NS_NAMES, clusters, ports_stra
 
 from kubectl_netsso.cluster.manifests import snapshot_from_objects
 from kubectl_netsso.cluster.snapshot import ContainerPort, Namespace, Snapshot, Workload
-from kubectl_netsso.netpol.compact import compact_paths
 from kubectl_netsso.netpol.compile import compile_snapshot
-from kubectl_netsso.netpol.evaluate import allowed_pair, evaluate_flow, is_loopback
+from kubectl_netsso.netpol.evaluate import allowed_pair, evaluate_flow
 from kubectl_netsso.netpol.model import ExternalPeer, Flow
 from kubectl_netsso.netpol.paths import compute_paths
 
@@ -228,19 +227,4 @@ def test_calico_compact_rules_and_external_rows_are_exact(snapshot: Snapshot) ->
     """paths --compact and the external rows cut ports and addresses at Calico's ranges, named ports and nets too:
     expanded back, they give the per-pair verdict (the same check as test_netpol_compact, on Calico policies)."""
     compiled = compile_snapshot(snapshot, cni="calico")
-    peers = [compiled.peer(w) for w in snapshot.workloads]
-    rules = compact_paths(compiled, peers, peers, peers, protocols=("TCP", "UDP")).to_dict()["rules"]
-    ports = set(compact_t.sample_ports(compiled, peers))
-    for protocol in ("TCP", "UDP"):
-        for dp in [None, *(p.ports for p in peers)]:
-            ports |= {q + d for q in compiled.cni_port_cuts(protocol, dp) for d in (-1, 0)}
-    ext = compact_t.addresses(compiled)
-    for src in [*peers, *ext]:
-        for dst in [*peers, *ext]:
-            if isinstance(src, ExternalPeer) and isinstance(dst, ExternalPeer) or is_loopback(src, dst):
-                continue
-            for protocol in ("TCP", "UDP"):
-                for p in sorted(q for q in ports if 1 <= q <= 65535):
-                    want = allowed_pair(compiled, src, dst, p, protocol)
-                    got = compact_t.expanded(rules, src, dst, p, protocol)
-                    assert got is want, f"{src.ref} -> {dst.ref} on {p}/{protocol}: rules say {got}, per pair {want}"
+    compact_t.check_cni(compiled, list(snapshot.workloads))

@@ -16,9 +16,8 @@ from unit.netpol.test_properties import NODE_IPS, clusters, ports_strategy
 
 from kubectl_netsso.cluster.manifests import snapshot_from_objects
 from kubectl_netsso.cluster.snapshot import ContainerPort, Namespace, Service, ServicePort, Snapshot, Workload
-from kubectl_netsso.netpol.compact import compact_paths
 from kubectl_netsso.netpol.compile import compile_snapshot
-from kubectl_netsso.netpol.evaluate import allowed_pair, evaluate_flow, is_loopback
+from kubectl_netsso.netpol.evaluate import allowed_pair, evaluate_flow
 from kubectl_netsso.netpol.model import ExternalPeer, Flow
 from kubectl_netsso.netpol.paths import compute_paths
 
@@ -168,22 +167,7 @@ def test_cilium_class_engine_equals_brute_force(cluster: tuple[Snapshot, str], p
 def test_cilium_compact_rules_and_external_rows_are_exact(cluster: tuple[Snapshot, str]) -> None:
     snapshot, mode = cluster
     compiled = compile_snapshot(snapshot, cni=_cni(mode))
-    peers = [compiled.peer(w) for w in snapshot.workloads]
-    rules = compact_paths(compiled, peers, peers, peers, protocols=("TCP", "UDP")).to_dict()["rules"]
-    ports = set(compact_t.sample_ports(compiled, peers))
-    for protocol in ("TCP", "UDP"):
-        for dp in [None, *(p.ports for p in peers)]:
-            ports |= {q + d for q in compiled.cni_port_cuts(protocol, dp) for d in (-1, 0)}
-    ext = compact_t.addresses(compiled)
-    for src in [*peers, *ext]:
-        for dst in [*peers, *ext]:
-            if isinstance(src, ExternalPeer) and isinstance(dst, ExternalPeer) or is_loopback(src, dst):
-                continue
-            for protocol in ("TCP", "UDP"):
-                for p in sorted(q for q in ports if 1 <= q <= 65535):
-                    want = allowed_pair(compiled, src, dst, p, protocol)
-                    got = compact_t.expanded(rules, src, dst, p, protocol)
-                    assert got is want, f"{src.ref} -> {dst.ref} on {p}/{protocol}: rules say {got}, per pair {want}"
+    compact_t.check_cni(compiled, list(snapshot.workloads))
 
 
 fuzz_keys = st.sampled_from(

@@ -128,6 +128,27 @@ def check(
     return rules
 
 
+def check_cni(compiled: Any, workloads: list[Any], protocols: tuple[str, ...] = ("TCP", "UDP")) -> None:
+    """check() for a CNI's own policies: the sample ports also hold the CNI's port cuts (and the port below each), on
+    every workload pair and outside address (the Calico and Cilium property tests)."""
+    peers = [compiled.peer(w) for w in workloads]
+    rules = compact_paths(compiled, peers, peers, peers, protocols=protocols).to_dict()["rules"]
+    ports = set(sample_ports(compiled, peers))
+    for protocol in protocols:
+        for dp in [None, *(p.ports for p in peers)]:
+            ports |= {q + d for q in compiled.cni_port_cuts(protocol, dp) for d in (-1, 0)}
+    ext = addresses(compiled)
+    for src in [*peers, *ext]:
+        for dst in [*peers, *ext]:
+            if isinstance(src, ExternalPeer) and isinstance(dst, ExternalPeer) or is_loopback(src, dst):
+                continue
+            for protocol in protocols:
+                for p in sorted(q for q in ports if 1 <= q <= 65535):
+                    want = allowed_pair(compiled, src, dst, p, protocol)
+                    got = expanded(rules, src, dst, p, protocol)
+                    assert got is want, f"{src.ref} -> {dst.ref} on {p}/{protocol}: rules say {got}, per pair {want}"
+
+
 SETTINGS = settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
